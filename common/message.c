@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "message.h"
+
+#include <stdlib.h>
+
+#include "error.h"
+#include "frame.h"
+#include "bounds.h"
+
+/*
+ * protobuf-c's default allocator is malloc/free; ours is the same plus a
+ * budget, so messages it builds are freed with the default allocator.
+ */
+typedef struct {
+	gsize used;
+	gsize limit;
+	gboolean exceeded;
+} VtUnpackBudget;
+
+static void *
+budget_alloc(void *allocator_data, size_t size)
+{
+	VtUnpackBudget *budget = allocator_data;
+
+	if (size > budget->limit - budget->used) {
+		budget->exceeded = TRUE;
+		return NULL;
+	}
+	budget->used += size;
+	return malloc(size);
+}
+
+static void
+budget_free(void *allocator_data, void *pointer)
+{
+	free(pointer);
+}
+
+void
+vt_message_free(ProtobufCMessage *msg)
+{
+	if (msg != NULL)
+		protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+ProtobufCMessage *
+vt_message_unpack(const ProtobufCMessageDescriptor *desc, const guint8 *data, gsize len,
+		  GError **error)
+{
+	VtUnpackBudget budget = {.used = 0, .limit = VT_UNPACK_MEMORY_MAX};
+	ProtobufCAllocator allocator = {
+		.alloc = budget_alloc,
+		.free = budget_free,
+		.allocator_data = &budget,
+	};
+	ProtobufCMessage *msg;
+
+	msg = protobuf_c_message_unpack(desc, &allocator, len, data);
+	if (msg == NULL) {
+		if (budget.exceeded)
+			g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
+				    "%s: unpacking %" G_GSIZE_FORMAT
+				    " bytes needs more than %u bytes of memory",
+				    desc->name, len, VT_UNPACK_MEMORY_MAX);
+		else
+			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+				    "%s: %" G_GSIZE_FORMAT " bytes are not a valid message",
+				    desc->name, len);
+	}
+	return msg;
+}
+
+VtEnvelope *
+vt_envelope_unpack(const guint8 *data, gsize len, GError **error)
+{
+	return (VtEnvelope *)vt_message_unpack(&virttune__v1__envelope__descriptor, data, len,
+					       error);
+}
+
+GBytes *
+vt_message_pack(const ProtobufCMessage *msg, gboolean bounded, GError **error)
+{
+	gsize size = protobuf_c_message_get_packed_size(msg);
+	guint8 *buf;
+
+	if (bounded && size > VT_FRAME_MAX) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
+			    "%s packs to %" G_GSIZE_FORMAT " bytes, over the %u-byte frame limit",
+			    msg->descriptor->name, size, VT_FRAME_MAX);
+		return NULL;
+	}
+	buf = g_malloc(MAX(size, 1));
+	protobuf_c_message_pack(msg, buf);
+	return g_bytes_new_take(buf, size);
+}
+
+gboolean
+vt_envelope_append_frame(GByteArray *out, const VtEnvelope *env, GError **error)
+{
+	g_autoptr(GBytes) payload = vt_message_pack((const ProtobufCMessage *)env, TRUE, error);
+	gsize len;
+	const guint8 *data;
+
+	if (payload == NULL)
+		return FALSE;
+	data = g_bytes_get_data(payload, &len);
+	return vt_frame_append(out, data, len, error);
+}
+
+const char *
+vt_envelope_body_name(const VtEnvelope *env)
+{
+	const ProtobufCFieldDescriptor *field;
+
+	if (env->body_case == VIRTTUNE__V1__ENVELOPE__BODY__NOT_SET)
+		return "empty";
+	field = protobuf_c_message_descriptor_get_field(&virttune__v1__envelope__descriptor,
+							(unsigned)env->body_case);
+	return field != NULL ? field->name : "unknown";
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "virttune.pb-c.h"
+
+G_BEGIN_DECLS
+
+/* Short names for the generated types. */
+typedef Virttune__V1__Envelope VtEnvelope;
+typedef Virttune__V1__Hello VtHello;
+typedef Virttune__V1__PolicySummary VtPolicySummary;
+typedef Virttune__V1__Report VtReport;
+typedef Virttune__V1__Identity VtIdentity;
+typedef Virttune__V1__Swap VtSwap;
+typedef Virttune__V1__SwapDevice VtSwapDevice;
+typedef Virttune__V1__Block VtBlock;
+typedef Virttune__V1__BlockStats VtBlockStats;
+typedef Virttune__V1__Nic VtNic;
+typedef Virttune__V1__Channels VtChannels;
+typedef Virttune__V1__Rings VtRings;
+typedef Virttune__V1__Feature VtFeature;
+typedef Virttune__V1__NicStats VtNicStats;
+typedef Virttune__V1__Cpu VtCpu;
+typedef Virttune__V1__Section VtSection;
+typedef Virttune__V1__ReportRequest VtReportRequest;
+typedef Virttune__V1__ApplyRequest VtApplyRequest;
+typedef Virttune__V1__Action VtAction;
+typedef Virttune__V1__SetChannels VtSetChannels;
+typedef Virttune__V1__SetFeature VtSetFeature;
+typedef Virttune__V1__SetRing VtSetRing;
+typedef Virttune__V1__SetScheduler VtSetScheduler;
+typedef Virttune__V1__SetQueueParam VtSetQueueParam;
+typedef Virttune__V1__SetSysctl VtSetSysctl;
+typedef Virttune__V1__ApplyResult VtApplyResult;
+typedef Virttune__V1__RollbackRequest VtRollbackRequest;
+typedef Virttune__V1__Error VtWireError;
+typedef Virttune__V1__Report__MeminfoEntry VtReportMeminfoEntry;
+typedef Virttune__V1__Report__SysctlEntry VtReportSysctlEntry;
+typedef Virttune__V1__Report__VmstatEntry VtReportVmstatEntry;
+
+/* Frees a message from vt_message_unpack() or vt_json_to_message(). */
+void vt_message_free(ProtobufCMessage *msg);
+
+static inline void
+vt_envelope_free(VtEnvelope *env)
+{
+	vt_message_free((ProtobufCMessage *)env);
+}
+static inline void
+vt_report_free(VtReport *report)
+{
+	vt_message_free((ProtobufCMessage *)report);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtEnvelope, vt_envelope_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtReport, vt_report_free)
+
+/*
+ * Unpack @len bytes as a @desc message. Unpacking stops with an error when it
+ * would allocate more than VT_UNPACK_MEMORY_MAX bytes, so a small hostile
+ * payload cannot expand into a large allocation.
+ */
+ProtobufCMessage *vt_message_unpack(const ProtobufCMessageDescriptor *desc, const guint8 *data,
+				    gsize len, GError **error);
+VtEnvelope *vt_envelope_unpack(const guint8 *data, gsize len, GError **error);
+
+/* Pack @msg; a result over VT_FRAME_MAX is an error when @bounded. */
+GBytes *vt_message_pack(const ProtobufCMessage *msg, gboolean bounded, GError **error);
+
+/* Pack @env into one frame appended to @out (nothing appended on error). */
+gboolean vt_envelope_append_frame(GByteArray *out, const VtEnvelope *env, GError **error);
+
+/* The oneof case's field name ("report", "hello", …), or "empty". */
+const char *vt_envelope_body_name(const VtEnvelope *env);
+
+G_END_DECLS
