@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "message.h"
+
+G_BEGIN_DECLS
+
+typedef struct VtEthtoolOps VtEthtoolOps; /* ethtool.h */
+
+/*
+ * Builds reports. Keeps what can be kept between reports (open fds of sysfs
+ * files, feature-name strings per NIC) and revalidates when devices appear or
+ * vanish. Every read goes through @sysroot; every ethtool call through @ops.
+ */
+typedef struct VtCollector VtCollector;
+
+/* @sysroot: NULL or "/" for the live system. @ops: NULL for the real ioctls. */
+VtCollector *vt_collector_new(const char *sysroot, const VtEthtoolOps *ops);
+void vt_collector_free(VtCollector *collector);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtCollector, vt_collector_free)
+
+/* Device names (shell globs) left out of block and nics, in addition to the
+ * built-in loop*, ram* and lo. NULL clears. */
+void vt_collector_set_excluded(VtCollector *collector, const char *const *globs);
+
+/* Section names to collect (identity, meminfo, swap, vmstat, sysctl, block,
+ * nics, cpu); NULL means all. */
+void vt_collector_set_sections(VtCollector *collector, const char *const *names);
+
+/* Names of every section, NULL-terminated; for config validation. */
+const char *const *vt_collector_section_names(void);
+
+/*
+ * One complete report. Never fails: a section that could not be read is
+ * recorded in report->sections with its reason and the rest goes on. Free
+ * with vt_report_free().
+ */
+VtReport *vt_collector_collect(VtCollector *collector);
+
+G_END_DECLS

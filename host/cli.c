@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virt-tune: the operator's command. Offline commands (analyze) work on files;
+ * every other command talks to virt-tuned over its control socket.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+typedef struct {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+} VtCommand;
+
+static const VtCommand commands[] = {
+	{NULL, NULL, NULL},
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "Usage: virt-tune COMMAND [OPTIONS]\n\nCommands:\n");
+	for (const VtCommand *c = commands; c->name != NULL; c++)
+		fprintf(out, "  %-12s %s\n", c->name, c->summary);
+	fprintf(out, "\nRun 'virt-tune COMMAND --help' for a command's options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("virt-tune %s\n", VT_VERSION);
+		return 0;
+	}
+	for (const VtCommand *c = commands; c->name != NULL; c++)
+		if (strcmp(c->name, argv[1]) == 0)
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "virt-tune: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
