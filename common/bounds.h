@@ -35,3 +35,4 @@
 #define VT_REPORT_MAX_SECTIONS     32u
 #define VT_REPORT_MAX_CAPABILITIES 32u
 #define VT_STRING_MAX              256u /* any single string field */
+#define VT_REPEATED_MAX            256u /* any other repeated field */

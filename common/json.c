@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "message.h"
 
 /* Nesting is bounded by the schema, but a message can be self-referential in
  * principle; stop well before the stack is at risk. */
@@ -29,37 +30,6 @@ is_map_field(const ProtobufCFieldDescriptor *field)
 {
 	return field->label == PROTOBUF_C_LABEL_REPEATED &&
 	       field->type == PROTOBUF_C_TYPE_MESSAGE && is_map_entry(field->descriptor);
-}
-
-static gsize
-type_size(ProtobufCType type)
-{
-	switch (type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_ENUM:
-		return 4;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	}
-	return 0;
 }
 
 #define MEMBER(msg, off)  ((void *)((char *)(msg) + (off)))
@@ -303,7 +273,7 @@ message_to_node(const ProtobufCMessage *msg, GString *path, guint depth, GError 
 						    depth, error);
 			} else {
 				g_autoptr(JsonArray) jarr = json_array_sized_new((guint)n);
-				gsize esize = type_size(field->type);
+				gsize esize = vt_protobuf_type_size(field->type);
 				gsize base = path->len;
 
 				for (gsize i = 0; i < n; i++) {
@@ -658,7 +628,7 @@ repeated_from_node(const ProtobufCFieldDescriptor *field, JsonNode *node, Protob
 {
 	size_t *count = MEMBER(msg, field->quantifier_offset);
 	void **arr = MEMBER(msg, field->offset);
-	gsize esize = type_size(field->type);
+	gsize esize = vt_protobuf_type_size(field->type);
 	JsonArray *jarr;
 	guint n;
 	gsize base = path->len;

@@ -71,6 +71,9 @@ GBytes *vt_message_pack(const ProtobufCMessage *msg, gboolean bounded, GError **
 /* Pack @env into one frame appended to @out (nothing appended on error). */
 gboolean vt_envelope_append_frame(GByteArray *out, const VtEnvelope *env, GError **error);
 
+/* Bytes one element of a field of @type takes in a generated struct. */
+gsize vt_protobuf_type_size(ProtobufCType type);
+
 /* The oneof case's field name ("report", "hello", …), or "empty". */
 const char *vt_envelope_body_name(const VtEnvelope *env);
 

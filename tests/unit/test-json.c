@@ -71,29 +71,6 @@ fill_value(const ProtobufCFieldDescriptor *field, void *value, guint seed, guint
 	}
 }
 
-static gsize
-elem_size(ProtobufCType type)
-{
-	switch (type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return 4;
-	}
-}
-
 static ProtobufCMessage *
 fill_message(const ProtobufCMessageDescriptor *desc, guint seed, guint variant, guint depth)
 {
@@ -125,7 +102,7 @@ fill_message(const ProtobufCMessageDescriptor *desc, guint seed, guint variant, 
 			fill_value(field, base + field->offset, seed + f, variant, depth);
 			*which = field->id;
 		} else if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-			gsize n = 2, es = elem_size(field->type);
+			gsize n = 2, es = vt_protobuf_type_size(field->type);
 			char *arr = calloc(n, es);
 			gboolean is_map =
 				field->type == PROTOBUF_C_TYPE_MESSAGE &&

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "validate.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "error.h"
+#include "message.h"
+
+#define VT_VALIDATE_MAX_DEPTH 16
+
+typedef struct {
+	const char *field; /* full name: message.field */
+	gsize max;
+} RepeatedBound;
+
+static const RepeatedBound repeated_bounds[] = {
+	{"virttune.v1.Report.block", VT_REPORT_MAX_BLOCK},
+	{"virttune.v1.Report.nics", VT_REPORT_MAX_NICS},
+	{"virttune.v1.Report.sections", VT_REPORT_MAX_SECTIONS},
+	{"virttune.v1.Nic.features", VT_REPORT_MAX_FEATURES},
+	{"virttune.v1.Swap.devices", VT_REPORT_MAX_SWAP_DEVICES},
+	{"virttune.v1.Block.schedulers", VT_REPORT_MAX_SCHEDULERS},
+	{"virttune.v1.Hello.capabilities", VT_REPORT_MAX_CAPABILITIES},
+	{"virttune.v1.PolicySummary.allowed", VT_REPORT_MAX_CAPABILITIES},
+};
+
+static gsize
+repeated_bound(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field)
+{
+	gsize dlen = strlen(desc->name);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(repeated_bounds); i++) {
+		const char *full = repeated_bounds[i].field;
+		if (strncmp(full, desc->name, dlen) == 0 && full[dlen] == '.' &&
+		    strcmp(full + dlen + 1, field->name) == 0)
+			return repeated_bounds[i].max;
+	}
+	if (field->type == PROTOBUF_C_TYPE_MESSAGE &&
+	    g_str_has_suffix(((const ProtobufCMessageDescriptor *)field->descriptor)->name,
+			     "Entry"))
+		return VT_REPORT_MAX_MAP_ENTRIES;
+	return VT_REPEATED_MAX;
+}
+
+typedef struct {
+	GString *path;
+	const char *reason;
+	GError **error;
+} Walk;
+
+static gboolean fail(Walk *w, const char *reason, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+static gboolean
+fail(Walk *w, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *msg = NULL;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	w->reason = reason;
+	g_set_error(w->error, VT_ERROR, VT_ERROR_INVALID, "%s: %s",
+		    w->path->len ? w->path->str : "(message)", msg);
+	return FALSE;
+}
+
+static gboolean walk_message(Walk *w, const ProtobufCMessage *msg, guint depth);
+
+static gboolean
+check_value(Walk *w, const ProtobufCFieldDescriptor *field, const void *value, guint depth)
+{
+	switch (field->type) {
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(const char *const *)value;
+		gsize len;
+		if (s == NULL)
+			return TRUE;
+		len = strnlen(s, VT_STRING_MAX + 1);
+		if (len > VT_STRING_MAX)
+			return fail(w, "string", "string longer than %u bytes", VT_STRING_MAX);
+		if (!g_utf8_validate(s, (gssize)len, NULL))
+			return fail(w, "utf8", "invalid UTF-8");
+		return TRUE;
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *b = value;
+		if (b->len > VT_STRING_MAX)
+			return fail(w, "string", "bytes longer than %u", VT_STRING_MAX);
+		return TRUE;
+	}
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		if (*(const uint64_t *)value > (uint64_t)G_MAXINT64)
+			return fail(w, "number", "%" G_GUINT64_FORMAT " exceeds %" G_GINT64_FORMAT,
+				    *(const uint64_t *)value, G_MAXINT64);
+		return TRUE;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		if (!isfinite(*(const double *)value))
+			return fail(w, "number", "not a finite number");
+		return TRUE;
+	case PROTOBUF_C_TYPE_FLOAT:
+		if (!isfinite(*(const float *)value))
+			return fail(w, "number", "not a finite number");
+		return TRUE;
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)value;
+		return sub == NULL || walk_message(w, sub, depth + 1);
+	}
+	default:
+		return TRUE;
+	}
+}
+
+static gboolean
+walk_message(Walk *w, const ProtobufCMessage *msg, guint depth)
+{
+	const ProtobufCMessageDescriptor *desc = msg->descriptor;
+
+	if (depth > VT_VALIDATE_MAX_DEPTH)
+		return fail(w, "depth", "nested deeper than %d", VT_VALIDATE_MAX_DEPTH);
+	for (unsigned f = 0; f < desc->n_fields; f++) {
+		const ProtobufCFieldDescriptor *field = &desc->fields[f];
+		const char *base = (const char *)msg;
+		gsize saved = w->path->len;
+		gboolean ok = TRUE;
+
+		if (w->path->len > 0)
+			g_string_append_c(w->path, '.');
+		g_string_append(w->path, field->name);
+		if (field->label == PROTOBUF_C_LABEL_REPEATED) {
+			gsize n = *(const size_t *)(base + field->quantifier_offset);
+			const char *arr = *(const char *const *)(base + field->offset);
+			gsize max = repeated_bound(desc, field);
+			gsize es = vt_protobuf_type_size(field->type);
+
+			if (n > max)
+				ok = fail(w, "count",
+					  "%" G_GSIZE_FORMAT " entries, at most %" G_GSIZE_FORMAT,
+					  n, max);
+			for (gsize i = 0; ok && i < n; i++) {
+				gsize here = w->path->len;
+				g_string_append_printf(w->path, "[%" G_GSIZE_FORMAT "]", i);
+				ok = check_value(w, field, arr + i * es, depth);
+				if (ok)
+					g_string_truncate(w->path, here);
+			}
+		} else {
+			gboolean present;
+			if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+				present = *(const uint32_t *)(base + field->quantifier_offset) ==
+					  field->id;
+			else if (field->type == PROTOBUF_C_TYPE_STRING ||
+				 field->type == PROTOBUF_C_TYPE_MESSAGE)
+				present = *(const void *const *)(base + field->offset) != NULL;
+			else if (field->label == PROTOBUF_C_LABEL_OPTIONAL)
+				present = *(const protobuf_c_boolean *)(base +
+									field->quantifier_offset);
+			else
+				present = TRUE;
+			if (present)
+				ok = check_value(w, field, base + field->offset, depth);
+		}
+		if (!ok)
+			return FALSE;
+		g_string_truncate(w->path, saved);
+	}
+	return TRUE;
+}
+
+gboolean
+vt_validate_message(const ProtobufCMessage *msg, const char **reason, GError **error)
+{
+	g_autoptr(GString) path = g_string_new(NULL);
+	Walk w = {.path = path, .reason = NULL, .error = error};
+	gboolean ok = walk_message(&w, msg, 0);
+
+	if (reason != NULL)
+		*reason = w.reason;
+	return ok;
+}

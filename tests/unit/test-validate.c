@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
+
+#include "bounds.h"
+#include "error.h"
+#include "message.h"
+#include "validate.h"
+
+static void
+assert_invalid(const ProtobufCMessage *msg, const char *reason, const char *path_prefix)
+{
+	g_autoptr(GError) error = NULL;
+	const char *got = NULL;
+
+	g_assert_false(vt_validate_message(msg, &got, &error));
+	g_assert_error(error, VT_ERROR, VT_ERROR_INVALID);
+	g_assert_cmpstr(got, ==, reason);
+	if (!g_str_has_prefix(error->message, path_prefix))
+		g_error("error '%s' does not start with '%s'", error->message, path_prefix);
+}
+
+static void
+assert_valid(const ProtobufCMessage *msg)
+{
+	g_autoptr(GError) error = NULL;
+	const char *reason = "unset";
+
+	g_assert_true(vt_validate_message(msg, &reason, &error));
+	g_assert_no_error(error);
+	g_assert_null(reason);
+}
+
+/* Each list bound, at its edge and one past it. */
+static void
+test_count_edges(void)
+{
+	VtReport report = VIRTTUNE__V1__REPORT__INIT;
+	g_autofree VtBlock **blocks = g_new0(VtBlock *, VT_REPORT_MAX_BLOCK + 1);
+	g_autofree VtBlock *block_storage = g_new0(VtBlock, VT_REPORT_MAX_BLOCK + 1);
+	VtNic nic = VIRTTUNE__V1__NIC__INIT;
+	VtNic *nics[] = {&nic};
+	g_autofree VtFeature **features = g_new0(VtFeature *, VT_REPORT_MAX_FEATURES + 1);
+	g_autofree VtFeature *feature_storage = g_new0(VtFeature, VT_REPORT_MAX_FEATURES + 1);
+	g_autofree VtReportMeminfoEntry **mem =
+		g_new0(VtReportMeminfoEntry *, VT_REPORT_MAX_MAP_ENTRIES + 1);
+	g_autofree VtReportMeminfoEntry *mem_storage =
+		g_new0(VtReportMeminfoEntry, VT_REPORT_MAX_MAP_ENTRIES + 1);
+
+	for (guint i = 0; i <= VT_REPORT_MAX_BLOCK; i++) {
+		virttune__v1__block__init(&block_storage[i]);
+		blocks[i] = &block_storage[i];
+	}
+	for (guint i = 0; i <= VT_REPORT_MAX_FEATURES; i++) {
+		virttune__v1__feature__init(&feature_storage[i]);
+		features[i] = &feature_storage[i];
+	}
+	for (guint i = 0; i <= VT_REPORT_MAX_MAP_ENTRIES; i++) {
+		virttune__v1__report__meminfo_entry__init(&mem_storage[i]);
+		mem[i] = &mem_storage[i];
+	}
+
+	report.block = blocks;
+	report.n_block = VT_REPORT_MAX_BLOCK;
+	assert_valid(&report.base);
+	report.n_block = VT_REPORT_MAX_BLOCK + 1;
+	assert_invalid(&report.base, "count", "block: 129 entries");
+	report.n_block = 0;
+
+	report.nics = nics;
+	report.n_nics = 1;
+	nic.features = features;
+	nic.n_features = VT_REPORT_MAX_FEATURES;
+	assert_valid(&report.base);
+	nic.n_features = VT_REPORT_MAX_FEATURES + 1;
+	assert_invalid(&report.base, "count", "nics[0].features:");
+	nic.n_features = 0;
+
+	report.meminfo = mem;
+	report.n_meminfo = VT_REPORT_MAX_MAP_ENTRIES;
+	assert_valid(&report.base);
+	report.n_meminfo = VT_REPORT_MAX_MAP_ENTRIES + 1;
+	assert_invalid(&report.base, "count", "meminfo:");
+}
+
+static void
+test_string_edges(void)
+{
+	VtReport report = VIRTTUNE__V1__REPORT__INIT;
+	VtNic nic = VIRTTUNE__V1__NIC__INIT;
+	VtNic *nics[] = {&nic};
+	g_autofree char *name = g_malloc(VT_STRING_MAX + 2);
+	char bad[] = {'e', 't', 'h', (char)0xc3, 0};
+
+	memset(name, 'n', VT_STRING_MAX + 1);
+	name[VT_STRING_MAX] = '\0';
+	report.nics = nics;
+	report.n_nics = 1;
+	nic.name = name;
+	assert_valid(&report.base);
+	name[VT_STRING_MAX] = 'n';
+	name[VT_STRING_MAX + 1] = '\0';
+	assert_invalid(&report.base, "string", "nics[0].name: string longer than 256");
+	nic.name = bad;
+	assert_invalid(&report.base, "utf8", "nics[0].name: invalid UTF-8");
+}
+
+static void
+test_numbers(void)
+{
+	VtReport report = VIRTTUNE__V1__REPORT__INIT;
+	VtCpu cpu = VIRTTUNE__V1__CPU__INIT;
+	VtReportVmstatEntry e = VIRTTUNE__V1__REPORT__VMSTAT_ENTRY__INIT;
+	VtReportVmstatEntry *entries[] = {&e};
+
+	report.cpu = &cpu;
+	cpu.has_loadavg_1 = TRUE;
+	cpu.loadavg_1 = 1.0 / 0.0;
+	assert_invalid(&report.base, "number", "cpu.loadavg_1");
+	cpu.loadavg_1 = 0.5;
+	cpu.has_total_ticks = TRUE;
+	cpu.total_ticks = (uint64_t)G_MAXINT64;
+	assert_valid(&report.base);
+	cpu.total_ticks = (uint64_t)G_MAXINT64 + 1;
+	assert_invalid(&report.base, "number", "cpu.total_ticks");
+	cpu.has_total_ticks = FALSE;
+
+	/* an unset field is not checked, whatever it holds */
+	cpu.has_steal_ticks = FALSE;
+	cpu.steal_ticks = G_MAXUINT64;
+	assert_valid(&report.base);
+
+	report.vmstat = entries;
+	report.n_vmstat = 1;
+	e.key = (char *)"oom_kill";
+	e.has_value = TRUE;
+	e.value = G_MAXUINT64;
+	assert_invalid(&report.base, "number", "vmstat[0].value");
+}
+
+static void
+test_envelope_oneof(void)
+{
+	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
+	VtHello hello = VIRTTUNE__V1__HELLO__INIT;
+	char bad[] = {(char)0xff, 0};
+
+	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_HELLO;
+	env.hello = &hello;
+	hello.agent_version = bad;
+	assert_invalid(&env.base, "utf8", "hello.agent_version");
+	hello.agent_version = (char *)"0.1.0";
+	assert_valid(&env.base);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/validate/count-edges", test_count_edges);
+	g_test_add_func("/validate/string-edges", test_string_edges);
+	g_test_add_func("/validate/numbers", test_numbers);
+	g_test_add_func("/validate/envelope-oneof", test_envelope_oneof);
+	return g_test_run();
+}
