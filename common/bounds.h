@@ -36,3 +36,12 @@
 #define VT_REPORT_MAX_CAPABILITIES 32u
 #define VT_STRING_MAX              256u /* any single string field */
 #define VT_REPEATED_MAX            256u /* any other repeated field */
+
+/* Host side: how much one guest may send before it is cut off. */
+#define VT_GUEST_FRAMES_PER_SEC  20u /* sustained; reports come every few seconds */
+#define VT_GUEST_FRAMES_BURST    40u
+#define VT_GUEST_BYTES_PER_SEC   (1024u * 1024u)
+#define VT_GUEST_BYTES_BURST     (2u * 1024u * 1024u)
+#define VT_GUEST_MAX_REJECTS     16u /* more than this within the window: cut off */
+#define VT_GUEST_REJECT_WINDOW_S 60u
+#define VT_GUEST_LOG_INTERVAL_S  60u /* one log line per reason per guest at most */

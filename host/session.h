@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "message.h"
+#include "transport.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The host's side of the protocol with one guest agent, over one transport:
+ * handshake (Hello with a fresh nonce, resent with backoff until the agent
+ * echoes it; frames before that are ignored), then reports, report requests
+ * and apply/rollback. Everything the guest sends is untrusted: frames are
+ * bounded and checked, every refusal is counted by reason, the guest's frame
+ * and byte rates are capped, and a guest that keeps misbehaving is cut off.
+ */
+typedef struct VtSession VtSession;
+
+typedef enum {
+	VT_SESSION_DETACHED,  /* no transport */
+	VT_SESSION_HANDSHAKE, /* Hello sent, waiting for the echo */
+	VT_SESSION_READY,
+	VT_SESSION_CUT_OFF, /* closed by us for misbehaving */
+} VtSessionState;
+
+typedef enum {
+	VT_REJECT_GARBAGE, /* the four framing reasons, as in frame.h */
+	VT_REJECT_OVERSIZE,
+	VT_REJECT_BAD_CRC,
+	VT_REJECT_TRUNCATED,
+	VT_REJECT_BAD_MESSAGE, /* not a valid Envelope */
+	VT_REJECT_LIMITS,      /* over a count, string or number bound */
+	VT_REJECT_RATE,        /* over the frame or byte rate */
+	VT_REJECT_UNEXPECTED,  /* a body the agent must not send */
+	VT_REJECT_N_REASONS,
+} VtReject;
+
+const char *vt_reject_name(VtReject reason);
+const char *vt_session_state_name(VtSessionState state);
+
+typedef struct {
+	/* The agent answered the handshake. */
+	void (*on_ready)(VtSession *session, const VtHello *hello, gpointer user_data);
+	/* A valid report; ownership passes to the callee. */
+	void (*on_report)(VtSession *session, VtReport *report, gpointer user_data);
+	/* An apply or rollback result; ownership passes to the callee. */
+	void (*on_apply_result)(VtSession *session, VtApplyResult *result, gpointer user_data);
+	/* The transport is gone: peer closed (state DETACHED) or we cut the guest
+	 * off (CUT_OFF). The session may be reattached later. */
+	void (*on_closed)(VtSession *session, VtSessionState state, const char *why,
+			  gpointer user_data);
+} VtSessionCallbacks;
+
+VtSession *vt_session_new(const char *name, const VtSessionCallbacks *callbacks,
+			  gpointer user_data);
+void vt_session_free(VtSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtSession, vt_session_free)
+
+/* Takes ownership of @transport and starts the handshake. A previous
+ * transport is closed first. */
+void vt_session_attach(VtSession *session, VtTransport *transport);
+void vt_session_detach(VtSession *session);
+
+VtSessionState vt_session_get_state(const VtSession *session);
+const char *vt_session_get_name(const VtSession *session);
+guint64 vt_session_get_rejects(const VtSession *session, VtReject reason);
+guint64 vt_session_get_reports(const VtSession *session);
+/* Frames that came before the handshake completed and were ignored. */
+guint64 vt_session_get_ignored(const VtSession *session);
+
+gboolean vt_session_request_report(VtSession *session, const char *reason, GError **error);
+gboolean vt_session_send_apply(VtSession *session, const VtApplyRequest *request, GError **error);
+gboolean vt_session_send_rollback(VtSession *session, const VtRollbackRequest *request,
+				  GError **error);
+
+G_END_DECLS
