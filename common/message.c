@@ -149,3 +149,34 @@ vt_protobuf_type_size(ProtobufCType type)
 	}
 	return 0;
 }
+
+gboolean
+vt_report_meminfo(const VtReport *report, const char *key, guint64 *value)
+{
+	for (gsize i = 0; report != NULL && i < report->n_meminfo; i++)
+		if (g_strcmp0(report->meminfo[i]->key, key) == 0 && report->meminfo[i]->has_value) {
+			*value = report->meminfo[i]->value;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+gboolean
+vt_report_vmstat(const VtReport *report, const char *key, guint64 *value)
+{
+	for (gsize i = 0; report != NULL && i < report->n_vmstat; i++)
+		if (g_strcmp0(report->vmstat[i]->key, key) == 0 && report->vmstat[i]->has_value) {
+			*value = report->vmstat[i]->value;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+const char *
+vt_report_sysctl(const VtReport *report, const char *key)
+{
+	for (gsize i = 0; report != NULL && i < report->n_sysctl; i++)
+		if (g_strcmp0(report->sysctl[i]->key, key) == 0)
+			return report->sysctl[i]->value;
+	return NULL;
+}

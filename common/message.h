@@ -71,6 +71,12 @@ GBytes *vt_message_pack(const ProtobufCMessage *msg, gboolean bounded, GError **
 /* Pack @env into one frame appended to @out (nothing appended on error). */
 gboolean vt_envelope_append_frame(GByteArray *out, const VtEnvelope *env, GError **error);
 
+/* Report lookups: a meminfo value (bytes or count), a sysctl's text, a vmstat
+ * counter. FALSE / NULL when the report (which may be NULL) lacks it. */
+gboolean vt_report_meminfo(const VtReport *report, const char *key, guint64 *value);
+const char *vt_report_sysctl(const VtReport *report, const char *key);
+gboolean vt_report_vmstat(const VtReport *report, const char *key, guint64 *value);
+
 /* Bytes one element of a field of @type takes in a generated struct. */
 gsize vt_protobuf_type_size(ProtobufCType type);
 

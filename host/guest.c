@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "guest.h"
+
+VtGuest *
+vt_guest_new(const char *uuid, const char *name)
+{
+	VtGuest *g = g_new0(VtGuest, 1);
+
+	g->uuid = g_strdup(uuid);
+	g->name = g_strdup(name);
+	g->id = -1;
+	return g;
+}
+
+void
+vt_guest_free(VtGuest *guest)
+{
+	if (guest == NULL)
+		return;
+	if (guest->retry_timer)
+		g_source_remove(guest->retry_timer);
+	vt_session_free(guest->session);
+	vt_domain_facts_free(guest->facts);
+	vt_domstats_free(guest->stats);
+	vt_domstats_free(guest->prev_stats);
+	vt_report_free(guest->report);
+	vt_report_free(guest->prev_report);
+	g_clear_pointer(&guest->recommendations, g_ptr_array_unref);
+	g_free(guest->xml);
+	g_free(guest->agent_version);
+	g_free(guest->last_error);
+	g_free(guest->uuid);
+	g_free(guest->name);
+	g_free(guest);
+}
+
+gboolean
+vt_guest_set_xml(VtGuest *guest, const char *xml, GError **error)
+{
+	VtDomainFacts *facts;
+
+	if (guest->xml != NULL && g_strcmp0(guest->xml, xml) == 0)
+		return TRUE;
+	facts = vt_domain_facts_parse(xml, -1, error);
+	if (facts == NULL)
+		return FALSE;
+	vt_domain_facts_free(guest->facts);
+	guest->facts = facts;
+	g_free(guest->xml);
+	guest->xml = g_strdup(xml);
+	return TRUE;
+}
+
+void
+vt_guest_set_stats(VtGuest *guest, VtDomstats *stats, gint64 at_us)
+{
+	if (stats == NULL)
+		return;
+	vt_domstats_free(guest->prev_stats);
+	guest->prev_stats = guest->stats;
+	guest->prev_stats_at_us = guest->stats_at_us;
+	guest->stats = stats;
+	guest->stats_at_us = at_us;
+}
+
+static const char *
+boot_id(const VtReport *r)
+{
+	return r != NULL && r->identity != NULL ? r->identity->boot_id : NULL;
+}
+
+void
+vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms)
+{
+	vt_report_free(guest->prev_report);
+	guest->prev_report = guest->report;
+	guest->report = report;
+	guest->report_at_ms = at_ms;
+	/* Rates across a reboot would be nonsense. */
+	if (guest->prev_report != NULL &&
+	    g_strcmp0(boot_id(guest->prev_report), boot_id(report)) != 0)
+		g_clear_pointer(&guest->prev_report, vt_report_free);
+}
+
+const char *
+vt_guest_agent_state(const VtGuest *guest)
+{
+	if (guest->session == NULL)
+		return "no channel";
+	switch (vt_session_get_state(guest->session)) {
+	case VT_SESSION_READY:
+		return "connected";
+	case VT_SESSION_HANDSHAKE:
+		return "waiting";
+	case VT_SESSION_CUT_OFF:
+		return "cut off";
+	case VT_SESSION_DETACHED:
+		break;
+	}
+	return "disconnected";
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "domain.h"
+#include "domstats.h"
+#include "message.h"
+#include "session.h"
+
+G_BEGIN_DECLS
+
+/*
+ * What the daemon knows about one running domain: the host's view (facts
+ * from the live XML, the last two domstats), the guest's (the last two
+ * reports), and the agent session. Plain data; the daemon updates it.
+ */
+typedef struct {
+	char *uuid;
+	char *name;
+	int id;
+
+	VtDomainFacts *facts;
+	char *xml; /* the XML the facts came from; reparsed only when it changes */
+	VtDomstats *stats;
+	VtDomstats *prev_stats;
+	gint64 stats_at_us; /* monotonic */
+	gint64 prev_stats_at_us;
+
+	VtSession *session; /* NULL when the domain has no agent channel */
+	VtReport *report;
+	VtReport *prev_report;
+	gint64 report_at_ms; /* host realtime when it arrived */
+	char *agent_version;
+
+	guint retry_timer; /* reconnect to the channel */
+	guint retry_delay_s;
+	char *last_error; /* why the agent is not connected, for `list` */
+	gboolean seen;	  /* mark & sweep over a poll */
+	GPtrArray *recommendations; /* the rules' latest output (owned by the daemon) */
+	gpointer daemon;
+} VtGuest;
+
+VtGuest *vt_guest_new(const char *uuid, const char *name);
+void vt_guest_free(VtGuest *guest);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtGuest, vt_guest_free)
+
+/* New live XML: reparse when it changed. FALSE (facts kept) on a parse error. */
+gboolean vt_guest_set_xml(VtGuest *guest, const char *xml, GError **error);
+/* New domstats (ownership taken); the current ones become the previous. */
+void vt_guest_set_stats(VtGuest *guest, VtDomstats *stats, gint64 at_us);
+/* A new report (ownership taken); one from another boot drops the previous. */
+void vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms);
+
+/* Agent state for humans: "connected", "handshake", "no channel", … */
+const char *vt_guest_agent_state(const VtGuest *guest);
+
+G_END_DECLS

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "hypervisor.h"
+
+#include <gio/gio.h>
+#include <libvirt-glib/libvirt-glib.h>
+#include <libvirt/virterror.h>
+#include <string.h>
+
+#include "error.h"
+
+#define RECONNECT_FIRST_S 1
+#define RECONNECT_MAX_S 30
+#define VT_MAX_DOMAINS 4096
+#define STATS_GROUPS                                                                       \
+	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |  \
+	 VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
+
+struct VtHypervisor {
+	char *uri;
+	guint poll_interval_s;
+	VtHypervisorCallbacks callbacks;
+	gpointer user_data;
+
+	virConnectPtr conn;
+	int lifecycle_id; /* -1: none */
+	gboolean connecting;
+	guint reconnect_timer;
+	guint reconnect_delay_s;
+	guint close_idle;
+	int close_reason;
+
+	guint poll_timer;
+	guint soon_timer;
+	gboolean polling;
+	gboolean poll_again;
+
+	GCancellable *cancellable; /* cancelled when the hypervisor is freed */
+};
+
+void
+vt_hypervisor_init_events(void)
+{
+	static gsize done = 0;
+
+	if (g_once_init_enter(&done)) {
+		/* libvirt would print every error to stderr by itself; we report
+		 * them through GError instead. */
+		virSetErrorFunc(NULL, NULL);
+		gvir_event_register();
+		g_once_init_leave(&done, 1);
+	}
+}
+
+void
+vt_domain_snapshot_free(VtDomainSnapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	g_free(snap->uuid);
+	g_free(snap->name);
+	g_free(snap->xml);
+	vt_domstats_free(snap->stats);
+	g_free(snap);
+}
+
+static const char *
+last_error(void)
+{
+	const char *msg = virGetLastErrorMessage();
+	return msg != NULL ? msg : "unknown libvirt error";
+}
+
+static void schedule_reconnect(VtHypervisor *hv);
+static void start_poll(VtHypervisor *hv);
+
+/* ------------------------------------------------------------ events */
+
+static int
+on_lifecycle_event(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+	VtHypervisor *hv = opaque;
+	char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+	virDomainGetUUIDString(dom, uuid);
+	if (hv->callbacks.on_lifecycle)
+		hv->callbacks.on_lifecycle(hv, uuid, virDomainGetName(dom), event, hv->user_data);
+	vt_hypervisor_poll_soon(hv);
+	return 0;
+}
+
+static const char *
+close_reason_name(int reason)
+{
+	switch (reason) {
+	case VIR_CONNECT_CLOSE_REASON_ERROR:
+		return "I/O error";
+	case VIR_CONNECT_CLOSE_REASON_EOF:
+		return "libvirtd closed the connection";
+	case VIR_CONNECT_CLOSE_REASON_KEEPALIVE:
+		return "keepalive timeout";
+	case VIR_CONNECT_CLOSE_REASON_CLIENT:
+		return "closed by us";
+	default:
+		return "unknown reason";
+	}
+}
+
+static void
+drop_connection(VtHypervisor *hv)
+{
+	if (hv->conn == NULL)
+		return;
+	if (hv->lifecycle_id >= 0)
+		virConnectDomainEventDeregisterAny(hv->conn, hv->lifecycle_id);
+	hv->lifecycle_id = -1;
+	virConnectUnregisterCloseCallback(hv->conn, NULL);
+	virConnectClose(hv->conn);
+	hv->conn = NULL;
+	if (hv->poll_timer) {
+		g_source_remove(hv->poll_timer);
+		hv->poll_timer = 0;
+	}
+}
+
+static gboolean
+handle_close(gpointer user_data)
+{
+	VtHypervisor *hv = user_data;
+	g_autofree char *why = g_strdup(close_reason_name(hv->close_reason));
+
+	hv->close_idle = 0;
+	drop_connection(hv);
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+			 "lost the libvirt connection to %s (%s); reconnecting", hv->uri, why);
+	if (hv->callbacks.on_disconnected)
+		hv->callbacks.on_disconnected(hv, why, hv->user_data);
+	schedule_reconnect(hv);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_close(virConnectPtr conn, int reason, void *opaque)
+{
+	VtHypervisor *hv = opaque;
+
+	/* Never close a connection from inside its own callback. */
+	hv->close_reason = reason;
+	if (hv->close_idle == 0)
+		hv->close_idle = g_idle_add(handle_close, hv);
+}
+
+/* ------------------------------------------------------------ connect */
+
+static void
+close_connection(gpointer conn)
+{
+	virConnectClose(conn);
+}
+
+static void
+open_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	const char *uri = task_data;
+	virConnectPtr conn = virConnectOpen(uri);
+
+	if (conn == NULL)
+		g_task_return_new_error(task, VT_ERROR, VT_ERROR_UNAVAILABLE, "%s", last_error());
+	else
+		g_task_return_pointer(task, conn, close_connection);
+}
+
+static gboolean
+poll_tick(gpointer user_data)
+{
+	start_poll(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+open_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	GTask *task = G_TASK(result);
+	g_autoptr(GError) error = NULL;
+	virConnectPtr conn = g_task_propagate_pointer(task, &error);
+	VtHypervisor *hv;
+
+	if (g_cancellable_is_cancelled(g_task_get_cancellable(task))) {
+		if (conn != NULL)
+			virConnectClose(conn); /* the hypervisor is gone */
+		return;
+	}
+	hv = user_data;
+	hv->connecting = FALSE;
+	if (conn == NULL) {
+		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+				 "cannot connect to %s: %s; retrying in %u s (is libvirtd "
+				 "running? try: systemctl start libvirtd)",
+				 hv->uri, error->message, hv->reconnect_delay_s);
+		schedule_reconnect(hv);
+		return;
+	}
+	hv->conn = conn;
+	hv->reconnect_delay_s = RECONNECT_FIRST_S;
+	if (virConnectRegisterCloseCallback(conn, on_close, hv, NULL) < 0)
+		g_debug("no close callback on %s: %s", hv->uri, last_error());
+	/* Detects a hung libvirtd; unsupported on some drivers (test://). */
+	if (virConnectSetKeepAlive(conn, 5, 3) < 0)
+		g_debug("no keepalive on %s: %s", hv->uri, last_error());
+	hv->lifecycle_id = virConnectDomainEventRegisterAny(
+		conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle_event), hv, NULL);
+	if (hv->lifecycle_id < 0)
+		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+				 "no lifecycle events from %s (%s); polling every %u s instead",
+				 hv->uri, last_error(), hv->poll_interval_s);
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "connected to %s", hv->uri);
+	if (hv->callbacks.on_connected)
+		hv->callbacks.on_connected(hv, hv->user_data);
+	hv->poll_timer = g_timeout_add_seconds(hv->poll_interval_s, poll_tick, hv);
+	start_poll(hv);
+}
+
+static void
+connect_now(VtHypervisor *hv)
+{
+	g_autoptr(GTask) task = NULL;
+
+	if (hv->conn != NULL || hv->connecting)
+		return;
+	hv->connecting = TRUE;
+	task = g_task_new(NULL, hv->cancellable, open_done, hv);
+	g_task_set_check_cancellable(task, FALSE);
+	g_task_set_task_data(task, g_strdup(hv->uri), g_free);
+	g_task_run_in_thread(task, open_thread);
+}
+
+static gboolean
+reconnect_tick(gpointer user_data)
+{
+	VtHypervisor *hv = user_data;
+
+	hv->reconnect_timer = 0;
+	connect_now(hv);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_reconnect(VtHypervisor *hv)
+{
+	if (hv->reconnect_timer != 0)
+		return;
+	hv->reconnect_timer = g_timeout_add_seconds(hv->reconnect_delay_s, reconnect_tick, hv);
+	hv->reconnect_delay_s = MIN(hv->reconnect_delay_s * 2, RECONNECT_MAX_S);
+}
+
+/* ------------------------------------------------------------ poll */
+
+typedef struct {
+	virConnectPtr conn; /* a reference of our own */
+} PollData;
+
+static void
+poll_data_free(PollData *pd)
+{
+	virConnectClose(pd->conn);
+	g_free(pd);
+}
+
+static VtDomainSnapshot *
+find_snapshot(GPtrArray *snaps, const char *uuid)
+{
+	for (guint i = 0; i < snaps->len; i++) {
+		VtDomainSnapshot *s = snaps->pdata[i];
+		if (strcmp(s->uuid, uuid) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+static void
+poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+	PollData *pd = task_data;
+	g_autoptr(GPtrArray) snaps =
+		g_ptr_array_new_with_free_func((GDestroyNotify)vt_domain_snapshot_free);
+	virDomainPtr *doms = NULL;
+	virDomainStatsRecordPtr *records = NULL;
+	int n, nr;
+
+	n = virConnectListAllDomains(pd->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	if (n < 0) {
+		g_task_return_new_error(task, VT_ERROR, VT_ERROR_UNAVAILABLE,
+					"listing domains: %s", last_error());
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		char uuid[VIR_UUID_STRING_BUFLEN];
+		char *xml;
+
+		if (i < VT_MAX_DOMAINS && virDomainGetUUIDString(doms[i], uuid) == 0 &&
+		    (xml = virDomainGetXMLDesc(doms[i], 0)) != NULL) {
+			VtDomainSnapshot *s = g_new0(VtDomainSnapshot, 1);
+			s->uuid = g_strdup(uuid);
+			s->name = g_strdup(virDomainGetName(doms[i]));
+			s->id = virDomainGetID(doms[i]) == (unsigned)-1 ? -1
+								       : (int)virDomainGetID(doms[i]);
+			s->xml = g_strdup(xml);
+			free(xml);
+			s->polled_at_us = g_get_monotonic_time();
+			g_ptr_array_add(snaps, s);
+		}
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+
+	/* Groups the driver lacks are left out silently (no ENFORCE flag). */
+	nr = virConnectGetAllDomainStats(pd->conn, STATS_GROUPS, &records,
+					 VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
+	for (int i = 0; i < nr; i++) {
+		char uuid[VIR_UUID_STRING_BUFLEN];
+		VtDomainSnapshot *s;
+		g_autoptr(GError) error = NULL;
+
+		if (virDomainGetUUIDString(records[i]->dom, uuid) < 0 ||
+		    (s = find_snapshot(snaps, uuid)) == NULL || s->stats != NULL)
+			continue;
+		s->stats = vt_domstats_from_record(records[i], &error);
+		if (s->stats == NULL)
+			g_debug("domstats of %s: %s", s->name, error->message);
+	}
+	if (records != NULL)
+		virDomainStatsRecordListFree(records);
+	g_task_return_pointer(task, g_steal_pointer(&snaps), (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void
+poll_done(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	GTask *task = G_TASK(result);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) snaps = g_task_propagate_pointer(task, &error);
+	VtHypervisor *hv;
+
+	if (g_cancellable_is_cancelled(g_task_get_cancellable(task)))
+		return;
+	hv = user_data;
+	hv->polling = FALSE;
+	if (snaps == NULL) {
+		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE", "poll of %s: %s",
+				 hv->uri, error->message);
+	} else if (hv->callbacks.on_poll) {
+		hv->callbacks.on_poll(hv, snaps, hv->user_data);
+	}
+	if (hv->poll_again) {
+		hv->poll_again = FALSE;
+		start_poll(hv);
+	}
+}
+
+static void
+start_poll(VtHypervisor *hv)
+{
+	g_autoptr(GTask) task = NULL;
+	PollData *pd;
+
+	if (hv->conn == NULL)
+		return;
+	if (hv->polling) {
+		hv->poll_again = TRUE;
+		return;
+	}
+	hv->polling = TRUE;
+	pd = g_new0(PollData, 1);
+	virConnectRef(hv->conn);
+	pd->conn = hv->conn;
+	task = g_task_new(NULL, hv->cancellable, poll_done, hv);
+	g_task_set_check_cancellable(task, FALSE);
+	g_task_set_task_data(task, pd, (GDestroyNotify)poll_data_free);
+	g_task_run_in_thread(task, poll_thread);
+}
+
+static gboolean
+poll_soon_tick(gpointer user_data)
+{
+	VtHypervisor *hv = user_data;
+
+	hv->soon_timer = 0;
+	start_poll(hv);
+	return G_SOURCE_REMOVE;
+}
+
+void
+vt_hypervisor_poll_soon(VtHypervisor *hv)
+{
+	/* Events come in bursts (start = resumed + started…): coalesce them. */
+	if (hv->soon_timer == 0)
+		hv->soon_timer = g_timeout_add(200, poll_soon_tick, hv);
+}
+
+/* ------------------------------------------------------------ object */
+
+VtHypervisor *
+vt_hypervisor_new(const char *uri, guint poll_interval_s, const VtHypervisorCallbacks *callbacks,
+		  gpointer user_data)
+{
+	VtHypervisor *hv = g_new0(VtHypervisor, 1);
+
+	vt_hypervisor_init_events();
+	hv->uri = g_strdup(uri);
+	hv->poll_interval_s = MAX(poll_interval_s, 1);
+	hv->callbacks = *callbacks;
+	hv->user_data = user_data;
+	hv->lifecycle_id = -1;
+	hv->reconnect_delay_s = RECONNECT_FIRST_S;
+	hv->cancellable = g_cancellable_new();
+	return hv;
+}
+
+void
+vt_hypervisor_start(VtHypervisor *hv)
+{
+	connect_now(hv);
+}
+
+void
+vt_hypervisor_free(VtHypervisor *hv)
+{
+	if (hv == NULL)
+		return;
+	g_cancellable_cancel(hv->cancellable);
+	g_clear_object(&hv->cancellable);
+	if (hv->reconnect_timer)
+		g_source_remove(hv->reconnect_timer);
+	if (hv->soon_timer)
+		g_source_remove(hv->soon_timer);
+	if (hv->close_idle)
+		g_source_remove(hv->close_idle);
+	drop_connection(hv);
+	g_free(hv->uri);
+	g_free(hv);
+}
+
+gboolean
+vt_hypervisor_is_connected(const VtHypervisor *hv)
+{
+	return hv->conn != NULL;
+}
+
+const char *
+vt_hypervisor_get_uri(const VtHypervisor *hv)
+{
+	return hv->uri;
+}
+
+virConnectPtr
+vt_hypervisor_get_connection(const VtHypervisor *hv)
+{
+	return hv->conn;
+}
+
+gboolean
+vt_hypervisor_is_local(const VtHypervisor *hv)
+{
+	/* qemu:///system, qemu:///session, qemu:///system?socket=… : no host part */
+	return g_str_has_prefix(hv->uri, "qemu:///") || g_str_has_prefix(hv->uri, "qemu+unix:///");
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+#include "domstats.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The daemon's libvirt connection: opens it (off the main loop), listens for
+ * domain lifecycle events through libvirt-glib's event loop integration,
+ * notices when libvirtd goes away (close callback, keepalive) and reconnects
+ * with backoff. Every call that could wait on libvirtd or a stuck QEMU (open,
+ * listing, XML, domstats) runs in a worker thread; results come back on the
+ * main loop.
+ */
+typedef struct VtHypervisor VtHypervisor;
+
+/* What one poll cycle learned about one running domain. */
+typedef struct {
+	char *uuid;
+	char *name;
+	int id;
+	char *xml;	   /* live XML */
+	VtDomstats *stats; /* NULL when libvirt returned none */
+	gint64 polled_at_us; /* monotonic */
+} VtDomainSnapshot;
+
+void vt_domain_snapshot_free(VtDomainSnapshot *snap);
+
+typedef struct {
+	void (*on_connected)(VtHypervisor *hv, gpointer user_data);
+	/* libvirtd went away; reconnecting goes on by itself. */
+	void (*on_disconnected)(VtHypervisor *hv, const char *why, gpointer user_data);
+	/* A lifecycle event: a poll is already scheduled; this is for logging and
+	 * for dropping a stopped guest at once. */
+	void (*on_lifecycle)(VtHypervisor *hv, const char *uuid, const char *name, int event,
+			     gpointer user_data);
+	/* One poll: every running domain (GPtrArray of VtDomainSnapshot, owned by
+	 * the hypervisor for the duration of the call). */
+	void (*on_poll)(VtHypervisor *hv, GPtrArray *domains, gpointer user_data);
+} VtHypervisorCallbacks;
+
+/* Call once before any libvirt connection: registers the GLib event loop. */
+void vt_hypervisor_init_events(void);
+
+VtHypervisor *vt_hypervisor_new(const char *uri, guint poll_interval_s,
+				const VtHypervisorCallbacks *callbacks, gpointer user_data);
+void vt_hypervisor_free(VtHypervisor *hv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtHypervisor, vt_hypervisor_free)
+
+/* Begin connecting (and reconnecting whenever the connection drops). */
+void vt_hypervisor_start(VtHypervisor *hv);
+/* Poll soon (coalesced with a poll already running). */
+void vt_hypervisor_poll_soon(VtHypervisor *hv);
+
+gboolean vt_hypervisor_is_connected(const VtHypervisor *hv);
+const char *vt_hypervisor_get_uri(const VtHypervisor *hv);
+/* The live connection, or NULL; valid until the next main loop iteration. */
+virConnectPtr vt_hypervisor_get_connection(const VtHypervisor *hv);
+/* TRUE when channels are reached by their UNIX socket path (qemu:/// URIs on
+ * this host) rather than through virDomainOpenChannel. */
+gboolean vt_hypervisor_is_local(const VtHypervisor *hv);
+
+G_END_DECLS
