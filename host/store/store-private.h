@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Shared by the store's own files and its tests; not part of the API. */
+
+#include <sqlite3.h>
+
+#include "counters.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+/* 'VT01': marks the file as ours, so another SQLite file is refused. */
+#define VT_STORE_APPLICATION_ID 0x56543031
+
+/* Cached hash -> row id entries for sections and layouts; dropped past this. */
+#define VT_STORE_ID_CACHE_MAX 4096u
+
+/* What the writer remembers of each domain's newest report, so a report costs
+ * no read; dropped whenever a transaction rolls back or prune runs. */
+typedef struct {
+	gint64 domain_id;
+	gint64 last_time_ms;
+	gint64 layout_id;   /* of the running chain */
+	guint since_key;    /* deltas written since the key */
+	VtCounters *values; /* of the newest report */
+} VtStoreChain;
+
+struct _VtStore {
+	sqlite3 *db;
+	char *path;
+	guint schema_version;
+	GHashTable *stmts;    /* const char *sql -> sqlite3_stmt */
+	GHashTable *sections; /* GBytes hash -> gint64 id */
+	GHashTable *layouts;  /* GBytes hash -> gint64 id */
+	GHashTable *chains;   /* char *uuid -> VtStoreChain */
+	gboolean in_batch;
+	gboolean batch_durable;
+};
+
+/* Open and migrate up to @target_version (tests build old databases this way). */
+VtStore *vt_store_open_version(const char *path, guint target_version, GError **error);
+
+/* A cached prepared statement, reset and unbound; reset it again when done
+ * (g_autoptr(VtStoreStmt) does that). */
+typedef sqlite3_stmt VtStoreStmt;
+VtStoreStmt *vt_store_stmt(VtStore *store, const char *sql, GError **error);
+static inline void
+vt_store_stmt_done(VtStoreStmt *stmt)
+{
+	sqlite3_reset(stmt);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtStoreStmt, vt_store_stmt_done)
+
+gboolean vt_store_exec(VtStore *store, const char *sql, GError **error);
+gboolean vt_store_sql_error(VtStore *store, GError **error, const char *what);
+
+/* Each public write runs between these: a transaction of its own, or a
+ * savepoint inside a batch. @durable commits with synchronous=FULL. */
+gboolean vt_store_op_begin(VtStore *store, gboolean durable, GError **error);
+gboolean vt_store_op_end(VtStore *store, gboolean ok, gboolean durable, GError **error);
+void vt_store_forget_caches(VtStore *store);
+
+/* The domain's row id, created (first_seen = last_seen = @now_ms) when
+ * missing, else last_seen raised to @now_ms and the name updated. */
+gboolean vt_store_domain_id(VtStore *store, const char *uuid, const char *name, gint64 now_ms,
+			    gint64 *id, GError **error);
+/* The row id of an existing domain: 0 when unknown. */
+gboolean vt_store_lookup_domain(VtStore *store, const char *uuid, gint64 *id, GError **error);
+
+/* Column helpers: a NULL text column is NULL. */
+char *vt_store_column_text(sqlite3_stmt *stmt, int col);
+void vt_store_bind_text(sqlite3_stmt *stmt, int col, const char *text);
+
+/* Retention of reports (reports.c), inside the prune transaction. */
+gboolean vt_store_prune_reports(VtStore *store, gint64 domain_id, gint64 cutoff_ms, guint max_count,
+				guint64 *removed, GError **error);
+gboolean vt_store_collect_garbage(VtStore *store, GError **error);
+
+G_END_DECLS
