@@ -176,7 +176,8 @@ handle_line(Client *c, const char *line, gsize len)
 		return;
 	}
 	if (!json_parser_load_from_data(parser, line, (gssize)len, &error)) {
-		g_autofree char *msg = g_strdup_printf("the request is not JSON: %s", error->message);
+		g_autofree char *msg =
+			g_strdup_printf("the request is not JSON: %s", error->message);
 		write_error(c, "bad_request", msg);
 		return;
 	}
@@ -300,8 +301,8 @@ on_accept(gint fd, GIOCondition cond, gpointer user_data)
 }
 
 VtControl *
-vt_control_new(const char *path, const char *group, VtControlHandler handler,
-	       gpointer user_data, GError **error)
+vt_control_new(const char *path, const char *group, VtControlHandler handler, gpointer user_data,
+	       GError **error)
 {
 	g_autoptr(VtControl) control = g_new0(VtControl, 1);
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -343,8 +344,8 @@ vt_control_new(const char *path, const char *group, VtControlHandler handler,
 	 * would answer a connect; then refuse to start twice. */
 	if (g_file_test(path, G_FILE_TEST_EXISTS)) {
 		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		gboolean live = probe >= 0 &&
-				connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+		gboolean live =
+			probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) == 0;
 		if (probe >= 0)
 			close(probe);
 		if (live) {

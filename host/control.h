@@ -16,8 +16,8 @@ G_BEGIN_DECLS
  * peer may run is decided per request (vt_control_request_is_privileged).
  */
 #define VT_CONTROL_DEFAULT_SOCKET "/run/virt-tune/virt-tuned.sock"
-#define VT_CONTROL_MAX_LINE (64u * 1024u) /* a request line */
-#define VT_CONTROL_MAX_CLIENTS 64u
+#define VT_CONTROL_MAX_LINE       (64u * 1024u) /* a request line */
+#define VT_CONTROL_MAX_CLIENTS    64u
 
 typedef struct VtControl VtControl;
 typedef struct VtControlRequest VtControlRequest;
@@ -44,8 +44,8 @@ gboolean vt_control_request_is_alive(const VtControlRequest *request);
 
 /* Both consume @request. */
 void vt_control_request_reply(VtControlRequest *request, JsonNode *result);
-void vt_control_request_error(VtControlRequest *request, const char *code, const char *format,
-			      ...) G_GNUC_PRINTF(3, 4);
+void vt_control_request_error(VtControlRequest *request, const char *code, const char *format, ...)
+	G_GNUC_PRINTF(3, 4);
 
 /* Args helpers: the string member @name or NULL; the int member or @fallback. */
 const char *vt_control_arg_string(const VtControlRequest *request, const char *name);

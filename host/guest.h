@@ -35,8 +35,8 @@ typedef struct {
 
 	guint retry_timer; /* reconnect to the channel */
 	guint retry_delay_s;
-	char *last_error; /* why the agent is not connected, for `list` */
-	gboolean seen;	  /* mark & sweep over a poll */
+	char *last_error;           /* why the agent is not connected, for `list` */
+	gboolean seen;              /* mark & sweep over a poll */
 	GPtrArray *recommendations; /* the rules' latest output (owned by the daemon) */
 	gpointer daemon;
 } VtGuest;

@@ -9,10 +9,10 @@
 #include "error.h"
 
 #define RECONNECT_FIRST_S 1
-#define RECONNECT_MAX_S 30
-#define VT_MAX_DOMAINS 4096
-#define STATS_GROUPS                                                                       \
-	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |  \
+#define RECONNECT_MAX_S   30
+#define VT_MAX_DOMAINS    4096
+#define STATS_GROUPS                                                                               \
+	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
 	 VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
 
 struct VtHypervisor {
@@ -289,8 +289,8 @@ poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 
 	n = virConnectListAllDomains(pd->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 	if (n < 0) {
-		g_task_return_new_error(task, VT_ERROR, VT_ERROR_UNAVAILABLE,
-					"listing domains: %s", last_error());
+		g_task_return_new_error(task, VT_ERROR, VT_ERROR_UNAVAILABLE, "listing domains: %s",
+					last_error());
 		return;
 	}
 	for (int i = 0; i < n; i++) {
@@ -302,8 +302,9 @@ poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 			VtDomainSnapshot *s = g_new0(VtDomainSnapshot, 1);
 			s->uuid = g_strdup(uuid);
 			s->name = g_strdup(virDomainGetName(doms[i]));
-			s->id = virDomainGetID(doms[i]) == (unsigned)-1 ? -1
-								       : (int)virDomainGetID(doms[i]);
+			s->id = virDomainGetID(doms[i]) == (unsigned)-1
+					? -1
+					: (int)virDomainGetID(doms[i]);
 			s->xml = g_strdup(xml);
 			free(xml);
 			s->polled_at_us = g_get_monotonic_time();

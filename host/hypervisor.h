@@ -23,8 +23,8 @@ typedef struct {
 	char *uuid;
 	char *name;
 	int id;
-	char *xml;	   /* live XML */
-	VtDomstats *stats; /* NULL when libvirt returned none */
+	char *xml;           /* live XML */
+	VtDomstats *stats;   /* NULL when libvirt returned none */
 	gint64 polled_at_us; /* monotonic */
 } VtDomainSnapshot;
 

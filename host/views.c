@@ -6,9 +6,14 @@
 #include "rates.h"
 
 static const char *const key_offloads[] = {
-	"rx-checksum",	       "tx-checksum-ip-generic", "tx-scatter-gather",
-	"tx-tcp-segmentation", "tx-tcp6-segmentation",	 "tx-generic-segmentation",
-	"rx-gro",	       NULL,
+	"rx-checksum",
+	"tx-checksum-ip-generic",
+	"tx-scatter-gather",
+	"tx-tcp-segmentation",
+	"tx-tcp6-segmentation",
+	"tx-generic-segmentation",
+	"rx-gro",
+	NULL,
 };
 
 gboolean
@@ -89,7 +94,8 @@ vt_view_list(GPtrArray *guests, gint64 now_ms)
 	for (guint i = 0; i < guests->len; i++) {
 		const VtGuest *g = guests->pdata[i];
 		const VtIdentity *id = g->report ? g->report->identity : NULL;
-		const VtChannelFacts *ch = g->facts ? vt_domain_facts_agent_channel(g->facts) : NULL;
+		const VtChannelFacts *ch =
+			g->facts ? vt_domain_facts_agent_channel(g->facts) : NULL;
 
 		json_builder_begin_object(b);
 		add_common(b, g, now_ms);
@@ -253,8 +259,7 @@ swap_row(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 	add_int(b, "mem_total_bytes", has_mem, (gint64)mem_total);
 	add_int(b, "mem_available_bytes", has_avail, (gint64)avail);
 	add_int(b, "balloon_actual_bytes", rates.has_balloon, (gint64)rates.balloon_actual_bytes);
-	add_int(b, "balloon_maximum_bytes", rates.has_balloon,
-		(gint64)rates.balloon_maximum_bytes);
+	add_int(b, "balloon_maximum_bytes", rates.has_balloon, (gint64)rates.balloon_maximum_bytes);
 	add_str(b, "balloon_source", rates.has_balloon ? rates.balloon_source : NULL);
 	add_int(b, "balloon_stats_period_s", g->facts && g->facts->balloon_period > 0,
 		g->facts ? g->facts->balloon_period : 0);
