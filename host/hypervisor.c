@@ -37,6 +37,11 @@ struct VtHypervisor {
 	GCancellable *cancellable; /* cancelled when the hypervisor is freed */
 };
 
+static void
+ignore_libvirt_error(void *opaque, virErrorPtr error)
+{
+}
+
 void
 vt_hypervisor_init_events(void)
 {
@@ -45,7 +50,7 @@ vt_hypervisor_init_events(void)
 	if (g_once_init_enter(&done)) {
 		/* libvirt would print every error to stderr by itself; we report
 		 * them through GError instead. */
-		virSetErrorFunc(NULL, NULL);
+		virSetErrorFunc(NULL, ignore_libvirt_error);
 		gvir_event_register();
 		g_once_init_leave(&done, 1);
 	}

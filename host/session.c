@@ -99,6 +99,7 @@ bucket_take(TokenBucket *b, double n)
 }
 
 static void cut_off(VtSession *s, const char *why);
+static void start_handshake(VtSession *s);
 
 /* Count a refusal, log it at most once per interval, and cut the guest off
  * when refusals come too often. Returns FALSE once the guest is cut off. */
@@ -241,6 +242,12 @@ handle_envelope(VtSession *s, VtEnvelope *env)
 		}
 		return;
 	case VIRTTUNE__V1__ENVELOPE__BODY_ERROR:
+		/* The agent restarted (or missed our Hello) and wants one. */
+		if (s->state == VT_SESSION_READY &&
+		    g_strcmp0(env->error->code, "hello_required") == 0) {
+			start_handshake(s);
+			return;
+		}
 		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "DOMAIN", s->name, "MESSAGE",
 				 "guest %s reports an error: %s: %s", s->name,
 				 env->error->code ? env->error->code : "?",
@@ -359,6 +366,26 @@ vt_session_free(VtSession *session)
 	g_free(session);
 }
 
+static void
+start_handshake(VtSession *s)
+{
+	stop_hello_timer(s);
+	s->state = VT_SESSION_HANDSHAKE;
+	/* 63 bits: every uint64 on the wire stays within the JSON range */
+	s->nonce = (((guint64)g_random_int() << 32) | g_random_int()) & (guint64)G_MAXINT64;
+	send_hello(s);
+	s->hello_delay_ms = HELLO_RETRY_FIRST_MS;
+	s->hello_timer = g_timeout_add(s->hello_delay_ms, hello_retry, s);
+}
+
+void
+vt_session_restart_handshake(VtSession *session)
+{
+	if (session->transport == NULL || session->state == VT_SESSION_CUT_OFF)
+		return;
+	start_handshake(session);
+}
+
 void
 vt_session_attach(VtSession *session, VtTransport *transport)
 {
@@ -371,8 +398,6 @@ vt_session_attach(VtSession *session, VtTransport *transport)
 	session->transport = transport;
 	session->state = VT_SESSION_HANDSHAKE;
 	session->seq_out = 0;
-	/* 63 bits: every uint64 on the wire stays within the JSON range */
-	session->nonce = (((guint64)g_random_int() << 32) | g_random_int()) & (guint64)G_MAXINT64;
 	bucket_init(&session->frames, VT_GUEST_FRAMES_PER_SEC, VT_GUEST_FRAMES_BURST);
 	bucket_init(&session->bytes, VT_GUEST_BYTES_PER_SEC, VT_GUEST_BYTES_BURST);
 	memset(session->reject_times, 0, sizeof(session->reject_times));
@@ -380,9 +405,7 @@ vt_session_attach(VtSession *session, VtTransport *transport)
 	vt_transport_start(transport, &callbacks, session);
 	if (session->transport == NULL)
 		return; /* closed at once */
-	send_hello(session);
-	session->hello_delay_ms = HELLO_RETRY_FIRST_MS;
-	session->hello_timer = g_timeout_add(session->hello_delay_ms, hello_retry, session);
+	start_handshake(session);
 }
 
 void

@@ -62,6 +62,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtSession, vt_session_free)
  * transport is closed first. */
 void vt_session_attach(VtSession *session, VtTransport *transport);
 void vt_session_detach(VtSession *session);
+/* Handshake again on the same transport: the guest reopened its port (agent
+ * restart, reboot) and waits for a Hello. No-op when detached or cut off. */
+void vt_session_restart_handshake(VtSession *session);
 
 VtSessionState vt_session_get_state(const VtSession *session);
 const char *vt_session_get_name(const VtSession *session);

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "json.h"
+
+/* A reply can carry a whole report per guest: allow far more than a request. */
+#define VT_CLIENT_MAX_REPLY (64u * 1024u * 1024u)
+
+const char *
+vt_client_socket_path(const char *flag)
+{
+	const char *env = g_getenv("VIRT_TUNE_SOCKET");
+
+	if (flag != NULL)
+		return flag;
+	if (env != NULL && *env != '\0')
+		return env;
+	return VT_CONTROL_DEFAULT_SOCKET;
+}
+
+static int
+connect_socket(const char *path, char **message)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		*message = g_strdup_printf("socket path %s is too long", path);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		int errsv = errno;
+		if (fd >= 0)
+			close(fd);
+		if (errsv == EACCES)
+			*message = g_strdup_printf(
+				"permission denied on %s: run as root or as a member of the "
+				"daemon's group",
+				path);
+		else
+			*message = g_strdup_printf(
+				"cannot reach virt-tuned at %s: %s. Start it (systemctl start "
+				"virt-tuned, or virt-tuned --socket %s), or point --socket / "
+				"VIRT_TUNE_SOCKET at the running one",
+				path, g_strerror(errsv), path);
+		return -1;
+	}
+	return fd;
+}
+
+VtClientStatus
+vt_client_call(const char *socket_path, const char *command, JsonObject *args, guint timeout_s,
+	       JsonNode **result, char **code, char **message)
+{
+	g_autoptr(JsonObject) req = json_object_new();
+	g_autoptr(JsonNode) req_node = json_node_new(JSON_NODE_OBJECT);
+	g_autoptr(GByteArray) in = g_byte_array_new();
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *line = NULL;
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+	JsonObject *reply;
+	JsonNode *root;
+	gsize off = 0, len;
+	int fd;
+
+	*result = NULL;
+	*code = NULL;
+	*message = NULL;
+	fd = connect_socket(socket_path, message);
+	if (fd < 0)
+		return VT_CLIENT_UNREACHABLE;
+
+	json_object_set_string_member(req, "command", command);
+	json_object_set_object_member(req, "args",
+				      args ? json_object_ref(args) : json_object_new());
+	json_node_set_object(req_node, req);
+	line = vt_json_node_to_string(req_node, FALSE);
+	len = strlen(line);
+	line[len++] = '\n'; /* replaces the NUL: we send exactly len bytes */
+	while (off < len) {
+		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*message = g_strdup_printf("sending to %s: %s", socket_path,
+						   g_strerror(errno));
+			close(fd);
+			return VT_CLIENT_UNREACHABLE;
+		}
+		off += (gsize)n;
+	}
+
+	while (memchr(in->data, '\n', in->len) == NULL) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+		guint8 buf[65536];
+		ssize_t n;
+
+		if (left_ms <= 0 || poll(&pfd, 1, (int)MIN(left_ms, G_MAXINT)) == 0) {
+			*message = g_strdup_printf("virt-tuned did not answer '%s' within %u s",
+						   command, timeout_s);
+			close(fd);
+			return VT_CLIENT_BROKEN;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*message = g_strdup_printf("virt-tuned closed the connection (%s)",
+						   n < 0 ? g_strerror(errno) : "no answer");
+			close(fd);
+			return VT_CLIENT_BROKEN;
+		}
+		if (in->len + (gsize)n > VT_CLIENT_MAX_REPLY) {
+			*message = g_strdup("the reply is larger than 64 MiB");
+			close(fd);
+			return VT_CLIENT_BROKEN;
+		}
+		g_byte_array_append(in, buf, (guint)n);
+	}
+	close(fd);
+
+	len = (gsize)((guint8 *)memchr(in->data, '\n', in->len) - in->data);
+	if (!json_parser_load_from_data(parser, (const char *)in->data, (gssize)len, &error) ||
+	    (root = json_parser_get_root(parser)) == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		*message = g_strdup_printf("virt-tuned's answer is not JSON: %s",
+					   error ? error->message : "not an object");
+		return VT_CLIENT_BROKEN;
+	}
+	reply = json_node_get_object(root);
+	if (json_object_get_boolean_member_with_default(reply, "ok", FALSE)) {
+		JsonNode *r = json_object_get_member(reply, "result");
+		*result = r ? json_node_copy(r) : json_node_new(JSON_NODE_NULL);
+		return VT_CLIENT_OK;
+	}
+	if (json_object_has_member(reply, "error") &&
+	    JSON_NODE_HOLDS_OBJECT(json_object_get_member(reply, "error"))) {
+		JsonObject *e = json_object_get_object_member(reply, "error");
+		*code = g_strdup(json_object_get_string_member_with_default(e, "code", "error"));
+		*message = g_strdup(json_object_get_string_member_with_default(e, "message", "?"));
+	} else {
+		*code = g_strdup("error");
+		*message = g_strdup("virt-tuned refused the request");
+	}
+	return VT_CLIENT_REFUSED;
+}

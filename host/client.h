@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* The CLI side of the control socket (see control.h for the protocol). */
+
+typedef enum {
+	VT_CLIENT_OK,
+	VT_CLIENT_UNREACHABLE, /* no daemon at the socket */
+	VT_CLIENT_REFUSED,     /* the daemon answered with an error */
+	VT_CLIENT_BROKEN,      /* the answer was not understood */
+} VtClientStatus;
+
+/* The socket path: @flag, else $VIRT_TUNE_SOCKET, else the default. */
+const char *vt_client_socket_path(const char *flag);
+
+/*
+ * Send {"command": @command, "args": @args} and wait up to @timeout_s for the
+ * reply. On VT_CLIENT_OK *result holds the reply's "result"; otherwise
+ * *message says what went wrong and *code holds the daemon's error code
+ * (VT_CLIENT_REFUSED) — both to be freed.
+ */
+VtClientStatus vt_client_call(const char *socket_path, const char *command, JsonObject *args,
+			      guint timeout_s, JsonNode **result, char **code, char **message);
+
+G_END_DECLS

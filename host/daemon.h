@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VT_DAEMON_DEFAULT_URI       "qemu:///system"
+#define VT_DAEMON_DEFAULT_STATE_DIR "/var/lib/virt-tune"
+#define VT_DAEMON_DEFAULT_CONFIG    "/etc/virt-tune/virt-tuned.conf"
+
+typedef enum {
+	VT_CHANNEL_AUTO,   /* the UNIX socket for qemu:/// URIs, else a libvirt stream */
+	VT_CHANNEL_SOCKET, /* always the channel's UNIX socket path from the live XML */
+	VT_CHANNEL_STREAM, /* always virDomainOpenChannel */
+} VtChannelMode;
+
+typedef struct {
+	const char *uri;
+	const char *state_dir;
+	const char *socket_path;
+	const char *group;        /* may read through the control socket; NULL: root only */
+	const char *rules_config; /* NULL: the defaults (or the default path if present) */
+	guint poll_interval_s;
+	guint retention_days;
+	guint retention_reports; /* per domain */
+	VtChannelMode channel_mode;
+} VtDaemonOptions;
+
+typedef struct VtDaemon VtDaemon;
+
+VtDaemon *vt_daemon_new(const VtDaemonOptions *options, GError **error);
+void vt_daemon_free(VtDaemon *daemon);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtDaemon, vt_daemon_free)
+
+/* Runs until SIGTERM/SIGINT; returns the exit code. */
+int vt_daemon_run(VtDaemon *daemon);
+
+G_END_DECLS
