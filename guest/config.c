@@ -326,7 +326,7 @@ vt_agent_config_parse(const char *data, gsize len, const char *path, GPtrArray *
 			continue;
 		}
 		if (!parse(kf, config, &local)) {
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "%s%s", at, local->message);
+			g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s", at);
 			return NULL;
 		}
 	}
