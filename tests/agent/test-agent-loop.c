@@ -451,6 +451,18 @@ test_handshake(Host *h, gconstpointer data)
 	/* nothing unsolicited before the interval */
 	extra = host_recv(h, 300);
 	g_assert_null(extra);
+
+	/* A host that reconnected too fast for the guest to notice just says
+	 * Hello again on what the agent takes for the same connection: a new
+	 * session all the same, sequence numbers from 1. */
+	g_clear_pointer(&answer, vt_envelope_free);
+	g_clear_pointer(&report, vt_envelope_free);
+	host_send_hello(h, 77);
+	answer = host_expect(h, VIRTTUNE__V1__ENVELOPE__BODY_HELLO, DEADLINE_MS);
+	check_hello_answer(answer, 77);
+	g_assert_cmpuint(answer->seq, ==, 1);
+	report = host_expect(h, VIRTTUNE__V1__ENVELOPE__BODY_REPORT, DEADLINE_MS);
+	g_assert_cmpuint(report->seq, ==, 2);
 }
 
 static void
@@ -743,6 +755,18 @@ test_sigterm(Host *h, gconstpointer data)
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 }
 
+/* A path that is neither a port nor a socket: said so, retried, no exit. */
+static void
+test_not_a_port(Host *h, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_file_set_contents(h->sock_path, "", 0, &error));
+	agent_start(h, NULL);
+	g_assert_true(agent_log_wait(h, "is neither a character device", 1, DEADLINE_MS));
+	g_assert_cmpint(agent_wait(h, 200), ==, -1); /* still running */
+}
+
 int
 main(int argc, char **argv)
 {
@@ -758,6 +782,7 @@ main(int argc, char **argv)
 	ADD("/agent/loop/absent", test_absent);
 	ADD("/agent/loop/sighup", test_sighup);
 	ADD("/agent/loop/sigterm", test_sigterm);
+	ADD("/agent/loop/not-a-port", test_not_a_port);
 #undef ADD
 	return g_test_run();
 }
