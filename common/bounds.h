@@ -44,4 +44,5 @@
 #define VT_GUEST_BYTES_BURST     (2u * 1024u * 1024u)
 #define VT_GUEST_MAX_REJECTS     16u /* more than this within the window: cut off */
 #define VT_GUEST_REJECT_WINDOW_S 60u
-#define VT_GUEST_LOG_INTERVAL_S  60u /* one log line per reason per guest at most */
+#define VT_GUEST_GARBAGE_CHUNK   4096u /* one more reject per this many garbage bytes */
+#define VT_GUEST_LOG_INTERVAL_S  60u   /* one log line per reason per guest at most */

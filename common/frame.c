@@ -27,6 +27,7 @@ struct VtFrameDecoder {
 	gpointer user_data;
 	guint64 rejects[VT_FRAME_REJECT_N_REASONS];
 	guint64 frames;
+	guint64 skipped; /* bytes thrown away outside frames */
 };
 
 static const char *const reject_names[VT_FRAME_REJECT_N_REASONS] = {
@@ -164,6 +165,7 @@ process(VtFrameDecoder *dec)
 		skip = find_magic(p, avail);
 		if (skip > 0) {
 			dec->start += skip;
+			dec->skipped += skip;
 			if (!dec->in_garbage) {
 				dec->in_garbage = TRUE;
 				if (!reject(dec, VT_FRAME_REJECT_GARBAGE, skip))
@@ -280,6 +282,12 @@ vt_frame_decoder_rejects(const VtFrameDecoder *dec, VtFrameReject reason)
 	if ((guint)reason >= VT_FRAME_REJECT_N_REASONS)
 		return 0;
 	return dec->rejects[reason];
+}
+
+guint64
+vt_frame_decoder_skipped_bytes(const VtFrameDecoder *dec)
+{
+	return dec->skipped;
 }
 
 guint64

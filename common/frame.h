@@ -50,6 +50,9 @@ gsize vt_frame_decoder_pending(const VtFrameDecoder *dec);
 gsize vt_frame_decoder_capacity(const VtFrameDecoder *dec);
 guint64 vt_frame_decoder_rejects(const VtFrameDecoder *dec, VtFrameReject reason);
 guint64 vt_frame_decoder_frames(const VtFrameDecoder *dec);
+/* Bytes skipped while looking for a magic (garbage, bodies of rejected
+ * frames); a run is one GARBAGE reject however long it is. */
+guint64 vt_frame_decoder_skipped_bytes(const VtFrameDecoder *dec);
 
 /* Append magic|length|crc|payload to @out. Fails (and appends nothing) when
  * @len exceeds VT_FRAME_MAX. */

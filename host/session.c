@@ -40,6 +40,7 @@ struct VtSession {
 	guint64 unlogged[VT_REJECT_N_REASONS];
 	guint64 reports;
 	guint64 ignored;
+	guint64 garbage_counted; /* skipped bytes already charged as rejects */
 	char *cut_off_why;
 };
 
@@ -304,6 +305,15 @@ on_transport_data(const guint8 *data, gsize len, gpointer user_data)
 		return;
 	}
 	vt_frame_decoder_feed(s->decoder, data, len);
+	/* A run of garbage is one reject however long; a guest that sends
+	 * nothing but garbage is charged one more per VT_GUEST_GARBAGE_CHUNK. */
+	while (s->transport != NULL && s->state != VT_SESSION_CUT_OFF &&
+	       vt_frame_decoder_skipped_bytes(s->decoder) - s->garbage_counted >=
+		       VT_GUEST_GARBAGE_CHUNK) {
+		s->garbage_counted += VT_GUEST_GARBAGE_CHUNK;
+		if (!session_reject(s, VT_REJECT_GARBAGE, "a long run of bytes outside frames"))
+			break;
+	}
 }
 
 static void
@@ -402,6 +412,7 @@ vt_session_attach(VtSession *session, VtTransport *transport)
 	bucket_init(&session->bytes, VT_GUEST_BYTES_PER_SEC, VT_GUEST_BYTES_BURST);
 	memset(session->reject_times, 0, sizeof(session->reject_times));
 	session->reject_next = 0;
+	session->garbage_counted = vt_frame_decoder_skipped_bytes(session->decoder);
 	vt_transport_start(transport, &callbacks, session);
 	if (session->transport == NULL)
 		return; /* closed at once */

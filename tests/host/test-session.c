@@ -68,7 +68,8 @@ fixture_setup(Fixture *f, gconstpointer data)
 	int sv[2];
 
 	memset(f, 0, sizeof(*f));
-	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), ==,
+			0);
 	f->guest_fd = sv[1];
 	f->from_host = g_ptr_array_new_with_free_func((GDestroyNotify)vt_envelope_free);
 	f->reports = g_ptr_array_new_with_free_func((GDestroyNotify)vt_report_free);
@@ -143,13 +144,15 @@ static void
 guest_write(Fixture *f, const guint8 *data, gsize len)
 {
 	while (len > 0) {
-		ssize_t n = write(f->guest_fd, data, len);
+		ssize_t n = send(f->guest_fd, data, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
 			g_main_context_iteration(NULL, FALSE);
 			continue;
 		}
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return; /* the host cut us off */
 		g_assert_cmpint(n, >, 0);
 		data += n;
 		len -= (gsize)n;
@@ -368,6 +371,24 @@ test_garbage_then_report(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(vt_session_get_rejects(f->session, VT_REJECT_GARBAGE), ==, 1);
 }
 
+/* Nothing but garbage: charged per VT_GUEST_GARBAGE_CHUNK, cut off at last. */
+static void
+test_endless_garbage_cut_off(Fixture *f, gconstpointer data)
+{
+	guint8 garbage[VT_GUEST_GARBAGE_CHUNK];
+
+	handshake(f);
+	memset(garbage, 'x', sizeof(garbage));
+	for (guint i = 0; i < VT_GUEST_MAX_REJECTS + 2 && f->closed == 0; i++) {
+		guest_write(f, garbage, sizeof(garbage));
+		pump_until(f, is_closed, 20);
+	}
+	pump_until(f, is_closed, 2000);
+	g_assert_cmpint(f->closed_state, ==, VT_SESSION_CUT_OFF);
+	g_assert_cmpuint(vt_session_get_rejects(f->session, VT_REJECT_GARBAGE), ==,
+			 VT_GUEST_MAX_REJECTS + 1);
+}
+
 static void
 test_unexpected_body(Fixture *f, gconstpointer data)
 {
@@ -407,25 +428,40 @@ test_frame_flood_cut_off(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->reports->len, <, VT_GUEST_FRAMES_BURST + 10);
 }
 
+/* Valid but large reports faster than the byte rate allows: cut off. */
 static void
 test_byte_flood_cut_off(Fixture *f, gconstpointer data)
 {
-	g_autofree guint8 *junk = g_malloc(64 * 1024);
-	gsize total = 0;
+	VtReport report = VIRTTUNE__V1__REPORT__INIT;
+	VtReportMeminfoEntry storage[240];
+	VtReportMeminfoEntry *entries[240];
+	char keys[240][VT_STRING_MAX + 1];
+	guint sent = 0;
 
 	handshake(f);
-	memset(junk, 'z', 64 * 1024);
-	/* no magic anywhere: only the byte rate can stop this */
-	while (total <= VT_GUEST_BYTES_BURST + 256 * 1024 && f->closed == 0) {
-		ssize_t n = write(f->guest_fd, junk, 64 * 1024);
-		if (n > 0)
-			total += (gsize)n;
-		g_main_context_iteration(NULL, FALSE);
+	for (guint i = 0; i < 240; i++) {
+		virttune__v1__report__meminfo_entry__init(&storage[i]);
+		memset(keys[i], 'k', VT_STRING_MAX);
+		g_snprintf(keys[i], 8, "%06u", i);
+		keys[i][6] = 'k';
+		keys[i][VT_STRING_MAX] = '\0';
+		storage[i].key = keys[i];
+		storage[i].has_value = TRUE;
+		storage[i].value = i;
+		entries[i] = &storage[i];
+	}
+	report.meminfo = entries;
+	report.n_meminfo = 240;
+	/* ~63 KB each: the byte bucket (2 MiB) empties before the frame one (40) */
+	while (sent < VT_GUEST_FRAMES_BURST - 2 && f->closed == 0) {
+		guest_send_report(f, &report);
+		sent++;
 	}
 	pump_until(f, is_closed, 3000);
 	g_assert_cmpuint(f->closed, ==, 1);
 	g_assert_cmpint(f->closed_state, ==, VT_SESSION_CUT_OFF);
 	g_assert_cmpuint(vt_session_get_rejects(f->session, VT_REJECT_RATE), ==, 1);
+	g_assert_cmpuint(f->reports->len, <, sent);
 }
 
 static void
@@ -454,7 +490,8 @@ test_reattach_new_nonce(Fixture *f, gconstpointer data)
 	guint64 first = handshake(f);
 	int sv[2];
 
-	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv), ==,
+			0);
 	close(f->guest_fd);
 	f->guest_fd = sv[1];
 	g_ptr_array_set_size(f->from_host, 0);
@@ -479,6 +516,7 @@ main(int argc, char **argv)
 	ADD("/session/block-count-edge", test_block_count_edge);
 	ADD("/session/garbage-then-report", test_garbage_then_report);
 	ADD("/session/unexpected-body", test_unexpected_body);
+	ADD("/session/endless-garbage-cut-off", test_endless_garbage_cut_off);
 	ADD("/session/frame-flood-cut-off", test_frame_flood_cut_off);
 	ADD("/session/byte-flood-cut-off", test_byte_flood_cut_off);
 	ADD("/session/guest-closes-mid-frame", test_guest_closes_mid_frame);

@@ -392,6 +392,7 @@ test_garbage_prefix(void)
 		assert_frames_equal(sink.frames, payloads);
 		/* one run of garbage is one reject, however it was chunked */
 		g_assert_cmpuint(sink.rejects[VT_FRAME_REJECT_GARBAGE], ==, 1);
+		g_assert_cmpuint(vt_frame_decoder_skipped_bytes(dec), ==, 5000 + sizeof(lure));
 		sink_clear(&sink);
 	}
 }
