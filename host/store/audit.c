@@ -72,11 +72,13 @@ vt_store_audit_record(VtStore *store, const VtStoreAudit *entry, gint64 *id, GEr
 static gboolean
 update_entry(VtStore *store, gint64 id, gint64 finished_ms, const VtStoreAudit *r, GError **error)
 {
-	g_autoptr(VtStoreStmt) st = vt_store_stmt(
-		store,
-		"UPDATE audit SET status = ?, before = ?, after = ?, change_id = ?, reason = ?,"
-		" finished_ms = ? WHERE id = ?",
-		error);
+	g_autoptr(VtStoreStmt) st =
+		vt_store_stmt(store,
+			      "UPDATE audit SET status = ?, before = coalesce(?, before), after = "
+			      "coalesce(?, after),"
+			      " change_id = coalesce(?, change_id), reason = coalesce(?, reason),"
+			      " finished_ms = ? WHERE id = ?",
+			      error);
 
 	if (st == NULL)
 		return FALSE;

@@ -380,8 +380,8 @@ layout_free(VtLayout *layout)
 {
 	if (layout == NULL)
 		return;
-	g_bytes_unref(layout->skeleton);
-	g_byte_array_unref(layout->kinds);
+	g_clear_pointer(&layout->skeleton, g_bytes_unref);
+	g_clear_pointer(&layout->kinds, g_byte_array_unref);
 	g_free(layout);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtLayout, layout_free)

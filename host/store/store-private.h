@@ -35,7 +35,6 @@ struct _VtStore {
 	GHashTable *layouts;  /* GBytes hash -> gint64 id */
 	GHashTable *chains;   /* char *uuid -> VtStoreChain */
 	gboolean in_batch;
-	gboolean batch_durable;
 };
 
 /* Open and migrate up to @target_version (tests build old databases this way). */
@@ -56,7 +55,8 @@ gboolean vt_store_exec(VtStore *store, const char *sql, GError **error);
 gboolean vt_store_sql_error(VtStore *store, GError **error, const char *what);
 
 /* Each public write runs between these: a transaction of its own, or a
- * savepoint inside a batch. @durable commits with synchronous=FULL. */
+ * savepoint inside a batch. @durable commits with synchronous=FULL (inside a
+ * batch the batch's commit decides). */
 gboolean vt_store_op_begin(VtStore *store, gboolean durable, GError **error);
 gboolean vt_store_op_end(VtStore *store, gboolean ok, gboolean durable, GError **error);
 void vt_store_forget_caches(VtStore *store);

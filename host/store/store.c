@@ -129,11 +129,16 @@ set_synchronous(VtStore *store, gboolean full, GError **error)
 gboolean
 vt_store_op_begin(VtStore *store, gboolean durable, GError **error)
 {
-	if (store->in_batch) {
-		store->batch_durable |= durable;
+	if (store->in_batch)
 		return vt_store_exec(store, "SAVEPOINT vt_op", error);
-	}
-	return vt_store_exec(store, "BEGIN IMMEDIATE", error);
+	/* the safety level cannot change inside a transaction */
+	if (durable && !set_synchronous(store, TRUE, error))
+		return FALSE;
+	if (vt_store_exec(store, "BEGIN IMMEDIATE", error))
+		return TRUE;
+	if (durable)
+		set_synchronous(store, FALSE, NULL);
+	return FALSE;
 }
 
 gboolean
@@ -147,18 +152,16 @@ vt_store_op_end(VtStore *store, gboolean ok, gboolean durable, GError **error)
 		vt_store_forget_caches(store);
 		return FALSE;
 	}
-	if (ok) {
-		ok = (!durable || set_synchronous(store, TRUE, error)) &&
-		     vt_store_exec(store, "COMMIT", error);
-		if (durable)
-			set_synchronous(store, FALSE, NULL);
-		if (ok)
-			return TRUE;
+	if (ok)
+		ok = vt_store_exec(store, "COMMIT", error);
+	if (!ok) {
+		if (!sqlite3_get_autocommit(store->db))
+			vt_store_exec(store, "ROLLBACK", NULL);
+		vt_store_forget_caches(store);
 	}
-	if (!sqlite3_get_autocommit(store->db))
-		vt_store_exec(store, "ROLLBACK", NULL);
-	vt_store_forget_caches(store);
-	return FALSE;
+	if (durable)
+		set_synchronous(store, FALSE, NULL);
+	return ok;
 }
 
 gboolean
@@ -171,21 +174,18 @@ vt_store_begin(VtStore *store, GError **error)
 	if (!vt_store_exec(store, "BEGIN IMMEDIATE", error))
 		return FALSE;
 	store->in_batch = TRUE;
-	store->batch_durable = FALSE;
 	return TRUE;
 }
 
 gboolean
 vt_store_commit(VtStore *store, GError **error)
 {
-	gboolean durable = store->batch_durable;
-
 	if (!store->in_batch) {
 		g_set_error(error, VT_ERROR, VT_ERROR_FAILED, "no batch is open");
 		return FALSE;
 	}
 	store->in_batch = FALSE;
-	return vt_store_op_end(store, TRUE, durable, error);
+	return vt_store_op_end(store, TRUE, FALSE, error);
 }
 
 void

@@ -181,12 +181,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtStoreAudit, vt_store_audit_free)
 /*
  * Append a request to the audit trail before it is sent to the guest; its id
  * goes to @id (may be NULL). Audit writes are committed with
- * synchronous=FULL: they survive a power loss, not only a crash.
+ * synchronous=FULL: they survive a power loss, not only a crash (inside a
+ * vt_store_begin() batch they are committed with the batch, like the rest).
  */
 gboolean vt_store_audit_record(VtStore *store, const VtStoreAudit *entry, gint64 *id,
 			       GError **error);
-/* Record the outcome of entry @id (status, before, after, change_id, reason
- * taken from @result; its other fields are ignored). */
+/* Record the outcome of entry @id: status from @result, and before, after,
+ * change_id, reason where @result sets them (NULL keeps what the entry has);
+ * @result's other fields are ignored. */
 gboolean vt_store_audit_finish(VtStore *store, gint64 id, gint64 finished_ms,
 			       const VtStoreAudit *result, GError **error);
 /* Entries of @uuid (NULL: every domain) with time >= @since_ms, oldest first,
