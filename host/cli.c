@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "analyze.h"
+
 typedef struct {
 	const char *name;
 	const char *summary;
@@ -15,6 +17,8 @@ typedef struct {
 } VtCommand;
 
 static const VtCommand commands[] = {
+	{"analyze", "recommend changes from saved report, domain XML and domstats files",
+	 vt_analyze_main},
 	{NULL, NULL, NULL},
 };
 
