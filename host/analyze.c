@@ -8,6 +8,7 @@
 #include "report.h"
 
 #define VT_TABLE_WIDTH 100
+#define VT_TABLE_FIXED 51 /* severity, target and id columns with their spaces */
 
 static void
 append_clipped(GString *out, const char *text, gsize width)
@@ -16,8 +17,8 @@ append_clipped(GString *out, const char *text, gsize width)
 
 	/* one line only; counts characters, not bytes */
 	for (const char *p = text; *p != '\0' && *p != '\n'; p = g_utf8_next_char(p)) {
-		if (n + 1 == width && g_utf8_strlen(p, -1) > 1) {
-			g_string_append(out, "~");
+		if (n + 3 == width && g_utf8_strlen(p, -1) > 3) {
+			g_string_append(out, "...");
 			return;
 		}
 		g_string_append_len(out, p, g_utf8_next_char(p) - p);
@@ -67,18 +68,19 @@ vt_analysis_to_table(const VtAnalysis *analysis)
 	if (analysis->recommendations->len == 0) {
 		g_string_append(out, "No recommendations.\n");
 	} else {
-		g_string_append_printf(out, "%-8s %-5s %-34s %s\n", "SEVERITY", "TARGET", "ID",
+		g_string_append_printf(out, "%-8s %-6s %-34s %s\n", "SEVERITY", "TARGET", "ID",
 				       "CHANGE");
 		for (guint i = 0; i < analysis->recommendations->len; i++) {
 			const VtRecommendation *r = analysis->recommendations->pdata[i];
 			gsize start = out->len;
 
-			g_string_append_printf(out, "%-8s %-5s ", vt_severity_name(r->severity),
+			g_string_append_printf(out, "%-8s %-6s ", vt_severity_name(r->severity),
 					       vt_target_name(r->target));
 			append_clipped(out, r->id, 34);
-			while (g_utf8_strlen(out->str + start, -1) < 49)
+			while (g_utf8_strlen(out->str + start, -1) < VT_TABLE_FIXED)
 				g_string_append_c(out, ' ');
-			append_clipped(out, r->command ? r->command : "", VT_TABLE_WIDTH - 49);
+			append_clipped(out, r->command ? r->command : "",
+				       VT_TABLE_WIDTH - VT_TABLE_FIXED);
 			g_string_append_c(out, '\n');
 		}
 	}
