@@ -411,8 +411,11 @@ vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config)
 		const VtRuleEntry *e = &rule_table[i];
 		VtRuleCtx ctx = {.in = &in, .cfg = config, .rule = e->info.name, .out = out};
 
-		if (!config->enabled[i])
+		if (!config->enabled[i]) {
+			vt_rule_skip(&ctx, "disabled in the configuration (%s.enable=false)",
+				     e->info.name);
 			continue;
+		}
 		if (in.report == NULL) {
 			vt_rule_skip(&ctx, "no guest report");
 			continue;
