@@ -7,8 +7,8 @@
 #include "json.h"
 #include "report.h"
 
-#define VT_TABLE_WIDTH 100
-#define VT_TABLE_FIXED 51 /* severity, target and id columns with their spaces */
+#define VT_TABLE_WIDTH  100
+#define VT_TABLE_INDENT 16 /* severity and target columns with their spaces */
 
 static void
 append_clipped(GString *out, const char *text, gsize width)
@@ -68,20 +68,17 @@ vt_analysis_to_table(const VtAnalysis *analysis)
 	if (analysis->recommendations->len == 0) {
 		g_string_append(out, "No recommendations.\n");
 	} else {
-		g_string_append_printf(out, "%-8s %-6s %-34s %s\n", "SEVERITY", "TARGET", "ID",
-				       "CHANGE");
+		/* the change goes on its own lines, whole: a clipped command or XML
+		 * fragment is useless to copy */
+		g_string_append_printf(out, "%-8s %-6s %s\n", "SEVERITY", "TARGET", "ID / CHANGE");
 		for (guint i = 0; i < analysis->recommendations->len; i++) {
 			const VtRecommendation *r = analysis->recommendations->pdata[i];
-			gsize start = out->len;
 
 			g_string_append_printf(out, "%-8s %-6s ", vt_severity_name(r->severity),
 					       vt_target_name(r->target));
-			append_clipped(out, r->id, 34);
-			while (g_utf8_strlen(out->str + start, -1) < VT_TABLE_FIXED)
-				g_string_append_c(out, ' ');
-			append_clipped(out, r->command ? r->command : "",
-				       VT_TABLE_WIDTH - VT_TABLE_FIXED);
+			append_clipped(out, r->id, VT_TABLE_WIDTH - VT_TABLE_INDENT);
 			g_string_append_c(out, '\n');
+			append_wrapped(out, "                ", r->command ? r->command : "");
 		}
 	}
 	if (analysis->skipped->len > 0) {
