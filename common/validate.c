@@ -62,8 +62,12 @@ fail(Walk *w, const char *reason, const char *fmt, ...)
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	w->reason = reason;
-	g_set_error(w->error, VT_ERROR, VT_ERROR_INVALID, "%s: %s",
-		    w->path->len ? w->path->str : "(message)", msg);
+	/* a bound that was hit is TOO_LARGE; a value that cannot be right is INVALID */
+	g_set_error(w->error, VT_ERROR,
+		    g_str_equal(reason, "utf8") || g_str_equal(reason, "number")
+			    ? VT_ERROR_INVALID
+			    : VT_ERROR_TOO_LARGE,
+		    "%s: %s", w->path->len ? w->path->str : "(message)", msg);
 	return FALSE;
 }
 

@@ -15,7 +15,8 @@ G_BEGIN_DECLS
  * - every unsigned 64-bit value fits the JSON range (<= INT64_MAX), every
  *   double is finite;
  * - nesting is bounded.
- * On failure the error names the field path and the limit; *reason (if given)
+ * On failure the error (VT_ERROR_TOO_LARGE for a bound, VT_ERROR_INVALID for
+ * a value) names the field path and the limit; *reason (if given)
  * is set to a short stable word for counting: "count", "string", "utf8",
  * "number", "depth".
  */

@@ -190,7 +190,7 @@ num_text(JsonObject *o, const char *key, VtColKind kind)
 	if (json_node_get_value_type(n) != G_TYPE_INT64)
 		return g_strdup("-");
 	if (kind == VT_COL_BYTES)
-		return vt_format_bytes(json_node_get_int(n));
+		return vt_format_bytes_short(json_node_get_int(n));
 	if (kind == VT_COL_AGE)
 		return vt_format_age(json_node_get_int(n));
 	return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(n));

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "analyze.h"
 #include "cli-daemon.h"
 
 typedef struct {
@@ -24,6 +25,8 @@ static const VtCommand commands[] = {
 	{"history", "past reports of a domain", vt_cmd_history},
 	{"refresh", "ask a guest for a report now", vt_cmd_refresh},
 	{"watch", "a refreshing table of every guest", vt_cmd_watch},
+	{"analyze", "recommend changes from saved report, domain XML and domstats files",
+	 vt_analyze_main},
 	{NULL, NULL, NULL},
 };
 

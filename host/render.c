@@ -28,7 +28,7 @@ vt_use_color(FILE *out)
 }
 
 char *
-vt_format_bytes(gint64 bytes)
+vt_format_bytes_short(gint64 bytes)
 {
 	static const char units[] = "BKMGTPE";
 	double v = (double)bytes;
@@ -124,7 +124,7 @@ cell_text(JsonObject *row, const VtColumn *col)
 		return g_strdup("…");
 	switch (col->kind) {
 	case VT_COL_BYTES:
-		return member_int(row, col->key, &i) ? vt_format_bytes(i) : g_strdup("-");
+		return member_int(row, col->key, &i) ? vt_format_bytes_short(i) : g_strdup("-");
 	case VT_COL_AGE:
 		return member_int(row, col->key, &i) ? vt_format_age(i) : g_strdup("-");
 	case VT_COL_RATE:

@@ -46,7 +46,7 @@ void vt_render_rows(FILE *out, VtFormat format, JsonNode *rows, const VtColumn *
 void vt_render_json(FILE *out, JsonNode *node);
 
 /* 1536 -> "1.5K"; binary units. */
-char *vt_format_bytes(gint64 bytes);
+char *vt_format_bytes_short(gint64 bytes);
 /* 90 -> "1m"; -1 -> "-". */
 char *vt_format_age(gint64 seconds);
 

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Memory rules: swapping, swappiness, balloon stats, hugepages. */
+#include <string.h>
+
+#include "rules-private.h"
+
+#define GIB ((guint64)1024 * 1024 * 1024)
+#define MIB ((guint64)1024 * 1024)
+
+/* A balloon within this fraction of its maximum is not holding memory back:
+ * libvirt and the guest round the balloon target to pages. */
+#define VT_BALLOON_SLACK_PCT 1.0
+
+static guint64
+swap_total(const VtReport *r)
+{
+	guint64 total = 0;
+
+	for (gsize i = 0; r->swap != NULL && i < r->swap->n_devices; i++)
+		if (r->swap->devices[i]->has_size_bytes)
+			total += r->swap->devices[i]->size_bytes;
+	return total;
+}
+
+void
+vt_rule_mem_swapping(VtRuleCtx *ctx)
+{
+	const VtRuleInput *in = ctx->in;
+	const VtRates *rates = in->rates;
+	const char *name = vt_domain_name(in);
+	guint64 total = 0, avail = 0;
+	gboolean has_mem;
+	double rate, avail_pct = 0;
+	VtSeverity severity;
+	VtRecommendation *rec;
+	g_autofree char *window = NULL;
+
+	if (!rates->has_swap) {
+		vt_rule_skip(ctx, "the report has no swap.pswpin/pswpout (or no earlier report and "
+				  "no uptime to average over)");
+		return;
+	}
+	rate = rates->swap_in_pps + rates->swap_out_pps;
+	if (rate < ctx->cfg->swap_warning_pps)
+		return;
+	if (in->facts == NULL && in->stats == NULL) {
+		vt_rule_skip(ctx,
+			     "swapping at %.1f pages/s, but the host-side change needs the "
+			     "domain XML or domstats",
+			     rate);
+		return;
+	}
+	severity = rate >= ctx->cfg->swap_critical_pps ? VT_SEVERITY_CRITICAL : VT_SEVERITY_WARNING;
+	has_mem = vt_report_meminfo(in->report, "MemTotal", &total) &&
+		  vt_report_meminfo(in->report, "MemAvailable", &avail) && total > 0;
+	if (has_mem)
+		avail_pct = 100.0 * (double)avail / (double)total;
+	window = rates->guest_window == VT_RATES_INTERVAL
+			 ? g_strdup_printf("over the last %.0f s", rates->guest_interval_s)
+			 : g_strdup_printf("on average since boot (%.0f s ago)",
+					   rates->guest_interval_s);
+
+	if (rates->has_balloon && rates->balloon_maximum_bytes > 0 &&
+	    (double)rates->balloon_actual_bytes <
+		    (double)rates->balloon_maximum_bytes * (1.0 - VT_BALLOON_SLACK_PCT / 100.0)) {
+		g_autofree char *cur = vt_format_bytes(rates->balloon_actual_bytes);
+		g_autofree char *max = vt_format_bytes(rates->balloon_maximum_bytes);
+		g_autofree char *a = vt_format_bytes(avail);
+		g_autofree char *avail_text =
+			has_mem ? g_strdup_printf("; MemAvailable is %s (%.1f%% of MemTotal)", a,
+						  avail_pct)
+				: g_strdup("");
+
+		rec = vt_rule_emit(ctx, "domain", severity, VT_TARGET_HOST);
+		if (rec == NULL)
+			return;
+		vt_rec_command(rec, "virsh setmem %s %" G_GUINT64_FORMAT "K --live", name,
+			       rates->balloon_maximum_bytes / 1024);
+		vt_rec_rationale(
+			rec,
+			"The guest swaps %.1f pages/s in and %.1f pages/s out %s while the "
+			"host's balloon holds it at %s of its %s maximum (from %s)%s. "
+			"Deflating the balloon gives the guest its memory back without a "
+			"reboot.",
+			rates->swap_in_pps, rates->swap_out_pps, window, cur, max,
+			rates->balloon_source, avail_text);
+	} else if (has_mem && avail_pct < ctx->cfg->swap_low_available_pct) {
+		guint64 base = rates->has_balloon ? rates->balloon_maximum_bytes : total;
+		guint64 grow = base / 100 * (100 + ctx->cfg->swap_grow_pct);
+		guint64 kib;
+		g_autofree char *a = vt_format_bytes(avail);
+		g_autofree char *b = vt_format_bytes(base);
+		g_autofree char *n = NULL;
+
+		grow = (grow + 256 * MIB - 1) / (256 * MIB) * (256 * MIB);
+		kib = grow / 1024;
+		n = vt_format_bytes(grow);
+		rec = vt_rule_emit(ctx, "domain", severity, VT_TARGET_HOST);
+		if (rec == NULL)
+			return;
+		vt_rec_command(rec,
+			       "virsh setmaxmem %s %" G_GUINT64_FORMAT "K --config && virsh setmem "
+			       "%s %" G_GUINT64_FORMAT "K --config",
+			       name, kib, name, kib);
+		vt_rec_rationale(
+			rec,
+			"The guest swaps %.1f pages/s in and %.1f pages/s out %s and has only %s "
+			"available (%.1f%% of MemTotal, below %.0f%%); the balloon is not holding "
+			"memory back (%s). The working set does not fit: give the domain %s "
+			"instead "
+			"of %s (+%u%%), effective at the next boot, or reduce the load.",
+			rates->swap_in_pps, rates->swap_out_pps, window, a, avail_pct,
+			ctx->cfg->swap_low_available_pct,
+			rates->has_balloon ? rates->balloon_source : "no balloon data", n, b,
+			ctx->cfg->swap_grow_pct);
+		vt_ev_uint(rec, "recommended_memory_bytes", grow);
+	} else {
+		vt_rule_skip(
+			ctx,
+			"swapping at %.1f pages/s but MemAvailable is %s%.1f%% and the "
+			"balloon is not inflated: no host-side cause found (see mem.swappiness)",
+			rate, has_mem ? "" : "unknown, ", avail_pct);
+		return;
+	}
+	vt_ev_double(rec, "swap_in_pages_per_s", rates->swap_in_pps);
+	vt_ev_double(rec, "swap_out_pages_per_s", rates->swap_out_pps);
+	vt_ev_str(rec, "window", vt_rates_window_name(rates->guest_window));
+	vt_ev_double(rec, "window_s", rates->guest_interval_s);
+	if (has_mem) {
+		vt_ev_uint(rec, "mem_total_bytes", total);
+		vt_ev_uint(rec, "mem_available_bytes", avail);
+		vt_ev_double(rec, "mem_available_pct", avail_pct);
+	}
+	if (rates->has_balloon) {
+		vt_ev_uint(rec, "balloon_actual_bytes", rates->balloon_actual_bytes);
+		vt_ev_uint(rec, "balloon_maximum_bytes", rates->balloon_maximum_bytes);
+		vt_ev_str(rec, "balloon_source", rates->balloon_source);
+	}
+}
+
+static guint
+role_swappiness(const VtRulesConfig *cfg)
+{
+	if (g_strcmp0(cfg->swappiness_role, "throughput-performance") == 0)
+		return cfg->swappiness_throughput_performance;
+	if (g_strcmp0(cfg->swappiness_role, "latency-performance") == 0)
+		return cfg->swappiness_latency_performance;
+	return cfg->swappiness_virtual_guest;
+}
+
+void
+vt_rule_mem_swappiness(VtRuleCtx *ctx)
+{
+	const VtRuleInput *in = ctx->in;
+	const char *text = vt_report_sysctl(in->report, "vm.swappiness");
+	guint target = role_swappiness(ctx->cfg);
+	guint64 total;
+	guint64 value;
+	char *end = NULL;
+	g_autofree char *target_text = NULL;
+	g_autofree char *size = NULL;
+	VtRecommendation *rec;
+
+	if (text == NULL) {
+		vt_rule_skip(ctx, "the report has no sysctl vm.swappiness");
+		return;
+	}
+	if (in->report->swap == NULL) {
+		vt_rule_skip(ctx, "the report has no swap section");
+		return;
+	}
+	value = g_ascii_strtoull(text, &end, 10);
+	if (end == text || *end != '\0' || value > 200) {
+		vt_rule_skip(ctx, "vm.swappiness '%s' is not a number from 0 to 200", text);
+		return;
+	}
+	total = swap_total(in->report);
+	if (in->report->swap->n_devices == 0 || total == 0)
+		return; /* without swap, swappiness only weighs file against anon reclaim */
+	if (value <= target)
+		return;
+	target_text = g_strdup_printf("%u", target);
+	size = vt_format_bytes(total);
+	rec = vt_rule_emit(ctx, "vm.swappiness", VT_SEVERITY_INFO, VT_TARGET_GUEST);
+	if (rec == NULL)
+		return;
+	rec->action = vt_action_set_sysctl("vm.swappiness", target_text);
+	vt_rec_command(rec, "sysctl -w vm.swappiness=%u", target);
+	vt_rec_rationale(
+		rec,
+		"The guest has %s of swap on %zu device%s and vm.swappiness=%" G_GUINT64_FORMAT
+		", above %u, the value of tuned's %s profile. A guest's anonymous memory "
+		"swapped out to a virtual disk costs host I/O and a major fault to bring "
+		"back, while its page cache can often be re-read from the host's cache; a "
+		"lower swappiness makes reclaim prefer the page cache.",
+		size, in->report->swap->n_devices, in->report->swap->n_devices == 1 ? "" : "s",
+		value, target, ctx->cfg->swappiness_role);
+	vt_ev_uint(rec, "swappiness", value);
+	vt_ev_uint(rec, "target", target);
+	vt_ev_str(rec, "role", ctx->cfg->swappiness_role);
+	vt_ev_uint(rec, "swap_total_bytes", total);
+	vt_ev_uint(rec, "swap_devices", in->report->swap->n_devices);
+}
+
+static gboolean
+is_virtio_balloon(const char *model)
+{
+	return model != NULL && g_str_has_prefix(model, "virtio");
+}
+
+void
+vt_rule_mem_balloon_stats(VtRuleCtx *ctx)
+{
+	const VtRuleInput *in = ctx->in;
+	const VtDomainFacts *f = in->facts;
+	const char *name = vt_domain_name(in);
+	VtRecommendation *rec;
+	guint64 last_update;
+
+	if (!is_virtio_balloon(f->balloon_model) || f->balloon_period > 0)
+		return;
+	rec = vt_rule_emit(ctx, "domain", VT_SEVERITY_INFO, VT_TARGET_HOST);
+	if (rec == NULL)
+		return;
+	vt_rec_command(rec, "virsh dommemstat %s --period %u --live --config", name,
+		       ctx->cfg->balloon_period);
+	vt_rec_rationale(
+		rec,
+		"The domain has a %s memballoon without <stats period='N'/>, so the guest's "
+		"memory statistics (balloon.swap_in, balloon.available, balloon.usable, "
+		"major faults) are read once and then stay frozen; the host cannot see the "
+		"guest's memory pressure without an agent. A period of %u s refreshes them at "
+		"negligible cost.",
+		f->balloon_model, ctx->cfg->balloon_period);
+	vt_ev_str(rec, "balloon_model", f->balloon_model);
+	vt_ev_uint(rec, "stats_period", f->balloon_period);
+	if (vt_domstats_get_uint64(in->stats, "balloon.last-update", &last_update))
+		vt_ev_uint(rec, "balloon_last_update", last_update);
+	vt_ev_uint(rec, "recommended_period", ctx->cfg->balloon_period);
+}
+
+void
+vt_rule_mem_hugepages(VtRuleCtx *ctx)
+{
+	const VtRuleInput *in = ctx->in;
+	const VtDomainFacts *f = in->facts;
+	guint64 min = (guint64)ctx->cfg->hugepages_min_gib * GIB;
+	g_autofree char *size = NULL;
+	guint64 thp = 0;
+	VtRecommendation *rec;
+
+	if (f->memory_bytes == 0) {
+		vt_rule_skip(ctx, "the domain XML has no <memory>");
+		return;
+	}
+	if (f->hugepages || f->memory_bytes < min)
+		return;
+	size = vt_format_bytes(f->memory_bytes);
+	rec = vt_rule_emit(ctx, "domain", VT_SEVERITY_INFO, VT_TARGET_HOST);
+	if (rec == NULL)
+		return;
+	vt_rec_command(rec, "<memoryBacking><hugepages/></memoryBacking>");
+	vt_rec_rationale(
+		rec,
+		"The domain has %s of memory (at least %u GiB) backed by normal 4 KiB pages. "
+		"Backing it with hugepages shortens the host's page walks for every guest TLB "
+		"miss (two-dimensional paging) and takes the memory out of host reclaim and "
+		"compaction. Reserve %" G_GUINT64_FORMAT " 2 MiB pages on the host first "
+		"(vm.nr_hugepages, on the right NUMA node), then add the element with 'virsh "
+		"edit %s'. Advisory: hugepage-backed guests cannot be ballooned below their "
+		"reservation or overcommitted.",
+		size, ctx->cfg->hugepages_min_gib, (f->memory_bytes + 2 * MIB - 1) / (2 * MIB),
+		vt_domain_name(in));
+	vt_ev_uint(rec, "memory_bytes", f->memory_bytes);
+	vt_ev_uint(rec, "threshold_bytes", min);
+	vt_ev_bool(rec, "hugepages", FALSE);
+	vt_ev_uint(rec, "numa_cells", f->numa_cells);
+	if (vt_report_meminfo(in->report, "AnonHugePages", &thp))
+		vt_ev_uint(rec, "guest_anon_hugepages_bytes", thp);
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by the rule families; not part of the public API. */
+#pragma once
+
+#include "rules.h"
+
+G_BEGIN_DECLS
+
+#define VT_RULES_MAX 32u
+
+/* Upper bound on recommendations per run, whatever the report holds:
+ * 128 disks + 64 NICs x 3 offloads + host-wide rules stays well below. */
+#define VT_RULES_MAX_RECOMMENDATIONS 1024u
+#define VT_RULES_MAX_SKIPPED         1024u
+
+struct _VtRulesConfig {
+	gboolean enabled[VT_RULES_MAX];
+	/* nic.mq-missing */
+	guint mq_min_vcpus;
+	guint mq_max_queues;
+	/* nic.offload */
+	char **offload_features;
+	/* blk.scheduler */
+	char **scheduler_accept;
+	gboolean scheduler_spinning_backend;
+	/* blk.bus */
+	char **bus_slow;
+	/* blk.cache */
+	char **cache_flag;
+	/* mem.swapping */
+	double swap_warning_pps;
+	double swap_critical_pps;
+	double swap_low_available_pct;
+	guint swap_grow_pct;
+	/* mem.swappiness */
+	char *swappiness_role;
+	guint swappiness_virtual_guest;
+	guint swappiness_throughput_performance;
+	guint swappiness_latency_performance;
+	/* mem.balloon-stats */
+	guint balloon_period;
+	/* mem.hugepages */
+	guint hugepages_min_gib;
+	/* cpu.steal */
+	double steal_warning_pct;
+	double steal_critical_pct;
+	double steal_vcpu_wait_pct;
+	/* cpu.mode */
+	char **cpu_modes_ok;
+	char *cpu_mode_target;
+};
+
+typedef struct {
+	const VtRuleInput *in;
+	const VtRulesConfig *cfg;
+	const char *rule;
+	VtAnalysis *out;
+} VtRuleCtx;
+
+typedef void (*VtRuleFunc)(VtRuleCtx *ctx);
+
+/* The families. */
+void vt_rule_nic_queues(VtRuleCtx *ctx);
+void vt_rule_nic_mq_missing(VtRuleCtx *ctx);
+void vt_rule_nic_model(VtRuleCtx *ctx);
+void vt_rule_nic_offload(VtRuleCtx *ctx);
+void vt_rule_blk_scheduler(VtRuleCtx *ctx);
+void vt_rule_blk_bus(VtRuleCtx *ctx);
+void vt_rule_blk_cache(VtRuleCtx *ctx);
+void vt_rule_mem_swapping(VtRuleCtx *ctx);
+void vt_rule_mem_swappiness(VtRuleCtx *ctx);
+void vt_rule_mem_balloon_stats(VtRuleCtx *ctx);
+void vt_rule_mem_hugepages(VtRuleCtx *ctx);
+void vt_rule_cpu_steal(VtRuleCtx *ctx);
+void vt_rule_cpu_mode(VtRuleCtx *ctx);
+
+/* A new recommendation appended to the run (NULL once the run is full). The
+ * caller fills action/command/rationale/evidence. */
+VtRecommendation *vt_rule_emit(VtRuleCtx *ctx, const char *subject, VtSeverity severity,
+			       VtTarget target);
+void vt_rule_skip(VtRuleCtx *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);
+void vt_rec_rationale(VtRecommendation *rec, const char *format, ...) G_GNUC_PRINTF(2, 3);
+void vt_rec_command(VtRecommendation *rec, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Evidence fields, in the order they are added. Doubles are rounded to 0.01. */
+void vt_ev_str(VtRecommendation *rec, const char *key, const char *value);
+void vt_ev_uint(VtRecommendation *rec, const char *key, guint64 value);
+void vt_ev_double(VtRecommendation *rec, const char *key, double value);
+void vt_ev_bool(VtRecommendation *rec, const char *key, gboolean value);
+
+/* Typed guest actions (allocated so vt_message_free() can release them). */
+VtAction *vt_action_set_channels(const char *iface, guint32 combined);
+VtAction *vt_action_set_feature(const char *iface, const char *feature, gboolean on);
+VtAction *vt_action_set_scheduler(const char *device, const char *name);
+VtAction *vt_action_set_sysctl(const char *key, const char *value);
+
+/* Report lookups. */
+/* Guest vCPUs online, else the XML's current vCPUs, else 0. */
+guint vt_guest_vcpus(const VtRuleInput *in, const char **source);
+/* The domain's name for virsh commands: XML, else domstats, else "DOMAIN". */
+const char *vt_domain_name(const VtRuleInput *in);
+gboolean vt_strv_has(char **strv, const char *s);
+/* "4.0 GiB" style sizes for rationales. */
+char *vt_format_bytes(guint64 bytes);
+
+G_END_DECLS

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "domain.h"
+#include "domstats.h"
+#include "message.h"
+#include "rates.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The rules engine: pure functions from (report, previous report, domain
+ * facts, domstats, rates, config) to recommendations. Nothing here does I/O
+ * except vt_rules_config_load(); the daemon and `virt-tune analyze` call the
+ * same vt_rules_run() and get the same answer for the same input.
+ */
+
+typedef enum {
+	VT_SEVERITY_INFO,
+	VT_SEVERITY_WARNING,
+	VT_SEVERITY_CRITICAL,
+} VtSeverity;
+
+typedef enum {
+	VT_TARGET_GUEST, /* a typed action the agent applies */
+	VT_TARGET_HOST,  /* a virsh command or domain XML edit for the operator */
+} VtTarget;
+
+typedef struct {
+	char *id;      /* "<rule>:<subject>", stable across runs: "nic.queues:eth0" */
+	char *rule;    /* "nic.queues" */
+	char *subject; /* "eth0", "vdb", "domain", "vm.swappiness" */
+	VtSeverity severity;
+	VtTarget target;
+	/* Guest targets: the action for an ApplyRequest (malloc-allocated protobuf,
+	 * owned here; copy it or steal it with g_steal_pointer). NULL for host targets. */
+	VtAction *action;
+	/* Guest: the equivalent shell command. Host: the virsh command or the XML
+	 * fragment to put in the domain definition. */
+	char *command;
+	char *rationale;      /* one paragraph, with the numbers of both sides */
+	JsonObject *evidence; /* the numbers, as fields, in a fixed order */
+} VtRecommendation;
+
+typedef struct {
+	char *rule;
+	char *reason;
+} VtRuleSkip;
+
+typedef struct {
+	GPtrArray *recommendations; /* VtRecommendation, in deterministic order */
+	GPtrArray *skipped;         /* VtRuleSkip: rules (or subjects) not evaluated */
+} VtAnalysis;
+
+/* What one run sees. Only @report is required; the rest narrows what can be said. */
+typedef struct {
+	const VtReport *report;
+	const VtReport *previous;   /* an earlier report of the same guest, or NULL */
+	const VtDomainFacts *facts; /* the domain XML, or NULL */
+	const VtDomstats *stats;    /* this domain's domstats, or NULL */
+	const VtRates *rates;       /* from vt_rates_compute(); NULL: computed here */
+} VtRuleInput;
+
+typedef struct _VtRulesConfig VtRulesConfig;
+
+/* ---------------------------------------------------------------- registry */
+
+typedef enum {
+	VT_RULE_NEEDS_XML = 1 << 0,   /* reads the domain XML */
+	VT_RULE_NEEDS_STATS = 1 << 1, /* reads domstats */
+} VtRuleNeeds;
+
+typedef struct {
+	const char *name;    /* "nic.queues" */
+	const char *summary; /* one line for --help and docs */
+	VtRuleNeeds needs;
+} VtRuleInfo;
+
+/* Rules in catalogue order (nic, blk, mem, cpu). */
+guint vt_rules_count(void);
+const VtRuleInfo *vt_rules_info(guint index);
+/* Catalogue index of @name, or -1. */
+int vt_rules_index(const char *name);
+
+/* ---------------------------------------------------------------- config */
+
+/*
+ * Thresholds and targets. A config file is a GKeyFile with one group, [rules],
+ * whose keys are "<rule>.<parameter>" ("mem.swapping.warning_pages_per_s=200",
+ * "nic.queues.enable=false"). Unknown groups or keys, wrong types and values out
+ * of range are errors naming the file, the key and the reason.
+ */
+VtRulesConfig *vt_rules_config_new(void); /* the documented defaults */
+VtRulesConfig *vt_rules_config_load(const char *path, GError **error);
+/* Apply @data (GKeyFile text) over @config; @name is used in error messages. */
+gboolean vt_rules_config_load_data(VtRulesConfig *config, const char *data, gsize len,
+				   const char *name, GError **error);
+void vt_rules_config_free(VtRulesConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtRulesConfig, vt_rules_config_free)
+
+gboolean vt_rules_config_enabled(const VtRulesConfig *config, const char *rule);
+
+/* Parameters, for documentation: call with index 0.. until FALSE. */
+gboolean vt_rules_config_param(guint index, const char **key, const char **default_value,
+			       const char **doc);
+
+/* ---------------------------------------------------------------- running */
+
+VtAnalysis *vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config);
+void vt_analysis_free(VtAnalysis *analysis);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtAnalysis, vt_analysis_free)
+
+/*
+ * {"recommendations": [{"id", "rule", "severity", "target", "action", "command",
+ *   "rationale", "evidence"}], "skipped": [{"rule", "reason"}]}
+ * "action" is the canonical JSON of the Action, or null for host targets.
+ */
+JsonNode *vt_analysis_to_json(const VtAnalysis *analysis, GError **error);
+JsonNode *vt_recommendation_to_json(const VtRecommendation *rec, GError **error);
+
+const char *vt_severity_name(VtSeverity severity);
+const char *vt_target_name(VtTarget target);
+
+G_END_DECLS

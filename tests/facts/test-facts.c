@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Facts: domain XML, domstats (text and libvirt records), rates, matching, report files. */
+#include <string.h>
+
+#include <glib.h>
+#include <libvirt/libvirt.h>
+
+#include "bounds.h"
+#include "domain.h"
+#include "domstats.h"
+#include "error.h"
+#include "json.h"
+#include "match.h"
+#include "rates.h"
+#include "report.h"
+
+#define GIB ((guint64)1024 * 1024 * 1024)
+
+static char *
+data_path(const char *name)
+{
+	const char *dir = g_getenv("VT_TEST_DATA");
+
+	g_assert_nonnull(dir);
+	return g_build_filename(dir, "facts", name, NULL);
+}
+
+static VtDomainFacts *
+load_xml(const char *name)
+{
+	g_autofree char *path = data_path(name);
+	g_autoptr(GError) error = NULL;
+	VtDomainFacts *f = vt_domain_facts_load(path, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(f);
+	return f;
+}
+
+static const VtDiskFacts *
+disk(const VtDomainFacts *f, guint i)
+{
+	g_assert_cmpuint(i, <, f->disks->len);
+	return f->disks->pdata[i];
+}
+
+static const VtIfaceFacts *
+iface(const VtDomainFacts *f, guint i)
+{
+	g_assert_cmpuint(i, <, f->ifaces->len);
+	return f->ifaces->pdata[i];
+}
+
+/* ------------------------------------------------------------ XML */
+
+static void
+test_xml_virtio(void)
+{
+	g_autoptr(VtDomainFacts) f = load_xml("virtio-mq.xml");
+	const VtChannelFacts *ch;
+
+	g_assert_cmpstr(f->name, ==, "db1");
+	g_assert_cmpstr(f->uuid, ==, "8f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b");
+	g_assert_cmpstr(f->type, ==, "kvm");
+	g_assert_cmpuint(f->vcpus_max, ==, 8);
+	g_assert_cmpuint(f->vcpus_current, ==, 4);
+	g_assert_cmpstr(f->cpu_mode, ==, "host-passthrough");
+	g_assert_cmpuint(f->numa_cells, ==, 2);
+	g_assert_cmpuint(f->vcpupins, ==, 4);
+	g_assert_true(f->has_emulatorpin);
+	g_assert_true(f->has_numatune);
+	g_assert_cmpuint(f->memory_bytes, ==, 16 * GIB);
+	g_assert_cmpuint(f->current_memory_bytes, ==, 12 * GIB);
+	g_assert_true(f->hugepages);
+	g_assert_cmpstr(f->balloon_model, ==, "virtio");
+	g_assert_cmpuint(f->balloon_period, ==, 5);
+
+	g_assert_cmpuint(f->disks->len, ==, 3);
+	g_assert_cmpstr(disk(f, 0)->type, ==, "block");
+	g_assert_cmpstr(disk(f, 0)->device, ==, "disk");
+	g_assert_cmpstr(disk(f, 0)->bus, ==, "virtio");
+	g_assert_cmpstr(disk(f, 0)->target_dev, ==, "vdb");
+	g_assert_cmpstr(disk(f, 0)->cache, ==, "none");
+	g_assert_cmpstr(disk(f, 0)->io, ==, "native");
+	g_assert_cmpstr(disk(f, 0)->format, ==, "raw");
+	g_assert_cmpstr(disk(f, 0)->driver_name, ==, "qemu");
+	g_assert_cmpstr(disk(f, 0)->serial, ==, "db1-data-0123456789abcdef");
+	g_assert_cmpstr(disk(f, 0)->source, ==, "/dev/vg0/db1-data");
+	g_assert_cmpstr(disk(f, 0)->address.type, ==, "pci");
+	g_assert_cmpuint(disk(f, 0)->address.bus, ==, 5);
+	g_assert_cmpstr(disk(f, 1)->cache, ==, "writeback");
+	g_assert_cmpstr(disk(f, 1)->io, ==, "threads");
+	g_assert_cmpstr(disk(f, 1)->format, ==, "qcow2");
+	g_assert_cmpstr(disk(f, 1)->source, ==, "/var/lib/libvirt/images/db1.qcow2");
+	g_assert_cmpstr(disk(f, 2)->type, ==, "network");
+	g_assert_cmpstr(disk(f, 2)->source, ==, "pool/db1-logs");
+	g_assert_cmpstr(disk(f, 2)->bus, ==, "scsi");
+	g_assert_cmpstr(disk(f, 2)->address.type, ==, "drive");
+	g_assert_cmpuint(disk(f, 2)->address.unit, ==, 2);
+	g_assert_cmpstr(vt_domain_facts_controller(f, "scsi", 0)->model, ==, "virtio-scsi");
+	g_assert_null(vt_domain_facts_controller(f, "scsi", 1));
+
+	g_assert_cmpuint(f->ifaces->len, ==, 2);
+	g_assert_cmpstr(iface(f, 0)->type, ==, "bridge");
+	g_assert_cmpstr(iface(f, 0)->mac, ==, "52:54:00:ab:cd:ef"); /* lower-cased */
+	g_assert_cmpstr(iface(f, 0)->model, ==, "virtio");
+	g_assert_cmpstr(iface(f, 0)->driver_name, ==, "vhost");
+	g_assert_cmpuint(iface(f, 0)->queues, ==, 4);
+	g_assert_cmpstr(iface(f, 0)->target_dev, ==, "vnet7");
+	g_assert_cmpstr(iface(f, 0)->source, ==, "br0");
+	g_assert_cmpstr(iface(f, 1)->model, ==, "virtio-non-transitional");
+	g_assert_cmpuint(iface(f, 1)->queues, ==, 0);
+	g_assert_cmpstr(iface(f, 1)->source, ==, "backup");
+
+	g_assert_cmpuint(f->channels->len, ==, 2);
+	ch = vt_domain_facts_agent_channel(f);
+	g_assert_nonnull(ch);
+	g_assert_cmpstr(ch->source_path, ==,
+			"/var/lib/libvirt/qemu/channel/target/domain-12-db1/org.virttune.agent.0");
+	g_assert_cmpstr(ch->source_mode, ==, "bind");
+	g_assert_cmpstr(ch->target_state, ==, "connected");
+	g_assert_true(vt_domain_facts_agent_connected(f));
+}
+
+static void
+test_xml_legacy(void)
+{
+	g_autoptr(VtDomainFacts) f = load_xml("legacy.xml");
+
+	g_assert_cmpstr(f->type, ==, "qemu");
+	g_assert_cmpuint(f->vcpus_max, ==, 1);
+	g_assert_cmpuint(f->vcpus_current, ==, 1);
+	g_assert_null(f->cpu_mode);
+	g_assert_cmpuint(f->memory_bytes, ==, 2 * GIB);
+	g_assert_cmpuint(f->current_memory_bytes, ==, 2 * GIB); /* absent: = memory */
+	g_assert_false(f->hugepages);
+	g_assert_cmpuint(f->numa_cells, ==, 0);
+	g_assert_cmpuint(f->vcpupins, ==, 0);
+	g_assert_cmpstr(f->balloon_model, ==, "virtio");
+	g_assert_cmpuint(f->balloon_period, ==, 0);
+	g_assert_cmpuint(f->disks->len, ==, 3);
+	g_assert_cmpstr(disk(f, 0)->bus, ==, "ide");
+	g_assert_cmpstr(disk(f, 0)->cache, ==, "unsafe");
+	g_assert_null(disk(f, 0)->io);
+	g_assert_cmpstr(disk(f, 1)->bus, ==, "sata");
+	g_assert_null(disk(f, 1)->cache);
+	g_assert_null(disk(f, 1)->address.type);
+	g_assert_cmpstr(disk(f, 2)->device, ==, "cdrom");
+	g_assert_true(disk(f, 2)->readonly);
+	g_assert_cmpstr(iface(f, 0)->type, ==, "user");
+	g_assert_cmpstr(iface(f, 0)->model, ==, "e1000");
+	g_assert_null(iface(f, 1)->model);
+	g_assert_null(iface(f, 1)->driver_name);
+	/* inactive XML: no path chosen yet, no state */
+	g_assert_nonnull(vt_domain_facts_agent_channel(f));
+	g_assert_null(vt_domain_facts_agent_channel(f)->source_path);
+	g_assert_false(vt_domain_facts_agent_connected(f));
+}
+
+static void
+test_xml_units(void)
+{
+	static const struct {
+		const char *value, *unit;
+		guint64 bytes;
+	} ok[] = {
+		{"1", "b", 1},
+		{"1", "bytes", 1},
+		{"2", NULL, 2048},
+		{"2", "k", 2048},
+		{"2", "KiB", 2048},
+		{"2", "KB", 2000},
+		{"3", "M", 3 * 1024 * 1024},
+		{"3", "MB", 3000000},
+		{"1", "GiB", GIB},
+		{"1", "gib", GIB},
+		{"1", "T", 1024 * GIB},
+	};
+	guint64 v;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(ok); i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_true(vt_parse_memory_amount(ok[i].value, ok[i].unit, &v, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(v, ==, ok[i].bytes);
+	}
+	g_assert_false(vt_parse_memory_amount("1", "parsec", &v, NULL));
+	g_assert_false(vt_parse_memory_amount("-1", "KiB", &v, NULL));
+	g_assert_false(vt_parse_memory_amount("12abc", "KiB", &v, NULL));
+	g_assert_false(vt_parse_memory_amount("18446744073709551615", "KiB", &v, NULL));
+	g_assert_true(vt_parse_memory_amount("18014398509481983", "KiB", &v, NULL));
+	g_assert_false(vt_parse_memory_amount("18014398509481984", "KiB", &v, NULL));
+}
+
+static void
+expect_xml_error(const char *xml, gssize len, gint code, const char *needle)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtDomainFacts) f = vt_domain_facts_parse(xml, len, &error);
+
+	g_assert_null(f);
+	g_assert_error(error, VT_ERROR, code);
+	if (strstr(error->message, needle) == NULL)
+		g_error("'%s' does not mention '%s'", error->message, needle);
+}
+
+static void
+test_xml_hostile(void)
+{
+	g_autoptr(GString) deep = g_string_new("<domain>");
+	g_autoptr(GString) disks = g_string_new("<domain><devices>");
+	g_autoptr(GString) text = g_string_new("<domain><name>");
+	g_autoptr(GString) huge = g_string_new("<domain>");
+	g_autoptr(GString) ok_depth = g_string_new("<domain>");
+
+	/* depth: exactly the bound passes, one more fails */
+	for (guint i = 1; i < VT_DOMAIN_XML_MAX_DEPTH; i++)
+		g_string_append(ok_depth, "<x>");
+	for (guint i = 1; i < VT_DOMAIN_XML_MAX_DEPTH; i++)
+		g_string_append(ok_depth, "</x>");
+	g_string_append(ok_depth, "</domain>");
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(VtDomainFacts) f = vt_domain_facts_parse(ok_depth->str, -1, &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(f);
+	}
+	for (guint i = 0; i < VT_DOMAIN_XML_MAX_DEPTH; i++)
+		g_string_append(deep, "<x>");
+	expect_xml_error(deep->str, -1, VT_ERROR_TOO_LARGE, "nested deeper");
+
+	for (guint i = 0; i <= VT_DOMAIN_MAX_DISKS; i++)
+		g_string_append(disks, "<disk><target dev='vda' bus='virtio'/></disk>");
+	g_string_append(disks, "</devices></domain>");
+	expect_xml_error(disks->str, -1, VT_ERROR_TOO_LARGE, "<disk>s");
+
+	for (guint i = 0; i <= VT_DOMAIN_MAX_TEXT; i++)
+		g_string_append_c(text, 'a');
+	g_string_append(text, "</name></domain>");
+	expect_xml_error(text->str, -1, VT_ERROR_TOO_LARGE, "text longer");
+
+	while (huge->len <= VT_DOMAIN_XML_MAX)
+		g_string_append(huge, "<!-- padding padding padding padding padding -->");
+	expect_xml_error(huge->str, (gssize)huge->len, VT_ERROR_TOO_LARGE, "more than");
+
+	expect_xml_error("<network><name>x</name></network>", -1, VT_ERROR_INVALID, "<network>");
+	expect_xml_error("<domain><vcpu>many</vcpu></domain>", -1, VT_ERROR_INVALID, "<vcpu>");
+	expect_xml_error("<domain><vcpu>99999999</vcpu></domain>", -1, VT_ERROR_INVALID, "<vcpu>");
+	expect_xml_error("<domain><memory unit='parsec'>1</memory></domain>", -1, VT_ERROR_INVALID,
+			 "<memory>");
+	expect_xml_error("<domain><devices><interface><driver queues='x'/></interface>"
+			 "</devices></domain>",
+			 -1, VT_ERROR_INVALID, "queues");
+	expect_xml_error("<domain><name>x</domain>", -1, VT_ERROR_INVALID, "line");
+	expect_xml_error("", 0, VT_ERROR_INVALID, "");
+	/* no entity expansion, no external entities: an undefined entity is an error */
+	expect_xml_error("<!DOCTYPE d [<!ENTITY a 'aaaa'>]><domain><name>&a;</name></domain>", -1,
+			 VT_ERROR_INVALID, "line");
+}
+
+/* ------------------------------------------------------------ domstats */
+
+static GPtrArray *
+load_stats(void)
+{
+	g_autofree char *path = data_path("domstats.txt");
+	g_autoptr(GError) error = NULL;
+	GPtrArray *all = vt_domstats_load(path, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(all);
+	return all;
+}
+
+static void
+test_domstats_text(void)
+{
+	g_autoptr(GPtrArray) all = load_stats();
+	const VtDomstats *db1, *web1;
+	guint64 v;
+	double d;
+
+	g_assert_cmpuint(all->len, ==, 2);
+	db1 = vt_domstats_find(all, "db1");
+	web1 = vt_domstats_find(all, "web1");
+	g_assert_nonnull(db1);
+	g_assert_nonnull(web1);
+	g_assert_null(vt_domstats_find(all, "nope"));
+	g_assert_null(vt_domstats_find(all, NULL)); /* two domains: ambiguous */
+	g_assert_cmpuint(g_hash_table_size(db1->values), ==, 81);
+	g_assert_true(vt_domstats_get_uint64(db1, "balloon.current", &v));
+	g_assert_cmpuint(v, ==, 12582912);
+	g_assert_true(vt_domstats_get_uint64(db1, "balloon.last-update", &v));
+	g_assert_cmpuint(v, ==, 1763805590);
+	g_assert_true(vt_domstats_get_uint64f(db1, &v, "vcpu.%u.delay", 3));
+	g_assert_cmpuint(v, ==, 5000000000);
+	g_assert_true(vt_domstats_get_uint64(db1, "block.0.wr.times", &v));
+	g_assert_cmpuint(v, ==, 412345678901);
+	g_assert_cmpstr(vt_domstats_get_string(db1, "net.1.name"), ==, "vnet8");
+	g_assert_cmpstr(vt_domstats_get_string(db1, "block.1.path"), ==,
+			"/var/lib/libvirt/images/db1.qcow2");
+	g_assert_false(vt_domstats_get_uint64(db1, "net.1.name", &v)); /* a string */
+	g_assert_true(vt_domstats_get_double(db1, "net.0.rx.drop", &d));
+	g_assert_cmpfloat(d, ==, 12.0);
+	g_assert_false(vt_domstats_get_uint64(web1, "balloon.current", &v));
+	g_assert_true(vt_domstats_get_uint64(web1, "state.state", &v));
+	g_assert_cmpuint(v, ==, 5);
+}
+
+static void
+test_domstats_values(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) all = vt_domstats_parse_text(
+		"Domain: 'a b'\n  x.neg=-5\n  x.dbl=0.250000\n  x.str=yes\n  x.empty=\n"
+		"  x.eq=a=b\n",
+		-1, &error);
+	const VtDomstats *s;
+	const VtStatValue *v;
+	guint64 u;
+	double d;
+
+	g_assert_no_error(error);
+	s = vt_domstats_find(all, NULL);
+	g_assert_cmpstr(s->domain, ==, "a b");
+	v = vt_domstats_lookup(s, "x.neg");
+	g_assert_cmpint(v->type, ==, VT_STAT_INT64);
+	g_assert_cmpint(v->i, ==, -5);
+	g_assert_false(vt_domstats_get_uint64(s, "x.neg", &u));
+	g_assert_true(vt_domstats_get_double(s, "x.dbl", &d));
+	g_assert_cmpfloat(d, ==, 0.25);
+	g_assert_cmpstr(vt_domstats_get_string(s, "x.str"), ==, "yes");
+	g_assert_cmpstr(vt_domstats_get_string(s, "x.empty"), ==, "");
+	g_assert_cmpstr(vt_domstats_get_string(s, "x.eq"), ==, "a=b");
+}
+
+static void
+expect_stats_error(const char *text, gssize len, gint code, const char *needle)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) all = vt_domstats_parse_text(text, len, &error);
+
+	g_assert_null(all);
+	g_assert_error(error, VT_ERROR, code);
+	if (strstr(error->message, needle) == NULL)
+		g_error("'%s' does not mention '%s'", error->message, needle);
+}
+
+static void
+test_domstats_errors(void)
+{
+	g_autoptr(GString) keys = g_string_new("Domain: 'x'\n");
+	g_autoptr(GString) longkey = g_string_new("Domain: 'x'\n  ");
+
+	expect_stats_error("", 0, VT_ERROR_INVALID, "no \"Domain");
+	expect_stats_error("  balloon.current=1\n", -1, VT_ERROR_INVALID, "line 1");
+	expect_stats_error("Domain: 'x'\n  garbage\n", -1, VT_ERROR_INVALID, "line 2");
+	expect_stats_error("Domain: 'x'\n  =1\n", -1, VT_ERROR_INVALID, "line 2");
+	expect_stats_error("Domain: ''\n", -1, VT_ERROR_INVALID, "domain name");
+	expect_stats_error("Domain: 'x'\n  a=\xff\n", -1, VT_ERROR_INVALID, "UTF-8");
+	expect_stats_error("Domain: 'x'\n  a=1\0b=2\n", 18, VT_ERROR_INVALID, "NUL");
+	for (guint i = 0; i <= VT_DOMSTATS_MAX_KEYS; i++)
+		g_string_append_printf(keys, "  k.%u=1\n", i);
+	expect_stats_error(keys->str, -1, VT_ERROR_TOO_LARGE, "keys");
+	for (guint i = 0; i < VT_DOMSTATS_KEY_MAX; i++)
+		g_string_append_c(longkey, 'k');
+	g_string_append(longkey, "=1\n");
+	expect_stats_error(longkey->str, -1, VT_ERROR_INVALID, "key of");
+}
+
+static void
+test_domstats_record(void)
+{
+	virConnectPtr conn = virConnectOpen("test:///default");
+	virDomainStatsRecordPtr *records = NULL;
+	int n;
+
+	if (conn == NULL) {
+		g_test_skip("libvirt's test driver is not available");
+		return;
+	}
+	n = virConnectGetAllDomainStats(conn, VIR_DOMAIN_STATS_STATE, &records, 0);
+	g_assert_cmpint(n, ==, 1);
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(VtDomstats) s = vt_domstats_from_record(records[0], &error);
+		guint64 state;
+
+		g_assert_no_error(error);
+		g_assert_cmpstr(s->domain, ==, "test");
+		g_assert_true(vt_domstats_get_uint64(s, "state.state", &state));
+		g_assert_cmpuint(state, ==, VIR_DOMAIN_RUNNING);
+	}
+	virDomainStatsRecordListFree(records);
+	virConnectClose(conn);
+}
+
+/* ------------------------------------------------------------ reports + rates */
+
+static VtReport *
+report_from_json(const char *json)
+{
+	g_autoptr(GError) error = NULL;
+	VtReport *r = vt_report_decode((const guint8 *)json, strlen(json), &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	return r;
+}
+
+#define BOOT_A "\"identity\":{\"boot_id\":\"a\",\"uptime_s\":1000}"
+#define BOOT_B "\"identity\":{\"boot_id\":\"b\",\"uptime_s\":1000}"
+
+static void
+test_rates_reports(void)
+{
+	g_autoptr(VtReport) prev = report_from_json(
+		"{" BOOT_A ",\"swap\":{\"pswpin\":1000,\"pswpout\":5000},"
+		"\"cpu\":{\"total_ticks\":100000,\"steal_ticks\":1000},\"monotonic_ms\":1000000}");
+	g_autoptr(VtReport) cur = report_from_json(
+		"{" BOOT_A ",\"swap\":{\"pswpin\":7000,\"pswpout\":8000},"
+		"\"cpu\":{\"total_ticks\":112000,\"steal_ticks\":2200},\"monotonic_ms\":1060000}");
+	g_autoptr(VtReport) rebooted = report_from_json(
+		"{" BOOT_B ",\"swap\":{\"pswpin\":2000,\"pswpout\":4000},"
+		"\"cpu\":{\"total_ticks\":200000,\"steal_ticks\":500},\"monotonic_ms\":1000000}");
+	VtRates r;
+
+	vt_rates_compute(&r, prev, cur, NULL, NULL, 0, NULL);
+	g_assert_cmpint(r.guest_window, ==, VT_RATES_INTERVAL);
+	g_assert_cmpfloat_with_epsilon(r.guest_interval_s, 60.0, 1e-9);
+	g_assert_true(r.has_swap);
+	g_assert_cmpfloat_with_epsilon(r.swap_in_pps, 100.0, 1e-9);
+	g_assert_cmpfloat_with_epsilon(r.swap_out_pps, 50.0, 1e-9);
+	g_assert_true(r.has_steal);
+	g_assert_cmpfloat_with_epsilon(r.steal_pct, 10.0, 1e-9);
+	g_assert_false(r.has_vcpu_delay);
+	g_assert_false(r.has_balloon);
+
+	/* no previous report: averages since boot */
+	vt_rates_compute(&r, NULL, cur, NULL, NULL, 0, NULL);
+	g_assert_cmpint(r.guest_window, ==, VT_RATES_SINCE_BOOT);
+	g_assert_cmpfloat_with_epsilon(r.swap_in_pps, 7.0, 1e-9);
+	g_assert_cmpfloat_with_epsilon(r.steal_pct, 100.0 * 2200 / 112000, 1e-9);
+
+	/* a previous report from another boot is not a baseline */
+	vt_rates_compute(&r, cur, rebooted, NULL, NULL, 0, NULL);
+	g_assert_cmpint(r.guest_window, ==, VT_RATES_SINCE_BOOT);
+	g_assert_cmpfloat_with_epsilon(r.swap_in_pps, 2.0, 1e-9);
+
+	/* counters going backwards in the same boot: no rate rather than a wrong one */
+	vt_rates_compute(&r, cur, prev, NULL, NULL, 0, NULL);
+	g_assert_cmpint(r.guest_window, ==, VT_RATES_SINCE_BOOT);
+}
+
+static void
+test_rates_missing(void)
+{
+	g_autoptr(VtReport) bare = report_from_json("{\"monotonic_ms\":5}");
+	g_autoptr(VtReport) noswap =
+		report_from_json("{" BOOT_A ",\"cpu\":{\"total_ticks\":0,\"steal_ticks\":0}}");
+	VtRates r;
+
+	vt_rates_compute(&r, NULL, bare, NULL, NULL, 0, NULL);
+	g_assert_cmpint(r.guest_window, ==, VT_RATES_NONE);
+	g_assert_false(r.has_swap);
+	g_assert_false(r.has_steal);
+	vt_rates_compute(&r, NULL, noswap, NULL, NULL, 0, NULL);
+	g_assert_false(r.has_swap);
+	g_assert_false(r.has_steal); /* zero ticks: no division */
+}
+
+static void
+test_rates_domstats(void)
+{
+	g_autoptr(GPtrArray) all = load_stats();
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) later = vt_domstats_parse_text(
+		"Domain: 'db1'\n  vcpu.0.time=210000000000\n  vcpu.0.delay=12000000000\n"
+		"  vcpu.1.time=110000000000\n  vcpu.1.delay=6000000000\n"
+		"  vcpu.2.time=60000000000\n  vcpu.2.delay=1000000000\n"
+		"  vcpu.3.time=60000000000\n  vcpu.3.delay=5000000000\n",
+		-1, &error);
+	g_autoptr(VtDomainFacts) facts = load_xml("virtio-mq.xml");
+	const VtDomstats *db1 = vt_domstats_find(all, "db1");
+	VtRates r;
+
+	g_assert_no_error(error);
+	vt_rates_compute(&r, NULL, NULL, NULL, db1, 0, NULL);
+	g_assert_cmpint(r.host_window, ==, VT_RATES_SINCE_BOOT);
+	g_assert_cmpuint(r.vcpus, ==, 4);
+	/* delay 20 s over time 400 s + delay 20 s */
+	g_assert_cmpfloat_with_epsilon(r.vcpu_wait_pct, 100.0 * 20 / 420, 1e-9);
+	g_assert_false(r.has_vcpu_delay_rate);
+	g_assert_true(r.has_balloon);
+	g_assert_cmpstr(r.balloon_source, ==, "domstats");
+	g_assert_cmpuint(r.balloon_actual_bytes, ==, 12 * GIB);
+	g_assert_cmpuint(r.balloon_maximum_bytes, ==, 16 * GIB);
+
+	/* two snapshots 10 s apart: delta delay 4 s, delta time 40 s */
+	vt_rates_compute(&r, NULL, NULL, db1, vt_domstats_find(later, NULL), 10.0, NULL);
+	g_assert_cmpint(r.host_window, ==, VT_RATES_INTERVAL);
+	g_assert_cmpfloat_with_epsilon(r.vcpu_wait_pct, 100.0 * 4 / 44, 1e-9);
+	g_assert_true(r.has_vcpu_delay_rate);
+	g_assert_cmpfloat_with_epsilon(r.vcpu_delay_ms_per_s, 4000.0 / 10 / 4, 1e-9);
+	/* no balloon in domstats: nothing without the XML, then its currentMemory/memory */
+	g_assert_false(r.has_balloon); /* neither domstats nor XML */
+	vt_rates_balloon(&r, vt_domstats_find(later, NULL), facts);
+	g_assert_cmpstr(r.balloon_source, ==, "domain-xml");
+	g_assert_cmpuint(r.balloon_actual_bytes, ==, 12 * GIB);
+
+	/* the domain restarted: counters below the previous ones */
+	vt_rates_compute(&r, NULL, NULL, vt_domstats_find(later, NULL), db1, 10.0, NULL);
+	g_assert_cmpint(r.host_window, ==, VT_RATES_SINCE_BOOT);
+	g_assert_false(r.has_vcpu_delay_rate);
+}
+
+/* ------------------------------------------------------------ matching */
+
+static void
+test_match(void)
+{
+	g_autoptr(VtDomainFacts) f = load_xml("virtio-mq.xml");
+	/* guest names in probe order: vda is the XML's vdb (lower PCI bus) */
+	g_autoptr(VtReport) r = report_from_json(
+		"{\"nics\":[{\"name\":\"ens3\",\"mac\":\"52:54:00:ab:cd:ef\"},"
+		"{\"name\":\"ens4\",\"mac\":\"52:54:00:99:99:99\"}],"
+		"\"block\":[{\"name\":\"vda\",\"driver\":\"virtio_blk\","
+		"\"serial\":\"db1-data-0123456789a\"},"
+		"{\"name\":\"vdb\",\"driver\":\"virtio_blk\",\"serial\":\"db1-root\"},"
+		"{\"name\":\"sda\",\"driver\":\"sd\"}]}");
+	VtMatchHow how;
+
+	g_assert_true(vt_match_nic(f, r->nics[0]) == iface(f, 0));
+	g_assert_null(vt_match_nic(f, r->nics[1]));
+	g_assert_true(vt_match_iface(r, iface(f, 0)) == r->nics[0]);
+	g_assert_null(vt_match_iface(r, iface(f, 1)));
+	/* the serial is cut to 20 bytes by virtio-blk */
+	g_assert_true(vt_match_disk(f, r, r->block[0], &how) == disk(f, 0));
+	g_assert_cmpint(how, ==, VT_MATCH_SERIAL);
+	g_assert_true(vt_match_disk(f, r, r->block[1], &how) == disk(f, 1));
+	g_assert_null(vt_match_disk(f, r, r->block[2], &how));
+	g_assert_cmpint(how, ==, VT_MATCH_NONE);
+	g_assert_true(vt_match_xml_disk(f, r, disk(f, 1), &how) == r->block[1]);
+	g_assert_null(vt_match_xml_disk(f, r, disk(f, 2), NULL));
+}
+
+static void
+test_match_address(void)
+{
+	g_autoptr(VtDomainFacts) f = load_xml("virtio-mq.xml");
+	g_autoptr(VtReport) r =
+		report_from_json("{\"block\":[{\"name\":\"vdb\",\"driver\":\"virtio_blk\"},"
+				 "{\"name\":\"vda\",\"driver\":\"virtio_blk\"}]}");
+	g_autoptr(VtReport) extra =
+		report_from_json("{\"block\":[{\"name\":\"vda\",\"driver\":\"virtio_blk\"},"
+				 "{\"name\":\"vdb\",\"driver\":\"virtio_blk\"},"
+				 "{\"name\":\"vdc\",\"driver\":\"virtio_blk\"}]}");
+	VtMatchHow how;
+
+	/* no serials: PCI order (vda at bus 4 first, then vdb at bus 5) */
+	g_assert_true(vt_match_disk(f, r, r->block[1], &how) == disk(f, 1));
+	g_assert_cmpint(how, ==, VT_MATCH_ADDRESS);
+	g_assert_true(vt_match_disk(f, r, r->block[0], &how) == disk(f, 0));
+	/* counts differ: no guessing */
+	g_assert_null(vt_match_disk(f, extra, extra->block[0], &how));
+	g_assert_cmpint(vt_disk_name_compare("vdz", "vdaa"), <, 0);
+	g_assert_cmpint(vt_disk_name_compare("vdb", "vda"), >, 0);
+}
+
+/* ------------------------------------------------------------ report files */
+
+static void
+test_report_decode(void)
+{
+	const char *json = "{\"identity\":{\"hostname\":\"h\"},\"nics\":[{\"name\":\"eth0\"}]}";
+	g_autoptr(VtReport) r = report_from_json(json);
+	g_autoptr(GBytes) pb = vt_message_pack(&r->base, FALSE, NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtReport) back = NULL;
+	gsize len;
+	const guint8 *data = g_bytes_get_data(pb, &len);
+
+	back = vt_report_decode(data, len, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(back->identity->hostname, ==, "h");
+	g_assert_cmpstr(back->nics[0]->name, ==, "eth0");
+	/* leading blanks before JSON */
+	g_clear_pointer(&back, vt_report_free);
+	back = vt_report_decode((const guint8 *)"\n  {}", 5, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(back);
+}
+
+static void
+expect_report_error(const char *text, gint code, const char *needle)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtReport) r = vt_report_decode((const guint8 *)text, strlen(text), &error);
+
+	g_assert_null(r);
+	g_assert_error(error, VT_ERROR, code);
+	if (strstr(error->message, needle) == NULL)
+		g_error("'%s' does not mention '%s'", error->message, needle);
+}
+
+static void
+test_report_bounds(void)
+{
+	g_autoptr(GString) nics = g_string_new("{\"nics\":[");
+	g_autoptr(GString) ok_nics = g_string_new("{\"nics\":[");
+	g_autoptr(GString) name = g_string_new("{\"identity\":{\"hostname\":\"");
+	g_autoptr(GString) feats = g_string_new("{\"nics\":[{\"features\":[");
+
+	for (guint i = 0; i < VT_REPORT_MAX_NICS; i++)
+		g_string_append_printf(ok_nics, "%s{\"name\":\"e%u\"}", i ? "," : "", i);
+	g_string_append(ok_nics, "]}");
+	{
+		g_autoptr(VtReport) r = report_from_json(ok_nics->str);
+		g_assert_cmpuint(r->n_nics, ==, VT_REPORT_MAX_NICS);
+	}
+	for (guint i = 0; i <= VT_REPORT_MAX_NICS; i++)
+		g_string_append_printf(nics, "%s{}", i ? "," : "");
+	g_string_append(nics, "]}");
+	expect_report_error(nics->str, VT_ERROR_TOO_LARGE, "nics: 65 entries");
+	for (guint i = 0; i <= VT_STRING_MAX; i++)
+		g_string_append_c(name, 'h');
+	g_string_append(name, "\"}}");
+	expect_report_error(name->str, VT_ERROR_TOO_LARGE, "identity.hostname");
+	for (guint i = 0; i <= VT_REPORT_MAX_FEATURES; i++)
+		g_string_append_printf(feats, "%s{}", i ? "," : "");
+	g_string_append(feats, "]}]}");
+	expect_report_error(feats->str, VT_ERROR_TOO_LARGE, "nics[0].features");
+	expect_report_error("{\"cpu\":{\"online\":\"two\"}}", VT_ERROR_INVALID, "cpu.online");
+	expect_report_error("{\"nope\":1}", VT_ERROR_INVALID, "nope");
+	expect_report_error("\x08\x96\x01garbage", VT_ERROR_INVALID, "not a valid");
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/facts/xml/virtio", test_xml_virtio);
+	g_test_add_func("/facts/xml/legacy", test_xml_legacy);
+	g_test_add_func("/facts/xml/units", test_xml_units);
+	g_test_add_func("/facts/xml/hostile", test_xml_hostile);
+	g_test_add_func("/facts/domstats/text", test_domstats_text);
+	g_test_add_func("/facts/domstats/values", test_domstats_values);
+	g_test_add_func("/facts/domstats/errors", test_domstats_errors);
+	g_test_add_func("/facts/domstats/record", test_domstats_record);
+	g_test_add_func("/facts/rates/reports", test_rates_reports);
+	g_test_add_func("/facts/rates/missing", test_rates_missing);
+	g_test_add_func("/facts/rates/domstats", test_rates_domstats);
+	g_test_add_func("/facts/match/mac-serial", test_match);
+	g_test_add_func("/facts/match/address", test_match_address);
+	g_test_add_func("/facts/report/decode", test_report_decode);
+	g_test_add_func("/facts/report/bounds", test_report_bounds);
+	return g_test_run();
+}
