@@ -257,7 +257,7 @@ collect_disk(VtCollector *c, VtDisk *disk)
 		problem(problems, disk_files[VT_DISK_ROTATIONAL], err ? err : EINVAL);
 	}
 	err = read_attr(c, disk, VT_DISK_SIZE, buf, sizeof(buf));
-	if (err == 0 && vt_parse_u64(buf, &u64) && u64 <= G_MAXUINT64 / SECTOR_SIZE) {
+	if (err == 0 && vt_parse_u64(buf, &u64) && u64 <= VT_U64_MAX / SECTOR_SIZE) {
 		b->has_size_bytes = TRUE;
 		b->size_bytes = u64 * SECTOR_SIZE;
 	} else {

@@ -99,6 +99,8 @@ struct VtCollector {
 	GPtrArray *disks;  /* VtDisk*, listing order */
 	GPtrArray *ifaces; /* VtIface*, listing order */
 	GPtrArray *notes;  /* VtNote*, this report's */
+	guint notes_dropped;
+	const char *current; /* the running collector's name */
 
 	char *text;               /* VT_PROC_TEXT_MAX scratch buffer for procfs files */
 	char *vmstat_text;        /* idem, for /proc/vmstat, read once per report */

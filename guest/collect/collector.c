@@ -45,6 +45,7 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 	c->root_fd = open(c->sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	c->ops = ops != NULL ? ops : vt_ethtool_ops_kernel();
 	c->sections_mask = ALL_SECTIONS;
+	c->current = "collector";
 	c->meminfo = c->vmstat = c->swaps = c->stat = c->loadavg = c->uptime = c->online =
 		c->hostname = c->os_release = (VtFile)VT_FILE_INIT;
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
@@ -145,18 +146,49 @@ vt_collector_section_names(void)
 void
 vt_collector_note(VtCollector *c, const char *name, const char *format, ...)
 {
-	VtNote *note;
+	g_autofree char *text = NULL;
+	VtNote *note = NULL;
 	va_list ap;
 
-	/* More than fit in the report are counted, not kept. */
-	if (c->notes->len > VT_REPORT_MAX_SECTIONS)
-		return;
-	note = g_new0(VtNote, 1);
-	note->name = vt_report_string(name, -1, NULL);
 	va_start(ap, format);
-	note->error = g_strdup_vprintf(format, ap);
+	text = g_strdup_vprintf(format, ap);
 	va_end(ap);
+	/* One line per name: problems of one device or section are joined. */
+	for (guint i = 0; i < c->notes->len && note == NULL; i++) {
+		VtNote *n = g_ptr_array_index(c->notes, i);
+		if (strcmp(n->name, name) == 0)
+			note = n;
+	}
+	if (note != NULL) {
+		/* past what a report string holds, more text is pointless */
+		if (strlen(note->error) < VT_STRING_MAX) {
+			char *joined = g_strconcat(note->error, "; ", text, NULL);
+			g_free(note->error);
+			note->error = joined;
+		}
+		return;
+	}
+	/* More names than fit in the report are counted, not kept. */
+	if (c->notes->len > VT_REPORT_MAX_SECTIONS) {
+		c->notes_dropped++;
+		return;
+	}
+	note = g_new0(VtNote, 1);
+	note->name = g_strdup(name);
+	note->error = g_steal_pointer(&text);
 	g_ptr_array_add(c->notes, note);
+}
+
+/* Removes and returns the note named @name, if any. */
+static VtNote *
+take_note(VtCollector *c, const char *name)
+{
+	for (guint i = 0; i < c->notes->len; i++) {
+		VtNote *n = g_ptr_array_index(c->notes, i);
+		if (strcmp(n->name, name) == 0)
+			return g_ptr_array_steal_index(c->notes, i);
+	}
+	return NULL;
 }
 
 gboolean
@@ -170,7 +202,7 @@ vt_collector_read_text(VtCollector *c, VtFile *file, const char *path, gsize *le
 		return FALSE;
 	}
 	if (truncated)
-		vt_collector_note(c, path, "longer than %u bytes, the rest ignored",
+		vt_collector_note(c, c->current, "/%s longer than %u bytes, the rest ignored", path,
 				  VT_PROC_TEXT_MAX);
 	return TRUE;
 }
@@ -305,39 +337,56 @@ vt_collector_collect(VtCollector *c)
 	report->has_monotonic_ms = TRUE;
 	report->monotonic_ms = clock_ms(CLOCK_MONOTONIC);
 	g_ptr_array_set_size(c->notes, 0);
+	c->notes_dropped = 0;
 	c->vmstat_err = -1;
 
 	for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++) {
 		g_autoptr(GError) error = NULL;
+		g_autofree char *text = NULL;
+		VtNote *note;
 		gboolean ok;
 
 		if (!(c->sections_mask & (1u << k)))
 			continue;
+		c->current = vt_collectors[k].name;
 		if (c->root_fd < 0) {
 			vt_error_set_errno(&error, ENOENT, "sysroot %s", c->sysroot);
 			ok = FALSE;
 		} else {
 			ok = vt_collectors[k].collect(c, report, &error);
 		}
+		/* the section's own problems join its line: ok with warnings, or the failure */
+		note = take_note(c, vt_collectors[k].name);
+		if (!ok && note != NULL)
+			text = g_strconcat(error->message, "; ", note->error, NULL);
+		else if (!ok)
+			text = g_strdup(error->message);
+		else if (note != NULL)
+			text = g_strdup(note->error);
+		if (note != NULL)
+			note_free(note);
 		VT_APPEND(report->n_sections, report->sections,
-			  section_new(vt_collectors[k].name, ok, ok ? NULL : error->message));
+			  section_new(vt_collectors[k].name, ok, text));
 	}
+	c->current = "collector";
 
-	/* Per-device notes after the collectors' own lines, within the bound. */
+	/* Per-device lines after the collectors' own, within the bound. */
 	room = VT_REPORT_MAX_SECTIONS - (guint)report->n_sections;
 	for (guint i = 0; i < c->notes->len && room > 0; i++, room--) {
 		VtNote *note = g_ptr_array_index(c->notes, i);
 
-		if (room == 1 && i + 1 < c->notes->len) {
+		if (room == 1 && (i + 1 < c->notes->len || c->notes_dropped > 0)) {
+			g_autofree char *text = g_strdup_printf(
+				"%u more devices with problems than fit in the report",
+				c->notes->len - i + c->notes_dropped);
 			VT_APPEND(report->n_sections, report->sections,
-				  section_new("notes", FALSE,
-					      "more problems than fit in the report, the rest "
-					      "omitted"));
+				  section_new("more", FALSE, text));
 			break;
 		}
 		VT_APPEND(report->n_sections, report->sections,
 			  section_new(note->name, FALSE, note->error));
 	}
+	c->notes_dropped = 0;
 	g_ptr_array_set_size(c->notes, 0);
 	return report;
 }

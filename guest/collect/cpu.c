@@ -91,8 +91,8 @@ read_stat(VtCollector *c, VtCpu *cpu)
 	 * total is the first eight fields (as top and mpstat count it). */
 	cpu->total_ticks = 0;
 	for (guint i = 0; i < (guint)n; i++)
-		cpu->total_ticks = v[i] > G_MAXUINT64 - cpu->total_ticks ? G_MAXUINT64
-									 : cpu->total_ticks + v[i];
+		cpu->total_ticks =
+			v[i] > VT_U64_MAX - cpu->total_ticks ? VT_U64_MAX : cpu->total_ticks + v[i];
 	cpu->has_total_ticks = TRUE;
 	cpu->has_iowait_ticks = TRUE;
 	cpu->iowait_ticks = v[4];

@@ -212,10 +212,11 @@ replay_key_errno(GKeyFile *kf, const char *group, const char *key)
 	return 0;
 }
 
+/* Raw values, not g_key_file_get_string(): hostile answers may hold any byte. */
 static void
 replay_string(GKeyFile *kf, const char *group, const char *key, char *dst, gsize cap)
 {
-	g_autofree char *value = g_key_file_get_string(kf, group, key, NULL);
+	g_autofree char *value = g_key_file_get_value(kf, group, key, NULL);
 
 	/* Copied up to the full width, unterminated when long: the kernel's
 	 * fixed-size fields give no more guarantee than that. */
@@ -223,27 +224,43 @@ replay_string(GKeyFile *kf, const char *group, const char *key, char *dst, gsize
 		memcpy(dst, value, MIN(strlen(value), cap));
 }
 
+/* A ';'-separated raw list without the empty last item. */
+static char **
+replay_list(GKeyFile *kf, const char *group, const char *key, gsize *n)
+{
+	g_autofree char *value = g_key_file_get_value(kf, group, key, NULL);
+	char **list;
+
+	*n = 0;
+	if (value == NULL)
+		return NULL;
+	list = g_strsplit(value, ";", -1);
+	*n = g_strv_length(list);
+	if (*n > 0 && *list[*n - 1] == '\0') {
+		g_free(list[*n - 1]);
+		list[--*n] = NULL;
+	}
+	return list;
+}
+
 static int
 replay_u32s(GKeyFile *kf, const char *group, const char *key, guint32 *dst, gsize n)
 {
 	gsize len = 0;
-	g_autofree char **list = NULL;
+	g_auto(GStrv) list = NULL;
 	int rc = replay_key_errno(kf, group, key);
 
 	if (rc < 0)
 		return rc;
-	list = g_key_file_get_string_list(kf, group, key, &len, NULL);
-	if (list == NULL || len != n) {
-		g_strfreev(g_steal_pointer(&list));
+	list = replay_list(kf, group, key, &len);
+	if (list == NULL || len != n)
 		return -EINVAL;
-	}
 	for (gsize i = 0; i < n; i++) {
 		guint64 v = 0;
 		if (!g_ascii_string_to_unsigned(list[i], 10, 0, G_MAXUINT32, &v, NULL))
 			v = 0;
 		dst[i] = (guint32)v;
 	}
-	g_strfreev(g_steal_pointer(&list));
 	return 0;
 }
 
@@ -325,7 +342,7 @@ replay_request(gpointer state, const char *ifname, void *cmd, gsize size)
 		rc = replay_key_errno(kf, ifname, "features");
 		if (rc < 0)
 			return rc;
-		list = g_key_file_get_string_list(kf, ifname, "features", &n, NULL);
+		list = replay_list(kf, ifname, "features", &n);
 		count = g_key_file_get_value(kf, ifname, "features-count", NULL);
 		if (count != NULL &&
 		    g_ascii_string_to_unsigned(count, 10, 0, G_MAXUINT32, &forced, NULL))
@@ -345,7 +362,7 @@ replay_request(gpointer state, const char *ifname, void *cmd, gsize size)
 		rc = replay_key_errno(kf, ifname, "features");
 		if (rc < 0)
 			return rc;
-		list = g_key_file_get_string_list(kf, ifname, "features", &n, NULL);
+		list = replay_list(kf, ifname, "features", &n);
 		room = (size - sizeof(*g)) / ETH_GSTRING_LEN;
 		for (gsize i = 0; i < MIN(n, room); i++) {
 			const char *colon = strrchr(list[i], ':');
@@ -366,7 +383,7 @@ replay_request(gpointer state, const char *ifname, void *cmd, gsize size)
 		rc = replay_key_errno(kf, ifname, "features");
 		if (rc < 0)
 			return rc;
-		list = g_key_file_get_string_list(kf, ifname, "features", &n, NULL);
+		list = replay_list(kf, ifname, "features", &n);
 		words = MIN((gsize)f->size, (size - sizeof(*f)) / sizeof(f->features[0]));
 		memset(f->features, 0, words * sizeof(f->features[0]));
 		for (gsize i = 0; i < n && i / 32 < words; i++) {
@@ -448,9 +465,10 @@ static void
 record_string(GString *out, const char *key, const char *field, gsize cap)
 {
 	g_autofree char *value = g_strndup(field, strnlen(field, cap));
-	g_autofree char *escaped = g_strescape(value, NULL);
 
-	g_string_append_printf(out, "%s=%s\n", key, escaped);
+	/* replayed raw: only a line break could break the format */
+	g_strdelimit(value, "\n\r", '?');
+	g_string_append_printf(out, "%s=%s\n", key, value);
 }
 
 char *

@@ -58,7 +58,7 @@ vt_collect_meminfo(VtCollector *c, VtReport *report, GError **error)
 		if (unit != NULL)
 			*unit = '\0';
 		if (!vt_parse_u64(value, &v) ||
-		    (unit != NULL && (unit[3] != '\0' || v > G_MAXUINT64 / 1024u))) {
+		    (unit != NULL && (unit[3] != '\0' || v > VT_U64_MAX / 1024u))) {
 			bad++;
 			continue;
 		}

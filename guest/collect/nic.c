@@ -271,8 +271,12 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 		for (guint i = 0; i < n; i++) {
 			const struct ethtool_get_features_block *b = &blocks[i / 32];
 			guint32 bit = 1u << (i % 32);
-			VtFeature *f = g_new(VtFeature, 1);
+			VtFeature *f;
 
+			/* unused feature bits have empty names; ethtool skips them too */
+			if (iface->feature_names[i][0] == '\0')
+				continue;
+			f = g_new(VtFeature, 1);
 			virttune__v1__feature__init(f);
 			f->name = vt_report_string(iface->feature_names[i], -1, &changed);
 			f->has_active = f->has_fixed = f->has_requested = TRUE;

@@ -45,7 +45,7 @@ parse_device(VtCollector *c, char *line, VtSwapDevice *dev)
 	}
 	if (n != 5 || !vt_parse_u64(w[2], &size) || !vt_parse_u64(w[3], &used) ||
 	    !vt_parse_i64(w[4], &prio) || prio < G_MININT32 || prio > G_MAXINT32 ||
-	    size > G_MAXUINT64 / 1024u || used > G_MAXUINT64 / 1024u)
+	    size > VT_U64_MAX / 1024u || used > VT_U64_MAX / 1024u)
 		return FALSE;
 	path = unescape_path(w[0]);
 	dev->path = vt_report_string(path, -1, &changed);

@@ -116,7 +116,7 @@ vt_parse_u64(const char *text, guint64 *out)
 		return FALSE;
 	for (; g_ascii_isdigit(*p); p++) {
 		guint d = (guint)(*p - '0');
-		if (v > (G_MAXUINT64 - d) / 10)
+		if (v > (VT_U64_MAX - d) / 10)
 			return FALSE;
 		v = v * 10 + d;
 	}
@@ -175,7 +175,7 @@ vt_parse_u64_words(const char *text, guint64 *out, guint max)
 			return -1;
 		for (; g_ascii_isdigit(*p); p++) {
 			guint d = (guint)(*p - '0');
-			if (v > (G_MAXUINT64 - d) / 10)
+			if (v > (VT_U64_MAX - d) / 10)
 				return -1;
 			v = v * 10 + d;
 		}

@@ -39,7 +39,15 @@ int vt_file_read(VtFile *file, int root_fd, const char *path, char *buf, gsize c
 int vt_file_read_once(int root_fd, const char *path, char *buf, gsize cap, gsize *len,
 		      gboolean *truncated);
 
-/* Strict decimal parsers: digits with optional surrounding blanks, no overflow. */
+/*
+ * Largest count or size the report carries: canonical JSON holds numbers as
+ * int64, so a value above this (never seen from a real kernel) is refused
+ * rather than making the report unencodable.
+ */
+#define VT_U64_MAX ((guint64)G_MAXINT64)
+
+/* Strict decimal parsers: digits with optional surrounding blanks, no overflow;
+ * vt_parse_u64() refuses values above VT_U64_MAX. */
 gboolean vt_parse_u64(const char *text, guint64 *out);
 gboolean vt_parse_u32(const char *text, guint32 *out);
 gboolean vt_parse_i64(const char *text, gint64 *out);

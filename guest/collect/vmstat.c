@@ -63,8 +63,8 @@ vt_collect_vmstat(VtCollector *c, VtReport *report, GError **error)
 			if (g_str_has_prefix(name, "allocstall_")) {
 				if (vt_parse_u64(num, &v)) {
 					has_allocstall = TRUE;
-					allocstall = v > G_MAXUINT64 - allocstall ? G_MAXUINT64
-										  : allocstall + v;
+					allocstall = v > VT_U64_MAX - allocstall ? VT_U64_MAX
+										 : allocstall + v;
 				} else {
 					bad++;
 				}
