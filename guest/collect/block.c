@@ -32,6 +32,7 @@ disk_reset(VtDisk *disk)
 	g_clear_pointer(&disk->dev, g_free);
 	g_clear_pointer(&disk->driver, g_free);
 	g_clear_pointer(&disk->serial, g_free);
+	disk->absent = 0;
 	disk->has_nr_hw_queues = FALSE;
 	disk->nr_hw_queues = 0;
 	disk->cached = FALSE;
@@ -64,10 +65,21 @@ read_attr(VtCollector *c, VtDisk *disk, VtDiskFile which, char *buf, gsize cap)
 {
 	char path[512];
 	gboolean truncated = FALSE;
-	int err;
+	int err = ENODEV;
 
-	g_snprintf(path, sizeof(path), "sys/block/%s/%s", disk->name, disk_files[which]);
-	err = vt_file_read(&disk->files[which], c->root_fd, path, buf, cap, NULL, &truncated);
+	/* the path is built only to open: most reports just pread the kept fd */
+	if (disk->absent & (1u << which))
+		return ENOENT;
+	if (disk->files[which].fd >= 0)
+		err = vt_file_read(&disk->files[which], c->root_fd, NULL, buf, cap, NULL,
+				   &truncated);
+	if (err == ENODEV || err == ESTALE) {
+		g_snprintf(path, sizeof(path), "sys/block/%s/%s", disk->name, disk_files[which]);
+		err = vt_file_read(&disk->files[which], c->root_fd, path, buf, cap, NULL,
+				   &truncated);
+	}
+	if (err == ENOENT)
+		disk->absent |= 1u << which;
 	if (err == 0)
 		vt_chomp(buf);
 	return err == 0 && truncated ? EFBIG : err;

@@ -41,6 +41,7 @@ typedef struct {
 	gboolean has_nr_hw_queues;
 	guint32 nr_hw_queues;
 	VtFile files[VT_DISK_N_FILES];
+	guint32 absent;  /* bit per VtDiskFile: not there (ENOENT), not looked for again */
 	gboolean cached; /* driver, serial and nr_hw_queues read */
 } VtDisk;
 
@@ -60,13 +61,18 @@ typedef struct {
 	ino_t ino;
 	gint64 ifindex; /* a re-created interface gets a new ifindex */
 	VtFile files[VT_IFACE_N_FILES];
+	guint32 absent; /* bit per VtIfaceFile, as for VtDisk */
+	/* A driver without get_channels/get_ringparam never gains one: an
+	 * EOPNOTSUPP is kept, not asked again. */
+	int channels_rc, rings_rc;
 	/* GDRVINFO and the feature names never change for a device: asked once. */
 	gboolean drvinfo_done;
 	int drvinfo_rc;
 	struct ethtool_drvinfo drvinfo;
 	gboolean names_done;
 	int names_rc;
-	char **feature_names;
+	char **feature_names;   /* already cleaned for the report */
+	gboolean names_cleaned; /* some name was not valid text */
 	guint n_features;
 } VtIface;
 

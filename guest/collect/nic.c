@@ -32,8 +32,11 @@ iface_reset(VtIface *iface)
 	for (guint i = 0; i < VT_IFACE_N_FILES; i++)
 		vt_file_close(&iface->files[i]);
 	iface->ifindex = -1;
+	iface->absent = 0;
+	iface->channels_rc = iface->rings_rc = 0;
 	iface->drvinfo_done = FALSE;
 	iface->names_done = FALSE;
+	iface->names_cleaned = FALSE;
 	g_clear_pointer(&iface->feature_names, g_strfreev);
 	iface->n_features = 0;
 }
@@ -66,10 +69,22 @@ read_attr(VtCollector *c, VtIface *iface, VtIfaceFile which, char *buf, gsize ca
 {
 	char path[512];
 	gboolean truncated = FALSE;
-	int err;
+	int err = ENODEV;
 
-	g_snprintf(path, sizeof(path), "sys/class/net/%s/%s", iface->name, iface_files[which]);
-	err = vt_file_read(&iface->files[which], c->root_fd, path, buf, cap, NULL, &truncated);
+	/* the path is built only to open: most reports just pread the kept fd */
+	if (iface->absent & (1u << which))
+		return ENOENT;
+	if (iface->files[which].fd >= 0)
+		err = vt_file_read(&iface->files[which], c->root_fd, NULL, buf, cap, NULL,
+				   &truncated);
+	if (err == ENODEV || err == ESTALE) {
+		g_snprintf(path, sizeof(path), "sys/class/net/%s/%s", iface->name,
+			   iface_files[which]);
+		err = vt_file_read(&iface->files[which], c->root_fd, path, buf, cap, NULL,
+				   &truncated);
+	}
+	if (err == ENOENT)
+		iface->absent |= 1u << which;
 	if (err == 0)
 		vt_chomp(buf);
 	return err == 0 && truncated ? EFBIG : err;
@@ -184,7 +199,6 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 	gpointer state = vt_collector_ethtool(c);
 	struct ethtool_channels ch;
 	struct ethtool_ringparam r;
-	gboolean changed = FALSE;
 	int rc;
 
 	if (state == NULL)
@@ -207,7 +221,10 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 		problem(problems, "drvinfo", g_strerror(-iface->drvinfo_rc));
 	}
 
-	rc = vt_ethtool_channels(c->ops, state, iface->name, &ch);
+	rc = iface->channels_rc == -EOPNOTSUPP
+		     ? -EOPNOTSUPP
+		     : vt_ethtool_channels(c->ops, state, iface->name, &ch);
+	iface->channels_rc = rc;
 	if (rc == 0) {
 		VtChannels *x = g_new(VtChannels, 1);
 
@@ -227,7 +244,9 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 		problem(problems, "channels", g_strerror(-rc));
 	}
 
-	rc = vt_ethtool_rings(c->ops, state, iface->name, &r);
+	rc = iface->rings_rc == -EOPNOTSUPP ? -EOPNOTSUPP
+					    : vt_ethtool_rings(c->ops, state, iface->name, &r);
+	iface->rings_rc = rc;
 	if (rc == 0) {
 		VtRings *x = g_new(VtRings, 1);
 
@@ -252,6 +271,15 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 		iface->names_done = TRUE;
 		iface->names_rc = vt_ethtool_feature_names(
 			c->ops, state, iface->name, &iface->feature_names, &iface->n_features);
+		/* cleaned once here, copied as they are into every report */
+		for (guint i = 0; iface->names_rc == 0 && i < iface->n_features; i++) {
+			gboolean bad = FALSE;
+			char *clean = vt_report_string(iface->feature_names[i], -1, &bad);
+
+			g_free(iface->feature_names[i]);
+			iface->feature_names[i] = clean;
+			iface->names_cleaned |= bad;
+		}
 	}
 	if (iface->names_rc != 0) {
 		problem(problems, "features",
@@ -278,7 +306,7 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 				continue;
 			f = g_new(VtFeature, 1);
 			virttune__v1__feature__init(f);
-			f->name = vt_report_string(iface->feature_names[i], -1, &changed);
+			f->name = g_strdup(iface->feature_names[i]);
 			f->has_active = f->has_fixed = f->has_requested = TRUE;
 			f->active = (b->active & bit) != 0;
 			f->requested = (b->requested & bit) != 0;
@@ -286,7 +314,7 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 			f->fixed = !(b->available & bit) || (b->never_changed & bit);
 			nic->features[nic->n_features++] = f;
 		}
-		if (changed)
+		if (iface->names_cleaned)
 			problem(problems, "features", "names not valid UTF-8, replaced");
 		if (iface->n_features > n)
 			problem(problems, "features", "more than the limit, the rest left out");

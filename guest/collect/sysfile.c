@@ -10,6 +10,9 @@
 
 #include "bounds.h"
 
+/* See read_fd(): half a page; every record of the files read is far shorter. */
+#define VT_READ_CHUNK_MIN 2048u
+
 void
 vt_file_close(VtFile *file)
 {
@@ -47,12 +50,19 @@ read_fd(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
 			break;
 		}
 		got += (gsize)n;
+		/* Asking again would make seq_file and kernfs generate the whole file
+		 * a second time just to answer EOF. A sysfs attribute comes whole in
+		 * one read; seq_file hands out at most one buffer (a page or more) per
+		 * read, so a chunk shorter than VT_READ_CHUNK_MIN ends the file for
+		 * records as short as ours. Regular files read short only at EOF. */
+		if ((gsize)n < VT_READ_CHUNK_MIN && got < cap - 1)
+			break;
 	}
 	buf[got] = '\0';
 	/* A NUL inside would silently end every string parse early. */
-	for (gsize i = 0; i < got; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
+	for (char *nul = memchr(buf, '\0', got); nul != NULL;
+	     nul = memchr(nul, '\0', got - (gsize)(nul - buf)))
+		*nul = ' ';
 	if (len != NULL)
 		*len = got;
 	return 0;
@@ -70,6 +80,8 @@ vt_file_read(VtFile *file, int root_fd, const char *path, char *buf, gsize cap, 
 	if (len != NULL)
 		*len = 0;
 	if (file->fd < 0) {
+		if (path == NULL)
+			return EBADF;
 		file->fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (file->fd < 0)
 			return errno;
@@ -77,7 +89,7 @@ vt_file_read(VtFile *file, int root_fd, const char *path, char *buf, gsize cap, 
 	err = read_fd(file->fd, buf, cap, len, truncated);
 	/* A vanished sysfs node answers ENODEV on the old fd: reopen once, in case
 	 * a new one took its place. */
-	if (err == ENODEV || err == ESTALE) {
+	if ((err == ENODEV || err == ESTALE) && path != NULL) {
 		vt_file_close(file);
 		file->fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (file->fd < 0)
@@ -207,6 +219,19 @@ vt_report_string(const char *text, gssize len, gboolean *changed)
 
 	if (changed != NULL)
 		*changed = FALSE;
+	/* the common case, printable ASCII within the bound, is copied as is */
+	if (n <= VT_STRING_MAX) {
+		gsize i = 0;
+
+		while (i < n && (guchar)text[i] >= 0x20 && (guchar)text[i] < 0x7f)
+			i++;
+		if (i == n) {
+			out = g_malloc(n + 1);
+			memcpy(out, text, n);
+			out[n] = '\0';
+			return out;
+		}
+	}
 	/* Cut the input first so a hostile megabyte is not validated whole. */
 	if (n > VT_STRING_MAX * 4) {
 		n = VT_STRING_MAX * 4;

@@ -30,6 +30,8 @@ void vt_file_close(VtFile *file);
 /*
  * Reads @path (relative to @root_fd) into @buf (at most @cap - 1 bytes, always
  * NUL-terminated, embedded NULs replaced by spaces). Returns 0 or an errno.
+ * @path may be NULL once the file is open (EBADF if it is not; ENODEV when
+ * the node vanished: call again with the path to reopen).
  * @truncated (may be NULL) is set when the file held more than fits.
  */
 int vt_file_read(VtFile *file, int root_fd, const char *path, char *buf, gsize cap, gsize *len,

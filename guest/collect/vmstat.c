@@ -68,7 +68,8 @@ vt_collect_vmstat(VtCollector *c, VtReport *report, GError **error)
 				} else {
 					bad++;
 				}
-			} else {
+			} else if (strchr("opctw", name[0]) != NULL) {
+				/* the wanted names start with one of these letters */
 				for (gsize i = 0; i < G_N_ELEMENTS(wanted); i++) {
 					if (seen[i] || strcmp(name, wanted[i]) != 0)
 						continue;
