@@ -1,36 +1,137 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "collector.h"
+#include "collector-private.h"
 
-/* Placeholder until the collectors land: an empty report. */
-struct VtCollector {
-	char *sysroot;
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+
+typedef struct {
+	const char *name;
+	VtCollectFunc collect;
+} VtCollectorClass;
+
+/* Report order; the names are the section names of the schema. */
+static const VtCollectorClass vt_collectors[] = {
+	{"identity", vt_collect_identity}, {"meminfo", vt_collect_meminfo},
+	{"swap", vt_collect_swap},         {"vmstat", vt_collect_vmstat},
+	{"sysctl", vt_collect_sysctl},     {"block", vt_collect_block},
+	{"nics", vt_collect_nics},         {"cpu", vt_collect_cpu},
 };
+
+#define ALL_SECTIONS ((1u << G_N_ELEMENTS(vt_collectors)) - 1u)
+
+static void
+note_free(gpointer data)
+{
+	VtNote *note = data;
+
+	g_free(note->name);
+	g_free(note->error);
+	g_free(note);
+}
 
 VtCollector *
 vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 {
 	VtCollector *c = g_new0(VtCollector, 1);
-	c->sysroot = g_strdup(sysroot ? sysroot : "/");
+
+	c->sysroot = g_strdup(sysroot != NULL && *sysroot != '\0' ? sysroot : "/");
+	/* Every read is relative to this fd; a missing sysroot shows up as each
+	 * section's error rather than as a failure to start. */
+	c->root_fd = open(c->sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	c->ops = ops != NULL ? ops : vt_ethtool_ops_kernel();
+	c->sections_mask = ALL_SECTIONS;
+	c->current = "collector";
+	c->meminfo = c->vmstat = c->swaps = c->stat = c->loadavg = c->uptime = c->online =
+		c->hostname = c->os_release = (VtFile)VT_FILE_INIT;
+	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
+		c->sysctl[i] = (VtFile)VT_FILE_INIT;
+	c->disks = g_ptr_array_new_with_free_func(vt_disk_free);
+	c->ifaces = g_ptr_array_new_with_free_func(vt_iface_free);
+	c->notes = g_ptr_array_new_with_free_func(note_free);
+	c->text = g_malloc(VT_PROC_TEXT_MAX);
+	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
+	c->vmstat_err = -1;
 	return c;
 }
 
 void
-vt_collector_free(VtCollector *collector)
+vt_collector_free(VtCollector *c)
 {
-	if (collector == NULL)
+	if (c == NULL)
 		return;
-	g_free(collector->sysroot);
-	g_free(collector);
+	vt_collector_set_excluded(c, NULL);
+	if (c->ethtool != NULL)
+		c->ops->close(c->ethtool);
+	vt_file_close(&c->meminfo);
+	vt_file_close(&c->vmstat);
+	vt_file_close(&c->swaps);
+	vt_file_close(&c->stat);
+	vt_file_close(&c->loadavg);
+	vt_file_close(&c->uptime);
+	vt_file_close(&c->online);
+	vt_file_close(&c->hostname);
+	vt_file_close(&c->os_release);
+	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
+		vt_file_close(&c->sysctl[i]);
+	g_ptr_array_unref(c->disks);
+	g_ptr_array_unref(c->ifaces);
+	g_ptr_array_unref(c->notes);
+	g_free(c->boot_id);
+	g_free(c->kernel_release);
+	g_free(c->os_pretty_name);
+	g_free(c->text);
+	g_free(c->vmstat_text);
+	if (c->block_dir != NULL)
+		closedir(c->block_dir);
+	if (c->net_dir != NULL)
+		closedir(c->net_dir);
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	g_free(c->sysroot);
+	g_free(c);
 }
 
 void
-vt_collector_set_excluded(VtCollector *collector, const char *const *globs)
+vt_collector_set_excluded(VtCollector *c, const char *const *globs)
 {
+	for (guint i = 0; i < c->n_excluded; i++)
+		g_pattern_spec_free(c->excluded[i]);
+	g_clear_pointer(&c->excluded, g_free);
+	c->n_excluded = 0;
+	if (globs == NULL)
+		return;
+	c->n_excluded = g_strv_length((char **)globs);
+	c->excluded = g_new0(GPatternSpec *, c->n_excluded);
+	for (guint i = 0; i < c->n_excluded; i++)
+		c->excluded[i] = g_pattern_spec_new(globs[i]);
+}
+
+gboolean
+vt_collector_is_excluded(VtCollector *c, const char *name)
+{
+	for (guint i = 0; i < c->n_excluded; i++)
+		if (g_pattern_match_string(c->excluded[i], name))
+			return TRUE;
+	return FALSE;
 }
 
 void
-vt_collector_set_sections(VtCollector *collector, const char *const *names)
+vt_collector_set_sections(VtCollector *c, const char *const *names)
 {
+	if (names == NULL) {
+		c->sections_mask = ALL_SECTIONS;
+		return;
+	}
+	c->sections_mask = 0;
+	for (gsize i = 0; names[i] != NULL; i++)
+		for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++)
+			if (strcmp(names[i], vt_collectors[k].name) == 0)
+				c->sections_mask |= 1u << k;
 }
 
 const char *const *
@@ -38,13 +139,254 @@ vt_collector_section_names(void)
 {
 	static const char *const names[] = {"identity", "meminfo", "swap", "vmstat", "sysctl",
 					    "block",    "nics",    "cpu",  NULL};
+	G_STATIC_ASSERT(G_N_ELEMENTS(names) == G_N_ELEMENTS(vt_collectors) + 1);
 	return names;
 }
 
-VtReport *
-vt_collector_collect(VtCollector *collector)
+void
+vt_collector_note(VtCollector *c, const char *name, const char *format, ...)
 {
-	VtReport *report = g_new0(VtReport, 1);
+	g_autofree char *text = NULL;
+	VtNote *note = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	text = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	/* One line per name: problems of one device or section are joined. */
+	for (guint i = 0; i < c->notes->len && note == NULL; i++) {
+		VtNote *n = g_ptr_array_index(c->notes, i);
+		if (strcmp(n->name, name) == 0)
+			note = n;
+	}
+	if (note != NULL) {
+		/* past what a report string holds, more text is pointless */
+		if (strlen(note->error) < VT_STRING_MAX) {
+			char *joined = g_strconcat(note->error, "; ", text, NULL);
+			g_free(note->error);
+			note->error = joined;
+		}
+		return;
+	}
+	/* More names than fit in the report are counted, not kept. */
+	if (c->notes->len > VT_REPORT_MAX_SECTIONS) {
+		c->notes_dropped++;
+		return;
+	}
+	note = g_new0(VtNote, 1);
+	note->name = g_strdup(name);
+	note->error = g_steal_pointer(&text);
+	g_ptr_array_add(c->notes, note);
+}
+
+/* Removes and returns the note named @name, if any. */
+static VtNote *
+take_note(VtCollector *c, const char *name)
+{
+	for (guint i = 0; i < c->notes->len; i++) {
+		VtNote *n = g_ptr_array_index(c->notes, i);
+		if (strcmp(n->name, name) == 0)
+			return g_ptr_array_steal_index(c->notes, i);
+	}
+	return NULL;
+}
+
+gboolean
+vt_collector_read_text(VtCollector *c, VtFile *file, const char *path, gsize *len, GError **error)
+{
+	gboolean truncated = FALSE;
+	int err = vt_file_read(file, c->root_fd, path, c->text, VT_PROC_TEXT_MAX, len, &truncated);
+
+	if (err != 0) {
+		vt_error_set_errno(error, err, "/%s", path);
+		return FALSE;
+	}
+	if (truncated)
+		vt_collector_note(c, c->current, "/%s longer than %u bytes, the rest ignored", path,
+				  VT_PROC_TEXT_MAX);
+	return TRUE;
+}
+
+gboolean
+vt_key_filter_add(VtKeyFilter *filter, const char *key)
+{
+	guint h = g_str_hash(key) & 1023u;
+	guint64 bit = G_GUINT64_CONSTANT(1) << (h & 63u);
+	gboolean seen = (filter->bits[h >> 6] & bit) != 0;
+
+	filter->bits[h >> 6] |= bit;
+	return seen;
+}
+
+const char *
+vt_collector_vmstat_text(VtCollector *c, GError **error)
+{
+	gboolean truncated = FALSE;
+
+	if (c->vmstat_err < 0)
+		c->vmstat_err = vt_file_read(&c->vmstat, c->root_fd, "proc/vmstat", c->vmstat_text,
+					     VT_PROC_TEXT_MAX, NULL, &truncated);
+	if (c->vmstat_err != 0) {
+		vt_error_set_errno(error, c->vmstat_err, "/proc/vmstat");
+		return NULL;
+	}
+	return c->vmstat_text;
+}
+
+static void
+list_entry_clear(gpointer data)
+{
+	VtListEntry *e = data;
+
+	g_free(e->name);
+}
+
+static gint
+list_entry_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(((const VtListEntry *)a)->name, ((const VtListEntry *)b)->name);
+}
+
+GArray *
+vt_collector_list(VtCollector *c, DIR **dir, const char *path, guint *more, GError **error)
+{
+	GArray *out;
+	struct dirent *d;
+
+	*more = 0;
+	if (*dir == NULL) {
+		int fd = openat(c->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0 || (*dir = fdopendir(fd)) == NULL) {
+			vt_error_set_errno(error, errno, "/%s", path);
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+	} else {
+		/* a rewound directory is read afresh: devices that came or went show */
+		rewinddir(*dir);
+	}
+	out = g_array_new(FALSE, FALSE, sizeof(VtListEntry));
+	g_array_set_clear_func(out, list_entry_clear);
+	errno = 0;
+	while ((d = readdir(*dir)) != NULL) {
+		VtListEntry e;
+
+		if (!vt_is_plain_name(d->d_name) || d->d_name[0] == '.')
+			continue;
+		if (out->len >= VT_LIST_MAX) {
+			(*more)++;
+			continue;
+		}
+		e.name = g_strdup(d->d_name);
+		e.ino = d->d_ino;
+		g_array_append_val(out, e);
+	}
+	g_array_sort(out, list_entry_cmp);
+	return out;
+}
+
+gpointer
+vt_collector_ethtool(VtCollector *c)
+{
+	if (!c->ethtool_tried) {
+		g_autoptr(GError) error = NULL;
+
+		c->ethtool_tried = TRUE;
+		c->ethtool = c->ops->open(c->ops, &error);
+		if (c->ethtool == NULL)
+			vt_collector_note(c, "nics", "ethtool: %s",
+					  error ? error->message : "cannot open");
+	}
+	return c->ethtool;
+}
+
+static VtSection *
+section_new(const char *name, gboolean ok, const char *error)
+{
+	VtSection *s = g_new(VtSection, 1);
+
+	virttune__v1__section__init(s);
+	s->name = vt_report_string(name, -1, NULL);
+	s->has_ok = TRUE;
+	s->ok = ok;
+	if (error != NULL)
+		s->error = vt_report_string(error, -1, NULL);
+	return s;
+}
+
+static guint64
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (guint64)ts.tv_sec * 1000u + (guint64)ts.tv_nsec / 1000000u;
+}
+
+VtReport *
+vt_collector_collect(VtCollector *c)
+{
+	VtReport *report = g_new(VtReport, 1);
+	guint room;
+
 	virttune__v1__report__init(report);
+	report->has_collected_at_ms = TRUE;
+	report->collected_at_ms = clock_ms(CLOCK_REALTIME);
+	report->has_monotonic_ms = TRUE;
+	report->monotonic_ms = clock_ms(CLOCK_MONOTONIC);
+	g_ptr_array_set_size(c->notes, 0);
+	c->notes_dropped = 0;
+	c->vmstat_err = -1;
+
+	for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *text = NULL;
+		VtNote *note;
+		gboolean ok;
+
+		if (!(c->sections_mask & (1u << k)))
+			continue;
+		c->current = vt_collectors[k].name;
+		if (c->root_fd < 0) {
+			vt_error_set_errno(&error, ENOENT, "sysroot %s", c->sysroot);
+			ok = FALSE;
+		} else {
+			ok = vt_collectors[k].collect(c, report, &error);
+		}
+		/* the section's own problems join its line: ok with warnings, or the failure */
+		note = take_note(c, vt_collectors[k].name);
+		if (!ok && note != NULL)
+			text = g_strconcat(error->message, "; ", note->error, NULL);
+		else if (!ok)
+			text = g_strdup(error->message);
+		else if (note != NULL)
+			text = g_strdup(note->error);
+		if (note != NULL)
+			note_free(note);
+		VT_APPEND(report->n_sections, report->sections,
+			  section_new(vt_collectors[k].name, ok, text));
+	}
+	c->current = "collector";
+
+	/* Per-device lines after the collectors' own, within the bound. */
+	room = VT_REPORT_MAX_SECTIONS - (guint)report->n_sections;
+	for (guint i = 0; i < c->notes->len && room > 0; i++, room--) {
+		VtNote *note = g_ptr_array_index(c->notes, i);
+
+		if (room == 1 && (i + 1 < c->notes->len || c->notes_dropped > 0)) {
+			g_autofree char *text = g_strdup_printf(
+				"%u more devices with problems than fit in the report",
+				c->notes->len - i + c->notes_dropped);
+			VT_APPEND(report->n_sections, report->sections,
+				  section_new("more", FALSE, text));
+			break;
+		}
+		VT_APPEND(report->n_sections, report->sections,
+			  section_new(note->name, FALSE, note->error));
+	}
+	c->notes_dropped = 0;
+	g_ptr_array_set_size(c->notes, 0);
 	return report;
 }

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <dirent.h>
+#include <sys/types.h>
+
+#include "bounds.h"
+#include "collector.h"
+#include "ethtool.h"
+#include "sysfile.h"
+
+G_BEGIN_DECLS
+
+/* The sysctls reported, in report order (sysctl.c). */
+#define VT_SYSCTL_COUNT 12u
+
+/* NIC counters under statistics/, in NicStats field order (nic.c). */
+#define VT_NIC_STAT_COUNT 8u
+
+/* Block device attributes re-read on every report (block.c). */
+typedef enum {
+	VT_DISK_DEV,
+	VT_DISK_SCHEDULER,
+	VT_DISK_NR_REQUESTS,
+	VT_DISK_READ_AHEAD_KB,
+	VT_DISK_ROTATIONAL,
+	VT_DISK_MAX_SECTORS_KB,
+	VT_DISK_SIZE,
+	VT_DISK_DISCARD_MAX,
+	VT_DISK_STAT,
+	VT_DISK_N_FILES,
+} VtDiskFile;
+
+/* A block device seen in the last listing, with what is kept for it. */
+typedef struct {
+	char *name;
+	ino_t ino;    /* of its /sys/block entry: a re-created device gets a new one */
+	char *dev;    /* major:minor when first seen */
+	char *driver; /* cached: a device's driver does not change while bound */
+	char *serial; /* cached: virtio-blk asks the device for it on every read */
+	gboolean has_nr_hw_queues;
+	guint32 nr_hw_queues;
+	VtFile files[VT_DISK_N_FILES];
+	guint32 absent;  /* bit per VtDiskFile: not there (ENOENT), not looked for again */
+	gboolean cached; /* driver, serial and nr_hw_queues read */
+} VtDisk;
+
+typedef enum {
+	VT_IFACE_IFINDEX,
+	VT_IFACE_MTU,
+	VT_IFACE_ADDRESS,
+	VT_IFACE_CARRIER,
+	VT_IFACE_SPEED,
+	VT_IFACE_STATS0,
+	VT_IFACE_N_FILES = VT_IFACE_STATS0 + VT_NIC_STAT_COUNT,
+} VtIfaceFile;
+
+/* A network interface seen in the last listing. */
+typedef struct {
+	char *name;
+	ino_t ino;
+	gint64 ifindex; /* a re-created interface gets a new ifindex */
+	VtFile files[VT_IFACE_N_FILES];
+	guint32 absent; /* bit per VtIfaceFile, as for VtDisk */
+	/* A driver without get_channels/get_ringparam never gains one: an
+	 * EOPNOTSUPP is kept, not asked again. */
+	int channels_rc, rings_rc;
+	/* GDRVINFO and the feature names never change for a device: asked once. */
+	gboolean drvinfo_done;
+	int drvinfo_rc;
+	struct ethtool_drvinfo drvinfo;
+	gboolean names_done;
+	int names_rc;
+	char **feature_names;   /* already cleaned for the report */
+	gboolean names_cleaned; /* some name was not valid text */
+	guint n_features;
+} VtIface;
+
+/* A problem worth a line in report->sections, in addition to the collector's own. */
+typedef struct {
+	char *name;  /* e.g. nics:ifb0 */
+	char *error; /* e.g. channels: Operation not supported */
+} VtNote;
+
+struct VtCollector {
+	char *sysroot;
+	int root_fd;
+	const VtEthtoolOps *ops;
+	gpointer ethtool; /* ops->open() state, opened on first use */
+	int ethtool_rc;   /* 0, or the errno ops->open() failed with */
+	gboolean ethtool_tried;
+	GPatternSpec **excluded;
+	guint n_excluded;
+	guint32 sections_mask; /* bit i: vt_collectors[i] wanted */
+
+	/* procfs files, kept open */
+	VtFile meminfo, vmstat, swaps, stat, loadavg, uptime, online, hostname, os_release;
+	VtFile sysctl[VT_SYSCTL_COUNT];
+	char *boot_id;        /* constant for a boot */
+	char *kernel_release; /* idem */
+	char *os_pretty_name;
+	gboolean os_release_done;
+	guint32 ticks_per_second;
+
+	GPtrArray *disks;  /* VtDisk*, listing order */
+	GPtrArray *ifaces; /* VtIface*, listing order */
+	GPtrArray *notes;  /* VtNote*, this report's */
+	guint notes_dropped;
+	const char *current; /* the running collector's name */
+
+	char *text;               /* VT_PROC_TEXT_MAX scratch buffer for procfs files */
+	char *vmstat_text;        /* idem, for /proc/vmstat, read once per report */
+	int vmstat_err;           /* -1: not read yet in this report */
+	DIR *block_dir, *net_dir; /* the listings, kept open and rewound */
+};
+
+/* One collector: fills its part of @report; FALSE + error when the section
+ * could not be read at all. Per-device trouble goes to vt_collector_note(). */
+typedef gboolean (*VtCollectFunc)(VtCollector *c, VtReport *report, GError **error);
+
+gboolean vt_collect_identity(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_meminfo(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_swap(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_vmstat(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_sysctl(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_block(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_nics(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_cpu(VtCollector *c, VtReport *report, GError **error);
+
+/* Per-collector cache teardown (block.c, nic.c). */
+void vt_disk_free(gpointer disk);
+void vt_iface_free(gpointer iface);
+
+/* Records a problem for report->sections (bounded there). */
+void vt_collector_note(VtCollector *c, const char *name, const char *format, ...)
+	G_GNUC_PRINTF(3, 4);
+
+/* Whether a device name is left out by configuration. */
+gboolean vt_collector_is_excluded(VtCollector *c, const char *name);
+
+/* Reads @path into c->text; FALSE + error naming the file on failure. */
+gboolean vt_collector_read_text(VtCollector *c, VtFile *file, const char *path, gsize *len,
+				GError **error);
+
+/* The ethtool state, opened on first use; NULL (and the reason noted) if it cannot be. */
+gpointer vt_collector_ethtool(VtCollector *c);
+
+/*
+ * Cheap duplicate guard for map keys: a 1024-bit filter over key hashes. A hit
+ * only means "maybe"; the caller then compares against what it kept.
+ */
+typedef struct {
+	guint64 bits[16];
+} VtKeyFilter;
+
+gboolean vt_key_filter_add(VtKeyFilter *filter, const char *key);
+
+/* This report's /proc/vmstat text (swap and vmstat share one read); NULL + error. */
+const char *vt_collector_vmstat_text(VtCollector *c, GError **error);
+
+/* Directory entries read per listing at most; the report keeps far fewer. */
+#define VT_LIST_MAX 4096u
+
+typedef struct {
+	char *name;
+	ino_t ino;
+} VtListEntry;
+
+/*
+ * Lists @path (kept open in *@dir and rewound on later calls), sorted by name,
+ * without dot entries and names unfit as a path component. Returns a GArray of
+ * VtListEntry (names freed with the array), or NULL + error. @more is set to the
+ * number of entries past VT_LIST_MAX that were not read.
+ */
+GArray *vt_collector_list(VtCollector *c, DIR **dir, const char *path, guint *more, GError **error);
+
+/* Appends to a repeated field of pointers, growing it by doubling. */
+#define VT_APPEND(n_field, field, item)                                                            \
+	do {                                                                                       \
+		if (((n_field) & ((n_field)-1)) == 0)                                              \
+			(field) = g_realloc((field), MAX((n_field)*2, 4) * sizeof(*(field)));      \
+		(field)[(n_field)++] = (item);                                                     \
+	} while (0)
+
+G_END_DECLS
