@@ -177,8 +177,8 @@ vt_nic_feature_bit(const VtNicFeatures *f, guint index, guint field)
 }
 
 int
-vt_nic_set_feature(const VtNicOps *ops, gpointer user, const char *iface, guint count,
-		   guint index, gboolean on)
+vt_nic_set_feature(const VtNicOps *ops, gpointer user, const char *iface, guint count, guint index,
+		   gboolean on)
 {
 	guint blocks = n_blocks(count);
 	g_autofree struct ethtool_sfeatures *s = NULL;

@@ -44,8 +44,7 @@ int vt_nic_set_rings(const VtNicOps *ops, gpointer user, const char *iface,
 
 /* Names and available/requested/active/never_changed bits of every
  * ETH_SS_FEATURES entry. */
-int vt_nic_get_features(const VtNicOps *ops, gpointer user, const char *iface,
-			VtNicFeatures **out);
+int vt_nic_get_features(const VtNicOps *ops, gpointer user, const char *iface, VtNicFeatures **out);
 /* Index of @name in @f, or -1. */
 int vt_nic_feature_index(const VtNicFeatures *f, const char *name);
 gboolean vt_nic_feature_bit(const VtNicFeatures *f, guint index, guint field);

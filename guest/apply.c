@@ -493,8 +493,7 @@ feature_check(VtApplier *ap, const VtAction *a, Check *c)
 	if (vt_nic_feature_bit(f, (guint)i, VT_NIC_FEATURE_FIXED) ||
 	    !vt_nic_feature_bit(f, (guint)i, VT_NIC_FEATURE_AVAILABLE))
 		return verdict(c, ST_INVALID, "fixed_feature", 0);
-	c->before =
-		g_strdup(vt_nic_feature_bit(f, (guint)i, VT_NIC_FEATURE_ACTIVE) ? "on" : "off");
+	c->before = g_strdup(vt_nic_feature_bit(f, (guint)i, VT_NIC_FEATURE_ACTIVE) ? "on" : "off");
 	c->target = g_strdup(s->on ? "on" : "off");
 	return TRUE;
 }
@@ -595,8 +594,8 @@ scheduler_command(const VtAction *a, const char *value)
 static gboolean
 scheduler_persist(VtApplier *ap, const VtAction *a, const char *value, GPtrArray *out)
 {
-	g_ptr_array_add(out, vt_dropin_udev_block(a->set_scheduler->device, "queue/scheduler",
-						  value));
+	g_ptr_array_add(out,
+			vt_dropin_udev_block(a->set_scheduler->device, "queue/scheduler", value));
 	return TRUE;
 }
 
@@ -611,8 +610,8 @@ queue_attr(const VtSetQueueParam *s)
 static int
 queue_read(VtApplier *ap, const VtAction *a, char **value)
 {
-	g_autofree char *rel = queue_path(a->set_queue_param->device,
-					  queue_attr(a->set_queue_param));
+	g_autofree char *rel =
+		queue_path(a->set_queue_param->device, queue_attr(a->set_queue_param));
 	guint64 v;
 	int r = sysfs_read(ap, rel, value);
 
@@ -628,8 +627,8 @@ queue_read(VtApplier *ap, const VtAction *a, char **value)
 static int
 queue_write(VtApplier *ap, const VtAction *a, const char *value)
 {
-	g_autofree char *rel = queue_path(a->set_queue_param->device,
-					  queue_attr(a->set_queue_param));
+	g_autofree char *rel =
+		queue_path(a->set_queue_param->device, queue_attr(a->set_queue_param));
 	return sysfs_write(ap, rel, value);
 }
 
@@ -776,15 +775,14 @@ sysctl_persist(VtApplier *ap, const VtAction *a, const char *value, GPtrArray *o
 
 /* Indexed by the Action oneof case. */
 static const Kind kinds[] = {
-	[VIRTTUNE__V1__ACTION__KIND_SET_CHANNELS] = {VT_POLICY_CHANNELS, "channels",
-						     channels_check, channels_read, channels_write,
+	[VIRTTUNE__V1__ACTION__KIND_SET_CHANNELS] = {VT_POLICY_CHANNELS, "channels", channels_check,
+						     channels_read, channels_write,
 						     channels_command, channels_persist},
 	[VIRTTUNE__V1__ACTION__KIND_SET_FEATURE] = {VT_POLICY_FEATURES, "features", feature_check,
 						    feature_read, feature_write, feature_command,
 						    feature_persist},
-	[VIRTTUNE__V1__ACTION__KIND_SET_RING] = {VT_POLICY_RINGS, "rings", rings_check,
-						 rings_read, rings_write, rings_command,
-						 rings_persist},
+	[VIRTTUNE__V1__ACTION__KIND_SET_RING] = {VT_POLICY_RINGS, "rings", rings_check, rings_read,
+						 rings_write, rings_command, rings_persist},
 	[VIRTTUNE__V1__ACTION__KIND_SET_SCHEDULER] = {VT_POLICY_SCHEDULER, "scheduler",
 						      scheduler_check, scheduler_read,
 						      scheduler_write, scheduler_command,
@@ -945,10 +943,9 @@ static VtApplyResult *
 journal_failed(const char *request_id, const GError *error)
 {
 	int errnum = g_error_matches(error, VT_ERROR, VT_ERROR_TOO_LARGE) ? 0 : EIO;
-	return result_new(request_id,
-			  ST_FAILED, g_error_matches(error, VT_ERROR, VT_ERROR_TOO_LARGE)
-					     ? "journal_full"
-					     : "journal",
+	return result_new(request_id, ST_FAILED,
+			  g_error_matches(error, VT_ERROR, VT_ERROR_TOO_LARGE) ? "journal_full"
+									       : "journal",
 			  errnum);
 }
 
@@ -1011,8 +1008,8 @@ vt_applier_apply(VtApplier *ap, const VtApplyRequest *req)
 		}
 	}
 	if (req->has_dry_run && req->dry_run) {
-		r = result_set(result_new(req->request_id, ST_VALIDATED, "", 0), c.before,
-			       c.target, NULL, g_steal_pointer(&command));
+		r = result_set(result_new(req->request_id, ST_VALIDATED, "", 0), c.before, c.target,
+			       NULL, g_steal_pointer(&command));
 		check_clear(&c);
 		return r;
 	}
@@ -1053,6 +1050,7 @@ vt_applier_apply(VtApplier *ap, const VtApplyRequest *req)
 	err = kind->read(ap, a, &after);
 	e->after = g_strdup(err == 0 ? after : "?");
 	if (err == 0 && strcmp(after, e->target) == 0) {
+		e->state = VT_JOURNAL_APPLIED; /* what the drop-ins are built from */
 		if (e->persist && !rebuild_dropins(ap, &error)) {
 			/* the change must not outlive a reboot half-way: undo it */
 			kind->write(ap, a, e->before);
@@ -1146,26 +1144,24 @@ vt_applier_rollback(VtApplier *ap, const VtRollbackRequest *req)
 	if (err < 0) {
 		e->after = g_strdup(e->before);
 		finish(ap, e, VT_JOURNAL_FAILED, "kernel", -err, NULL);
-		return result_set(result_new(req->request_id, ST_FAILED, "kernel", -err),
-				  e->before, NULL, orig->change_id, g_steal_pointer(&command));
+		return result_set(result_new(req->request_id, ST_FAILED, "kernel", -err), e->before,
+				  NULL, orig->change_id, g_steal_pointer(&command));
 	}
 	stage(ap, VT_APPLY_STAGE_CHANGED);
 	err = kind->read(ap, a, &after);
 	e->after = g_strdup(err == 0 ? after : "?");
 	if (err < 0 || strcmp(after, e->target) != 0) {
 		finish(ap, e, VT_JOURNAL_FAILED, "not_taken", 0, NULL);
-		return result_set(result_new(req->request_id, ST_FAILED, "not_taken", 0),
-				  e->before, e->after, orig->change_id,
-				  g_steal_pointer(&command));
+		return result_set(result_new(req->request_id, ST_FAILED, "not_taken", 0), e->before,
+				  e->after, orig->change_id, g_steal_pointer(&command));
 	}
 	orig->state = VT_JOURNAL_ROLLED_BACK;
 	if (!vt_journal_commit(ap->journal, orig, &error) ||
 	    !finish(ap, e, VT_JOURNAL_APPLIED, NULL, 0, &error))
 		return journal_failed(req->request_id, error);
 	if (orig->persist && !rebuild_dropins(ap, &error))
-		return result_set(result_new(req->request_id, ST_FAILED, "persist", EIO),
-				  e->before, e->after, orig->change_id,
-				  g_steal_pointer(&command));
+		return result_set(result_new(req->request_id, ST_FAILED, "persist", EIO), e->before,
+				  e->after, orig->change_id, g_steal_pointer(&command));
 	return result_set(result_new(req->request_id, ST_ROLLED_BACK, "", 0), e->before, e->after,
 			  orig->change_id, g_steal_pointer(&command));
 }
@@ -1217,8 +1213,8 @@ reconcile(VtApplier *ap, VtJournalEntry *e, GPtrArray *warnings)
 }
 
 VtApplier *
-vt_applier_new(const char *sysroot, const char *state_dir, const VtNicOps *ops,
-	       gpointer ops_user, GPtrArray *warnings)
+vt_applier_new(const char *sysroot, const char *state_dir, const VtNicOps *ops, gpointer ops_user,
+	       GPtrArray *warnings)
 {
 	VtApplier *ap = g_new0(VtApplier, 1);
 	g_autoptr(GError) error = NULL;

@@ -294,8 +294,7 @@ parse_apply(GKeyFile *kf, const char *data, gsize len, const char *path, VtAgent
 
 	policy = vt_policy_from_key_file(kf, VT_AGENT_CONFIG_GROUP_APPLY, notes, &bad_key, &local);
 	if (policy == NULL) {
-		g_autofree char *at =
-			where(data, len, path, VT_AGENT_CONFIG_GROUP_APPLY, bad_key);
+		g_autofree char *at = where(data, len, path, VT_AGENT_CONFIG_GROUP_APPLY, bad_key);
 		g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s", at);
 		return FALSE;
 	}

@@ -23,9 +23,9 @@ G_BEGIN_DECLS
  *   sections=meminfo;nics  sections to collect (default: all)
  */
 typedef struct {
-	guint interval;  /* 0: not set in the file */
-	char **exclude;  /* NULL-terminated; NULL: none */
-	char **sections; /* NULL-terminated; NULL: all */
+	guint interval;   /* 0: not set in the file */
+	char **exclude;   /* NULL-terminated; NULL: none */
+	char **sections;  /* NULL-terminated; NULL: all */
 	VtPolicy *policy; /* [apply]; never NULL (report-only when absent) */
 } VtAgentConfig;
 

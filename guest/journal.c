@@ -20,7 +20,7 @@
 
 struct VtJournal {
 	char *dir;
-	char *id; /* VT_JOURNAL_ID_LEN hex digits: tells journals apart */
+	char *id;           /* VT_JOURNAL_ID_LEN hex digits: tells journals apart */
 	GPtrArray *entries; /* VtJournalEntry *, by seq */
 	guint64 last_seq;
 };
@@ -227,7 +227,8 @@ vt_journal_entry_from_json(const char *text, gsize len, GError **error)
 		node = json_object_get_member(o, "persist");
 		if (!JSON_NODE_HOLDS_VALUE(node) ||
 		    json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'persist' is not a boolean");
+			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+				    "'persist' is not a boolean");
 			return NULL;
 		}
 		e->persist = json_node_get_boolean(node);
@@ -453,15 +454,17 @@ vt_journal_open(const char *state_dir, GPtrArray *warnings, GError **error)
 				g_ptr_array_add(warnings,
 						g_strdup_printf("%s: too many entries; reading "
 								"the first %u",
-								j->dir, VT_JOURNAL_MAX_ENTRIES * 4u));
+								j->dir,
+								VT_JOURNAL_MAX_ENTRIES * 4u));
 			break;
 		}
 		text = read_bounded(path, VT_JOURNAL_ENTRY_MAX, &len, &local);
 		if (text != NULL)
 			e = vt_journal_entry_from_json(text, len, &local);
 		if (e != NULL && e->seq != seq) {
-			g_set_error(&local, VT_ERROR, VT_ERROR_INVALID, "seq %" G_GUINT64_FORMAT
-				    " in a file named for another", e->seq);
+			g_set_error(&local, VT_ERROR, VT_ERROR_INVALID,
+				    "seq %" G_GUINT64_FORMAT " in a file named for another",
+				    e->seq);
 			g_clear_pointer(&e, vt_journal_entry_free);
 		}
 		if (e == NULL) {

@@ -35,8 +35,8 @@ typedef enum {
 
 typedef struct {
 	guint64 seq;
-	char *change_id;   /* "<journal id>-<seq>": stable for the life of the journal */
-	char *request_id;  /* the host's */
+	char *change_id;  /* "<journal id>-<seq>": stable for the life of the journal */
+	char *request_id; /* the host's */
 	VtJournalKind kind;
 	char *rollback_of; /* ROLLBACK: change_id of the apply entry */
 	char *action_json; /* canonical JSON of the Action (for a rollback: the original's) */

@@ -10,7 +10,7 @@
 #include "error.h"
 
 #define VT_DROPIN_HEADER                                                                           \
-	"# Written by virt-tune-agent from its apply journal (changes the host applied\n"         \
+	"# Written by virt-tune-agent from its apply journal (changes the host applied\n"          \
 	"# with persist). Edits here are overwritten; roll the change back instead.\n"
 
 void

@@ -6,8 +6,8 @@
 #include "error.h"
 
 static const char *const thp_enabled_words[] = {"always", "madvise", "never", NULL};
-static const char *const thp_defrag_words[] = {"always", "defer", "defer+madvise", "madvise",
-					       "never", NULL};
+static const char *const thp_defrag_words[] = {"always",  "defer", "defer+madvise",
+					       "madvise", "never", NULL};
 
 /* Upper bounds the kernel itself does not impose are set where a value stops
  * making sense, so a typo cannot push a guest into a pathological state. */
@@ -16,8 +16,8 @@ static const VtSysctlSpec sysctl_specs[] = {
 	{"vm.dirty_ratio", "proc/sys/vm/dirty_ratio", 0, 100, NULL},
 	{"vm.dirty_background_ratio", "proc/sys/vm/dirty_background_ratio", 0, 100, NULL},
 	{"vm.vfs_cache_pressure", "proc/sys/vm/vfs_cache_pressure", 0, 1000, NULL},
-	{"kernel.transparent_hugepage.enabled", "sys/kernel/mm/transparent_hugepage/enabled", 0,
-	 0, thp_enabled_words},
+	{"kernel.transparent_hugepage.enabled", "sys/kernel/mm/transparent_hugepage/enabled", 0, 0,
+	 thp_enabled_words},
 	{"kernel.transparent_hugepage.defrag", "sys/kernel/mm/transparent_hugepage/defrag", 0, 0,
 	 thp_defrag_words},
 };
@@ -92,8 +92,8 @@ vt_policy_allows(const VtPolicy *policy, VtPolicyClass klass, const char *sysctl
 	if (!(policy->classes & klass))
 		return FALSE;
 	if (klass == VT_POLICY_SYSCTL)
-		return sysctl_key != NULL && g_strv_contains((const char *const *)policy->sysctls,
-							    sysctl_key);
+		return sysctl_key != NULL &&
+		       g_strv_contains((const char *const *)policy->sysctls, sysctl_key);
 	return TRUE;
 }
 
@@ -224,8 +224,8 @@ vt_policy_from_key_file(GKeyFile *kf, const char *group, GPtrArray *warnings, ch
 				if (sysctl_specs[s].words != NULL)
 					continue;
 				ok = parse_bound(kf, group, key, prefix, sysctl_specs[s].min,
-						 sysctl_specs[s].max, &p->sysctl_range[s],
-						 &matched, &local);
+						 sysctl_specs[s].max, &p->sysctl_range[s], &matched,
+						 &local);
 			}
 		}
 		if (!ok) {

@@ -34,9 +34,9 @@ typedef enum {
 /* The sysctls an agent can ever change, with the kernel's own range (numeric)
  * or the words it takes (THP). */
 typedef struct {
-	const char *key;  /* dotted, as in the report */
-	const char *path; /* under the sysroot */
-	guint32 min, max; /* numeric keys */
+	const char *key;          /* dotted, as in the report */
+	const char *path;         /* under the sysroot */
+	guint32 min, max;         /* numeric keys */
 	const char *const *words; /* NULL for numeric keys */
 } VtSysctlSpec;
 
@@ -48,8 +48,8 @@ typedef struct {
 } VtPolicyRange;
 
 typedef struct {
-	guint classes;        /* VtPolicyClass bits */
-	char **sysctls;       /* allowed keys, NULL-terminated, never NULL */
+	guint classes;               /* VtPolicyClass bits */
+	char **sysctls;              /* allowed keys, NULL-terminated, never NULL */
 	VtPolicyRange *sysctl_range; /* one per vt_sysctl_specs() entry */
 	gboolean persist;
 	guint32 channels_max; /* G_MAXUINT32: only the device's limit */
