@@ -113,6 +113,8 @@ agent_start(Host *h, const char *const *extra)
 	g_ptr_array_add(argv, (char *)sysroot);
 	g_ptr_array_add(argv, (char *)"--config");
 	g_ptr_array_add(argv, h->conf_path);
+	g_ptr_array_add(argv, (char *)"--state-dir");
+	g_ptr_array_add(argv, h->dir); /* the apply journal goes to DIR/journal */
 	for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
 		g_ptr_array_add(argv, (char *)extra[i]);
 	g_ptr_array_add(argv, NULL);
@@ -419,6 +421,12 @@ host_teardown(Host *h, gconstpointer data)
 	g_unlink(h->sock_path);
 	g_unlink(h->conf_path);
 	g_unlink(h->log_path);
+	{
+		g_autofree char *journal = g_build_filename(h->dir, "journal", NULL);
+		g_autofree char *id = g_build_filename(journal, "id", NULL);
+		g_unlink(id);
+		g_rmdir(journal);
+	}
 	g_rmdir(h->dir);
 	g_free(h->sock_path);
 	g_free(h->conf_path);
@@ -540,6 +548,9 @@ test_before_hello(Host *h, gconstpointer data)
 	VtEnvelope empty = VIRTTUNE__V1__ENVELOPE__INIT;
 	VtEnvelope apply = VIRTTUNE__V1__ENVELOPE__INIT;
 	VtApplyRequest req = VIRTTUNE__V1__APPLY_REQUEST__INIT;
+	VtAction action = VIRTTUNE__V1__ACTION__INIT;
+	VtSetSysctl sysctl = VIRTTUNE__V1__SET_SYSCTL__INIT;
+	g_autoptr(VtEnvelope) result = NULL;
 	g_autoptr(GByteArray) raw = g_byte_array_new();
 	g_autoptr(GBytes) good = NULL;
 	g_autoptr(GError) error = NULL;
@@ -572,13 +583,23 @@ test_before_hello(Host *h, gconstpointer data)
 	report = host_expect(h, VIRTTUNE__V1__ENVELOPE__BODY_REPORT, DEADLINE_MS);
 	check_report(report);
 
-	/* in the session: apply is refused (report-only), a payload that is
-	 * not an Envelope is answered with bad_message, and the agent goes on */
+	/* in the session: apply is refused by the default (report-only)
+	 * policy, a payload that is not an Envelope is answered with
+	 * bad_message, and the agent goes on */
 	req.request_id = (char *)"r1";
+	req.action = &action;
+	action.kind_case = VIRTTUNE__V1__ACTION__KIND_SET_SYSCTL;
+	action.set_sysctl = &sysctl;
+	sysctl.key = (char *)"vm.swappiness";
+	sysctl.value = (char *)"10";
 	apply.body_case = VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST;
 	apply.apply_request = &req;
 	host_send(h, &apply); /* seq 4 */
-	expect_error(h, "unsupported", TRUE, 4);
+	result = host_expect(h, VIRTTUNE__V1__ENVELOPE__BODY_APPLY_RESULT, DEADLINE_MS);
+	g_assert_cmpstr(result->apply_result->request_id, ==, "r1");
+	g_assert_cmpint(result->apply_result->status, ==,
+			VIRTTUNE__V1__APPLY_RESULT__STATUS__refused);
+	g_assert_cmpstr(result->apply_result->reason, ==, "policy");
 
 	g_assert_true(vt_frame_append(raw, not_protobuf, sizeof(not_protobuf), &error));
 	host_write(h, raw->data, raw->len);
