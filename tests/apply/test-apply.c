@@ -22,7 +22,19 @@ typedef struct {
 	char *state;
 	FakeNic nic;
 	VtApplier *ap;
+	GPtrArray *keep; /* what rd() read, freed at teardown */
 } Fixture;
+
+/* A file's text under the fake root, kept until teardown; NULL if none. */
+#define rd(f, rel) keep_str((f), fake_read((f)->root, (rel)))
+
+static const char *
+keep_str(Fixture *f, char *s)
+{
+	if (s != NULL)
+		g_ptr_array_add(f->keep, s);
+	return s;
+}
 
 static void
 setup(Fixture *f, gconstpointer data)
@@ -30,6 +42,8 @@ setup(Fixture *f, gconstpointer data)
 	f->root = fake_sysroot_new();
 	f->state = g_build_filename(f->root, "var/lib/virt-tune-agent", NULL);
 	fake_nic_init(&f->nic);
+	if (f->keep == NULL)
+		f->keep = g_ptr_array_new_with_free_func(g_free);
 	f->ap = vt_applier_new(f->root, f->state, &fake_nic_ops, &f->nic, NULL);
 }
 
@@ -37,6 +51,7 @@ static void
 teardown(Fixture *f, gconstpointer data)
 {
 	vt_applier_free(f->ap);
+	g_ptr_array_set_size(f->keep, 0);
 	fake_rm_rf(f->root);
 	g_free(f->root);
 	g_free(f->state);
@@ -308,7 +323,7 @@ test_malformed(Fixture *f, gconstpointer data)
 	}
 	/* nothing moved */
 	g_assert_cmpuint(f->nic.calls_set, ==, 0);
-	g_assert_cmpstr(fake_read(f->root, "proc/sys/vm/swappiness"), ==, "60");
+	g_assert_cmpstr(rd(f, "proc/sys/vm/swappiness"), ==, "60");
 	{
 		g_autoptr(VtApplyResult) r = apply_json(f, "{\"action\":{\"set_sysctl\":{\"key\":"
 							   "\"vm.swappiness\",\"value\":\"5\"}}}");
@@ -340,12 +355,12 @@ test_dry_run(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(r->after, ==, "10");
 	g_assert_cmpstr(r->command, ==, "sysctl -w vm.swappiness=10");
 	g_assert_null(r->change_id);
-	g_assert_cmpstr(fake_read(f->root, "proc/sys/vm/swappiness"), ==, "60");
+	g_assert_cmpstr(rd(f, "proc/sys/vm/swappiness"), ==, "60");
 
 	/* a dry run does not consume its request id */
 	again = apply_json(f, "{\"request_id\":\"d1\",\"action\":" SWAP10 "}");
 	expect(again, ST(applied), "");
-	g_assert_cmpstr(fake_read(f->root, "proc/sys/vm/swappiness"), ==, "10");
+	g_assert_cmpstr(rd(f, "proc/sys/vm/swappiness"), ==, "10");
 
 	/* and validates like the real thing */
 	bad = apply_json(f, "{\"request_id\":\"d2\",\"dry_run\":true,\"action\":{\"set_channels\":"
@@ -418,7 +433,7 @@ test_rollback(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(b->before, ==, "10");
 	g_assert_cmpstr(b->after, ==, "60");
 	g_assert_cmpstr(b->command, ==, "sysctl -w vm.swappiness=60");
-	g_assert_cmpstr(fake_read(f->root, "proc/sys/vm/swappiness"), ==, "60");
+	g_assert_cmpstr(rd(f, "proc/sys/vm/swappiness"), ==, "60");
 
 	dup = rollback(f, "rb1", r->change_id);
 	expect(dup, ST(rolled_back), "duplicate");
@@ -434,8 +449,7 @@ test_rollback(Fixture *f, gconstpointer data)
 	fake_write(f->root, "sys/block/vdb/queue/scheduler", "mq-deadline kyber bfq [none]\n");
 	conflict = rollback(f, "rb4", sched->change_id);
 	expect(conflict, ST(invalid), "conflict");
-	g_assert_cmpstr(fake_read(f->root, "sys/block/vdb/queue/scheduler"), ==,
-			"mq-deadline kyber bfq [none]");
+	g_assert_cmpstr(rd(f, "sys/block/vdb/queue/scheduler"), ==, "mq-deadline kyber bfq [none]");
 
 	/* the admin's word holds for rollbacks too */
 	fake_write(f->root, "sys/block/vdb/queue/scheduler", "mq-deadline kyber [bfq] none\n");
@@ -446,8 +460,7 @@ test_rollback(Fixture *f, gconstpointer data)
 	{
 		g_autoptr(VtApplyResult) ok = rollback(f, "rb6", sched->change_id);
 		expect(ok, ST(rolled_back), "");
-		g_assert_cmpstr(fake_read(f->root, "sys/block/vdb/queue/scheduler"), ==,
-				"mq-deadline");
+		g_assert_cmpstr(rd(f, "sys/block/vdb/queue/scheduler"), ==, "mq-deadline");
 	}
 }
 
@@ -466,7 +479,7 @@ test_persist(Fixture *f, gconstpointer data)
 	set_policy(f, ALL);
 	no = apply_json(f, "{\"request_id\":\"p0\",\"persist\":true,\"action\":" SWAP10 "}");
 	expect(no, ST(refused), "persist_not_allowed");
-	g_assert_cmpstr(fake_read(f->root, "proc/sys/vm/swappiness"), ==, "60");
+	g_assert_cmpstr(rd(f, "proc/sys/vm/swappiness"), ==, "60");
 
 	set_policy(f, ALL "persist=true\n");
 	s = apply_json(f, "{\"request_id\":\"p1\",\"persist\":true,\"action\":" SWAP10 "}");
@@ -519,12 +532,12 @@ test_persist(Fixture *f, gconstpointer data)
 	/* rollback updates the file, and removes it when nothing is left */
 	back = rollback(f, "pr1", s->change_id);
 	expect(back, ST(rolled_back), "");
-	g_assert_null(fake_read(f->root, "etc/sysctl.d/90-virt-tune.conf"));
+	g_assert_null(rd(f, "etc/sysctl.d/90-virt-tune.conf"));
 	{
 		g_autoptr(VtApplyResult) r = rollback(f, "pr2", q->change_id);
 		expect(r, ST(rolled_back), "");
-		g_assert_null(fake_read(f->root, "etc/udev/rules.d/90-virt-tune.rules"));
-		g_assert_nonnull(fake_read(f->root, "etc/tmpfiles.d/90-virt-tune.conf"));
+		g_assert_null(rd(f, "etc/udev/rules.d/90-virt-tune.rules"));
+		g_assert_nonnull(rd(f, "etc/tmpfiles.d/90-virt-tune.conf"));
 	}
 }
 
@@ -580,18 +593,18 @@ test_crash(Fixture *f, gconstpointer data)
 
 	/* dies after the journal holds the before value, before the write */
 	crash_at(f, VT_APPLY_STAGE_JOURNALED, req1);
-	g_assert_cmpstr(fake_read(f->root, "proc/sys/vm/swappiness"), ==, "60");
+	g_assert_cmpstr(rd(f, "proc/sys/vm/swappiness"), ==, "60");
 	restart(f, warnings);
 	g_assert_cmpuint(warnings->len, ==, 1);
 	g_assert_nonnull(strstr(warnings->pdata[0], "marked failed"));
 	a1 = apply_json(f, req1); /* answered from the journal, not applied */
 	expect(a1, ST(failed), "interrupted");
-	g_assert_cmpstr(fake_read(f->root, "proc/sys/vm/swappiness"), ==, "60");
+	g_assert_cmpstr(rd(f, "proc/sys/vm/swappiness"), ==, "60");
 
 	/* dies after the write, before the after value and the drop-in */
 	crash_at(f, VT_APPLY_STAGE_CHANGED, req2);
-	g_assert_cmpstr(fake_read(f->root, "sys/block/vdb/queue/scheduler"), ==, "kyber");
-	g_assert_null(fake_read(f->root, "etc/udev/rules.d/90-virt-tune.rules"));
+	g_assert_cmpstr(rd(f, "sys/block/vdb/queue/scheduler"), ==, "kyber");
+	g_assert_null(rd(f, "etc/udev/rules.d/90-virt-tune.rules"));
 	g_ptr_array_set_size(warnings, 0);
 	restart(f, warnings);
 	g_assert_cmpuint(warnings->len, ==, 1);
@@ -599,7 +612,7 @@ test_crash(Fixture *f, gconstpointer data)
 	a2 = apply_json(f, req2);
 	expect(a2, ST(applied), "duplicate");
 	g_assert_cmpstr(a2->after, ==, "kyber");
-	g_assert_nonnull(fake_read(f->root, "etc/udev/rules.d/90-virt-tune.rules"));
+	g_assert_nonnull(rd(f, "etc/udev/rules.d/90-virt-tune.rules"));
 
 	/* a rollback that dies half way is reconciled too */
 	{
@@ -617,8 +630,8 @@ test_crash(Fixture *f, gconstpointer data)
 	restart(f, NULL);
 	b = rollback(f, "cb1", a2->change_id);
 	expect(b, ST(rolled_back), "duplicate");
-	g_assert_cmpstr(fake_read(f->root, "sys/block/vdb/queue/scheduler"), ==, "mq-deadline");
-	g_assert_null(fake_read(f->root, "etc/udev/rules.d/90-virt-tune.rules"));
+	g_assert_cmpstr(rd(f, "sys/block/vdb/queue/scheduler"), ==, "mq-deadline");
+	g_assert_null(rd(f, "etc/udev/rules.d/90-virt-tune.rules"));
 }
 
 /* ---------------------------------------------------------------- journal */
@@ -652,8 +665,8 @@ test_journal_corrupt(Fixture *f, gconstpointer data)
 	}
 	restart(f, warnings);
 	g_assert_cmpuint(warnings->len, ==, G_N_ELEMENTS(junk) + 1);
-	g_assert_nonnull(fake_read(f->root, "var/lib/virt-tune-agent/journal/0000000100.corrupt"));
-	g_assert_null(fake_read(f->root, "var/lib/virt-tune-agent/journal/0000000100.json"));
+	g_assert_nonnull(rd(f, "var/lib/virt-tune-agent/journal/0000000100.corrupt"));
+	g_assert_null(rd(f, "var/lib/virt-tune-agent/journal/0000000100.json"));
 	/* the good entry is still there, and new ids come after the bad ones */
 	r = apply_json(f, "{\"request_id\":\"j1\",\"action\":" SWAP10 "}");
 	expect(r, ST(applied), "duplicate");
@@ -777,11 +790,18 @@ test_policy(void)
 	}
 }
 
+static void
+teardown_last(Fixture *f, gconstpointer data)
+{
+	teardown(f, data);
+	g_clear_pointer(&f->keep, g_ptr_array_unref);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown)
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, setup, fn, teardown_last)
 	ADD("/apply/table", test_table);
 	ADD("/apply/malformed", test_malformed);
 	ADD("/apply/dry-run", test_dry_run);
