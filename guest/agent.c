@@ -11,6 +11,7 @@
 
 #include <glib-unix.h>
 
+#include "apply.h"
 #include "bounds.h"
 #include "collect/collector.h"
 #include "config.h"
@@ -61,6 +62,7 @@ typedef struct {
 	VtPort *port;
 	VtFrameDecoder *decoder;
 	VtOutbox *outbox;
+	VtApplier *applier;
 
 	gboolean up;         /* fd usable, host there as far as can be told */
 	gboolean in_session; /* the host's Hello was answered on this connection */
@@ -154,6 +156,7 @@ load_config(VtAgent *a, gboolean at_start)
 
 	vt_collector_set_excluded(a->collector, (const char *const *)config->exclude);
 	vt_collector_set_sections(a->collector, (const char *const *)config->sections);
+	vt_applier_set_policy(a->applier, config->policy);
 	vt_agent_config_free(a->config);
 	a->config = g_steal_pointer(&config);
 	apply_interval(a);
@@ -356,7 +359,7 @@ apply_interval(VtAgent *a)
 static void
 handle_hello(VtAgent *a, const VtEnvelope *in)
 {
-	static const char *capabilities[] = {"report", "report_request"};
+	static const char *capabilities[] = {"report", "report_request", "apply", "rollback"};
 	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
 	VtHello hello = VIRTTUNE__V1__HELLO__INIT;
 	VtPolicySummary policy = VIRTTUNE__V1__POLICY_SUMMARY__INIT;
@@ -373,13 +376,12 @@ handle_hello(VtAgent *a, const VtEnvelope *in)
 	hello.boot_id = a->boot_id;
 	hello.n_capabilities = G_N_ELEMENTS(capabilities);
 	hello.capabilities = (char **)capabilities;
-	/* report-only until the [apply] policy is read: nothing allowed */
-	policy.has_persist = TRUE;
-	policy.persist = FALSE;
+	vt_policy_summary_fill(a->config->policy, &policy);
 	hello.policy = &policy;
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_HELLO;
 	env.hello = &hello;
 	send_envelope(a, &env, FALSE);
+	vt_policy_summary_clear(&policy);
 
 	if (!a->in_session || a->absent_logged) {
 		gint64 away_s = (g_get_monotonic_time() - a->absent_since_us) / G_USEC_PER_SEC;
@@ -404,6 +406,30 @@ handle_hello(VtAgent *a, const VtEnvelope *in)
 
 	send_report(a);
 	restart_report_timer(a);
+}
+
+/* Apply and rollback run synchronously: each is a few syscalls and fsyncs. */
+static void
+handle_change(VtAgent *a, const VtEnvelope *in)
+{
+	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
+	g_autoptr(VtApplyResult) result = NULL;
+
+	if (in->body_case == VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST)
+		result = vt_applier_apply(a->applier, in->apply_request);
+	else
+		result = vt_applier_rollback(a->applier, in->rollback_request);
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "REQUEST_ID", "%s",
+			 result->request_id ? result->request_id : "", "CHANGE_ID", "%s",
+			 result->change_id ? result->change_id : "", "MESSAGE",
+			 "%s %.128s: %s%s%s%s, as by: %s", vt_envelope_body_name(in),
+			 result->request_id ? result->request_id : "(no id)",
+			 vt_apply_status_name(result->status), *result->reason ? " (" : "",
+			 result->reason, *result->reason ? ")" : "",
+			 result->command ? result->command : "-");
+	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_APPLY_RESULT;
+	env.apply_result = result;
+	send_envelope(a, &env, FALSE);
 }
 
 static gboolean
@@ -439,8 +465,10 @@ on_frame(const guint8 *payload, gsize len, gpointer data)
 		break;
 	case VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST:
 	case VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST:
-		send_error(a, "unsupported", "this agent is report-only: apply is not available",
-			   env);
+		if (!a->in_session)
+			send_error(a, "hello_required", "send Hello first", env);
+		else
+			handle_change(a, env);
 		break;
 	case VIRTTUNE__V1__ENVELOPE__BODY_ERROR:
 		if (log_limit_allow(&a->host_error_log)) {
@@ -698,6 +726,18 @@ on_reload(gpointer data)
 /* ---------------------------------------------------------------- run */
 
 static void
+open_applier(VtAgent *a)
+{
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	const char *dir = a->options.state_dir ? a->options.state_dir : VT_AGENT_DEFAULT_STATE_DIR;
+
+	a->applier = vt_applier_new(a->options.sysroot, dir, NULL, NULL, warnings);
+	for (guint i = 0; i < warnings->len; i++)
+		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "STATE_DIR", dir, "MESSAGE",
+				 "%s", (const char *)warnings->pdata[i]);
+}
+
+static void
 agent_free(VtAgent *a)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(a->signals); i++)
@@ -710,6 +750,7 @@ agent_free(VtAgent *a)
 	g_clear_pointer(&a->decoder, vt_frame_decoder_free);
 	g_clear_pointer(&a->port, vt_port_free);
 	g_clear_pointer(&a->collector, vt_collector_free);
+	g_clear_pointer(&a->applier, vt_applier_free);
 	g_clear_pointer(&a->config, vt_agent_config_free);
 	g_clear_pointer(&a->loop, g_main_loop_unref);
 	g_free(a->options.port);
@@ -745,6 +786,7 @@ vt_agent_run(const VtAgentOptions *options)
 	a->retry_ms = VT_AGENT_RETRY_MIN_MS;
 	a->absent_since_us = g_get_monotonic_time();
 	vt_frame_decoder_set_callbacks(a->decoder, on_frame, on_reject, a);
+	open_applier(a);
 
 	load_config(a, TRUE);
 	if (a->interval == 0)

@@ -14,7 +14,10 @@
 VtAgentConfig *
 vt_agent_config_new(void)
 {
-	return g_new0(VtAgentConfig, 1);
+	VtAgentConfig *config = g_new0(VtAgentConfig, 1);
+
+	config->policy = vt_policy_new();
+	return config;
 }
 
 void
@@ -24,6 +27,7 @@ vt_agent_config_free(VtAgentConfig *config)
 		return;
 	g_strfreev(config->exclude);
 	g_strfreev(config->sections);
+	vt_policy_free(config->policy);
 	g_free(config);
 }
 
@@ -279,6 +283,30 @@ warn(GPtrArray *warnings, char *message)
 		g_free(message);
 }
 
+static gboolean
+parse_apply(GKeyFile *kf, const char *data, gsize len, const char *path, VtAgentConfig *config,
+	    GPtrArray *warnings, GError **error)
+{
+	g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) local = NULL;
+	g_autofree char *bad_key = NULL;
+	VtPolicy *policy;
+
+	policy = vt_policy_from_key_file(kf, VT_AGENT_CONFIG_GROUP_APPLY, notes, &bad_key, &local);
+	if (policy == NULL) {
+		g_autofree char *at = where(data, len, path, VT_AGENT_CONFIG_GROUP_APPLY, bad_key);
+		g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s", at);
+		return FALSE;
+	}
+	vt_policy_free(config->policy);
+	config->policy = policy;
+	for (guint i = 0; i < notes->len; i++) {
+		g_autofree char *at = where(data, len, path, VT_AGENT_CONFIG_GROUP_APPLY, NULL);
+		warn(warnings, g_strdup_printf("%s%s", at, (const char *)notes->pdata[i]));
+	}
+	return TRUE;
+}
+
 VtAgentConfig *
 vt_agent_config_parse(const char *data, gsize len, const char *path, GPtrArray *warnings,
 		      GError **error)
@@ -312,6 +340,8 @@ vt_agent_config_parse(const char *data, gsize len, const char *path, GPtrArray *
 		at = where(data, len, path, groups[i], NULL);
 		warn(warnings, g_strdup_printf("%sunknown group [%.64s], ignoring", at, groups[i]));
 	}
+	if (!parse_apply(kf, data, len, path, config, warnings, error))
+		return NULL;
 	if (!g_key_file_has_group(kf, VT_AGENT_CONFIG_GROUP))
 		return g_steal_pointer(&config);
 

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "policy.h"
+
 G_BEGIN_DECLS
 
 /* agent.conf is written by the guest's admin; still, bound what is read. */
@@ -11,7 +13,7 @@ G_BEGIN_DECLS
 #define VT_AGENT_INTERVAL_MIN       1
 #define VT_AGENT_INTERVAL_MAX       86400
 #define VT_AGENT_CONFIG_GROUP       "agent"
-#define VT_AGENT_CONFIG_GROUP_APPLY "apply" /* the apply policy; read elsewhere */
+#define VT_AGENT_CONFIG_GROUP_APPLY "apply" /* the apply policy, see policy.h */
 
 /*
  * The [agent] group of agent.conf:
@@ -21,9 +23,10 @@ G_BEGIN_DECLS
  *   sections=meminfo;nics  sections to collect (default: all)
  */
 typedef struct {
-	guint interval;  /* 0: not set in the file */
-	char **exclude;  /* NULL-terminated; NULL: none */
-	char **sections; /* NULL-terminated; NULL: all */
+	guint interval;   /* 0: not set in the file */
+	char **exclude;   /* NULL-terminated; NULL: none */
+	char **sections;  /* NULL-terminated; NULL: all */
+	VtPolicy *policy; /* [apply]; never NULL (report-only when absent) */
 } VtAgentConfig;
 
 VtAgentConfig *vt_agent_config_new(void);

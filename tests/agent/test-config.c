@@ -29,7 +29,7 @@ test_full(void)
 					   "sections=meminfo;nics\n"
 					   "\n"
 					   "[apply]\n"
-					   "channels=true\n",
+					   "allow=channels\n",
 					   warnings, &error);
 	const char *exclude[] = {"sr*", "vdz", NULL};
 	const char *sections[] = {"meminfo", "nics", NULL};
@@ -39,13 +39,16 @@ test_full(void)
 	g_assert_cmpuint(c->interval, ==, 5);
 	g_assert_true(g_strv_equal((const char *const *)c->exclude, exclude));
 	g_assert_true(g_strv_equal((const char *const *)c->sections, sections));
-	g_assert_cmpuint(warnings->len, ==, 0); /* [apply] is reserved, not unknown */
+	g_assert_cmpuint(warnings->len, ==, 0);
+	g_assert_true(vt_policy_allows(c->policy, VT_POLICY_CHANNELS, NULL));
+	g_assert_false(vt_policy_allows(c->policy, VT_POLICY_RINGS, NULL));
 }
 
 static void
 test_defaults(void)
 {
-	const char *texts[] = {"", "\n\n# only comments\n", "[agent]\n", "[apply]\nx=1\n"};
+	const char *texts[] = {"", "\n\n# only comments\n", "[agent]\n",
+			       "[apply]\npersist=false\n"};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(texts); i++) {
 		g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "apply-ethtool.h"
+#include "message.h"
+#include "policy.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Applies the typed actions of ApplyRequest and RollbackRequest: validate
+ * against the policy and the live device, journal the before value durably,
+ * change, read back, journal the after value, answer. Never runs a program.
+ *
+ * ApplyResult.status / reason (stable codes the host displays):
+ *   refused     policy               the class (or sysctl key) is not allowed
+ *               policy_bounds        the value is outside the admin's bounds
+ *               persist_not_allowed  persist asked, policy persist=false
+ *   invalid     bad_request          missing/ambiguous field, bad request id
+ *               bad_name             device/feature/scheduler not a plain name
+ *               no_device            the interface or block device is not there
+ *               not_supported        the device does not offer the setting
+ *               unknown_sysctl       a key outside the allow-list of the agent
+ *               bad_value            not a number / not one of the words
+ *               out_of_range         beyond the device's or kernel's limit
+ *               unknown_scheduler    not in the device's available list
+ *               unknown_feature, fixed_feature
+ *               persist_unsupported  no drop-in can hold this setting
+ *               request_id_reused    same id, different action
+ *               unknown_change, not_applied, already_rolled_back,
+ *               conflict             (rollback: the live value is no longer
+ *                                    the one the change left)
+ *   failed      kernel               the write failed, errnum says why
+ *               not_taken            read back differs from the request
+ *               journal, journal_full, persist (errnum when there is one)
+ *   applied     "" or "duplicate"    (a retransmit answered from the journal)
+ *   validated   ""                   dry run: would apply; before/after shown
+ *   rolled_back "" or "duplicate"
+ * change_id names the journal entry (for a rollback: the change undone).
+ */
+
+typedef enum {
+	VT_APPLY_STAGE_JOURNALED, /* before recorded, nothing changed yet */
+	VT_APPLY_STAGE_CHANGED,   /* the change is made, after not recorded */
+} VtApplyStage;
+
+/* Test hook: called at each stage of a change (e.g. to die there). */
+typedef void (*VtApplyHook)(VtApplyStage stage, gpointer user);
+
+typedef struct VtApplier VtApplier;
+
+/*
+ * @sysroot: NULL or "/" for the live system. @ops: NULL for the real
+ * ioctls. Opens the journal in @state_dir and reconciles entries a crash
+ * left half done; problems become @warnings (char *). Never fails: without a
+ * journal every change is answered failed/journal.
+ */
+VtApplier *vt_applier_new(const char *sysroot, const char *state_dir, const VtNicOps *ops,
+			  gpointer ops_user, GPtrArray *warnings);
+void vt_applier_free(VtApplier *ap);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtApplier, vt_applier_free)
+
+/* Copied; the default is report-only. */
+void vt_applier_set_policy(VtApplier *ap, const VtPolicy *policy);
+void vt_applier_set_hook(VtApplier *ap, VtApplyHook hook, gpointer user);
+
+/* Always an answer; free with vt_apply_result_free(). */
+VtApplyResult *vt_applier_apply(VtApplier *ap, const VtApplyRequest *req);
+VtApplyResult *vt_applier_rollback(VtApplier *ap, const VtRollbackRequest *req);
+
+void vt_apply_result_free(VtApplyResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtApplyResult, vt_apply_result_free)
+
+const char *vt_apply_status_name(int status);
+
+G_END_DECLS

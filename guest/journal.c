@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "journal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-glib/json-glib.h>
+
+#include "error.h"
+#include "json.h"
+#include "message.h"
+#include "validate.h"
+
+#define VT_JOURNAL_ID_LEN 8u
+
+struct VtJournal {
+	char *dir;
+	char *id;           /* VT_JOURNAL_ID_LEN hex digits: tells journals apart */
+	GPtrArray *entries; /* VtJournalEntry *, by seq */
+	guint64 last_seq;
+};
+
+static const char *const state_names[] = {"prepared", "applied", "failed", "rolled_back"};
+static const char *const kind_names[] = {"apply", "rollback"};
+
+const char *
+vt_journal_state_name(VtJournalState state)
+{
+	return (guint)state < G_N_ELEMENTS(state_names) ? state_names[state] : "?";
+}
+
+void
+vt_journal_entry_free(VtJournalEntry *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->change_id);
+	g_free(e->request_id);
+	g_free(e->rollback_of);
+	g_free(e->action_json);
+	g_free(e->before);
+	g_free(e->target);
+	g_free(e->after);
+	g_free(e->reason);
+	g_free(e->command);
+	g_free(e);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtJournalEntry, vt_journal_entry_free)
+
+/* ---------------------------------------------------------------- JSON */
+
+static void
+add_string(JsonBuilder *b, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	json_builder_set_member_name(b, name);
+	json_builder_add_string_value(b, value);
+}
+
+char *
+vt_journal_entry_to_json(const VtJournalEntry *e)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "format");
+	json_builder_add_int_value(b, VT_JOURNAL_FORMAT);
+	json_builder_set_member_name(b, "seq");
+	json_builder_add_int_value(b, (gint64)e->seq);
+	add_string(b, "change_id", e->change_id);
+	add_string(b, "request_id", e->request_id);
+	add_string(b, "kind", kind_names[e->kind]);
+	add_string(b, "rollback_of", e->rollback_of);
+	if (e->action_json != NULL &&
+	    json_parser_load_from_data(parser, e->action_json, -1, NULL)) {
+		json_builder_set_member_name(b, "action");
+		json_builder_add_value(b, json_node_copy(json_parser_get_root(parser)));
+	}
+	json_builder_set_member_name(b, "persist");
+	json_builder_add_boolean_value(b, e->persist);
+	add_string(b, "state", vt_journal_state_name(e->state));
+	add_string(b, "before", e->before);
+	add_string(b, "target", e->target);
+	add_string(b, "after", e->after);
+	add_string(b, "reason", e->reason);
+	if (e->errnum != 0) {
+		json_builder_set_member_name(b, "errnum");
+		json_builder_add_int_value(b, e->errnum);
+	}
+	add_string(b, "command", e->command);
+	json_builder_set_member_name(b, "created_ms");
+	json_builder_add_int_value(b, e->created_ms);
+	json_builder_set_member_name(b, "updated_ms");
+	json_builder_add_int_value(b, e->updated_ms);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	return vt_json_node_to_string(root, TRUE);
+}
+
+/* A string member: NULL and FALSE when present but not a bounded string. */
+static gboolean
+get_string(JsonObject *o, const char *name, gboolean required, gsize max, char **out,
+	   GError **error)
+{
+	JsonNode *n = json_object_get_member(o, name);
+	const char *s;
+
+	*out = NULL;
+	if (n == NULL || JSON_NODE_HOLDS_NULL(n)) {
+		if (required)
+			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
+		return !required;
+	}
+	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is not a string", name);
+		return FALSE;
+	}
+	s = json_node_get_string(n);
+	if (strlen(s) > max) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "'%s' is longer than %zu bytes",
+			    name, max);
+		return FALSE;
+	}
+	*out = g_strdup(s);
+	return TRUE;
+}
+
+static gboolean
+get_int(JsonObject *o, const char *name, gboolean required, gint64 lo, gint64 hi, gint64 *out,
+	GError **error)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (n == NULL) {
+		if (required)
+			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
+		return !required;
+	}
+	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
+	    json_node_get_int(n) < lo || json_node_get_int(n) > hi) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+			    "'%s' is not a whole number in range", name);
+		return FALSE;
+	}
+	*out = json_node_get_int(n);
+	return TRUE;
+}
+
+static gboolean
+get_enum(JsonObject *o, const char *name, const char *const *names, gsize n, int *out,
+	 GError **error)
+{
+	g_autofree char *s = NULL;
+
+	if (!get_string(o, name, TRUE, 32, &s, error))
+		return FALSE;
+	for (gsize i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (int)i;
+			return TRUE;
+		}
+	}
+	g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' has an unknown value", name);
+	return FALSE;
+}
+
+VtJournalEntry *
+vt_journal_entry_from_json(const char *text, gsize len, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(VtJournalEntry) e = g_new0(VtJournalEntry, 1);
+	g_autoptr(VtAction) action = NULL;
+	JsonObject *o;
+	JsonNode *node;
+	gint64 v = 0;
+	int kind = 0, state = 0;
+
+	if (len > VT_JOURNAL_ENTRY_MAX) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "larger than %u bytes",
+			    VT_JOURNAL_ENTRY_MAX);
+		return NULL;
+	}
+	if (!g_utf8_validate(text, (gssize)len, NULL)) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "not UTF-8");
+		return NULL;
+	}
+	if (!json_parser_load_from_data(parser, text, (gssize)len, error))
+		return NULL;
+	node = json_parser_get_root(parser);
+	if (node == NULL || !JSON_NODE_HOLDS_OBJECT(node)) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "not a JSON object");
+		return NULL;
+	}
+	o = json_node_get_object(node);
+	if (!get_int(o, "format", TRUE, VT_JOURNAL_FORMAT, VT_JOURNAL_FORMAT, &v, error) ||
+	    !get_int(o, "seq", TRUE, 1, G_MAXINT64, &v, error))
+		return NULL;
+	e->seq = (guint64)v;
+	if (!get_string(o, "change_id", TRUE, 64, &e->change_id, error) ||
+	    !get_string(o, "request_id", TRUE, 256, &e->request_id, error) ||
+	    !get_enum(o, "kind", kind_names, G_N_ELEMENTS(kind_names), &kind, error) ||
+	    !get_string(o, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
+	    !get_enum(o, "state", state_names, G_N_ELEMENTS(state_names), &state, error) ||
+	    !get_string(o, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
+	    !get_string(o, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
+	    !get_string(o, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
+	    !get_string(o, "reason", FALSE, 64, &e->reason, error) ||
+	    !get_string(o, "command", FALSE, 512, &e->command, error))
+		return NULL;
+	e->kind = kind;
+	e->state = state;
+	if (!get_int(o, "errnum", FALSE, 0, 4095, &v, error))
+		return NULL;
+	e->errnum = json_object_has_member(o, "errnum") ? (int)v : 0;
+	if (!get_int(o, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) ||
+	    !get_int(o, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error))
+		return NULL;
+	if (json_object_has_member(o, "persist")) {
+		node = json_object_get_member(o, "persist");
+		if (!JSON_NODE_HOLDS_VALUE(node) ||
+		    json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+				    "'persist' is not a boolean");
+			return NULL;
+		}
+		e->persist = json_node_get_boolean(node);
+	}
+	node = json_object_get_member(o, "action");
+	if (node == NULL) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'action' is missing");
+		return NULL;
+	}
+	/* the action must be one the wire would have accepted */
+	action = (VtAction *)vt_json_to_message(&virttune__v1__action__descriptor, node, error);
+	if (action == NULL || !vt_validate_message(&action->base, NULL, error)) {
+		g_prefix_error(error, "action: ");
+		return NULL;
+	}
+	if (action->kind_case == VIRTTUNE__V1__ACTION__KIND__NOT_SET) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "action: empty");
+		return NULL;
+	}
+	e->action_json = vt_json_message_to_string(&action->base, FALSE, error);
+	if (e->action_json == NULL)
+		return NULL;
+	if ((e->kind == VT_JOURNAL_ROLLBACK) != (e->rollback_of != NULL) ||
+	    (e->kind == VT_JOURNAL_ROLLBACK && e->state == VT_JOURNAL_ROLLED_BACK) ||
+	    (e->state != VT_JOURNAL_PREPARED && e->state != VT_JOURNAL_FAILED &&
+	     e->after == NULL) ||
+	    e->before == NULL || e->target == NULL) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "inconsistent fields for state %s",
+			    state_names[e->state]);
+		return NULL;
+	}
+	return g_steal_pointer(&e);
+}
+
+/* ---------------------------------------------------------------- files */
+
+static gboolean
+fsync_dir(const char *dir, GError **error)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0) {
+		int errsv = errno;
+		if (fd >= 0)
+			close(fd);
+		vt_error_set_errno(error, errsv, "fsync %s", dir);
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+/* Write @path whole: temp file, fsync, rename, fsync of the directory. */
+static gboolean
+write_durably(const char *path, const char *data, gsize len, GError **error)
+{
+	g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+	g_autofree char *dir = g_path_get_dirname(path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	gsize done = 0;
+
+	if (fd < 0) {
+		vt_error_set_errno(error, errno, "%s", tmp);
+		return FALSE;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			vt_error_set_errno(error, errno, "write %s", tmp);
+			close(fd);
+			unlink(tmp);
+			return FALSE;
+		}
+		done += (gsize)n;
+	}
+	if (fsync(fd) < 0) {
+		vt_error_set_errno(error, errno, "fsync %s", tmp);
+		close(fd);
+		unlink(tmp);
+		return FALSE;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		vt_error_set_errno(error, errno, "rename %s", tmp);
+		unlink(tmp);
+		return FALSE;
+	}
+	return fsync_dir(dir, error);
+}
+
+/* Read a regular file of at most @max bytes. */
+static char *
+read_bounded(const char *path, gsize max, gsize *len, GError **error)
+{
+	g_autofree char *buf = g_malloc(max + 1);
+	struct stat st;
+	gsize got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+
+	if (fd < 0) {
+		vt_error_set_errno(error, errno, "%s", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "%s: not a regular file", path);
+		return NULL;
+	}
+	while (got <= max) {
+		ssize_t n = read(fd, buf + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			vt_error_set_errno(error, errno, "%s", path);
+			close(fd);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		got += (gsize)n;
+	}
+	close(fd);
+	if (got > max) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "%s: larger than %zu bytes", path,
+			    max);
+		return NULL;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return g_steal_pointer(&buf);
+}
+
+static char *
+entry_path(VtJournal *j, guint64 seq, const char *suffix)
+{
+	g_autofree char *name = g_strdup_printf("%010" G_GUINT64_FORMAT "%s", seq, suffix);
+	return g_build_filename(j->dir, name, NULL);
+}
+
+static gboolean
+load_id(VtJournal *j, GError **error)
+{
+	g_autofree char *path = g_build_filename(j->dir, "id", NULL);
+	g_autoptr(GError) local = NULL;
+	gsize len = 0;
+	g_autofree char *text = read_bounded(path, 64, &len, &local);
+
+	if (text != NULL) {
+		g_strstrip(text);
+		if (strlen(text) == VT_JOURNAL_ID_LEN &&
+		    strspn(text, "0123456789abcdef") == VT_JOURNAL_ID_LEN) {
+			j->id = g_steal_pointer(&text);
+			return TRUE;
+		}
+	} else if (!g_error_matches(local, VT_ERROR, VT_ERROR_NOT_FOUND)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	/* new (or unreadable, so never used for a change id): pick one */
+	j->id = g_strdup_printf("%08x", g_random_int());
+	text = g_strdup_printf("%s\n", j->id);
+	return write_durably(path, text, strlen(text), error);
+}
+
+static gint
+by_seq(gconstpointer a, gconstpointer b)
+{
+	const VtJournalEntry *x = *(VtJournalEntry *const *)a;
+	const VtJournalEntry *y = *(VtJournalEntry *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+VtJournal *
+vt_journal_open(const char *state_dir, GPtrArray *warnings, GError **error)
+{
+	g_autoptr(VtJournal) j = g_new0(VtJournal, 1);
+	DIR *d;
+	struct dirent *de;
+	guint scanned = 0;
+
+	j->dir = g_build_filename(state_dir, "journal", NULL);
+	j->entries = g_ptr_array_new_with_free_func((GDestroyNotify)vt_journal_entry_free);
+	if (g_mkdir_with_parents(j->dir, 0700) < 0) {
+		vt_error_set_errno(error, errno, "%s", j->dir);
+		return NULL;
+	}
+	if (!load_id(j, error))
+		return NULL;
+
+	d = opendir(j->dir);
+	if (d == NULL) {
+		vt_error_set_errno(error, errno, "%s", j->dir);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		g_autoptr(GError) local = NULL;
+		g_autofree char *path = NULL;
+		g_autofree char *text = NULL;
+		g_autoptr(VtJournalEntry) e = NULL;
+		char *end = NULL;
+		guint64 seq;
+		gsize len = 0;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		seq = g_ascii_strtoull(de->d_name, &end, 10);
+		if (end == de->d_name || seq == 0 || seq == G_MAXUINT64)
+			continue;
+		j->last_seq = MAX(j->last_seq, seq);
+		path = g_build_filename(j->dir, de->d_name, NULL);
+		if (strcmp(end, ".json.tmp") == 0) {
+			unlink(path); /* a write that never completed: its entry is older */
+			continue;
+		}
+		if (strcmp(end, ".json") != 0)
+			continue;
+		/* a directory of thousands of files is not ours to read whole */
+		if (++scanned > VT_JOURNAL_MAX_ENTRIES * 4u) {
+			if (warnings != NULL)
+				g_ptr_array_add(warnings,
+						g_strdup_printf("%s: too many entries; reading "
+								"the first %u",
+								j->dir,
+								VT_JOURNAL_MAX_ENTRIES * 4u));
+			break;
+		}
+		text = read_bounded(path, VT_JOURNAL_ENTRY_MAX, &len, &local);
+		if (text != NULL)
+			e = vt_journal_entry_from_json(text, len, &local);
+		if (e != NULL && e->seq != seq) {
+			g_set_error(&local, VT_ERROR, VT_ERROR_INVALID,
+				    "seq %" G_GUINT64_FORMAT " in a file named for another",
+				    e->seq);
+			g_clear_pointer(&e, vt_journal_entry_free);
+		}
+		if (e == NULL) {
+			g_autofree char *bad = entry_path(j, seq, ".corrupt");
+			if (warnings != NULL)
+				g_ptr_array_add(warnings,
+						g_strdup_printf("journal entry %s: %s; moved "
+								"aside as %s, skipping",
+								path, local->message, bad));
+			rename(path, bad);
+			continue;
+		}
+		g_ptr_array_add(j->entries, g_steal_pointer(&e));
+	}
+	closedir(d);
+	g_ptr_array_sort(j->entries, by_seq);
+	return g_steal_pointer(&j);
+}
+
+void
+vt_journal_free(VtJournal *j)
+{
+	if (j == NULL)
+		return;
+	g_ptr_array_unref(j->entries);
+	g_free(j->dir);
+	g_free(j->id);
+	g_free(j);
+}
+
+GPtrArray *
+vt_journal_entries(VtJournal *j)
+{
+	return j->entries;
+}
+
+VtJournalEntry *
+vt_journal_find_request(VtJournal *j, VtJournalKind kind, const char *request_id)
+{
+	for (guint i = j->entries->len; i > 0; i--) {
+		VtJournalEntry *e = j->entries->pdata[i - 1];
+		if (e->kind == kind && g_strcmp0(e->request_id, request_id) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+VtJournalEntry *
+vt_journal_find_change(VtJournal *j, const char *change_id)
+{
+	for (guint i = 0; i < j->entries->len; i++) {
+		VtJournalEntry *e = j->entries->pdata[i];
+		if (g_strcmp0(e->change_id, change_id) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static gboolean
+removable(const VtJournalEntry *e)
+{
+	/* applied persistent changes are what the drop-ins are rebuilt from */
+	return e->state != VT_JOURNAL_PREPARED &&
+	       !(e->kind == VT_JOURNAL_APPLY && e->persist && e->state == VT_JOURNAL_APPLIED);
+}
+
+VtJournalEntry *
+vt_journal_new_entry(VtJournal *j, VtJournalKind kind, GError **error)
+{
+	VtJournalEntry *e;
+
+	for (guint i = 0; i < j->entries->len && j->entries->len >= VT_JOURNAL_MAX_ENTRIES;) {
+		VtJournalEntry *old = j->entries->pdata[i];
+		g_autofree char *path = NULL;
+
+		if (!removable(old)) {
+			i++;
+			continue;
+		}
+		path = entry_path(j, old->seq, ".json");
+		if (unlink(path) < 0 && errno != ENOENT) {
+			vt_error_set_errno(error, errno, "%s", path);
+			return NULL;
+		}
+		g_ptr_array_remove_index(j->entries, i);
+	}
+	if (j->entries->len >= VT_JOURNAL_MAX_ENTRIES) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
+			    "the journal holds %u changes still in force; roll some back",
+			    VT_JOURNAL_MAX_ENTRIES);
+		return NULL;
+	}
+	e = g_new0(VtJournalEntry, 1);
+	e->seq = ++j->last_seq;
+	e->change_id = g_strdup_printf("%s-%" G_GUINT64_FORMAT, j->id, e->seq);
+	e->kind = kind;
+	e->created_ms = g_get_real_time() / 1000;
+	return e;
+}
+
+gboolean
+vt_journal_commit(VtJournal *j, VtJournalEntry *e, GError **error)
+{
+	g_autofree char *path = entry_path(j, e->seq, ".json");
+	g_autofree char *text = NULL;
+
+	e->updated_ms = g_get_real_time() / 1000;
+	text = vt_journal_entry_to_json(e);
+	if (strlen(text) > VT_JOURNAL_ENTRY_MAX) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "entry larger than %u bytes",
+			    VT_JOURNAL_ENTRY_MAX);
+		return FALSE;
+	}
+	if (!write_durably(path, text, strlen(text), error))
+		return FALSE;
+	if (!g_ptr_array_find(j->entries, e, NULL))
+		g_ptr_array_add(j->entries, e);
+	return TRUE;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The apply journal: one JSON file per change under STATE_DIR/journal/,
+ * named by a sequence number (0000000042.json), each written whole (temp
+ * file, fsync, rename, fsync of the directory), so that a crash leaves every
+ * entry either as it was or as it is now. Entries are kept in memory (there
+ * are at most VT_JOURNAL_MAX_ENTRIES) and written through.
+ *
+ * An entry file is read as untrusted input: one over VT_JOURNAL_ENTRY_MAX
+ * bytes, not JSON, or with a missing or wrong field is renamed to
+ * NNNNNNNNNN.corrupt, reported in the warnings and skipped.
+ */
+#define VT_JOURNAL_MAX_ENTRIES 128u
+#define VT_JOURNAL_ENTRY_MAX   (16u * 1024u)
+#define VT_JOURNAL_VALUE_MAX   256u /* before/after/target text */
+#define VT_JOURNAL_FORMAT      1u
+
+typedef enum {
+	VT_JOURNAL_APPLY,
+	VT_JOURNAL_ROLLBACK,
+} VtJournalKind;
+
+typedef enum {
+	VT_JOURNAL_PREPARED,    /* before recorded, change under way (or crashed) */
+	VT_JOURNAL_APPLIED,     /* done; for a rollback entry: the rollback was done */
+	VT_JOURNAL_FAILED,      /* nothing changed */
+	VT_JOURNAL_ROLLED_BACK, /* an apply entry whose change was undone */
+} VtJournalState;
+
+typedef struct {
+	guint64 seq;
+	char *change_id;  /* "<journal id>-<seq>": stable for the life of the journal */
+	char *request_id; /* the host's */
+	VtJournalKind kind;
+	char *rollback_of; /* ROLLBACK: change_id of the apply entry */
+	char *action_json; /* canonical JSON of the Action (for a rollback: the original's) */
+	gboolean persist;
+	VtJournalState state;
+	char *before;
+	char *target;
+	char *after; /* NULL until read back */
+	char *reason;
+	int errnum;
+	char *command;
+	gint64 created_ms;
+	gint64 updated_ms;
+} VtJournalEntry;
+
+typedef struct VtJournal VtJournal;
+
+/* Open (creating, mode 0700) @state_dir/journal. Corrupt entries become
+ * @warnings (char *). */
+VtJournal *vt_journal_open(const char *state_dir, GPtrArray *warnings, GError **error);
+void vt_journal_free(VtJournal *journal);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtJournal, vt_journal_free)
+
+/* Entries in sequence order; owned by the journal. */
+GPtrArray *vt_journal_entries(VtJournal *journal);
+VtJournalEntry *vt_journal_find_request(VtJournal *journal, VtJournalKind kind,
+					const char *request_id);
+VtJournalEntry *vt_journal_find_change(VtJournal *journal, const char *change_id);
+
+/*
+ * A new entry (seq and change_id assigned, not yet written). Makes room
+ * first: the oldest entries beyond the bound are deleted, except applied
+ * persistent changes, which the drop-ins are rebuilt from; NULL with
+ * VT_ERROR_TOO_LARGE when no room can be made.
+ */
+VtJournalEntry *vt_journal_new_entry(VtJournal *journal, VtJournalKind kind, GError **error);
+
+/* Write @entry (new or changed) durably. */
+gboolean vt_journal_commit(VtJournal *journal, VtJournalEntry *entry, GError **error);
+
+/* Names for the JSON form and for messages. */
+const char *vt_journal_state_name(VtJournalState state);
+
+/* Serialise / parse one entry (exposed for tests). */
+char *vt_journal_entry_to_json(const VtJournalEntry *entry);
+VtJournalEntry *vt_journal_entry_from_json(const char *text, gsize len, GError **error);
+void vt_journal_entry_free(VtJournalEntry *entry);
+
+G_END_DECLS
+
+#include "message.h"
+G_BEGIN_DECLS
+static inline void
+vt_action_free(VtAction *action)
+{
+	vt_message_free((ProtobufCMessage *)action);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtAction, vt_action_free)
+G_END_DECLS

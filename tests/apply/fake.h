@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* A fake sysroot and a fake NIC for the apply tests. */
+#pragma once
+
+#include <glib.h>
+#include <linux/ethtool.h>
+
+#include "apply-ethtool.h"
+
+#define FAKE_FEATURES 4
+
+typedef struct {
+	char name[16];
+	struct ethtool_channels ch;
+	struct ethtool_ringparam rp;
+	guint32 available, active, fixed; /* bit per feature */
+	guint calls_set;                  /* S* ioctls seen */
+} FakeNic;
+
+extern const char *const fake_feature_names[FAKE_FEATURES];
+extern const VtNicOps fake_nic_ops;
+
+void fake_nic_init(FakeNic *nic);
+/* A sysroot with vdb, the vm sysctls and THP files, eth0's address. */
+char *fake_sysroot_new(void);
+char *fake_read(const char *root, const char *rel);
+void fake_write(const char *root, const char *rel, const char *text);
+void fake_rm_rf(const char *dir);
