@@ -106,8 +106,9 @@ agent_loop() {
 agent_loop &
 AGENT_LOOP=$!
 
-# --- memory hog: a tmpfs file larger than RAM, then re-read in slices so that
-# pages keep moving between RAM and swap
+# --- memory hog: a tmpfs file larger than RAM, then read over and over in
+# order, a slice at a time: the oldest pages are always the ones in swap, so
+# every sweep swaps some in and others out, at a rate the guest can bear
 hog() {
 	mem_mb=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024))
 	mb=$(arg vt.hog_mb $((mem_mb + 64)))
@@ -116,9 +117,12 @@ hog() {
 	t0=$(uptime_s)
 	dd if=/dev/zero of=/hog/fill bs=1M count="$mb" 2>/dev/null || say "hog dd failed"
 	say "hog filled ${mb}MiB (MemTotal ${mem_mb}MiB) since t=$t0 $(grep -E '^pswp(in|out) ' /proc/vmstat | tr '\n' ' ')"
+	at=0
 	while :; do
-		dd if=/hog/fill of=/dev/null bs=1M count=16 skip=$((RANDOM % (mb - 16))) 2>/dev/null
-		sleep 1
+		dd if=/hog/fill of=/dev/null bs=1M count=16 skip=$at 2>/dev/null
+		at=$((at + 16))
+		[ $at -ge "$mb" ] && at=0
+		sleep 0.5
 	done
 }
 HOG=

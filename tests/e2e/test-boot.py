@@ -86,7 +86,9 @@ def check_scenario(t, guest):
 def check_channels(t, guest):
     t.eq(guest.channel_state(SHELL_CHANNEL), "connected",
          "live XML: a channel the guest opened shows state='connected'")
-    state = wait_for(lambda: guest.channel_state(AGENT_CHANNEL) == "connected", 10, 0.5)
+    state = wait_for(lambda: guest.channel_state(AGENT_CHANNEL) == "connected"
+                     or agent_loop_missing(guest.console), 10, 0.5) \
+        and guest.channel_state(AGENT_CHANNEL) == "connected"
     if state:
         t.ok(True, "live XML: the agent channel shows state='connected'")
     elif agent_loop_missing(guest.console):
@@ -98,7 +100,9 @@ def check_channels(t, guest):
 
 
 def check_probe(t, guest, kernel_release):
-    result = probe.exchange(guest.agent_socket, timeout=15)
+    result = probe.exchange(
+        guest.agent_socket, timeout=15,
+        give_up=lambda: agent_loop_missing(guest.console) and "the agent has no port loop")
     t.comment("probe: " + result.describe())
     name = "the agent answers Hello with our nonce and sends a Report"
     if result.hello is None and agent_loop_missing(guest.console):
@@ -143,16 +147,15 @@ def check_swapping(t, guest):
         return
     t.figure("hog fill (guest clock)", "%.1f" % (float(m.group(3)) - float(m.group(2))), "s")
     a = vmstat_swap(guest)
-    time.sleep(4)
+    time.sleep(5)
     b = vmstat_swap(guest)
     t.ok(a.get("pswpout", 0) > 0, "the guest swapped out (pswpout > 0)", "> 0", a)
     moved_in = b.get("pswpin", 0) - a.get("pswpin", 0)
     moved_out = b.get("pswpout", 0) - a.get("pswpout", 0)
-    t.ok(b.get("pswpin", 0) > 0 and moved_in + moved_out > 0,
-         "the guest keeps swapping (pswpin > 0, counters moving)",
-         "pswpin > 0 and a change over 4 s", "%s -> %s" % (a, b))
-    t.figure("swap-in rate", "%.0f" % (moved_in / 4.0), "pages/s")
-    t.figure("swap-out rate", "%.0f" % (moved_out / 4.0), "pages/s")
+    t.ok(moved_in > 0, "the guest keeps swapping in (pswpin grows)",
+         "pswpin growing over 5 s", "%s -> %s" % (a, b))
+    t.figure("swap-in rate", "%.0f" % (moved_in / 5.0), "pages/s")
+    t.figure("swap-out rate", "%.0f" % (moved_out / 5.0), "pages/s")
     # The host sees it too, through the balloon driver's statistics.
     stats = wait_for(lambda: (lambda st: st if int(st.get("balloon.swap_out", "0")) > 0
                               else None)(guest.domstats("--balloon")), 10, 0.5) or {}

@@ -34,9 +34,10 @@ class ProbeResult:
             ", " + self.error if self.error else ""))
 
 
-def exchange(path, timeout=20.0, want_report=True):
+def exchange(path, timeout=20.0, want_report=True, give_up=None):
     """Connects to the channel socket and runs the handshake; never raises for
-    what the guest does (it is reported in ProbeResult.error)."""
+    what the guest does (it is reported in ProbeResult.error). give_up() returning
+    a reason ends the wait early (e.g. the agent said it cannot run)."""
     result = ProbeResult()
     nonce = random.getrandbits(63) or 1
     reader = wire.FrameReader()
@@ -54,6 +55,10 @@ def exchange(path, timeout=20.0, want_report=True):
     try:
         while time.monotonic() < deadline:
             now = time.monotonic()
+            reason = give_up() if give_up and result.hellos_sent > 1 else None
+            if reason:
+                result.error = "gave up after %.1f s: %s" % (now - t0, reason)
+                break
             if result.hello is None and now >= resend_at:
                 seq += 1
                 sock.sendall(wire.frame(wire.hello(seq, nonce)))
