@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vte2e import probe, util  # noqa: E402
 from vte2e.guest import AGENT_CHANNEL, SCENARIO, SHELL_CHANNEL  # noqa: E402
 from vte2e.libvirtd import namespace_pids  # noqa: E402
-from vte2e.session import Session  # noqa: E402
+from vte2e.session import Interrupted, Session  # noqa: E402
 from vte2e.tap import Tap  # noqa: E402
 from vte2e.util import HarnessError, wait_for  # noqa: E402
 
@@ -181,6 +181,9 @@ def run_checks(t, s):
     check_swapping(t, guest)
     for name, kib in sorted(s.libvirt.memory().items()):
         t.figure("RSS %s" % name, kib // 1024, "MiB")
+    if s.keep:
+        t.skip("the guest powers off cleanly on request", "VT_E2E_KEEP=1 keeps it up")
+        return
     seconds = guest.poweroff()
     t.ok(seconds is not None, "the guest powers off cleanly on request",
          "state 'shut off' within 30 s", guest.state())
@@ -196,6 +199,14 @@ def main():
     t = Tap()
     t0 = time.monotonic()
     s = Session()
+    try:
+        return run(t, s, t0)
+    except Interrupted as e:
+        t.bail("interrupted by %s; everything this run started was torn down" % e)
+        return 1
+
+
+def run(t, s, t0):
     with s:
         try:
             s.prepare()
