@@ -15,10 +15,10 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from vte2e import probe, util  # noqa: E402
+from vte2e import probe, util, wire  # noqa: E402
 from vte2e.guest import AGENT_CHANNEL, SCENARIO, SHELL_CHANNEL  # noqa: E402
 from vte2e.libvirtd import namespace_pids  # noqa: E402
-from vte2e.session import Interrupted, Session  # noqa: E402
+from vte2e.session import POLICY_ALLOWED, Interrupted, Session  # noqa: E402
 from vte2e.tap import Tap  # noqa: E402
 from vte2e.util import HarnessError, wait_for  # noqa: E402
 
@@ -112,6 +112,16 @@ def check_probe(t, guest, kernel_release):
                 "Hello (nonce echoed) then Report", result.describe()):
         return
     t.figure("hello round trip", "%.3f" % result.hello_seconds, "s")
+    policy = result.hello.msg(wire.HELLO_POLICY)
+    allowed = sorted(v.decode() for v in policy.all(1)) if policy else None
+    caps = [v.decode() for v in result.hello.all(wire.HELLO_CAPABILITIES)]
+    name = "the agent's Hello carries the policy of agent.conf"
+    if not any(c.startswith("apply") for c in caps):
+        # The apply policy only means something to an agent that can apply.
+        t.pending(name, "the agent announces no apply capability yet (capabilities: %s)"
+                  % ", ".join(caps))
+    else:
+        t.eq(allowed, sorted(POLICY_ALLOWED), name)
     identity = result.report.msg(1)
     t.eq(identity.text(3) if identity else None, kernel_release,
          "the Report over the channel names the guest kernel")

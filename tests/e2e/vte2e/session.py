@@ -14,8 +14,11 @@ from .guest import Guest
 from .util import HarnessError, log
 
 GUEST_NAME = "vt-e2e-scenario"
-INIT_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                           "guest-init.sh")
+E2E_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INIT_SCRIPT = os.path.join(E2E_DIR, "guest-init.sh")
+# The guest's agent policy (allows channels and scheduler).
+AGENT_CONF = os.path.join(E2E_DIR, "agent.conf")
+POLICY_ALLOWED = ["channels", "scheduler"]
 
 
 class Interrupted(Exception):
@@ -54,11 +57,16 @@ class Session:
         t0 = time.monotonic()
         self.initrd = image.build_initramfs(self.kernel,
                                             os.path.join(self.workdir, "initramfs.gz"),
-                                            INIT_SCRIPT)
+                                            INIT_SCRIPT, self._guest_files())
         self.timings["initramfs"] = time.monotonic() - t0
         self.libvirt = libvirtd.PrivateLibvirt(self.workdir)
         self.libvirt.start()
         self.timings["libvirtd"] = self.libvirt.start_seconds
+
+    @staticmethod
+    def _guest_files():
+        with open(AGENT_CONF, "rb") as f:
+            return {"/etc/virt-tune/agent.conf": f.read()}
 
     def boot(self, ready_timeout=120):
         """Starts the scenario guest and waits for its "VT-E2E: ready" line."""

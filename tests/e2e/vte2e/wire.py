@@ -26,6 +26,8 @@ HELLO_HOST_VERSION = 1
 HELLO_AGENT_VERSION = 2
 HELLO_NONCE = 3
 HELLO_BOOT_ID = 4
+HELLO_CAPABILITIES = 5
+HELLO_POLICY = 6  # PolicySummary: 1 allowed (repeated string), 2 persist
 
 
 def _varint(value):
