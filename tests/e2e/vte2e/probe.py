@@ -16,6 +16,7 @@ class ProbeResult:
     def __init__(self):
         self.hello = None       # the agent's Hello (wire.Message) with our nonce
         self.report = None      # the first Report (wire.Message) after it
+        self.report_envelope = None  # its whole Envelope (wire.Envelope), for to_json()
         self.frames = []        # every Envelope received, in order
         self.hellos_sent = 0
         self.hello_seconds = None
@@ -87,6 +88,7 @@ def exchange(path, timeout=20.0, want_report=True, give_up=None):
                 elif env.body_name == "report" and result.hello is not None \
                         and result.report is None:
                     result.report = env.body
+                    result.report_envelope = env
                     result.report_seconds = time.monotonic() - t0
             if result.hello is not None and (result.report is not None or not want_report):
                 break
@@ -101,3 +103,19 @@ def exchange(path, timeout=20.0, want_report=True, give_up=None):
         result.error = (result.error + "; " if result.error else "") + \
             "rejected bytes: %s" % reader.rejects
     return result
+
+
+def to_json(envelope):
+    """The canonical JSON (common/json.c) of a received wire.Envelope, through the
+    vt-e2e-frame tool ($VT_E2E_FRAME, built with the tests); None without it."""
+    import json
+    import os
+    import subprocess
+    tool = os.environ.get("VT_E2E_FRAME")
+    if not tool or envelope is None:
+        return None
+    res = subprocess.run([tool, "decode"], input=wire.frame(envelope.raw),
+                         capture_output=True, timeout=30)
+    if res.returncode != 0:
+        raise ValueError("vt-e2e-frame decode: %s" % res.stderr.decode(errors="replace"))
+    return json.loads(res.stdout.decode().splitlines()[0])
