@@ -20,6 +20,7 @@ typedef struct Client Client;
 struct VtControl {
 	char *path;
 	int fd;
+	gboolean bound; /* the socket file at path is ours to remove */
 	guint watch;
 	VtControlHandler handler;
 	gpointer user_data;
@@ -358,13 +359,13 @@ vt_control_new(const char *path, const char *group, VtControlHandler handler, gp
 	old_umask = umask(0117);
 	rc = bind(control->fd, (struct sockaddr *)&addr, sizeof(addr));
 	umask(old_umask);
+	control->bound = rc == 0;
 	if (rc < 0 || listen(control->fd, 16) < 0) {
 		vt_error_set_errno(error, errno, "listen on %s", path);
 		return NULL;
 	}
 	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
 		vt_error_set_errno(error, errno, "chown %s to group %s", path, group);
-		unlink(path);
 		return NULL;
 	}
 	control->watch = g_unix_fd_add(control->fd, G_IO_IN, on_accept, control);
@@ -385,10 +386,11 @@ vt_control_free(VtControl *control)
 	}
 	if (control->watch)
 		g_source_remove(control->watch);
-	if (control->fd >= 0) {
+	if (control->fd >= 0)
 		close(control->fd);
+	/* Never the socket of another daemon we refused to replace. */
+	if (control->bound)
 		unlink(control->path);
-	}
 	g_free(control->path);
 	g_free(control);
 }
