@@ -9,7 +9,8 @@
 # the serial console; the harness waits for them.
 #
 # Kernel command line knobs: vt.interval=N (agent --interval), vt.hog_mb=N (size
-# of the memory hog; default MemTotal + 64 MiB), vt.hog=0 (no hog).
+# of the memory hog; default MemTotal + 64 MiB), vt.hog=0 (no hog),
+# vt.role=hostile (no agent: garbage and oversize frames on the agent port).
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 /bin/busybox --install -s
@@ -56,6 +57,72 @@ while [ $i -lt 50 ]; do
 	i=$((i + 1))
 done
 say "ports $(ls /dev/virtio-ports | tr '\n' ' ')"
+
+# --- the harness's command channel (both roles): "ID COMMAND" per line; the output, then
+# "VT-E2E-END ID RC". The port reads EOF while no host is connected: poll
+# gently then.
+poweroff_now() {
+	say "poweroff"
+	kill "$AGENT_LOOP" 2>/dev/null
+	killall virt-tune-agent 2>/dev/null
+	# Dropping the hog's tmpfs is quicker than swapping it back in.
+	[ -n "$HOG" ] && kill "$HOG" 2>/dev/null
+	killall dd 2>/dev/null
+	sleep 0.2
+	umount /hog 2>/dev/null
+	sync
+	poweroff -f
+}
+shell_loop() {
+	port=/dev/virtio-ports/$SHELL_PORT_NAME
+	while :; do
+		if exec 3<>"$port"; then
+			while IFS= read -r line <&3; do
+				id=${line%% *}
+				cmd=${line#* }
+				if [ "$cmd" = poweroff ]; then
+					echo "VT-E2E-END $id 0" >&3
+					poweroff_now
+				fi
+				sh -c "$cmd" </dev/null >&3 2>&1
+				echo "VT-E2E-END $id $?" >&3
+			done
+			exec 3>&-
+		fi
+		sleep 0.3
+	done
+}
+
+# --- vt.role=hostile: no agent and no scenario; the agent port gets garbage
+# and frames that claim 1 MiB (over the host's 64 KiB limit), five times a second
+hostile_sender() {
+	port=/dev/virtio-ports/$AGENT_PORT_NAME
+	head -c 4096 /dev/urandom > /tmp/garbage
+	n=0
+	while :; do
+		if exec 4>"$port"; then
+			while :; do
+				cat /tmp/garbage >&4 || break
+				# magic 8E 56 54 31, length 0x00100000, crc 0
+				printf '\216VT1\000\020\000\000\000\000\000\000' >&4 || break
+				n=$((n + 1))
+				[ $((n % 50)) = 1 ] && say "hostile round $n"
+				sleep 0.2
+			done
+			exec 4>&-
+		fi
+		sleep 0.5
+	done
+}
+if [ "$(arg vt.role agent)" = hostile ]; then
+	hostile_sender &
+	shell_loop &
+	say "ready"
+	while :; do
+		wait
+		sleep 1
+	done
+fi
 
 # --- scenario: NIC with 4 queues, lowered to 1 combined channel
 ip link set lo up
@@ -131,40 +198,6 @@ if [ "$(arg vt.hog 1)" != 0 ]; then
 	HOG=$!
 fi
 
-# --- the harness's command channel: "ID COMMAND" per line; the output, then
-# "VT-E2E-END ID RC". The port reads EOF while no host is connected: poll
-# gently then.
-poweroff_now() {
-	say "poweroff"
-	kill "$AGENT_LOOP" 2>/dev/null
-	killall virt-tune-agent 2>/dev/null
-	# Dropping the hog's tmpfs is quicker than swapping it back in.
-	[ -n "$HOG" ] && kill "$HOG" 2>/dev/null
-	killall dd 2>/dev/null
-	sleep 0.2
-	umount /hog 2>/dev/null
-	sync
-	poweroff -f
-}
-shell_loop() {
-	port=/dev/virtio-ports/$SHELL_PORT_NAME
-	while :; do
-		if exec 3<>"$port"; then
-			while IFS= read -r line <&3; do
-				id=${line%% *}
-				cmd=${line#* }
-				if [ "$cmd" = poweroff ]; then
-					echo "VT-E2E-END $id 0" >&3
-					poweroff_now
-				fi
-				sh -c "$cmd" </dev/null >&3 2>&1
-				echo "VT-E2E-END $id $?" >&3
-			done
-			exec 3>&-
-		fi
-		sleep 0.3
-	done
-}
 shell_loop &
 
 say "ready"

@@ -71,6 +71,47 @@ DOMAIN_XML = """\
 </domain>
 """
 
+# A second, small guest whose init sends garbage and oversize frames on the
+# agent channel instead of running the agent (kernel command line vt.role=hostile).
+HOSTILE = {"vcpus": 1, "memory_mib": 160}
+
+HOSTILE_XML = """\
+<domain type='{dtype}'>
+  <name>{name}</name>
+  <memory unit='MiB'>{memory}</memory>
+  <currentMemory unit='MiB'>{memory}</currentMemory>
+  <vcpu placement='static'>{vcpus}</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{kernel}</kernel>
+    <initrd>{initrd}</initrd>
+    <cmdline>{cmdline}</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+{cpu}  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>{emulator}</emulator>
+    <channel type='unix'>
+      <source mode='bind' path='{agent_sock}'/>
+      <target type='virtio' name='{agent_channel}'/>
+    </channel>
+    <channel type='unix'>
+      <source mode='bind' path='{shell_sock}'/>
+      <target type='virtio' name='{shell_channel}'/>
+    </channel>
+    <serial type='file'>
+      <source path='{console}'/>
+      <target port='0'/>
+    </serial>
+    <controller type='usb' model='none'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+"""
+
 DISK_XML = """\
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
@@ -116,6 +157,20 @@ def scenario_xml(name, workdir, kernel, initrd, dtype, cmdline_extra=""):
         shell_sock=escape(os.path.join(workdir, "shell.sock")), shell_channel=SHELL_CHANNEL,
         console=escape(os.path.join(workdir, "console.log")),
         balloon_period=SCENARIO["balloon_period"])
+
+
+def hostile_xml(name, workdir, kernel, initrd, dtype, prefix):
+    cmdline = "console=ttyS0 quiet loglevel=4 panic=-1 vt.role=hostile"
+    cpu = "  <cpu mode='host-passthrough'/>\n" if dtype == "kvm" else ""
+    return HOSTILE_XML.format(
+        dtype=dtype, name=escape(name), memory=HOSTILE["memory_mib"], vcpus=HOSTILE["vcpus"],
+        kernel=escape(kernel), initrd=escape(initrd), cmdline=cmdline, cpu=cpu,
+        emulator="/usr/bin/qemu-system-x86_64",
+        agent_sock=escape(os.path.join(workdir, prefix + "agent.sock")),
+        agent_channel=AGENT_CHANNEL,
+        shell_sock=escape(os.path.join(workdir, prefix + "shell.sock")),
+        shell_channel=SHELL_CHANNEL,
+        console=escape(os.path.join(workdir, prefix + "console.log")))
 
 
 class Console:
@@ -216,17 +271,24 @@ class Shell:
 
 
 class Guest:
-    def __init__(self, libvirt, workdir, name, kernel, initrd, cmdline_extra=""):
+    def __init__(self, libvirt, workdir, name, kernel, initrd, cmdline_extra="",
+                 role="scenario"):
         self.libvirt = libvirt
         self.workdir = workdir
         self.name = name
+        self.role = role
         self.dtype = domain_type()
         self.xml_path = os.path.join(workdir, name + ".xml")
+        # The scenario guest's files keep their plain names; others get a prefix.
+        prefix = "" if role == "scenario" else role + "-"
         with open(self.xml_path, "w") as f:
-            f.write(scenario_xml(name, workdir, kernel, initrd, self.dtype, cmdline_extra))
-        self.console = Console(os.path.join(workdir, "console.log"))
-        self.shell = Shell(os.path.join(workdir, "shell.sock"))
-        self.agent_socket = os.path.join(workdir, "agent.sock")
+            if role == "hostile":
+                f.write(hostile_xml(name, workdir, kernel, initrd, self.dtype, prefix))
+            else:
+                f.write(scenario_xml(name, workdir, kernel, initrd, self.dtype, cmdline_extra))
+        self.console = Console(os.path.join(workdir, prefix + "console.log"))
+        self.shell = Shell(os.path.join(workdir, prefix + "shell.sock"))
+        self.agent_socket = os.path.join(workdir, prefix + "agent.sock")
         self.started_at = None
 
     def start(self):

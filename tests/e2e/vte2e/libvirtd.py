@@ -88,7 +88,17 @@ mount --bind "$run/passwd" /etc/passwd
 mount --bind "$run/group" /etc/group
 ip link set lo up
 echo ready > "$run/ns-ready"
-exec tini -s -- sh -c 'virtlogd -d && exec libvirtd'
+# libvirtd is started again only when the harness asked for a restart (it
+# creates $run/libvirtd.restart first); otherwise its exit ends the run.
+exec tini -s -- sh -c '
+virtlogd -d || exit 1
+while :; do
+	libvirtd
+	rc=$?
+	[ -e "$0/libvirtd.restart" ] || exit $rc
+	rm -f "$0/libvirtd.restart"
+	echo "libvirtd exited rc=$rc; starting it again"
+done' "$run"
 """
 
 
@@ -232,6 +242,38 @@ class PrivateLibvirt:
         self.start_seconds = time.monotonic() - t0
         log("libvirtd up in %.2fs (%s)" % (self.start_seconds, self.uri))
 
+    def libvirtd_pid(self):
+        pids = [p for p in self.pids() if proc_comm(p) == "libvirtd"]
+        return pids[0] if pids else None
+
+    def restart_libvirtd(self, timeout=30):
+        """Stops libvirtd (SIGTERM) and lets the namespace start it again; the
+        guests keep running. Returns the seconds until the new one answers."""
+        old = self.libvirtd_pid()
+        if old is None:
+            raise HarnessError("no libvirtd in the private namespace to restart")
+        t0 = time.monotonic()
+        open(os.path.join(self.dir, "libvirtd.restart"), "w").close()
+        os.kill(old, signal.SIGTERM)
+        if not wait_for(lambda: not os.path.exists("/proc/%d" % old)
+                        or proc_comm(old) != "libvirtd", 15, 0.05):
+            raise HarnessError("libvirtd %d did not stop within 15 s" % old)
+
+        def answers():
+            pid = self.libvirtd_pid()
+            if pid is None or pid == old:
+                return None
+            res = run(["virsh", "-c", self.uri, "version"], check=False, timeout=15)
+            return pid if res.returncode == 0 else None
+
+        new = wait_for(answers, timeout, 0.1)
+        if new is None:
+            raise HarnessError("libvirtd did not come back within %ds: see %s/daemons.out"
+                               % (timeout, self.log_dir))
+        seconds = time.monotonic() - t0
+        log("libvirtd restarted (pid %d -> %d) in %.2fs" % (old, new, seconds))
+        return seconds
+
     def virsh(self, *args, timeout=60, check=True):
         return run(["virsh", "-q", "-c", self.uri] + list(args), timeout=timeout, check=check)
 
@@ -295,6 +337,8 @@ def cleanup_stale(base):
             continue
         if proc_start_time(state["harness_pid"]) == state.get("harness_start"):
             continue  # a run in progress (someone else's, maybe)
+        from . import daemon  # the run's virt-tuned, outside the namespace
+        daemon.cleanup_stale(workdir)
         left = kill_namespace(state["mnt_ns"], state["marker"], reaper=state["ns_pid"])
         if left:
             log("stale run %s: could not end %s" % (workdir, left))

@@ -10,10 +10,12 @@ import tempfile
 import time
 
 from . import image, libvirtd
+from .daemon import VirtTuned
 from .guest import Guest
 from .util import HarnessError, log
 
 GUEST_NAME = "vt-e2e-scenario"
+HOSTILE_NAME = "vt-e2e-hostile"
 E2E_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INIT_SCRIPT = os.path.join(E2E_DIR, "guest-init.sh")
 # The guest's agent policy (allows channels and scheduler).
@@ -37,6 +39,8 @@ class Session:
         self.workdir = None
         self.libvirt = None
         self.guest = None
+        self.hostile = None
+        self.daemon = None
         self.kernel = None
         self.timings = {}
         self.leftover_pids = []
@@ -87,9 +91,32 @@ class Session:
             self.timings["boot_to_ready"], m.group(1) if m else "?"))
         return self.guest
 
+    def start_daemon(self, channel="socket", poll_interval=1):
+        """virt-tuned against this run's libvirtd (see vte2e/daemon.py)."""
+        if self.daemon is None:
+            self.daemon = VirtTuned(self.workdir, self.libvirt.uri, channel, poll_interval)
+        self.daemon.start()
+        return self.daemon
+
+    def boot_hostile(self, ready_timeout=60):
+        """A second, small domain whose channel sends garbage and oversize frames."""
+        self.hostile = Guest(self.libvirt, self.workdir, HOSTILE_NAME, self.kernel.vmlinuz,
+                             self.initrd, role="hostile")
+        t0 = time.monotonic()
+        self.hostile.start()
+        if not self.hostile.console.wait(r"^VT-E2E: ready", ready_timeout):
+            raise HarnessError("the hostile guest did not print 'VT-E2E: ready' within %ds\n"
+                               "--- console tail\n%s" % (ready_timeout,
+                                                          self.hostile.console.tail()))
+        self.timings["hostile_boot_to_ready"] = time.monotonic() - t0
+        return self.hostile
+
     def teardown(self):
-        if self.guest:
-            self.guest.shell.close()
+        if self.daemon:
+            self.daemon.stop()
+        for g in (self.guest, self.hostile):
+            if g:
+                g.shell.close()
         if self.libvirt:
             self.leftover_pids = self.libvirt.stop()
             if self.leftover_pids:
@@ -112,10 +139,15 @@ class Session:
     def print_keep_help(self):
         w = self.workdir
         uri = self.libvirt.uri if self.libvirt else "(libvirtd not started)"
+        daemon = ""
+        if self.daemon and self.daemon.running():
+            daemon = ("  virt-tune list --socket %s   (virt-tuned pid %d, log %s)\n" % (
+                self.daemon.socket, self.daemon.proc.pid, self.daemon.log_path))
         log("VT_E2E_KEEP=1: everything stays up in %s\n"
             "  virsh -c '%s' list --all\n"
+            "%s"
             "  tail -f %s/console.log\n"
             "  tests/e2e/vt-e2e shell %s 'ethtool -l eth0'\n"
             "  logs: %s/libvirt/log/ (libvirtd.log, virtlogd.log, qemu/%s.log)\n"
             "  tear down: tests/e2e/vt-e2e down %s" % (
-                w, uri, w, w, w, GUEST_NAME, w))
+                w, uri, daemon, w, w, w, GUEST_NAME, w))

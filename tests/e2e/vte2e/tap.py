@@ -10,6 +10,7 @@ class Tap:
         self.n = 0
         self.failed = 0
         self.console = console  # a guest.Console, set once the guest exists
+        self.logs = []  # (label, callable returning a tail) shown on failure
         self.figures = []
 
     def _line(self, text):
@@ -34,6 +35,9 @@ class Tap:
         if self.console is not None:
             self.comment("--- guest console tail (%s)" % self.console.path)
             self.comment(self.console.tail(25))
+        for label, tail in self.logs:
+            self.comment("--- %s" % label)
+            self.comment(tail())
         return False
 
     def eq(self, got, expected, name):
