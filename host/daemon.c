@@ -917,33 +917,45 @@ add_history_row(JsonBuilder *b, const VtStoreReport *entry)
 	json_builder_end_object(b);
 }
 
-static void
-cmd_history(VtDaemon *d, VtControlRequest *req)
+/* The UUID of @domain (a name or UUID) as the store knows it, also for
+ * stopped domains; NULL (and the request answered) when unknown. */
+static char *
+stored_uuid(VtDaemon *d, VtControlRequest *req)
 {
 	const char *domain = vt_control_arg_string(req, "domain");
-	gint64 since = vt_control_arg_int(req, "since_ms", 0);
-	gint64 limit = vt_control_arg_int(req, "limit", 100);
 	g_autoptr(GPtrArray) domains = NULL;
-	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	const char *uuid = NULL;
 
 	if (domain == NULL) {
-		vt_control_request_error(req, "bad_request", "history needs a domain");
-		return;
+		vt_control_request_error(req, "bad_request", "%s needs a domain",
+					 vt_control_request_get_command(req));
+		return NULL;
 	}
-	/* Stopped domains have history too: look names up in the store. */
 	domains = vt_store_list_domains(d->store, &error);
 	for (guint i = 0; domains != NULL && i < domains->len; i++) {
 		VtStoreDomain *sd = domains->pdata[i];
 		if (g_strcmp0(sd->name, domain) == 0 || g_strcmp0(sd->uuid, domain) == 0)
-			uuid = sd->uuid;
+			return g_strdup(sd->uuid);
 	}
-	if (uuid == NULL) {
-		vt_control_request_error(req, "not_found", "no history for '%s'", domain);
+	if (domains == NULL)
+		vt_control_request_error(req, "store", "%s", error->message);
+	else
+		vt_control_request_error(req, "not_found", "no domain '%s' known", domain);
+	return NULL;
+}
+
+static void
+cmd_history(VtDaemon *d, VtControlRequest *req)
+{
+	gint64 since = vt_control_arg_int(req, "since_ms", 0);
+	gint64 limit = vt_control_arg_int(req, "limit", 100);
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autofree char *uuid = stored_uuid(d, req);
+
+	if (uuid == NULL)
 		return;
-	}
 	rows = vt_store_history(d->store, uuid, since, 0, (guint)CLAMP(limit, 1, 10000), &error);
 	if (rows == NULL) {
 		vt_control_request_error(req, "store", "reading history: %s", error->message);
@@ -1128,27 +1140,13 @@ add_audit_row(JsonBuilder *b, const VtStoreAudit *a)
 static void
 cmd_changes(VtDaemon *d, VtControlRequest *req)
 {
-	const char *domain = vt_control_arg_string(req, "domain");
-	g_autoptr(GPtrArray) domains = NULL;
 	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	const char *uuid = NULL;
+	g_autofree char *uuid = stored_uuid(d, req);
 
-	if (domain == NULL) {
-		vt_control_request_error(req, "bad_request", "changes needs a domain");
+	if (uuid == NULL)
 		return;
-	}
-	domains = vt_store_list_domains(d->store, &error);
-	for (guint i = 0; domains != NULL && i < domains->len; i++) {
-		VtStoreDomain *sd = domains->pdata[i];
-		if (g_strcmp0(sd->name, domain) == 0 || g_strcmp0(sd->uuid, domain) == 0)
-			uuid = sd->uuid;
-	}
-	if (uuid == NULL) {
-		vt_control_request_error(req, "not_found", "no domain '%s' known", domain);
-		return;
-	}
 	rows = vt_store_audit_list(d->store, uuid, 0, 1000, &error);
 	if (rows == NULL) {
 		vt_control_request_error(req, "store", "%s", error->message);
