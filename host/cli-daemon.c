@@ -426,7 +426,6 @@ static const VtColumn history_columns[] = {
 	{"pswpout", "PSWPOUT", VT_COL_INT, NULL},
 	{"disks", "DISKS", VT_COL_INT, NULL},
 	{"nics", "NICS", VT_COL_INT, NULL},
-	{"boot_id", "BOOT", VT_COL_TEXT, NULL},
 };
 
 int
@@ -530,5 +529,249 @@ vt_cmd_watch(int argc, char **argv)
 		if (count == 0 || i + 1 < count)
 			g_usleep((gulong)interval * G_USEC_PER_SEC);
 	}
+	return VT_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ recommend */
+
+static int
+severity_rank(const char *s)
+{
+	if (g_strcmp0(s, "critical") == 0)
+		return 2;
+	if (g_strcmp0(s, "warning") == 0)
+		return 1;
+	if (g_strcmp0(s, "info") == 0)
+		return 0;
+	return -1;
+}
+
+static const VtColumn rec_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},  {"severity", "SEVERITY", VT_COL_TEXT, NULL},
+	{"target", "TARGET", VT_COL_TEXT, NULL},  {"id", "ID", VT_COL_TEXT, NULL},
+	{"command", "CHANGE", VT_COL_TEXT, NULL},
+};
+
+/* Table: one line per recommendation, then its change in full (a clipped
+ * command is useless to copy). */
+static void
+print_recommendations(JsonObject *r, gboolean color)
+{
+	JsonArray *recs = json_object_get_array_member(r, "recommendations");
+	guint n = recs ? json_array_get_length(recs) : 0;
+
+	if (n == 0) {
+		printf("No recommendations.\n");
+		return;
+	}
+	printf("%-16s %-8s %-6s %s\n", "DOMAIN", "SEVERITY", "TARGET", "ID");
+	for (guint i = 0; i < n; i++) {
+		JsonObject *o = json_array_get_object_element(recs, i);
+		const char *sev = json_object_get_string_member_with_default(o, "severity", "?");
+		const char *col = !color                    ? ""
+				  : severity_rank(sev) == 2 ? "\033[31m"
+				  : severity_rank(sev) == 1 ? "\033[33m"
+							    : "\033[36m";
+		g_auto(GStrv) lines = g_strsplit(
+			json_object_get_string_member_with_default(o, "command", ""), "\n", 40);
+
+		printf("%-16.16s %s%-8s%s %-6s %s\n",
+		       json_object_get_string_member_with_default(o, "domain", "?"), col, sev,
+		       color ? "\033[0m" : "",
+		       json_object_get_string_member_with_default(o, "target", "?"),
+		       json_object_get_string_member_with_default(o, "id", "?"));
+		for (guint k = 0; lines[k] != NULL; k++)
+			if (*lines[k] != '\0')
+				printf("%17s%s\n", "", lines[k]);
+	}
+	printf("\nApply a guest change with `virt-tune apply DOMAIN ID` (try --dry-run first);\n"
+	       "--format json adds each recommendation's rationale and evidence.\n");
+}
+
+int
+vt_cmd_recommend(int argc, char **argv)
+{
+	g_auto(CommonOptions) o = {0};
+	g_autofree char *fail_on = NULL;
+	gboolean all = FALSE;
+	GOptionEntry entries[] = {
+		{"all", 'a', 0, G_OPTION_ARG_NONE, &all, "Every running domain (the default)",
+		 NULL},
+		{"fail-on", 0, 0, G_OPTION_ARG_STRING, &fail_on,
+		 "Exit 1 when a recommendation of this severity or worse exists",
+		 "warning|critical"},
+		{NULL},
+	};
+	g_autoptr(GOptionContext) ctx =
+		g_option_context_new("[DOMAIN|--all] - what to change, and why");
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	JsonArray *recs;
+	int rc, threshold = -1;
+
+	add_common(ctx, &o);
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!parse(ctx, &o, &argc, &argv, 0, 1, &rc))
+		return rc;
+	if (all && argc > 1) {
+		g_printerr("virt-tune: give a DOMAIN or --all, not both\n");
+		return VT_EXIT_USAGE;
+	}
+	if (fail_on != NULL && ((threshold = severity_rank(fail_on)) < 1)) {
+		g_printerr("virt-tune: --fail-on takes warning or critical\n");
+		return VT_EXIT_USAGE;
+	}
+	args = args_domain(argc > 1 ? argv[1] : NULL);
+	if ((rc = call(&o, "recommend", args, 10, &result)) != VT_EXIT_OK)
+		return rc;
+	if (!JSON_NODE_HOLDS_OBJECT(result)) {
+		vt_render_json(stdout, result);
+		return VT_EXIT_FAILED;
+	}
+	recs = json_object_get_array_member(json_node_get_object(result), "recommendations");
+	if (o.fmt == VT_FORMAT_JSON)
+		vt_render_json(stdout, result);
+	else if (o.fmt == VT_FORMAT_CSV)
+		vt_render_rows(
+			stdout, o.fmt,
+			json_object_get_member(json_node_get_object(result), "recommendations"),
+			rec_columns, G_N_ELEMENTS(rec_columns), FALSE);
+	else
+		print_recommendations(json_node_get_object(result), vt_use_color(stdout));
+	for (guint i = 0; threshold > 0 && recs && i < json_array_get_length(recs); i++) {
+		JsonObject *r = json_array_get_object_element(recs, i);
+		if (severity_rank(json_object_get_string_member_with_default(r, "severity", "")) >=
+		    threshold)
+			return VT_EXIT_FINDINGS;
+	}
+	return VT_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ apply, rollback */
+
+static void
+print_change(JsonObject *r)
+{
+	const char *status = json_object_get_string_member_with_default(r, "status", "?");
+	const char *reason = json_object_get_string_member_with_default(r, "reason", "");
+
+	printf("%s %s: %s%s%s\n", json_object_get_string_member_with_default(r, "operation", "?"),
+	       json_object_get_string_member_with_default(r, "domain", "?"), status,
+	       reason && *reason ? " — " : "", reason ? reason : "");
+	if (json_object_has_member(r, "command") && !json_object_get_null_member(r, "command"))
+		printf("  command:   %s\n", json_object_get_string_member(r, "command"));
+	printf("  before:    %s\n", json_object_get_string_member_with_default(r, "before", "-"));
+	printf("  after:     %s\n", json_object_get_string_member_with_default(r, "after", "-"));
+	if (json_object_has_member(r, "change_id") && !json_object_get_null_member(r, "change_id"))
+		printf("  change id: %s\n", json_object_get_string_member(r, "change_id"));
+	if (json_object_has_member(r, "recommendation_gone"))
+		printf("  the next report %s the recommendation\n",
+		       json_object_get_boolean_member(r, "recommendation_gone") ? "no longer has"
+										: "still has");
+}
+
+static int
+change_exit(JsonNode *result)
+{
+	const char *status;
+
+	if (!JSON_NODE_HOLDS_OBJECT(result))
+		return VT_EXIT_FAILED;
+	status = json_object_get_string_member_with_default(json_node_get_object(result), "status",
+							    "");
+	return g_strcmp0(status, "applied") == 0 || g_strcmp0(status, "validated") == 0 ||
+			       g_strcmp0(status, "rolled_back") == 0
+		       ? VT_EXIT_OK
+		       : VT_EXIT_FAILED;
+}
+
+int
+vt_cmd_apply(int argc, char **argv)
+{
+	g_auto(CommonOptions) o = {0};
+	gboolean dry_run = FALSE, persist = FALSE;
+	GOptionEntry entries[] = {
+		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+		 "Let the agent validate it and show before/after; change nothing", NULL},
+		{"persist", 0, 0, G_OPTION_ARG_NONE, &persist,
+		 "Also make it survive a reboot (when the guest's policy allows)", NULL},
+		{NULL},
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new(
+		"DOMAIN RECOMMENDATION_ID - have the guest's agent make a recommended change");
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	int rc;
+
+	add_common(ctx, &o);
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!parse(ctx, &o, &argc, &argv, 2, 2, &rc))
+		return rc;
+	args = args_domain(argv[1]);
+	json_object_set_string_member(args, "recommendation", argv[2]);
+	json_object_set_boolean_member(args, "dry_run", dry_run);
+	json_object_set_boolean_member(args, "persist", persist);
+	if ((rc = call(&o, "apply", args, 30, &result)) != VT_EXIT_OK)
+		return rc;
+	if (o.fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result))
+		print_change(json_node_get_object(result));
+	else
+		vt_render_json(stdout, result);
+	return change_exit(result);
+}
+
+int
+vt_cmd_rollback(int argc, char **argv)
+{
+	g_auto(CommonOptions) o = {0};
+	g_autoptr(GOptionContext) ctx =
+		g_option_context_new("DOMAIN CHANGE_ID - undo a change (see `virt-tune changes`)");
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	int rc;
+
+	add_common(ctx, &o);
+	if (!parse(ctx, &o, &argc, &argv, 2, 2, &rc))
+		return rc;
+	args = args_domain(argv[1]);
+	json_object_set_string_member(args, "change_id", argv[2]);
+	if ((rc = call(&o, "rollback", args, 30, &result)) != VT_EXIT_OK)
+		return rc;
+	if (o.fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result))
+		print_change(json_node_get_object(result));
+	else
+		vt_render_json(stdout, result);
+	return change_exit(result);
+}
+
+static const VtColumn change_columns[] = {
+	{"time", "TIME", VT_COL_TEXT, NULL},
+	{"operation", "OP", VT_COL_TEXT, NULL},
+	{"recommendation", "RECOMMENDATION", VT_COL_TEXT, NULL},
+	{"status", "STATUS", VT_COL_TEXT, NULL},
+	{"before", "BEFORE", VT_COL_TEXT, NULL},
+	{"after", "AFTER", VT_COL_TEXT, NULL},
+	{"change_id", "CHANGE ID", VT_COL_TEXT, NULL},
+	{"peer_uid", "UID", VT_COL_INT, NULL},
+};
+
+int
+vt_cmd_changes(int argc, char **argv)
+{
+	g_auto(CommonOptions) o = {0};
+	g_autoptr(GOptionContext) ctx =
+		g_option_context_new("DOMAIN - every apply and rollback asked of a domain");
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	int rc;
+
+	add_common(ctx, &o);
+	if (!parse(ctx, &o, &argc, &argv, 1, 1, &rc))
+		return rc;
+	args = args_domain(argv[1]);
+	if ((rc = call(&o, "changes", args, 10, &result)) != VT_EXIT_OK)
+		return rc;
+	vt_render_rows(stdout, o.fmt, result, change_columns, G_N_ELEMENTS(change_columns),
+		       vt_use_color(stdout));
 	return VT_EXIT_OK;
 }

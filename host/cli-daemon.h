@@ -19,3 +19,7 @@ int vt_cmd_audit(int argc, char **argv);
 int vt_cmd_history(int argc, char **argv);
 int vt_cmd_refresh(int argc, char **argv);
 int vt_cmd_watch(int argc, char **argv);
+int vt_cmd_recommend(int argc, char **argv);
+int vt_cmd_apply(int argc, char **argv);
+int vt_cmd_rollback(int argc, char **argv);
+int vt_cmd_changes(int argc, char **argv);

@@ -11,6 +11,7 @@
 #include "guest.h"
 #include "hypervisor.h"
 #include "json.h"
+#include "rules.h"
 #include "store.h"
 #include "transport.h"
 #include "views.h"
@@ -25,6 +26,10 @@
  * the handshake starts over (the guest may have rebooted unseen). */
 #define STALE_REPORT_S   30
 #define PRUNE_INTERVAL_S 3600
+/* An apply is resent (same request id: the agent answers a retransmit from
+ * its journal) until it is answered or given up. */
+#define APPLY_RESEND_S  3
+#define APPLY_TIMEOUT_S 15
 
 struct VtDaemon {
 	char *uri;
@@ -42,6 +47,8 @@ struct VtDaemon {
 	VtStore *store;
 	GHashTable *guests;  /* uuid -> VtGuest */
 	GHashTable *waiters; /* uuid -> GPtrArray of Waiter: `refresh` requests */
+	GHashTable *pending; /* request_id -> Pending: apply/rollback in flight */
+	VtRulesConfig *rules;
 	guint stale_timer;
 	guint prune_timer;
 	int exit_code;
@@ -136,6 +143,315 @@ resolve_waiters(VtDaemon *d, const VtGuest *g)
 	}
 }
 
+/* ------------------------------------------------------------ rules */
+
+static void
+run_rules(VtDaemon *d, VtGuest *g, gboolean record)
+{
+	VtRuleInput in = {0};
+	VtRates rates;
+	double elapsed;
+	g_autoptr(GError) error = NULL;
+	g_autofree VtStoreRecommendation *active = NULL;
+	VtAnalysis *analysis;
+
+	if (g->report == NULL)
+		return;
+	elapsed = g->prev_stats != NULL
+			  ? (double)(g->stats_at_us - g->prev_stats_at_us) / G_USEC_PER_SEC
+			  : 0;
+	vt_rates_compute(&rates, g->prev_report, g->report, g->prev_stats, g->stats, elapsed,
+			 g->facts);
+	in.report = g->report;
+	in.previous = g->prev_report;
+	in.facts = g->facts;
+	in.stats = g->stats;
+	in.rates = &rates;
+	analysis = vt_rules_run(&in, d->rules);
+	vt_analysis_free(g->analysis);
+	g->analysis = analysis;
+	if (!record || d->store == NULL)
+		return;
+	active = g_new0(VtStoreRecommendation, MAX(analysis->recommendations->len, 1));
+	for (guint i = 0; i < analysis->recommendations->len; i++) {
+		const VtRecommendation *r = analysis->recommendations->pdata[i];
+		active[i].id = r->id;
+		active[i].rule = r->rule;
+		active[i].severity = (char *)vt_severity_name(r->severity);
+		active[i].summary = r->command;
+	}
+	if (!vt_store_set_recommendations(d->store, g->uuid, now_ms(), active,
+					  analysis->recommendations->len, &error))
+		log_guest(G_LOG_LEVEL_WARNING, g, "recommendations not stored: %s", error->message);
+}
+
+static const VtRecommendation *
+find_recommendation(const VtGuest *g, const char *id)
+{
+	for (guint i = 0; g->analysis && i < g->analysis->recommendations->len; i++) {
+		const VtRecommendation *r = g->analysis->recommendations->pdata[i];
+		if (g_strcmp0(r->id, id) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------ apply, rollback */
+
+typedef struct {
+	VtDaemon *daemon;
+	char *uuid;
+	char *request_id;
+	char *recommendation_id;
+	char *operation; /* apply, dry-run, rollback */
+	gint64 audit_id;
+	VtEnvelope *envelope; /* what to (re)send: ApplyRequest or RollbackRequest */
+	VtControlRequest *request;
+	guint resend_timer;
+	guint timeout_timer;
+	VtApplyResult *result;    /* once answered */
+	gboolean awaiting_report; /* applied: wait for the report that shows it */
+} Pending;
+
+static void
+pending_free(Pending *p)
+{
+	if (p->resend_timer)
+		g_source_remove(p->resend_timer);
+	if (p->timeout_timer)
+		g_source_remove(p->timeout_timer);
+	if (p->request != NULL)
+		vt_control_request_error(p->request, "gone", "the domain stopped");
+	vt_envelope_free(p->envelope);
+	if (p->result)
+		vt_message_free(&p->result->base);
+	g_free(p->uuid);
+	g_free(p->request_id);
+	g_free(p->recommendation_id);
+	g_free(p->operation);
+	g_free(p);
+}
+
+static const char *
+status_name(int status)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		&virttune__v1__apply_result__status__descriptor, status);
+	return v ? v->name : "unknown";
+}
+
+static JsonNode *
+pending_reply(Pending *p, const VtGuest *g)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	const VtApplyResult *r = p->result;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "domain");
+	json_builder_add_string_value(b, g ? g->name : p->uuid);
+	json_builder_set_member_name(b, "operation");
+	json_builder_add_string_value(b, p->operation);
+	json_builder_set_member_name(b, "recommendation");
+	json_builder_add_string_value(b, p->recommendation_id);
+	json_builder_set_member_name(b, "request_id");
+	json_builder_add_string_value(b, p->request_id);
+#define STR(key, v)                                                                                \
+	json_builder_set_member_name(b, key);                                                      \
+	json_builder_add_string_value(b, v);
+	STR("status", status_name(r->status));
+	STR("reason", r->reason);
+	STR("before", r->before);
+	STR("after", r->after);
+	STR("change_id", r->change_id);
+	STR("command", r->command);
+#undef STR
+	json_builder_set_member_name(b, "errnum");
+	if (r->has_errnum)
+		json_builder_add_int_value(b, r->errnum);
+	else
+		json_builder_add_null_value(b);
+	if (p->awaiting_report && g != NULL) {
+		/* the report that came after the change: is the advice gone? */
+		json_builder_set_member_name(b, "recommendation_gone");
+		json_builder_add_boolean_value(
+			b, p->recommendation_id != NULL &&
+				   find_recommendation(g, p->recommendation_id) == NULL);
+	}
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+static void
+finish_pending(VtDaemon *d, Pending *p)
+{
+	VtGuest *g = g_hash_table_lookup(d->guests, p->uuid);
+	VtControlRequest *req = g_steal_pointer(&p->request);
+
+	if (req != NULL)
+		vt_control_request_reply(req, pending_reply(p, g));
+	g_hash_table_remove(d->pending, p->request_id);
+}
+
+static gboolean
+pending_timeout(gpointer user_data)
+{
+	Pending *p = user_data;
+	VtDaemon *d = p->daemon;
+	g_autoptr(GError) error = NULL;
+	VtStoreAudit outcome = {0};
+
+	p->timeout_timer = 0;
+	if (p->result != NULL) {
+		/* answered, but no report followed in time: reply without it */
+		p->awaiting_report = FALSE;
+		finish_pending(d, p);
+		return G_SOURCE_REMOVE;
+	}
+	outcome.status = (char *)"timeout";
+	outcome.reason = (char *)"no answer from the agent";
+	if (!vt_store_audit_finish(d->store, p->audit_id, now_ms(), &outcome, &error))
+		g_warning("audit: %s", error->message);
+	if (p->request != NULL)
+		vt_control_request_error(
+			g_steal_pointer(&p->request), "timeout",
+			"the agent did not answer within %d s; `virt-tune changes` "
+			"will show the outcome if it comes later",
+			APPLY_TIMEOUT_S);
+	g_hash_table_remove(d->pending, p->request_id);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+send_pending(Pending *p, GError **error)
+{
+	VtGuest *g = g_hash_table_lookup(p->daemon->guests, p->uuid);
+
+	if (g == NULL || g->session == NULL) {
+		g_set_error(error, VT_ERROR, VT_ERROR_UNAVAILABLE, "the domain has no agent");
+		return FALSE;
+	}
+	if (p->envelope->body_case == VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST)
+		return vt_session_send_apply(g->session, p->envelope->apply_request, error);
+	return vt_session_send_rollback(g->session, p->envelope->rollback_request, error);
+}
+
+static gboolean
+pending_resend(gpointer user_data)
+{
+	Pending *p = user_data;
+
+	if (p->result == NULL)
+		send_pending(p, NULL); /* not connected now: the next try may be */
+	return G_SOURCE_CONTINUE;
+}
+
+/* On an ApplyResult from the guest. */
+static void
+complete_pending(VtDaemon *d, VtGuest *g, VtApplyResult *result)
+{
+	Pending *p =
+		result->request_id ? g_hash_table_lookup(d->pending, result->request_id) : NULL;
+	g_autoptr(GError) error = NULL;
+	VtStoreAudit outcome = {0};
+
+	if (p == NULL || g_strcmp0(p->uuid, g->uuid) != 0 || p->result != NULL) {
+		log_guest(G_LOG_LEVEL_INFO, g, "an apply result nobody waits for (%s)",
+			  result->request_id ? result->request_id : "no request id");
+		vt_message_free(&result->base);
+		return;
+	}
+	p->result = result;
+	if (p->resend_timer) {
+		g_source_remove(p->resend_timer);
+		p->resend_timer = 0;
+	}
+	outcome.status = (char *)status_name(result->status);
+	outcome.before = result->before;
+	outcome.after = result->after;
+	outcome.change_id = result->change_id;
+	outcome.reason = result->reason;
+	if (!vt_store_audit_finish(d->store, p->audit_id, now_ms(), &outcome, &error))
+		log_guest(G_LOG_LEVEL_WARNING, g, "audit: %s", error->message);
+	log_guest(G_LOG_LEVEL_MESSAGE, g, "%s %s: %s%s%s", p->operation,
+		  p->recommendation_id ? p->recommendation_id : result->change_id,
+		  status_name(result->status), result->reason && *result->reason ? " " : "",
+		  result->reason ? result->reason : "");
+	/* A change took effect: show the operator the report that proves it. */
+	if ((result->status == VIRTTUNE__V1__APPLY_RESULT__STATUS__applied ||
+	     result->status == VIRTTUNE__V1__APPLY_RESULT__STATUS__rolled_back) &&
+	    vt_session_request_report(g->session, "after-apply", NULL)) {
+		p->awaiting_report = TRUE;
+		return;
+	}
+	finish_pending(d, p);
+}
+
+/* After each report: replies held for it. */
+static void
+resolve_pending_reports(VtDaemon *d, VtGuest *g)
+{
+	GHashTableIter iter;
+	gpointer value;
+	g_autoptr(GPtrArray) done = g_ptr_array_new();
+
+	g_hash_table_iter_init(&iter, d->pending);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		Pending *p = value;
+		if (p->awaiting_report && p->result != NULL && g_strcmp0(p->uuid, g->uuid) == 0)
+			g_ptr_array_add(done, p);
+	}
+	for (guint i = 0; i < done->len; i++)
+		finish_pending(d, done->pdata[i]);
+}
+
+static void
+start_pending(VtDaemon *d, VtGuest *g, VtControlRequest *req, Pending *p, const char *action_json)
+{
+	g_autoptr(GError) error = NULL;
+	VtStoreAudit entry = {0};
+
+	entry.time_ms = now_ms();
+	entry.domain_uuid = g->uuid;
+	entry.peer_uid = (guint32)vt_control_request_get_uid(req);
+	entry.request_id = p->request_id;
+	entry.recommendation_id = p->recommendation_id;
+	entry.operation = p->operation;
+	entry.action_json = (char *)action_json;
+	if (p->envelope->body_case == VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST)
+		entry.change_id = p->envelope->rollback_request->change_id;
+	/* The audit trail first: a request that is not recorded is not sent. */
+	if (!vt_store_audit_record(d->store, &entry, &p->audit_id, &error)) {
+		vt_control_request_error(req, "store", "audit trail: %s", error->message);
+		pending_free(p);
+		return;
+	}
+	if (!send_pending(p, &error)) {
+		VtStoreAudit outcome = {.status = (char *)"not_sent", .reason = error->message};
+		vt_store_audit_finish(d->store, p->audit_id, now_ms(), &outcome, NULL);
+		vt_control_request_error(req, "no_agent", "%s: %s", g->name, error->message);
+		pending_free(p);
+		return;
+	}
+	p->request = req;
+	p->resend_timer = g_timeout_add_seconds(APPLY_RESEND_S, pending_resend, p);
+	p->timeout_timer = g_timeout_add_seconds(APPLY_TIMEOUT_S, pending_timeout, p);
+	g_hash_table_insert(d->pending, p->request_id, p);
+}
+
+static Pending *
+pending_new(VtDaemon *d, VtGuest *g, const char *operation)
+{
+	Pending *p = g_new0(Pending, 1);
+
+	p->daemon = d;
+	p->uuid = g_strdup(g->uuid);
+	p->request_id = g_uuid_string_random();
+	p->operation = g_strdup(operation);
+	p->envelope = g_new0(VtEnvelope, 1);
+	virttune__v1__envelope__init(p->envelope);
+	return p;
+}
+
 /* ------------------------------------------------------------ agent channel */
 
 static void attach_channel(VtGuest *g);
@@ -198,14 +514,17 @@ on_report(VtSession *session, VtReport *report, gpointer user_data)
 	if (d->store != NULL &&
 	    !vt_store_add_report(d->store, g->uuid, g->name, at, report, NULL, &error))
 		log_guest(G_LOG_LEVEL_WARNING, g, "report not stored: %s", error->message);
+	run_rules(d, g, TRUE);
 	resolve_waiters(d, g);
+	resolve_pending_reports(d, g);
 }
 
 static void
 on_apply_result(VtSession *session, VtApplyResult *result, gpointer user_data)
 {
-	/* Apply lands with the guided-apply work; until then nothing sends. */
-	vt_message_free(&result->base);
+	VtGuest *g = user_data;
+
+	complete_pending(g->daemon, g, result);
 }
 
 static void
@@ -303,6 +622,14 @@ remove_guest(VtDaemon *d, const char *uuid)
 		return;
 	log_guest(G_LOG_LEVEL_INFO, g, "no longer running");
 	g_hash_table_remove(d->waiters, uuid);
+	{
+		GHashTableIter iter;
+		gpointer value;
+		g_hash_table_iter_init(&iter, d->pending);
+		while (g_hash_table_iter_next(&iter, NULL, &value))
+			if (g_strcmp0(((Pending *)value)->uuid, uuid) == 0)
+				g_hash_table_iter_remove(&iter);
+	}
 	g_hash_table_remove(d->guests, uuid);
 }
 
@@ -347,6 +674,7 @@ on_poll(VtHypervisor *hv, GPtrArray *domains, gpointer user_data)
 			log_guest(G_LOG_LEVEL_WARNING, g, "domain XML not understood: %s",
 				  error->message);
 		vt_guest_set_stats(g, g_steal_pointer(&s->stats), s->polled_at_us);
+		run_rules(d, g, FALSE); /* the host side may have changed */
 
 		ch = g->facts ? vt_domain_facts_agent_channel(g->facts) : NULL;
 		/* The guest closed and reopened its port (agent restart, reboot):
@@ -589,33 +917,45 @@ add_history_row(JsonBuilder *b, const VtStoreReport *entry)
 	json_builder_end_object(b);
 }
 
-static void
-cmd_history(VtDaemon *d, VtControlRequest *req)
+/* The UUID of @domain (a name or UUID) as the store knows it, also for
+ * stopped domains; NULL (and the request answered) when unknown. */
+static char *
+stored_uuid(VtDaemon *d, VtControlRequest *req)
 {
 	const char *domain = vt_control_arg_string(req, "domain");
-	gint64 since = vt_control_arg_int(req, "since_ms", 0);
-	gint64 limit = vt_control_arg_int(req, "limit", 100);
 	g_autoptr(GPtrArray) domains = NULL;
-	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	const char *uuid = NULL;
 
 	if (domain == NULL) {
-		vt_control_request_error(req, "bad_request", "history needs a domain");
-		return;
+		vt_control_request_error(req, "bad_request", "%s needs a domain",
+					 vt_control_request_get_command(req));
+		return NULL;
 	}
-	/* Stopped domains have history too: look names up in the store. */
 	domains = vt_store_list_domains(d->store, &error);
 	for (guint i = 0; domains != NULL && i < domains->len; i++) {
 		VtStoreDomain *sd = domains->pdata[i];
 		if (g_strcmp0(sd->name, domain) == 0 || g_strcmp0(sd->uuid, domain) == 0)
-			uuid = sd->uuid;
+			return g_strdup(sd->uuid);
 	}
-	if (uuid == NULL) {
-		vt_control_request_error(req, "not_found", "no history for '%s'", domain);
+	if (domains == NULL)
+		vt_control_request_error(req, "store", "%s", error->message);
+	else
+		vt_control_request_error(req, "not_found", "no domain '%s' known", domain);
+	return NULL;
+}
+
+static void
+cmd_history(VtDaemon *d, VtControlRequest *req)
+{
+	gint64 since = vt_control_arg_int(req, "since_ms", 0);
+	gint64 limit = vt_control_arg_int(req, "limit", 100);
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autofree char *uuid = stored_uuid(d, req);
+
+	if (uuid == NULL)
 		return;
-	}
 	rows = vt_store_history(d->store, uuid, since, 0, (guint)CLAMP(limit, 1, 10000), &error);
 	if (rows == NULL) {
 		vt_control_request_error(req, "store", "reading history: %s", error->message);
@@ -648,6 +988,178 @@ cmd_refresh(VtDaemon *d, VtControlRequest *req)
 }
 
 static void
+cmd_recommend(VtDaemon *d, VtControlRequest *req)
+{
+	const char *domain = vt_control_arg_string(req, "domain");
+	g_autoptr(GPtrArray) guests = select_guests(d, domain);
+	g_autoptr(GError) error = NULL;
+	JsonNode *node;
+
+	if (domain != NULL && guests->len == 0) {
+		vt_control_request_error(req, "not_found",
+					 "no running domain '%s' (see `virt-tune list`)", domain);
+		return;
+	}
+	node = vt_view_recommendations(guests, &error);
+	if (node == NULL)
+		vt_control_request_error(req, "internal", "%s", error->message);
+	else
+		vt_control_request_reply(req, node);
+}
+
+static gboolean
+require_privilege(VtControlRequest *req)
+{
+	if (vt_control_request_is_privileged(req))
+		return TRUE;
+	vt_control_request_error(req, "permission",
+				 "only root may change a guest (uid %u may only read)",
+				 (guint)vt_control_request_get_uid(req));
+	return FALSE;
+}
+
+static void
+cmd_apply(VtDaemon *d, VtControlRequest *req)
+{
+	const char *id = vt_control_arg_string(req, "recommendation");
+	gboolean dry_run = vt_control_arg_bool(req, "dry_run");
+	const VtRecommendation *rec;
+	g_autoptr(GBytes) packed = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *action_json = NULL;
+	VtApplyRequest *ar;
+	Pending *p;
+	VtGuest *g;
+
+	if (!require_privilege(req) || (g = find_guest(d, req)) == NULL)
+		return;
+	if (id == NULL) {
+		vt_control_request_error(req, "bad_request", "apply needs a recommendation id");
+		return;
+	}
+	rec = find_recommendation(g, id);
+	if (rec == NULL) {
+		vt_control_request_error(req, "not_found",
+					 "%s has no recommendation '%s' now (see `virt-tune "
+					 "recommend %s`)",
+					 g->name, id, g->name);
+		return;
+	}
+	if (rec->target != VT_TARGET_GUEST || rec->action == NULL) {
+		vt_control_request_error(req, "host_change",
+					 "%s is a change on the host, not in the guest: %s", id,
+					 rec->command ? rec->command : "see its rationale");
+		return;
+	}
+	action_json = vt_json_message_to_string(&rec->action->base, FALSE, NULL);
+	p = pending_new(d, g, dry_run ? "dry-run" : "apply");
+	p->recommendation_id = g_strdup(id);
+	ar = g_new0(VtApplyRequest, 1);
+	virttune__v1__apply_request__init(ar);
+	ar->request_id = g_strdup(p->request_id);
+	/* a deep copy: the analysis may be replaced while the request waits */
+	packed = vt_message_pack(&rec->action->base, FALSE, NULL);
+	ar->action = (VtAction *)vt_message_unpack(&virttune__v1__action__descriptor,
+						   g_bytes_get_data(packed, NULL),
+						   g_bytes_get_size(packed), &error);
+	ar->has_dry_run = ar->dry_run = dry_run;
+	ar->has_persist = ar->persist = vt_control_arg_bool(req, "persist");
+	p->envelope->body_case = VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST;
+	p->envelope->apply_request = ar;
+	if (ar->action == NULL) {
+		vt_control_request_error(req, "internal", "copying the action: %s", error->message);
+		pending_free(p);
+		return;
+	}
+	start_pending(d, g, req, p, action_json);
+}
+
+static void
+cmd_rollback(VtDaemon *d, VtControlRequest *req)
+{
+	const char *change_id = vt_control_arg_string(req, "change_id");
+	VtRollbackRequest *rr;
+	Pending *p;
+	VtGuest *g;
+
+	if (!require_privilege(req) || (g = find_guest(d, req)) == NULL)
+		return;
+	if (change_id == NULL) {
+		vt_control_request_error(req, "bad_request",
+					 "rollback needs a change id (see `virt-tune changes %s`)",
+					 g->name);
+		return;
+	}
+	p = pending_new(d, g, "rollback");
+	rr = g_new0(VtRollbackRequest, 1);
+	virttune__v1__rollback_request__init(rr);
+	rr->request_id = g_strdup(p->request_id);
+	rr->change_id = g_strdup(change_id);
+	p->envelope->body_case = VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST;
+	p->envelope->rollback_request = rr;
+	start_pending(d, g, req, p, NULL);
+}
+
+static void
+add_audit_row(JsonBuilder *b, const VtStoreAudit *a)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(a->time_ms / 1000);
+	g_autofree char *iso = t ? g_date_time_format_iso8601(t) : NULL;
+
+	json_builder_begin_object(b);
+#define STR(key, v)                                                                                \
+	json_builder_set_member_name(b, key);                                                      \
+	json_builder_add_string_value(b, v);
+	STR("time", iso);
+	json_builder_set_member_name(b, "time_ms");
+	json_builder_add_int_value(b, a->time_ms);
+	STR("operation", a->operation);
+	STR("recommendation", a->recommendation_id);
+	STR("status", a->status ? a->status : "pending");
+	STR("change_id", a->change_id);
+	STR("before", a->before);
+	STR("after", a->after);
+	STR("reason", a->reason);
+	STR("request_id", a->request_id);
+#undef STR
+	json_builder_set_member_name(b, "peer_uid");
+	json_builder_add_int_value(b, a->peer_uid);
+	json_builder_set_member_name(b, "action");
+	if (a->action_json != NULL) {
+		g_autoptr(JsonParser) parser = json_parser_new();
+		if (json_parser_load_from_data(parser, a->action_json, -1, NULL))
+			json_builder_add_value(b, json_node_copy(json_parser_get_root(parser)));
+		else
+			json_builder_add_null_value(b);
+	} else {
+		json_builder_add_null_value(b);
+	}
+	json_builder_end_object(b);
+}
+
+static void
+cmd_changes(VtDaemon *d, VtControlRequest *req)
+{
+	g_autoptr(GPtrArray) rows = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autofree char *uuid = stored_uuid(d, req);
+
+	if (uuid == NULL)
+		return;
+	rows = vt_store_audit_list(d->store, uuid, 0, 1000, &error);
+	if (rows == NULL) {
+		vt_control_request_error(req, "store", "%s", error->message);
+		return;
+	}
+	json_builder_begin_array(b);
+	for (guint i = 0; i < rows->len; i++)
+		add_audit_row(b, rows->pdata[i]);
+	json_builder_end_array(b);
+	vt_control_request_reply(req, json_builder_get_root(b));
+}
+
+static void
 on_request(VtControlRequest *req, gpointer user_data)
 {
 	VtDaemon *d = user_data;
@@ -669,6 +1181,14 @@ on_request(VtControlRequest *req, gpointer user_data)
 		cmd_history(d, req);
 	} else if (g_strcmp0(cmd, "refresh") == 0) {
 		cmd_refresh(d, req);
+	} else if (g_strcmp0(cmd, "recommend") == 0) {
+		cmd_recommend(d, req);
+	} else if (g_strcmp0(cmd, "apply") == 0) {
+		cmd_apply(d, req);
+	} else if (g_strcmp0(cmd, "rollback") == 0) {
+		cmd_rollback(d, req);
+	} else if (g_strcmp0(cmd, "changes") == 0) {
+		cmd_changes(d, req);
 	} else {
 		vt_control_request_error(req, "unknown_command", "unknown command '%s'", cmd);
 	}
@@ -694,6 +1214,16 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vt_guest_free);
 	d->waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   (GDestroyNotify)g_ptr_array_unref);
+	d->pending =
+		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)pending_free);
+	if (o->rules_config != NULL)
+		d->rules = vt_rules_config_load(o->rules_config, error);
+	else if (g_file_test(VT_DAEMON_DEFAULT_RULES, G_FILE_TEST_EXISTS))
+		d->rules = vt_rules_config_load(VT_DAEMON_DEFAULT_RULES, error);
+	else
+		d->rules = vt_rules_config_new();
+	if (d->rules == NULL)
+		return NULL;
 
 	if (g_mkdir_with_parents(d->state_dir, 0750) < 0) {
 		vt_error_set_errno(error, errno, "create the state directory %s", d->state_dir);
@@ -720,10 +1250,12 @@ vt_daemon_free(VtDaemon *d)
 	if (d->prune_timer)
 		g_source_remove(d->prune_timer);
 	vt_control_free(d->control);
+	g_hash_table_destroy(d->pending);
 	g_hash_table_destroy(d->waiters);
 	g_hash_table_destroy(d->guests);
 	vt_hypervisor_free(d->hv);
 	vt_store_free(d->store);
+	vt_rules_config_free(d->rules);
 	if (d->loop)
 		g_main_loop_unref(d->loop);
 	g_free(d->uri);

@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 #define VT_DAEMON_DEFAULT_URI       "qemu:///system"
 #define VT_DAEMON_DEFAULT_STATE_DIR "/var/lib/virt-tune"
 #define VT_DAEMON_DEFAULT_CONFIG    "/etc/virt-tune/virt-tuned.conf"
+#define VT_DAEMON_DEFAULT_RULES     "/etc/virt-tune/rules.conf"
 
 typedef enum {
 	VT_CHANNEL_AUTO,   /* the UNIX socket for qemu:/// URIs, else a libvirt stream */

@@ -25,7 +25,7 @@ vt_guest_free(VtGuest *guest)
 	vt_domstats_free(guest->prev_stats);
 	vt_report_free(guest->report);
 	vt_report_free(guest->prev_report);
-	g_clear_pointer(&guest->recommendations, g_ptr_array_unref);
+	vt_analysis_free(guest->analysis);
 	g_free(guest->xml);
 	g_free(guest->agent_version);
 	g_free(guest->last_error);

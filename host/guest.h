@@ -6,6 +6,7 @@
 #include "domain.h"
 #include "domstats.h"
 #include "message.h"
+#include "rules.h"
 #include "session.h"
 
 G_BEGIN_DECLS
@@ -35,9 +36,9 @@ typedef struct {
 
 	guint retry_timer; /* reconnect to the channel */
 	guint retry_delay_s;
-	char *last_error;           /* why the agent is not connected, for `list` */
-	gboolean seen;              /* mark & sweep over a poll */
-	GPtrArray *recommendations; /* the rules' latest output (owned by the daemon) */
+	char *last_error;     /* why the agent is not connected, for `list` */
+	gboolean seen;        /* mark & sweep over a poll */
+	VtAnalysis *analysis; /* the rules over the latest report and facts */
 	gpointer daemon;
 } VtGuest;
 

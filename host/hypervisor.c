@@ -467,6 +467,9 @@ vt_hypervisor_get_connection(const VtHypervisor *hv)
 gboolean
 vt_hypervisor_is_local(const VtHypervisor *hv)
 {
-	/* qemu:///system, qemu:///session, qemu:///system?socket=… : no host part */
-	return g_str_has_prefix(hv->uri, "qemu:///") || g_str_has_prefix(hv->uri, "qemu+unix:///");
+	/* No host part (qemu:///system, qemu+unix:///system?socket=…): libvirtd
+	 * runs here, so the channel sockets it names are ours to open too. */
+	const char *sep = strstr(hv->uri, "://");
+
+	return sep != NULL && sep[3] == '/';
 }

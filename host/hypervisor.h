@@ -60,8 +60,8 @@ gboolean vt_hypervisor_is_connected(const VtHypervisor *hv);
 const char *vt_hypervisor_get_uri(const VtHypervisor *hv);
 /* The live connection, or NULL; valid until the next main loop iteration. */
 virConnectPtr vt_hypervisor_get_connection(const VtHypervisor *hv);
-/* TRUE when channels are reached by their UNIX socket path (qemu:/// URIs on
- * this host) rather than through virDomainOpenChannel. */
+/* TRUE when the URI names no host (qemu:///system): channels are then reached
+ * by their UNIX socket path rather than through virDomainOpenChannel. */
 gboolean vt_hypervisor_is_local(const VtHypervisor *hv);
 
 G_END_DECLS

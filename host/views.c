@@ -109,8 +109,8 @@ vt_view_list(GPtrArray *guests, gint64 now_ms)
 		add_int(b, "vcpus", g->facts != NULL, g->facts ? g->facts->vcpus_current : 0);
 		add_int(b, "memory_bytes", g->facts != NULL,
 			g->facts ? (gint64)g->facts->current_memory_bytes : 0);
-		add_int(b, "recommendations", g->recommendations != NULL,
-			g->recommendations ? g->recommendations->len : 0);
+		add_int(b, "recommendations", g->analysis != NULL,
+			g->analysis ? g->analysis->recommendations->len : 0);
 		json_builder_set_member_name(b, "rejected");
 		json_builder_begin_object(b);
 		for (guint r = 0; g->session != NULL && r < VT_REJECT_N_REASONS; r++) {
@@ -402,6 +402,68 @@ vt_view_audit_all(GPtrArray *guests, gint64 now_ms)
 	json_builder_add_value(b, vt_view_audit_schedulers(guests));
 	json_builder_set_member_name(b, "nics");
 	json_builder_add_value(b, vt_view_audit_nics(guests));
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+/* ------------------------------------------------------------ recommendations */
+
+JsonNode *
+vt_view_recommendations(GPtrArray *guests, GError **error)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "recommendations");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < guests->len; i++) {
+		const VtGuest *g = guests->pdata[i];
+		for (guint k = 0; g->analysis && k < g->analysis->recommendations->len; k++) {
+			JsonNode *node = vt_recommendation_to_json(
+				g->analysis->recommendations->pdata[k], error);
+			if (node == NULL)
+				return NULL;
+			/* the domain first, then the rules' own fields */
+			{
+				g_autoptr(JsonObject) row = json_object_new();
+				JsonObject *rec = json_node_get_object(node);
+				g_autoptr(GList) members = json_object_get_members(rec);
+				json_object_set_string_member(row, "domain", g->name);
+				for (GList *l = members; l; l = l->next)
+					json_object_set_member(
+						row, l->data,
+						json_node_copy(
+							json_object_get_member(rec, l->data)));
+				json_builder_add_value(
+					b, json_node_init_object(json_node_alloc(), row));
+			}
+			json_node_unref(node);
+		}
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "skipped");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < guests->len; i++) {
+		const VtGuest *g = guests->pdata[i];
+		if (g->analysis == NULL) {
+			json_builder_begin_object(b);
+			add_str(b, "domain", g->name);
+			add_str(b, "rule", "*");
+			add_str(b, "reason",
+				g->report ? "not analysed yet" : "no report from the agent yet");
+			json_builder_end_object(b);
+			continue;
+		}
+		for (guint k = 0; k < g->analysis->skipped->len; k++) {
+			const VtRuleSkip *s = g->analysis->skipped->pdata[k];
+			json_builder_begin_object(b);
+			add_str(b, "domain", g->name);
+			add_str(b, "rule", s->rule);
+			add_str(b, "reason", s->reason);
+			json_builder_end_object(b);
+		}
+	}
+	json_builder_end_array(b);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }

@@ -23,6 +23,10 @@ JsonNode *vt_view_audit_nics(GPtrArray *guests);
 /* {"swap": […], "schedulers": […], "nics": […]} */
 JsonNode *vt_view_audit_all(GPtrArray *guests, gint64 now_ms);
 
+/* {"recommendations": [{"domain", "id", "rule", "severity", "target", "action",
+ * "command", "rationale", "evidence"}], "skipped": [{"domain", "rule", "reason"}]} */
+JsonNode *vt_view_recommendations(GPtrArray *guests, GError **error);
+
 /* The offload features an audit looks at (kernel ETH_SS_FEATURES names). */
 gboolean vt_view_is_key_offload(const char *feature);
 

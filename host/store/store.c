@@ -376,8 +376,9 @@ vt_store_domain_id(VtStore *store, const char *uuid, const char *name, gint64 no
 	g_autoptr(VtStoreStmt) st =
 		vt_store_stmt(store,
 			      "INSERT INTO domains (uuid, name, first_seen_ms, last_seen_ms) "
-			      "VALUES (?1, ?2, ?3, ?3)"
-			      " ON CONFLICT (uuid) DO UPDATE SET name = excluded.name,"
+			      "VALUES (?1, coalesce(?2, ?1), ?3, ?3)"
+			      /* callers that know no name (NULL) keep the one we have */
+			      " ON CONFLICT (uuid) DO UPDATE SET name = coalesce(?2, name),"
 			      " last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)"
 			      " RETURNING id",
 			      error);
@@ -389,7 +390,7 @@ vt_store_domain_id(VtStore *store, const char *uuid, const char *name, gint64 no
 		return FALSE;
 	}
 	vt_store_bind_text(st, 1, uuid);
-	vt_store_bind_text(st, 2, name != NULL ? name : uuid);
+	vt_store_bind_text(st, 2, name);
 	sqlite3_bind_int64(st, 3, now_ms);
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return vt_store_sql_error(store, error, "recording a domain");
