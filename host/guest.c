@@ -69,11 +69,30 @@ boot_id(const VtReport *r)
 	return r != NULL && r->identity != NULL ? r->identity->boot_id : NULL;
 }
 
+/* Reports collected closer together than this (the answers to two Hellos of
+ * one handshake, a refresh right after a periodic report) replace the latest
+ * one without becoming the base of the next rate: counters over a few
+ * milliseconds give noise, not a rate. */
+#define RATE_BASE_MIN_MS 1000
+
+static gboolean
+too_close(const VtReport *older, const VtReport *newer)
+{
+	return older != NULL && older->has_monotonic_ms && newer->has_monotonic_ms &&
+	       newer->monotonic_ms >= older->monotonic_ms &&
+	       newer->monotonic_ms - older->monotonic_ms < RATE_BASE_MIN_MS &&
+	       g_strcmp0(boot_id(older), boot_id(newer)) == 0;
+}
+
 void
 vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms)
 {
-	vt_report_free(guest->prev_report);
-	guest->prev_report = guest->report;
+	if (too_close(guest->report, report)) {
+		vt_report_free(guest->report);
+	} else {
+		vt_report_free(guest->prev_report);
+		guest->prev_report = guest->report;
+	}
 	guest->report = report;
 	guest->report_at_ms = at_ms;
 	/* Rates across a reboot would be nonsense. */
