@@ -171,8 +171,26 @@ def cleanup_stale(workdir):
     except (OSError, ValueError):
         return
     pid = state.get("pid")
-    if isinstance(pid, int) and proc_start_time(pid) == state.get("start"):
+    start = state.get("start")
+
+    def alive():
+        # A zombie keeps its start time; its state letter tells it apart.
+        if not isinstance(pid, int) or proc_start_time(pid) != start:
+            return False
         try:
-            os.kill(pid, signal.SIGKILL)
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return False
+    for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        if not alive():
+            break
+        try:
+            os.kill(pid, sig)
         except ProcessLookupError:
-            pass
+            break
+        wait_for(lambda: not alive(), grace, 0.05)
+    try:
+        os.unlink(os.path.join(workdir, STATE_FILE))
+    except OSError:
+        pass
