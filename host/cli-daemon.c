@@ -322,13 +322,52 @@ print_section(const char *title, VtFormat fmt, JsonNode *rows, const VtColumn *c
 	vt_render_rows(stdout, fmt, rows, cols, n, vt_use_color(stdout));
 }
 
+static int severity_rank(const char *s);
+
+/* --fail-on for an audit: does a recommendation of the audit's area (mem.*
+ * for swap, blk.* for schedulers, nic.* for nics, any for all) reach the
+ * threshold? */
+static int
+audit_findings(CommonOptions *o, const char *kind, const char *domain, int threshold)
+{
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = args_domain(domain);
+	const char *prefix = g_str_equal(kind, "swap")         ? "mem."
+			     : g_str_equal(kind, "schedulers") ? "blk."
+			     : g_str_equal(kind, "nics")       ? "nic."
+							       : "";
+	JsonArray *recs;
+	int rc;
+
+	if ((rc = call(o, "recommend", args, 10, &result)) != VT_EXIT_OK)
+		return rc;
+	recs = JSON_NODE_HOLDS_OBJECT(result)
+		       ? json_object_get_array_member(json_node_get_object(result),
+						      "recommendations")
+		       : NULL;
+	for (guint i = 0; recs && i < json_array_get_length(recs); i++) {
+		JsonObject *r = json_array_get_object_element(recs, i);
+		if (g_str_has_prefix(json_object_get_string_member_with_default(r, "rule", ""),
+				     prefix) &&
+		    severity_rank(json_object_get_string_member_with_default(r, "severity", "")) >=
+			    threshold)
+			return VT_EXIT_FINDINGS;
+	}
+	return VT_EXIT_OK;
+}
+
 int
 vt_cmd_audit(int argc, char **argv)
 {
 	g_auto(CommonOptions) o = {0};
 	g_autofree char *domain = NULL;
+	g_autofree char *fail_on = NULL;
+	int threshold = -1;
 	GOptionEntry entries[] = {
 		{"domain", 'd', 0, G_OPTION_ARG_STRING, &domain, "Only this domain", "DOMAIN"},
+		{"fail-on", 0, 0, G_OPTION_ARG_STRING, &fail_on,
+		 "Exit 1 when this area has a recommendation of this severity or worse",
+		 "warning|critical"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx =
@@ -348,6 +387,10 @@ vt_cmd_audit(int argc, char **argv)
 		g_printerr("virt-tune: audit swap, schedulers, nics or all — not '%s'\n", kind);
 		return VT_EXIT_USAGE;
 	}
+	if (fail_on != NULL && ((threshold = severity_rank(fail_on)) < 1)) {
+		g_printerr("virt-tune: --fail-on takes warning or critical\n");
+		return VT_EXIT_USAGE;
+	}
 	args = args_domain(domain);
 	json_object_set_string_member(args, "kind", kind);
 	if ((rc = call(&o, "audit", args, 10, &result)) != VT_EXIT_OK)
@@ -360,7 +403,7 @@ vt_cmd_audit(int argc, char **argv)
 			  : strcmp(kind, "schedulers") == 0 ? G_N_ELEMENTS(sched_columns)
 							    : G_N_ELEMENTS(nic_columns);
 		vt_render_rows(stdout, o.fmt, result, cols, n, vt_use_color(stdout));
-		return VT_EXIT_OK;
+		return threshold > 0 ? audit_findings(&o, kind, domain, threshold) : VT_EXIT_OK;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(result)) {
 		vt_render_json(stdout, result);
@@ -375,7 +418,7 @@ vt_cmd_audit(int argc, char **argv)
 		print_section("NICs", o.fmt, json_object_get_member(all, "nics"), nic_columns,
 			      G_N_ELEMENTS(nic_columns), FALSE);
 	}
-	return VT_EXIT_OK;
+	return threshold > 0 ? audit_findings(&o, kind, domain, threshold) : VT_EXIT_OK;
 }
 
 /* ------------------------------------------------------------ history */

@@ -60,8 +60,12 @@ main(int argc, char **argv)
 		return 0;
 	}
 	for (const VtCommand *c = commands; c->name != NULL; c++)
-		if (strcmp(c->name, argv[1]) == 0)
+		if (strcmp(c->name, argv[1]) == 0) {
+			/* `--help` then reads "virt-tune audit [OPTION…]" */
+			g_autofree char *prgname = g_strconcat("virt-tune ", c->name, NULL);
+			g_set_prgname(prgname);
 			return c->run(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "virt-tune: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return 2;

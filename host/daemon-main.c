@@ -15,15 +15,17 @@
 /* [daemon] keys of virt-tuned.conf; command-line flags win over them. */
 static gboolean
 load_config(const char *path, gboolean must_exist, char **uri, char **state_dir, char **socket,
-	    char **group, char **channel, int *poll, int *retention_days, int *retention_reports,
-	    GError **error)
+	    char **group, char **channel, char **rules, int *poll, int *retention_days,
+	    int *retention_reports, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) local = NULL;
 	g_auto(GStrv) keys = NULL;
-	static const char *const known[] = {"connect",        "state-dir",         "socket",
-					    "group",          "channel",           "poll-interval",
-					    "retention-days", "retention-reports", NULL};
+	static const char *const known[] = {"connect",        "state-dir",
+					    "socket",         "group",
+					    "channel",        "poll-interval",
+					    "retention-days", "retention-reports",
+					    "rules-config",   NULL};
 
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
 		if (!must_exist && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -47,6 +49,7 @@ load_config(const char *path, gboolean must_exist, char **uri, char **state_dir,
 	STR("socket", socket);
 	STR("group", group);
 	STR("channel", channel);
+	STR("rules-config", rules);
 #undef STR
 #define INT(key, out)                                                                              \
 	if (*(out) < 0 && g_key_file_has_key(kf, "daemon", key, NULL)) {                           \
@@ -119,7 +122,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (!load_config(config ? config : VT_DAEMON_DEFAULT_CONFIG, config != NULL, &uri,
-			 &state_dir, &socket, &group, &channel, &poll, &retention_days,
+			 &state_dir, &socket, &group, &channel, &rules, &poll, &retention_days,
 			 &retention_reports, &error)) {
 		g_printerr("virt-tuned: %s\n", error->message);
 		return 2;

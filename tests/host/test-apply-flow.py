@@ -123,7 +123,7 @@ def active_scheduler(text):
 
 
 def main():
-    print("1..16")
+    print("1..19")
     tmp = tempfile.mkdtemp(prefix="vt-apply-flow.")
     procs = []
     try:
@@ -187,6 +187,16 @@ def main():
                     if r["id"] == "blk.scheduler:vda"), {})
         check(rec.get("action", {}).get("set_scheduler", {}).get("device") == "vda",
               "its action is a typed SetScheduler on vda", rec.get("action"))
+
+        rc, _, err = cli(env, "recommend", "g1", "--fail-on", "warning")
+        check(rc == 1, "recommend --fail-on warning exits 1 on a warning", f"rc={rc} {err}")
+        rc, _, err = cli(env, "audit", "schedulers", "--fail-on", "warning")
+        rc2, _, err2 = cli(env, "audit", "nics", "--fail-on", "warning")
+        check(rc == 1 and rc2 == 0,
+              "audit --fail-on counts only its own area's findings (blk yes, nic no)",
+              f"schedulers rc={rc} {err}; nics rc={rc2} {err2}")
+        rc, _, err = cli(env, "recommend", "--fail-on", "critical")
+        check(rc == 0, "no critical finding: --fail-on critical exits 0", f"rc={rc} {err}")
 
         rc, res, err = cli_json(env, "apply", "g1", "blk.scheduler:vda", "--dry-run")
         check(rc == 0 and res and res["status"] == "validated" and res["before"] == "bfq"
