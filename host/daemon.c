@@ -703,9 +703,26 @@ on_connected(VtHypervisor *hv, gpointer user_data)
 static void
 on_disconnected(VtHypervisor *hv, const char *why, gpointer user_data)
 {
+	VtDaemon *d = user_data;
+	GHashTableIter iter;
+	gpointer value;
+
 	/* Guests keep their channels: QEMU holds the sockets, not libvirtd. A
-	 * stream transport dies with the connection and reconnects on the next
-	 * poll. */
+	 * stream transport belongs to the connection that closed, and libvirt
+	 * calls none of its callbacks: close it, so that the first poll on the
+	 * new connection opens another (otherwise the session stays "ready" on
+	 * a dead stream until the stale-report check gives up on it). */
+	if (!use_stream(d))
+		return;
+	g_hash_table_iter_init(&iter, d->guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		VtGuest *g = value;
+		if (g->session == NULL || vt_session_get_state(g->session) == VT_SESSION_CUT_OFF ||
+		    vt_session_get_state(g->session) == VT_SESSION_DETACHED)
+			continue;
+		vt_session_detach(g->session);
+		set_error(g, "the libvirt connection closed; the channel reopens with it");
+	}
 }
 
 static void
