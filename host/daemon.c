@@ -11,6 +11,7 @@
 #include "guest.h"
 #include "hypervisor.h"
 #include "json.h"
+#include "metrics.h"
 #include "rules.h"
 #include "store.h"
 #include "transport.h"
@@ -49,6 +50,7 @@ struct VtDaemon {
 	GHashTable *waiters; /* uuid -> GPtrArray of Waiter: `refresh` requests */
 	GHashTable *pending; /* request_id -> Pending: apply/rollback in flight */
 	VtRulesConfig *rules;
+	VtMetrics *metrics;
 	guint stale_timer;
 	guint prune_timer;
 	int exit_code;
@@ -1194,6 +1196,15 @@ on_request(VtControlRequest *req, gpointer user_data)
 	}
 }
 
+static GString *
+render_metrics(gpointer user_data)
+{
+	VtDaemon *d = user_data;
+	g_autoptr(GPtrArray) guests = select_guests(d, NULL);
+
+	return vt_view_metrics(guests, vt_hypervisor_is_connected(d->hv), now_ms());
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 VtDaemon *
@@ -1237,6 +1248,11 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	if (d->control == NULL)
 		return NULL;
 	d->hv = vt_hypervisor_new(d->uri, d->poll_interval_s, &hypervisor_callbacks, d);
+	if (o->metrics_listen != NULL) {
+		d->metrics = vt_metrics_new(o->metrics_listen, render_metrics, d, error);
+		if (d->metrics == NULL)
+			return NULL;
+	}
 	return g_steal_pointer(&d);
 }
 
@@ -1249,6 +1265,7 @@ vt_daemon_free(VtDaemon *d)
 		g_source_remove(d->stale_timer);
 	if (d->prune_timer)
 		g_source_remove(d->prune_timer);
+	vt_metrics_free(d->metrics);
 	vt_control_free(d->control);
 	g_hash_table_destroy(d->pending);
 	g_hash_table_destroy(d->waiters);
