@@ -157,7 +157,18 @@ def prometheus_check(tmp, metrics_port):
             res = json.loads(body)["data"]["result"]
             return res and res[0]["value"][1] == "1" and res
         res = wait_for(seen, 40, 0.5)
-        return bool(res), res
+        if not res:
+            return False, res
+        # every query of the shipped Grafana dashboard runs on this Prometheus
+        with open(os.path.join(SRC, "packaging", "grafana", "virt-tune.json")) as f:
+            exprs = [t["expr"] for p in json.load(f)["panels"] for t in p["targets"]]
+        bad = []
+        for e in exprs:
+            st, _, body = http_get(f"http://127.0.0.1:{port}/api/v1/query?query="
+                                   + urllib.parse.quote(e))
+            if st != 200 or json.loads(body).get("status") != "success":
+                bad.append((e, st, body[:200]))
+        return not bad, bad or res
     finally:
         p.terminate()
         try:
@@ -265,8 +276,8 @@ def main():
             results.append(True)
             print(f"ok {len(results)} - a real Prometheus scrapes virt-tuned # SKIP {detail}")
         else:
-            check(ok, "a real Prometheus scrapes virt-tuned and sees the agent connected",
-                  detail)
+            check(ok, "a real Prometheus scrapes virt-tuned, sees the agent connected, and "
+                  "runs every dashboard query", detail)
         st, _, _ = http_get(f"http://127.0.0.1:{metrics_port}/nothing")
         check(st is None or st == 404, "other paths are not served", st)
 
