@@ -719,7 +719,22 @@ on_lifecycle(VtHypervisor *hv, const char *uuid, const char *name, int event, gp
 		remove_guest(d, uuid);
 }
 
+static void
+on_reboot(VtHypervisor *hv, const char *uuid, const char *name, gpointer user_data)
+{
+	VtDaemon *d = user_data;
+	VtGuest *g = g_hash_table_lookup(d->guests, uuid);
+
+	/* The agent of the new boot waits for a Hello; keep offering one (with
+	 * backoff) until it answers. */
+	if (g != NULL && g->session != NULL) {
+		log_guest(G_LOG_LEVEL_INFO, g, "rebooted; handshaking with the new boot's agent");
+		vt_session_restart_handshake(g->session);
+	}
+}
+
 static const VtHypervisorCallbacks hypervisor_callbacks = {
+	.on_reboot = on_reboot,
 	.on_connected = on_connected,
 	.on_disconnected = on_disconnected,
 	.on_lifecycle = on_lifecycle,
