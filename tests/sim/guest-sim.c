@@ -320,7 +320,7 @@ main(int argc, char **argv)
 		{"interval-ms", 'i', 0, G_OPTION_ARG_INT, &interval, "Report interval", "MS"},
 		{"mode", 'm', 0, G_OPTION_ARG_STRING, &mode,
 		 "honest, garbage, oversize, flood, silent or badutf8", "MODE"},
-		{"hostname", 0, 0, G_OPTION_ARG_STRING, &hostname, "Every guest's hostname",
+		{"hostname", 0, 0, G_OPTION_ARG_FILENAME, &hostname, "Every guest's hostname",
 		 "TEXT"},
 		{NULL},
 	};
