@@ -52,7 +52,7 @@ def wait_until(what, fn, timeout=DEADLINE_S, interval=0.1):
     while True:
         try:
             last = fn()
-        except AssertionError as e:  # a condition that is not met yet
+        except (AssertionError, LookupError) as e:  # not met yet (a domain not listed yet)
             last = e
         else:
             if last:
