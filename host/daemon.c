@@ -869,10 +869,14 @@ static void
 cmd_audit(VtDaemon *d, VtControlRequest *req)
 {
 	const char *kind = vt_control_arg_string(req, "kind");
-	g_autoptr(GPtrArray) guests = select_guests(d, vt_control_arg_string(req, "domain"));
+	const char *domain = vt_control_arg_string(req, "domain");
+	g_autoptr(GPtrArray) guests = select_guests(d, domain);
 	gint64 now = now_ms();
 
-	if (kind == NULL || g_strcmp0(kind, "all") == 0)
+	if (domain != NULL && guests->len == 0)
+		vt_control_request_error(req, "not_found",
+					 "no running domain '%s' (see `virt-tune list`)", domain);
+	else if (kind == NULL || g_strcmp0(kind, "all") == 0)
 		vt_control_request_reply(req, vt_view_audit_all(guests, now));
 	else if (g_strcmp0(kind, "swap") == 0)
 		vt_control_request_reply(req, vt_view_audit_swap(guests, now));
