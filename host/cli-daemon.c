@@ -166,7 +166,9 @@ vt_cmd_list(int argc, char **argv)
 static void
 print_kv(const char *key, const char *value)
 {
-	printf("  %-22s %s\n", key, value ? value : "-");
+	g_autofree char *clean = value ? vt_text_for_terminal(value) : NULL;
+
+	printf("  %-22s %s\n", key, clean ? clean : "-");
 }
 
 static const char *

@@ -101,7 +101,7 @@ vt_client_call(const char *socket_path, const char *command, JsonObject *args, g
 		off += (gsize)n;
 	}
 
-	while (memchr(in->data, '\n', in->len) == NULL) {
+	while (in->len == 0 || memchr(in->data, '\n', in->len) == NULL) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
 		guint8 buf[65536];

@@ -55,9 +55,13 @@ client_ref(Client *c)
 	return c;
 }
 
+static void client_unref(Client *c);
+
 static void
 client_close(Client *c)
 {
+	gboolean had_out = c->out_watch != 0;
+
 	if (c->closed)
 		return;
 	c->closed = TRUE;
@@ -73,6 +77,8 @@ client_close(Client *c)
 		c->control->n_clients--;
 		c->control = NULL;
 	}
+	if (had_out)
+		client_unref(c); /* the removed output watch's reference */
 }
 
 static void
@@ -108,6 +114,7 @@ on_client_out(gint fd, GIOCondition cond, gpointer user_data)
 		g_byte_array_remove_range(c->out, 0, (guint)n);
 	}
 	c->out_watch = 0;
+	client_unref(c); /* taken by client_write() for this watch */
 	return G_SOURCE_REMOVE;
 }
 

@@ -15,17 +15,23 @@
 /* [daemon] keys of virt-tuned.conf; command-line flags win over them. */
 static gboolean
 load_config(const char *path, gboolean must_exist, char **uri, char **state_dir, char **socket,
-	    char **group, char **channel, char **rules, int *poll, int *retention_days,
-	    int *retention_reports, GError **error)
+	    char **group, char **channel, char **rules, char **metrics, int *poll,
+	    int *retention_days, int *retention_reports, GError **error)
 {
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) local = NULL;
 	g_auto(GStrv) keys = NULL;
-	static const char *const known[] = {"connect",        "state-dir",
-					    "socket",         "group",
-					    "channel",        "poll-interval",
-					    "retention-days", "retention-reports",
-					    "rules-config",   NULL};
+	static const char *const known[] = {"connect",
+					    "state-dir",
+					    "socket",
+					    "group",
+					    "channel",
+					    "poll-interval",
+					    "retention-days",
+					    "retention-reports",
+					    "rules-config",
+					    "metrics-listen",
+					    NULL};
 
 	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
 		if (!must_exist && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
@@ -50,6 +56,7 @@ load_config(const char *path, gboolean must_exist, char **uri, char **state_dir,
 	STR("group", group);
 	STR("channel", channel);
 	STR("rules-config", rules);
+	STR("metrics-listen", metrics);
 #undef STR
 #define INT(key, out)                                                                              \
 	if (*(out) < 0 && g_key_file_has_key(kf, "daemon", key, NULL)) {                           \
@@ -71,7 +78,7 @@ int
 main(int argc, char **argv)
 {
 	g_autofree char *uri = NULL, *state_dir = NULL, *socket = NULL, *group = NULL;
-	g_autofree char *config = NULL, *channel = NULL, *rules = NULL;
+	g_autofree char *config = NULL, *channel = NULL, *rules = NULL, *metrics = NULL;
 	int poll = -1, retention_days = -1, retention_reports = -1;
 	gboolean version = FALSE;
 	GOptionEntry entries[] = {
@@ -87,6 +94,8 @@ main(int argc, char **argv)
 		 "Configuration file (default " VT_DAEMON_DEFAULT_CONFIG ")", "FILE"},
 		{"rules-config", 0, 0, G_OPTION_ARG_FILENAME, &rules,
 		 "Rule thresholds and targets ([rules] GKeyFile)", "FILE"},
+		{"metrics-listen", 0, 0, G_OPTION_ARG_STRING, &metrics,
+		 "Serve Prometheus metrics on HOST:PORT (default: off)", "HOST:PORT"},
 		{"channel", 0, 0, G_OPTION_ARG_STRING, &channel,
 		 "How to reach agents: auto (default), socket or stream", "MODE"},
 		{"poll-interval", 0, 0, G_OPTION_ARG_INT, &poll,
@@ -122,8 +131,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (!load_config(config ? config : VT_DAEMON_DEFAULT_CONFIG, config != NULL, &uri,
-			 &state_dir, &socket, &group, &channel, &rules, &poll, &retention_days,
-			 &retention_reports, &error)) {
+			 &state_dir, &socket, &group, &channel, &rules, &metrics, &poll,
+			 &retention_days, &retention_reports, &error)) {
 		g_printerr("virt-tuned: %s\n", error->message);
 		return 2;
 	}
@@ -147,6 +156,7 @@ main(int argc, char **argv)
 	options.socket_path = socket;
 	options.group = group;
 	options.rules_config = rules;
+	options.metrics_listen = metrics;
 	options.poll_interval_s = poll > 0 ? (guint)poll : 10;
 	options.retention_days = retention_days >= 0 ? (guint)retention_days : 30;
 	options.retention_reports = retention_reports >= 0 ? (guint)retention_reports : 100000;

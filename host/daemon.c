@@ -11,6 +11,7 @@
 #include "guest.h"
 #include "hypervisor.h"
 #include "json.h"
+#include "metrics.h"
 #include "rules.h"
 #include "store.h"
 #include "transport.h"
@@ -49,6 +50,7 @@ struct VtDaemon {
 	GHashTable *waiters; /* uuid -> GPtrArray of Waiter: `refresh` requests */
 	GHashTable *pending; /* request_id -> Pending: apply/rollback in flight */
 	VtRulesConfig *rules;
+	VtMetrics *metrics;
 	guint stale_timer;
 	guint prune_timer;
 	int exit_code;
@@ -734,7 +736,22 @@ on_lifecycle(VtHypervisor *hv, const char *uuid, const char *name, int event, gp
 		remove_guest(d, uuid);
 }
 
+static void
+on_reboot(VtHypervisor *hv, const char *uuid, const char *name, gpointer user_data)
+{
+	VtDaemon *d = user_data;
+	VtGuest *g = g_hash_table_lookup(d->guests, uuid);
+
+	/* The agent of the new boot waits for a Hello; keep offering one (with
+	 * backoff) until it answers. */
+	if (g != NULL && g->session != NULL) {
+		log_guest(G_LOG_LEVEL_INFO, g, "rebooted; handshaking with the new boot's agent");
+		vt_session_restart_handshake(g->session);
+	}
+}
+
 static const VtHypervisorCallbacks hypervisor_callbacks = {
+	.on_reboot = on_reboot,
 	.on_connected = on_connected,
 	.on_disconnected = on_disconnected,
 	.on_lifecycle = on_lifecycle,
@@ -869,10 +886,14 @@ static void
 cmd_audit(VtDaemon *d, VtControlRequest *req)
 {
 	const char *kind = vt_control_arg_string(req, "kind");
-	g_autoptr(GPtrArray) guests = select_guests(d, vt_control_arg_string(req, "domain"));
+	const char *domain = vt_control_arg_string(req, "domain");
+	g_autoptr(GPtrArray) guests = select_guests(d, domain);
 	gint64 now = now_ms();
 
-	if (kind == NULL || g_strcmp0(kind, "all") == 0)
+	if (domain != NULL && guests->len == 0)
+		vt_control_request_error(req, "not_found",
+					 "no running domain '%s' (see `virt-tune list`)", domain);
+	else if (kind == NULL || g_strcmp0(kind, "all") == 0)
 		vt_control_request_reply(req, vt_view_audit_all(guests, now));
 	else if (g_strcmp0(kind, "swap") == 0)
 		vt_control_request_reply(req, vt_view_audit_swap(guests, now));
@@ -1211,6 +1232,15 @@ on_request(VtControlRequest *req, gpointer user_data)
 	}
 }
 
+static GString *
+render_metrics(gpointer user_data)
+{
+	VtDaemon *d = user_data;
+	g_autoptr(GPtrArray) guests = select_guests(d, NULL);
+
+	return vt_view_metrics(guests, vt_hypervisor_is_connected(d->hv), now_ms());
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 VtDaemon *
@@ -1254,6 +1284,11 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	if (d->control == NULL)
 		return NULL;
 	d->hv = vt_hypervisor_new(d->uri, d->poll_interval_s, &hypervisor_callbacks, d);
+	if (o->metrics_listen != NULL) {
+		d->metrics = vt_metrics_new(o->metrics_listen, render_metrics, d, error);
+		if (d->metrics == NULL)
+			return NULL;
+	}
 	return g_steal_pointer(&d);
 }
 
@@ -1266,6 +1301,7 @@ vt_daemon_free(VtDaemon *d)
 		g_source_remove(d->stale_timer);
 	if (d->prune_timer)
 		g_source_remove(d->prune_timer);
+	vt_metrics_free(d->metrics);
 	vt_control_free(d->control);
 	g_hash_table_destroy(d->pending);
 	g_hash_table_destroy(d->waiters);

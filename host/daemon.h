@@ -20,8 +20,9 @@ typedef struct {
 	const char *uri;
 	const char *state_dir;
 	const char *socket_path;
-	const char *group;        /* may read through the control socket; NULL: root only */
-	const char *rules_config; /* NULL: the defaults (or the default path if present) */
+	const char *group;          /* may read through the control socket; NULL: root only */
+	const char *rules_config;   /* NULL: the defaults (or the default path if present) */
+	const char *metrics_listen; /* HOST:PORT of the Prometheus endpoint, or NULL */
 	guint poll_interval_s;
 	guint retention_days;
 	guint retention_reports; /* per domain */

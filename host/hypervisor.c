@@ -23,6 +23,7 @@ struct VtHypervisor {
 
 	virConnectPtr conn;
 	int lifecycle_id; /* -1: none */
+	int reboot_id;    /* -1: none */
 	gboolean connecting;
 	guint reconnect_timer;
 	guint reconnect_delay_s;
@@ -93,6 +94,17 @@ on_lifecycle_event(virConnectPtr conn, virDomainPtr dom, int event, int detail, 
 	return 0;
 }
 
+static void
+on_reboot_event(virConnectPtr conn, virDomainPtr dom, void *opaque)
+{
+	VtHypervisor *hv = opaque;
+	char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+	virDomainGetUUIDString(dom, uuid);
+	if (hv->callbacks.on_reboot)
+		hv->callbacks.on_reboot(hv, uuid, virDomainGetName(dom), hv->user_data);
+}
+
 static const char *
 close_reason_name(int reason)
 {
@@ -117,7 +129,9 @@ drop_connection(VtHypervisor *hv)
 		return;
 	if (hv->lifecycle_id >= 0)
 		virConnectDomainEventDeregisterAny(hv->conn, hv->lifecycle_id);
-	hv->lifecycle_id = -1;
+	if (hv->reboot_id >= 0)
+		virConnectDomainEventDeregisterAny(hv->conn, hv->reboot_id);
+	hv->lifecycle_id = hv->reboot_id = -1;
 	virConnectUnregisterCloseCallback(hv->conn, NULL);
 	virConnectClose(hv->conn);
 	hv->conn = NULL;
@@ -214,6 +228,9 @@ open_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	hv->lifecycle_id = virConnectDomainEventRegisterAny(
 		conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 		VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle_event), hv, NULL);
+	hv->reboot_id = virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
+							 VIR_DOMAIN_EVENT_CALLBACK(on_reboot_event),
+							 hv, NULL);
 	if (hv->lifecycle_id < 0)
 		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
 				 "no lifecycle events from %s (%s); polling every %u s instead",
@@ -417,6 +434,7 @@ vt_hypervisor_new(const char *uri, guint poll_interval_s, const VtHypervisorCall
 	hv->callbacks = *callbacks;
 	hv->user_data = user_data;
 	hv->lifecycle_id = -1;
+	hv->reboot_id = -1;
 	hv->reconnect_delay_s = RECONNECT_FIRST_S;
 	hv->cancellable = g_cancellable_new();
 	return hv;

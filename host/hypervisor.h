@@ -38,6 +38,8 @@ typedef struct {
 	 * for dropping a stopped guest at once. */
 	void (*on_lifecycle)(VtHypervisor *hv, const char *uuid, const char *name, int event,
 			     gpointer user_data);
+	/* The guest rebooted (QEMU stays, so the channel socket does too). */
+	void (*on_reboot)(VtHypervisor *hv, const char *uuid, const char *name, gpointer user_data);
 	/* One poll: every running domain (GPtrArray of VtDomainSnapshot, owned by
 	 * the hypervisor for the duration of the call). */
 	void (*on_poll)(VtHypervisor *hv, GPtrArray *domains, gpointer user_data);

@@ -167,10 +167,39 @@ cell_color(const VtColumn *col, const char *text)
 	return NULL;
 }
 
+/* Columns on a terminal: East Asian wide characters take two, combining
+ * marks none. */
+static glong
+char_width(gunichar c)
+{
+	return g_unichar_iszerowidth(c) ? 0 : g_unichar_iswide(c) ? 2 : 1;
+}
+
 static glong
 text_width(const char *s)
 {
-	return g_utf8_strlen(s, -1);
+	glong w = 0;
+
+	for (const char *p = s; *p; p = g_utf8_next_char(p))
+		w += char_width(g_utf8_get_char(p));
+	return w;
+}
+
+char *
+vt_text_for_terminal(const char *s)
+{
+	GString *out = g_string_sized_new(strlen(s));
+
+	if (!g_utf8_validate(s, -1, NULL))
+		return g_utf8_make_valid(s, -1);
+	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c))
+			g_string_append_unichar(out, 0xFFFD);
+		else
+			g_string_append_len(out, p, g_utf8_next_char(p) - p);
+	}
+	return g_string_free(out, FALSE);
 }
 
 /* @s cut to @width columns, with "…" when cut. */
@@ -178,12 +207,18 @@ static char *
 fit(const char *s, glong width)
 {
 	g_autofree char *head = NULL;
+	const char *p = s;
+	glong used = 0;
 
 	if (text_width(s) <= width)
 		return g_strdup(s);
 	if (width <= 1)
 		return g_strdup("…");
-	head = g_utf8_substring(s, 0, width - 1);
+	while (*p && used + char_width(g_utf8_get_char(p)) <= width - 1) {
+		used += char_width(g_utf8_get_char(p));
+		p = g_utf8_next_char(p);
+	}
+	head = g_strndup(s, p - s);
 	return g_strconcat(head, "…", NULL);
 }
 
@@ -200,9 +235,12 @@ render_table(FILE *out, JsonArray *rows, const VtColumn *cols, gsize n, gboolean
 	for (guint r = 0; r < nrows; r++) {
 		JsonNode *rn = json_array_get_element(rows, r);
 		for (gsize c = 0; c < n; c++) {
-			char *t = JSON_NODE_HOLDS_OBJECT(rn)
-					  ? cell_text(json_node_get_object(rn), &cols[c])
-					  : g_strdup("?");
+			g_autofree char *raw =
+				JSON_NODE_HOLDS_OBJECT(rn)
+					? cell_text(json_node_get_object(rn), &cols[c])
+					: g_strdup("?");
+			/* Guest-supplied text: no escape sequence reaches the terminal. */
+			char *t = vt_text_for_terminal(raw);
 			width[c] = MAX(width[c], text_width(t));
 			g_ptr_array_add(cells, t);
 		}

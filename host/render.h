@@ -50,6 +50,10 @@ char *vt_format_bytes_short(gint64 bytes);
 /* 90 -> "1m"; -1 -> "-". */
 char *vt_format_age(gint64 seconds);
 
+/* @s with control characters (escape sequences, CR, BS, C1) replaced by
+ * U+FFFD and invalid UTF-8 repaired, for printing to a terminal. */
+char *vt_text_for_terminal(const char *s);
+
 /* Colour on a terminal, unless NO_COLOR is set. */
 gboolean vt_use_color(FILE *out);
 

@@ -27,6 +27,11 @@ JsonNode *vt_view_audit_all(GPtrArray *guests, gint64 now_ms);
  * "command", "rationale", "evidence"}], "skipped": [{"domain", "rule", "reason"}]} */
 JsonNode *vt_view_recommendations(GPtrArray *guests, GError **error);
 
+/* The Prometheus text exposition of every guest (see docs/metrics in
+ * virt-tuned(8)): agent state, memory and swap, schedulers, NIC channels,
+ * recommendations and refused frames. */
+GString *vt_view_metrics(GPtrArray *guests, gboolean libvirt_connected, gint64 now_ms);
+
 /* The offload features an audit looks at (kernel ETH_SS_FEATURES names). */
 gboolean vt_view_is_key_offload(const char *feature);
 

@@ -16,6 +16,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 BUILD = os.environ["VT_BUILD_ROOT"]
 SRC = os.environ["VT_SOURCE_ROOT"]
@@ -115,6 +117,66 @@ def read(path):
         return f.read().strip()
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except OSError as e:
+        return None, "", str(e)
+
+
+def prometheus_check(tmp, metrics_port):
+    """A real Prometheus scrapes the endpoint; its query API must see the guest."""
+    prom = shutil.which("prometheus")
+    if prom is None:
+        return None, "prometheus is not installed (tools/install-deps test installs it)"
+    port = free_port()
+    conf = os.path.join(tmp, "prometheus.yml")
+    with open(conf, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: virt-tune\n"
+                f"    static_configs:\n      - targets: ['127.0.0.1:{metrics_port}']\n")
+    p = subprocess.Popen([prom, "--config.file", conf, "--storage.tsdb.path",
+                          os.path.join(tmp, "prom-data"), "--web.listen-address",
+                          f"127.0.0.1:{port}"],
+                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "prom.log"), "w"))
+    try:
+        q = urllib.parse.quote('virttune_agent_connected{domain="g1"}')
+
+        def seen():
+            st, _, body = http_get(f"http://127.0.0.1:{port}/api/v1/query?query={q}")
+            if st != 200:
+                return None
+            res = json.loads(body)["data"]["result"]
+            return res and res[0]["value"][1] == "1" and res
+        res = wait_for(seen, 40, 0.5)
+        if not res:
+            return False, res
+        # every query of the shipped Grafana dashboard runs on this Prometheus
+        with open(os.path.join(SRC, "packaging", "grafana", "virt-tune.json")) as f:
+            exprs = [t["expr"] for p in json.load(f)["panels"] for t in p["targets"]]
+        bad = []
+        for e in exprs:
+            st, _, body = http_get(f"http://127.0.0.1:{port}/api/v1/query?query="
+                                   + urllib.parse.quote(e))
+            if st != 200 or json.loads(body).get("status") != "success":
+                bad.append((e, st, body[:200]))
+        return not bad, bad or res
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def active_scheduler(text):
     """The kernel writes "none [bfq]"; a fake tree after a write holds the name alone."""
     words = text.split()
@@ -123,7 +185,7 @@ def active_scheduler(text):
 
 
 def main():
-    print("1..19")
+    print("1..22")
     tmp = tempfile.mkdtemp(prefix="vt-apply-flow.")
     procs = []
     try:
@@ -156,10 +218,13 @@ def main():
                                        os.path.join(tmp, "agent-state")],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
+        metrics_port = free_port()
+
         def start_daemon():
             p = subprocess.Popen([DAEMON, "--connect", "test://" + node, "--state-dir",
                                   os.path.join(tmp, "state"), "--socket", ctl, "--config",
-                                  empty, "--poll-interval", "1"],
+                                  empty, "--poll-interval", "1", "--metrics-listen",
+                                  f"127.0.0.1:{metrics_port}"],
                                  stdout=subprocess.DEVNULL, stderr=open(
                                      os.path.join(tmp, "daemon.log"), "a"))
             procs.append(p)
@@ -197,6 +262,24 @@ def main():
               f"schedulers rc={rc} {err}; nics rc={rc2} {err2}")
         rc, _, err = cli(env, "recommend", "--fail-on", "critical")
         check(rc == 0, "no critical finding: --fail-on critical exits 0", f"rc={rc} {err}")
+
+        st, ctype, body = http_get(f"http://127.0.0.1:{metrics_port}/metrics")
+        want = ['virttune_agent_connected{domain="g1"} 1',
+                'virttune_guest_block_scheduler_info{domain="g1",device="vda",scheduler="bfq"} 1',
+                'virttune_recommendation_info{domain="g1",id="blk.scheduler:vda"']
+        missing = [w for w in want if w not in body]
+        check(st == 200 and ctype.startswith("text/plain; version=0.0.4") and not missing,
+              "/metrics serves the guest's agent state, schedulers and recommendations",
+              f"status {st} {ctype}; missing {missing}")
+        ok, detail = prometheus_check(tmp, metrics_port)
+        if ok is None:
+            results.append(True)
+            print(f"ok {len(results)} - a real Prometheus scrapes virt-tuned # SKIP {detail}")
+        else:
+            check(ok, "a real Prometheus scrapes virt-tuned, sees the agent connected, and "
+                  "runs every dashboard query", detail)
+        st, _, _ = http_get(f"http://127.0.0.1:{metrics_port}/nothing")
+        check(st is None or st == 404, "other paths are not served", st)
 
         rc, res, err = cli_json(env, "apply", "g1", "blk.scheduler:vda", "--dry-run")
         check(rc == 0 and res and res["status"] == "validated" and res["before"] == "bfq"

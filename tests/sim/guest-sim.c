@@ -8,9 +8,13 @@
  *
  *   vt-guest-sim --dir DIR --count N [--report FILE] [--interval-ms MS]
  *                [--mode honest|garbage|oversize|flood|silent|badutf8]
+ *                [--hostname TEXT]
  *
  * Guest i listens on DIR/guest-<i>.sock. The template report (canonical JSON)
  * gets per-guest identity and moving counters (swap, cpu ticks, monotonic_ms).
+ * The hostname is sim-<i> unless --hostname gives one for every guest (tests
+ * use it to send what a hostile guest could put in a string). Once listening,
+ * it prints "ready N report-bytes B" (B: the template's packed size).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +60,7 @@ typedef struct {
 struct Sim {
 	Mode mode;
 	guint interval_ms;
+	const char *hostname; /* NULL: sim-<i> */
 	VtReport *template;
 	GPtrArray *guests;
 	guint64 reports_sent;
@@ -112,7 +117,9 @@ send_report(Guest *g)
 	g->ticks++;
 	if (saved_id != NULL)
 		id = *saved_id;
-	id.hostname = g->sim->mode == MODE_BADUTF8 ? bad : host;
+	id.hostname = g->sim->mode == MODE_BADUTF8 ? bad
+		      : g->sim->hostname != NULL   ? (char *)g->sim->hostname
+						   : host;
 	id.boot_id = g->boot_id;
 	id.has_uptime_s = TRUE;
 	id.uptime_s = 100 + g->ticks;
@@ -303,7 +310,7 @@ on_term(gpointer user_data)
 int
 main(int argc, char **argv)
 {
-	g_autofree char *dir = NULL, *report = NULL, *mode = NULL;
+	g_autofree char *dir = NULL, *report = NULL, *mode = NULL, *hostname = NULL;
 	int count = 1, interval = 1000;
 	GOptionEntry entries[] = {
 		{"dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Socket directory", "DIR"},
@@ -313,6 +320,8 @@ main(int argc, char **argv)
 		{"interval-ms", 'i', 0, G_OPTION_ARG_INT, &interval, "Report interval", "MS"},
 		{"mode", 'm', 0, G_OPTION_ARG_STRING, &mode,
 		 "honest, garbage, oversize, flood, silent or badutf8", "MODE"},
+		{"hostname", 0, 0, G_OPTION_ARG_FILENAME, &hostname, "Every guest's hostname",
+		 "TEXT"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- simulated virt-tune guests");
@@ -332,6 +341,7 @@ main(int argc, char **argv)
 		if (g_strcmp0(mode ? mode : "honest", modes[m]) == 0)
 			sim.mode = (Mode)m;
 	sim.interval_ms = (guint)interval;
+	sim.hostname = hostname;
 	if (report != NULL) {
 		g_autofree char *text = NULL;
 		if (!g_file_get_contents(report, &text, NULL, &error) ||
@@ -364,7 +374,8 @@ main(int argc, char **argv)
 	g_unix_signal_add(SIGTERM, on_term, loop);
 	g_unix_signal_add(SIGINT, on_term, loop);
 	g_unix_signal_add(SIGUSR1, on_usr1, &sim);
-	printf("ready %d\n", count);
+	printf("ready %d report-bytes %zu\n", count,
+	       virttune__v1__report__get_packed_size(sim.template));
 	fflush(stdout);
 	g_main_loop_run(loop);
 	for (guint i = 0; i < sim.guests->len; i++)
