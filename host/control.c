@@ -57,9 +57,12 @@ client_ref(Client *c)
 
 static void client_unref(Client *c);
 
+/* Stops I/O and drops the references the removed watches held (which may
+ * free @c: touch it no more after this unless you hold a reference). */
 static void
 client_close(Client *c)
 {
+	gboolean had_in = c->in_watch != 0;
 	gboolean had_out = c->out_watch != 0;
 
 	if (c->closed)
@@ -79,6 +82,8 @@ client_close(Client *c)
 	}
 	if (had_out)
 		client_unref(c); /* the removed output watch's reference */
+	if (had_in)
+		client_unref(c); /* the removed input watch's reference */
 }
 
 static void
@@ -386,10 +391,7 @@ vt_control_free(VtControl *control)
 		return;
 	while (control->clients != NULL) {
 		Client *c = control->clients->data;
-		gboolean had_watch = c->in_watch != 0;
 		client_close(c);
-		if (had_watch)
-			client_unref(c); /* the watch's reference */
 	}
 	if (control->watch)
 		g_source_remove(control->watch);
