@@ -687,6 +687,9 @@ on_poll(VtHypervisor *hv, GPtrArray *domains, gpointer user_data)
 		    vt_session_get_state(g->session) == VT_SESSION_READY)
 			vt_session_restart_handshake(g->session);
 		attach_channel(g);
+		if (g->session != NULL && ch != NULL)
+			vt_session_set_port_open(g->session,
+						 g_strcmp0(ch->target_state, "disconnected") != 0);
 	}
 
 	g_hash_table_iter_init(&iter, d->guests);

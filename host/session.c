@@ -30,6 +30,7 @@ struct VtSession {
 	guint64 seq_out;
 	guint hello_timer;
 	guint hello_delay_ms;
+	gboolean port_closed; /* libvirt says the guest has not opened its port */
 
 	TokenBucket frames;
 	TokenBucket bytes;
@@ -383,6 +384,11 @@ start_handshake(VtSession *s)
 	s->state = VT_SESSION_HANDSHAKE;
 	/* 63 bits: every uint64 on the wire stays within the JSON range */
 	s->nonce = (((guint64)g_random_int() << 32) | g_random_int()) & (guint64)G_MAXINT64;
+	/* QEMU does not read a channel whose guest port is closed: what we
+	 * send would pile up in the socket and reach the next agent as a burst
+	 * of stale Hellos. Wait until the port opens. */
+	if (s->port_closed)
+		return;
 	send_hello(s);
 	s->hello_delay_ms = HELLO_RETRY_FIRST_MS;
 	s->hello_timer = g_timeout_add(s->hello_delay_ms, hello_retry, s);
@@ -393,6 +399,18 @@ vt_session_restart_handshake(VtSession *session)
 {
 	if (session->transport == NULL || session->state == VT_SESSION_CUT_OFF)
 		return;
+	start_handshake(session);
+}
+
+void
+vt_session_set_port_open(VtSession *session, gboolean open)
+{
+	if (session->port_closed == !open)
+		return;
+	session->port_closed = !open;
+	if (session->transport == NULL || session->state == VT_SESSION_CUT_OFF)
+		return;
+	/* closed: the agent is gone, stop offering; open: a (new) agent waits */
 	start_handshake(session);
 }
 

@@ -65,6 +65,11 @@ void vt_session_detach(VtSession *session);
 /* Handshake again on the same transport: the guest reopened its port (agent
  * restart, reboot) and waits for a Hello. No-op when detached or cut off. */
 void vt_session_restart_handshake(VtSession *session);
+/* What libvirt's live XML says of the guest's end of the channel (state=
+ * 'connected' or 'disconnected'). While closed no Hello is sent and the
+ * session waits in handshake; on opening, the handshake starts over. The
+ * default is open (unknown states, remote streams). */
+void vt_session_set_port_open(VtSession *session, gboolean open);
 
 VtSessionState vt_session_get_state(const VtSession *session);
 const char *vt_session_get_name(const VtSession *session);

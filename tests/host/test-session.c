@@ -272,6 +272,34 @@ test_hello_resent(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(host_msg(f, 1)->seq, ==, host_msg(f, 0)->seq + 1);
 }
 
+/* While libvirt says the guest's port is closed nothing is sent (QEMU would
+ * not read it); when it opens, a Hello with a new nonce goes out. */
+static void
+test_port_closed_holds_hellos(Fixture *f, gconstpointer data)
+{
+	guint64 first;
+
+	pump_until(f, has_hello, 2000);
+	first = host_msg(f, 0)->hello->nonce;
+	vt_session_set_port_open(f->session, FALSE);
+	g_ptr_array_set_size(f->from_host, 0);
+	pump_until(f, has_hello, 2500); /* retries would come at 0.5, 1 and 2 s */
+	g_assert_cmpuint(f->from_host->len, ==, 0);
+	g_assert_cmpint(vt_session_get_state(f->session), ==, VT_SESSION_HANDSHAKE);
+
+	vt_session_set_port_open(f->session, TRUE);
+	pump_until(f, has_hello, 2000);
+	g_assert_cmpuint(f->from_host->len, >=, 1);
+	g_assert_cmpuint(host_msg(f, 0)->hello->nonce, !=, first);
+	guest_send_hello(f, host_msg(f, 0)->hello->nonce);
+	pump_until(f, is_ready, 2000);
+	g_assert_cmpuint(f->ready, ==, 1);
+
+	/* closing the port of a connected agent: it is gone, wait again */
+	vt_session_set_port_open(f->session, FALSE);
+	g_assert_cmpint(vt_session_get_state(f->session), ==, VT_SESSION_HANDSHAKE);
+}
+
 static void
 test_request_report(Fixture *f, gconstpointer data)
 {
@@ -512,6 +540,7 @@ main(int argc, char **argv)
 	ADD("/session/handshake-discards-early-frames", test_handshake_discards_early_frames);
 	ADD("/session/hello-resent", test_hello_resent);
 	ADD("/session/request-report", test_request_report);
+	ADD("/session/port-closed-holds-hellos", test_port_closed_holds_hellos);
 	ADD("/session/limits-at-edge", test_limits_at_edge);
 	ADD("/session/block-count-edge", test_block_count_edge);
 	ADD("/session/garbage-then-report", test_garbage_then_report);
