@@ -50,6 +50,7 @@ struct VtDaemon {
 	GHashTable *waiters; /* uuid -> GPtrArray of Waiter: `refresh` requests */
 	GHashTable *pending; /* request_id -> Pending: apply/rollback in flight */
 	VtRulesConfig *rules;
+	char *rules_path; /* NULL: the built-in defaults */
 	VtMetrics *metrics;
 	guint stale_timer;
 	guint prune_timer;
@@ -1267,11 +1268,11 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	d->pending =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)pending_free);
 	if (o->rules_config != NULL)
-		d->rules = vt_rules_config_load(o->rules_config, error);
+		d->rules_path = g_strdup(o->rules_config);
 	else if (g_file_test(VT_DAEMON_DEFAULT_RULES, G_FILE_TEST_EXISTS))
-		d->rules = vt_rules_config_load(VT_DAEMON_DEFAULT_RULES, error);
-	else
-		d->rules = vt_rules_config_new();
+		d->rules_path = g_strdup(VT_DAEMON_DEFAULT_RULES);
+	d->rules =
+		d->rules_path ? vt_rules_config_load(d->rules_path, error) : vt_rules_config_new();
 	if (d->rules == NULL)
 		return NULL;
 
@@ -1312,6 +1313,7 @@ vt_daemon_free(VtDaemon *d)
 	vt_hypervisor_free(d->hv);
 	vt_store_free(d->store);
 	vt_rules_config_free(d->rules);
+	g_free(d->rules_path);
 	if (d->loop)
 		g_main_loop_unref(d->loop);
 	g_free(d->uri);
@@ -1331,14 +1333,49 @@ on_signal(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* SIGHUP: read the rule thresholds again and re-run the rules; a broken file
+ * keeps the rules in force. */
+static gboolean
+on_sighup(gpointer user_data)
+{
+	VtDaemon *d = user_data;
+	g_autoptr(GError) error = NULL;
+	VtRulesConfig *rules;
+	GHashTableIter iter;
+	gpointer value;
+
+	if (d->rules_path == NULL) {
+		g_log_structured(
+			G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+			"SIGHUP: no rules file to reload (built-in defaults; give one with "
+			"--rules-config)");
+		return G_SOURCE_CONTINUE;
+	}
+	rules = vt_rules_config_load(d->rules_path, &error);
+	if (rules == NULL) {
+		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
+				 "SIGHUP: %s; keeping the rules in force", error->message);
+		return G_SOURCE_CONTINUE;
+	}
+	vt_rules_config_free(d->rules);
+	d->rules = rules;
+	g_hash_table_iter_init(&iter, d->guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		run_rules(d, value, TRUE);
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE",
+			 "SIGHUP: rules reloaded from %s", d->rules_path);
+	return G_SOURCE_CONTINUE;
+}
+
 int
 vt_daemon_run(VtDaemon *d)
 {
-	guint sigterm, sigint;
+	guint sigterm, sigint, sighup;
 
 	d->loop = g_main_loop_new(NULL, FALSE);
 	sigterm = g_unix_signal_add(SIGTERM, on_signal, d);
 	sigint = g_unix_signal_add(SIGINT, on_signal, d);
+	sighup = g_unix_signal_add(SIGHUP, on_sighup, d);
 	d->stale_timer = g_timeout_add_seconds(STALE_CHECK_S, stale_tick, d);
 	if (d->retention_days > 0 || d->retention_reports > 0) {
 		d->prune_timer = g_timeout_add_seconds(PRUNE_INTERVAL_S, prune_tick, d);
@@ -1351,5 +1388,6 @@ vt_daemon_run(VtDaemon *d)
 	g_main_loop_run(d->loop);
 	g_source_remove(sigterm);
 	g_source_remove(sigint);
+	g_source_remove(sighup);
 	return d->exit_code;
 }

@@ -185,7 +185,7 @@ def active_scheduler(text):
 
 
 def main():
-    print("1..22")
+    print("1..23")
     tmp = tempfile.mkdtemp(prefix="vt-apply-flow.")
     procs = []
     try:
@@ -219,11 +219,15 @@ def main():
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
         metrics_port = free_port()
+        rules = os.path.join(tmp, "rules.conf")
+        with open(rules, "w") as f:
+            f.write("[rules]\n")
 
         def start_daemon():
             p = subprocess.Popen([DAEMON, "--connect", "test://" + node, "--state-dir",
                                   os.path.join(tmp, "state"), "--socket", ctl, "--config",
-                                  empty, "--poll-interval", "1", "--metrics-listen",
+                                  empty, "--rules-config", rules, "--poll-interval", "1",
+                                  "--metrics-listen",
                                   f"127.0.0.1:{metrics_port}"],
                                  stdout=subprocess.DEVNULL, stderr=open(
                                      os.path.join(tmp, "daemon.log"), "a"))
@@ -320,6 +324,22 @@ def main():
         rc, out, err = cli(env, "apply", "g1", "no.such:thing")
         check(rc == 2 and "no recommendation" in err, "an unknown recommendation id: exit 2",
               f"rc={rc} {err}")
+
+        # SIGHUP reloads the rules: turning one off removes its recommendation
+        _, recs_before, _ = cli_json(env, "recommend", "g1")
+        had = "mem.swappiness:vm.swappiness" in [
+            r["id"] for r in (recs_before or {}).get("recommendations", [])]
+        with open(rules, "w") as f:
+            f.write("[rules]\nmem.swappiness.enable=false\n")
+        daemon.send_signal(signal.SIGHUP)
+
+        def swappiness_gone():
+            rc, recs, _ = cli_json(env, "recommend", "g1")
+            ids = [r["id"] for r in (recs or {}).get("recommendations", [])]
+            return rc == 0 and "mem.swappiness:vm.swappiness" not in ids and ids is not None
+        check(had and bool(wait_for(swappiness_gone, 10)) and daemon.poll() is None,
+              "SIGHUP reloads the rules file: a rule turned off disappears",
+              cli_json(env, "recommend", "g1"))
 
         # kill -9 the daemon: history and the audit trail survive, the agent reconnects
         rc, hist_before, _ = cli_json(env, "history", "g1", "--limit", "1000")
