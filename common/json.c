@@ -912,6 +912,37 @@ vt_json_message_to_string(const ProtobufCMessage *msg, gboolean pretty, GError *
 	return vt_json_node_to_string(node, pretty);
 }
 
+gboolean
+vt_json_check_depth(const char *text, gsize len, guint max_depth, GError **error)
+{
+	guint depth = 0;
+	gboolean in_string = FALSE;
+
+	for (gsize i = 0; i < len && text[i] != '\0'; i++) {
+		char ch = text[i];
+
+		if (in_string) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_string = FALSE;
+		} else if (ch == '"') {
+			in_string = TRUE;
+		} else if (ch == '{' || ch == '[') {
+			if (++depth > max_depth) {
+				g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
+					    "JSON nested deeper than %u levels (at byte "
+					    "%" G_GSIZE_FORMAT ")",
+					    max_depth, i);
+				return FALSE;
+			}
+		} else if ((ch == '}' || ch == ']') && depth > 0) {
+			depth--;
+		}
+	}
+	return TRUE;
+}
+
 ProtobufCMessage *
 vt_json_message_from_string(const ProtobufCMessageDescriptor *desc, const char *text, gssize len,
 			    GError **error)
@@ -920,6 +951,11 @@ vt_json_message_from_string(const ProtobufCMessageDescriptor *desc, const char *
 	g_autoptr(GError) local = NULL;
 	JsonNode *root;
 
+	/* JSON-GLib's parser recurses once per level: a file of a few hundred
+	 * KB of "[[[[" overflows the stack before any error comes back. */
+	if (!vt_json_check_depth(text, len < 0 ? strlen(text) : (gsize)len, VT_JSON_MAX_DEPTH,
+				 error))
+		return NULL;
 	if (!json_parser_load_from_data(parser, text, len, &local)) {
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "not valid JSON: %s",
 			    local->message);

@@ -30,4 +30,8 @@ ProtobufCMessage *vt_json_message_from_string(const ProtobufCMessageDescriptor *
 					      const char *text, gssize len, GError **error);
 char *vt_json_node_to_string(JsonNode *node, gboolean pretty);
 
+/* FALSE when @text nests objects/arrays deeper than @max_depth; call before
+ * handing untrusted text to JSON-GLib, whose parser recurses per level. */
+gboolean vt_json_check_depth(const char *text, gsize len, guint max_depth, GError **error);
+
 G_END_DECLS

@@ -188,6 +188,10 @@ handle_line(Client *c, const char *line, gsize len)
 		write_error(c, "bad_request", "the request is not valid UTF-8");
 		return;
 	}
+	if (!vt_json_check_depth(line, len, 16, &error)) {
+		write_error(c, "bad_request", error->message);
+		return;
+	}
 	if (!json_parser_load_from_data(parser, line, (gssize)len, &error)) {
 		g_autofree char *msg =
 			g_strdup_printf("the request is not JSON: %s", error->message);

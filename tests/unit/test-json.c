@@ -404,6 +404,32 @@ test_malformed_envelope(void)
 	}
 }
 
+/* A deeply nested document is refused before JSON-GLib's recursive parser
+ * sees it (200,000 levels overflow its stack). */
+static void
+test_depth_bound(void)
+{
+	gsize n = 200000;
+	g_autofree char *deep = g_malloc(2 * n + 1);
+	g_autoptr(GError) error = NULL;
+	ProtobufCMessage *msg;
+
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	deep[2 * n] = '\0';
+	msg = vt_json_message_from_string(&virttune__v1__report__descriptor, deep, -1, &error);
+	g_assert_null(msg);
+	g_assert_error(error, VT_ERROR, VT_ERROR_TOO_LARGE);
+
+	/* brackets inside strings do not count; 32 real levels pass the check */
+	g_assert_true(vt_json_check_depth("{\"a\":\"[[[[[[[[\\\"[[[[\"}", 24, 1, NULL));
+	memset(deep, '[', 32);
+	memset(deep + 32, ']', 32);
+	deep[64] = '\0';
+	g_assert_true(vt_json_check_depth(deep, 64, 32, NULL));
+	g_assert_false(vt_json_check_depth(deep, 64, 31, NULL));
+}
+
 static void
 test_null_is_unset(void)
 {
@@ -512,6 +538,7 @@ main(int argc, char **argv)
 	g_test_add_func("/json/malformed", test_malformed);
 	g_test_add_func("/json/malformed-envelope", test_malformed_envelope);
 	g_test_add_func("/json/null-is-unset", test_null_is_unset);
+	g_test_add_func("/json/depth-bound", test_depth_bound);
 	g_test_add_func("/json/unrepresentable-values-refused",
 			test_unrepresentable_values_refused);
 	g_test_add_func("/message/unpack-budget", test_unpack_budget);
