@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "policy.h"
 
+#include <stddef.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "error.h"
 
 static const char *const thp_enabled_words[] = {"always", "madvise", "never", NULL};
@@ -60,8 +62,8 @@ vt_policy_new(void)
 	}
 	p->channels_max = G_MAXUINT32;
 	p->rings_max = G_MAXUINT32;
-	p->nr_requests = (VtPolicyRange){1, G_MAXUINT32};
-	p->read_ahead_kb = (VtPolicyRange){0, G_MAXUINT32};
+	p->nr_requests = (VtPolicyRange){1, VT_POLICY_NR_REQUESTS_MAX};
+	p->read_ahead_kb = (VtPolicyRange){0, VT_POLICY_READ_AHEAD_KB_MAX};
 	return p;
 }
 
@@ -98,48 +100,52 @@ vt_policy_allows(const VtPolicy *policy, VtPolicyClass klass, const char *sysctl
 }
 
 static gboolean
-parse_allow(GKeyFile *kf, const char *group, VtPolicy *p, GError **error)
+add_allowed(VtPolicy *p, GPtrArray *keys, const char *item, GError **error)
 {
+	for (gsize c = 0; c < G_N_ELEMENTS(class_names); c++) {
+		if (strcmp(item, class_names[c].name) == 0) {
+			p->classes |= class_names[c].klass;
+			return TRUE;
+		}
+	}
+	if (g_str_has_prefix(item, "sysctl:") && vt_sysctl_spec(item + 7) != NULL) {
+		if (keys->len >= VT_POLICY_MAX_SYSCTLS) {
+			g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "more than %u sysctl keys",
+				    VT_POLICY_MAX_SYSCTLS);
+			return FALSE;
+		}
+		p->classes |= VT_POLICY_SYSCTL;
+		if (!g_ptr_array_find_with_equal_func(keys, item + 7, g_str_equal, NULL))
+			g_ptr_array_add(keys, g_strdup(item + 7));
+		return TRUE;
+	}
+	g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+		    "unknown class '%.64s' (known: channels, features, rings, scheduler, "
+		    "queue, sysctl:KEY for vm.swappiness, vm.dirty_ratio, "
+		    "vm.dirty_background_ratio, vm.vfs_cache_pressure, "
+		    "kernel.transparent_hugepage.enabled, kernel.transparent_hugepage.defrag)",
+		    item);
+	return FALSE;
+}
+
+/* allow=: a list of classes; the last allow= line wins, as for any key */
+static gboolean
+parse_allow(const VtKeySpec *spec, const VtKeyEntry *e, gpointer field, GError **error)
+{
+	VtPolicy *p = field;
 	g_auto(GStrv) items = NULL;
-	g_autoptr(GPtrArray) keys = g_ptr_array_new();
-	gsize n = 0;
+	g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) local = NULL;
+	const VtKeySpec list = {.key = "allow", .max = VT_REPEATED_MAX};
 
-	items = g_key_file_get_string_list(kf, group, "allow", &n, NULL);
-	for (gsize i = 0; items != NULL && i < n; i++) {
-		const char *item = g_strstrip(items[i]);
-		gboolean known = FALSE;
-
-		if (item[0] == '\0')
-			continue;
-		for (gsize c = 0; c < G_N_ELEMENTS(class_names); c++) {
-			if (strcmp(item, class_names[c].name) == 0) {
-				p->classes |= class_names[c].klass;
-				known = TRUE;
-			}
-		}
-		if (known)
-			continue;
-		if (g_str_has_prefix(item, "sysctl:") && vt_sysctl_spec(item + 7) != NULL) {
-			if (keys->len >= VT_POLICY_MAX_SYSCTLS) {
-				g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
-					    "more than %u sysctl keys", VT_POLICY_MAX_SYSCTLS);
-				return FALSE;
-			}
-			p->classes |= VT_POLICY_SYSCTL;
-			if (!g_ptr_array_find_with_equal_func(keys, item + 7, g_str_equal, NULL))
-				g_ptr_array_add(keys, g_strdup(item + 7));
-			continue;
-		}
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
-			    "unknown class '%.64s' (known: channels, features, rings, scheduler, "
-			    "queue, sysctl:KEY for vm.swappiness, vm.dirty_ratio, "
-			    "vm.dirty_background_ratio, vm.vfs_cache_pressure, "
-			    "kernel.transparent_hugepage.enabled, "
-			    "kernel.transparent_hugepage.defrag)",
-			    item);
-		for (guint k = 0; k < keys->len; k++)
-			g_free(keys->pdata[k]);
+	if (!vt_key_parse_list(&list, e, &items, error))
 		return FALSE;
+	p->classes = 0;
+	for (guint i = 0; items[i] != NULL; i++) {
+		if (!add_allowed(p, keys, items[i], &local)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s: ", e->key);
+			return FALSE;
+		}
 	}
 	g_ptr_array_add(keys, NULL);
 	g_strfreev(p->sysctls);
@@ -147,111 +153,89 @@ parse_allow(GKeyFile *kf, const char *group, VtPolicy *p, GError **error)
 	return TRUE;
 }
 
+/* sysctl.KEY.min / sysctl.KEY.max, within the kernel's range of KEY */
 static gboolean
-get_u32(GKeyFile *kf, const char *group, const char *key, guint32 lo, guint32 hi, guint32 *out,
-	GError **error)
+parse_sysctl_bound(const VtKeySpec *spec, const VtKeyEntry *e, gpointer field, GError **error)
 {
-	g_autofree char *value = g_key_file_get_value(kf, group, key, NULL);
-	guint64 v;
+	VtPolicy *p = field;
+	gboolean is_min = g_str_has_suffix(e->key, ".min");
+	g_autofree char *name = g_strndup(e->key + strlen("sysctl."),
+					  strlen(e->key) - strlen("sysctl.") - strlen(".min"));
 
-	g_strstrip(value);
-	if (!g_ascii_string_to_unsigned(value, 10, lo, hi, &v, NULL)) {
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
-			    "'%.32s' is not a whole number in %u..%u", value, lo, hi);
-		return FALSE;
-	}
-	*out = (guint32)v;
-	return TRUE;
-}
-
-/* "PREFIX.min" / "PREFIX.max" into @range, within @lo..@hi. */
-static gboolean
-parse_bound(GKeyFile *kf, const char *group, const char *key, const char *prefix, guint32 lo,
-	    guint32 hi, VtPolicyRange *range, gboolean *matched, GError **error)
-{
-	gsize plen = strlen(prefix);
-
-	if (strncmp(key, prefix, plen) != 0)
-		return TRUE;
-	if (strcmp(key + plen, ".min") == 0) {
-		*matched = TRUE;
-		return get_u32(kf, group, key, lo, hi, &range->min, error);
-	}
-	if (strcmp(key + plen, ".max") == 0) {
-		*matched = TRUE;
-		return get_u32(kf, group, key, lo, hi, &range->max, error);
-	}
-	return TRUE;
-}
-
-VtPolicy *
-vt_policy_from_key_file(GKeyFile *kf, const char *group, GPtrArray *warnings, char **bad_key,
-			GError **error)
-{
-	g_autoptr(VtPolicy) p = vt_policy_new();
-	g_auto(GStrv) keys = NULL;
-	g_autoptr(GError) local = NULL;
-
-	if (!g_key_file_has_group(kf, group))
-		return g_steal_pointer(&p);
-	keys = g_key_file_get_keys(kf, group, NULL, NULL);
-	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
-		const char *key = keys[i];
-		gboolean ok = TRUE, matched = FALSE;
-
-		if (strcmp(key, "allow") == 0) {
-			matched = TRUE;
-			ok = parse_allow(kf, group, p, &local);
-		} else if (strcmp(key, "persist") == 0) {
-			matched = TRUE;
-			p->persist = g_key_file_get_boolean(kf, group, key, &local);
-			ok = local == NULL;
-		} else if (strcmp(key, "channels.max") == 0) {
-			matched = TRUE;
-			ok = get_u32(kf, group, key, 1, G_MAXUINT32, &p->channels_max, &local);
-		} else if (strcmp(key, "rings.max") == 0) {
-			matched = TRUE;
-			ok = get_u32(kf, group, key, 1, G_MAXUINT32, &p->rings_max, &local);
-		} else if (g_str_has_prefix(key, "queue.")) {
-			ok = parse_bound(kf, group, key, "queue.nr_requests", 1, G_MAXUINT32,
-					 &p->nr_requests, &matched, &local) &&
-			     parse_bound(kf, group, key, "queue.read_ahead_kb", 0, G_MAXUINT32,
-					 &p->read_ahead_kb, &matched, &local);
-		} else if (g_str_has_prefix(key, "sysctl.")) {
-			for (gsize s = 0; ok && !matched && s < G_N_ELEMENTS(sysctl_specs); s++) {
-				g_autofree char *prefix =
-					g_strconcat("sysctl.", sysctl_specs[s].key, NULL);
-				if (sysctl_specs[s].words != NULL)
-					continue;
-				ok = parse_bound(kf, group, key, prefix, sysctl_specs[s].min,
-						 sysctl_specs[s].max, &p->sysctl_range[s], &matched,
-						 &local);
-			}
-		}
-		if (!ok) {
-			if (bad_key != NULL)
-				*bad_key = g_strdup(key);
-			g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s: ", key);
-			return NULL;
-		}
-		if (!matched && warnings != NULL)
-			g_ptr_array_add(warnings,
-					g_strdup_printf("unknown key '%.64s' in [%s], ignoring",
-							key, group));
-	}
 	for (gsize s = 0; s < G_N_ELEMENTS(sysctl_specs); s++) {
-		if (p->sysctl_range[s].min > p->sysctl_range[s].max) {
+		const VtSysctlSpec *ss = &sysctl_specs[s];
+		VtKeySpec range = {.min = ss->min, .max = ss->max};
+		guint v;
+
+		if (strcmp(ss->key, name) != 0)
+			continue;
+		if (ss->words != NULL) {
 			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
-				    "sysctl.%s.min is above its max", sysctl_specs[s].key);
-			return NULL;
+				    "%s: %s takes words, not a numeric range", e->key, name);
+			return FALSE;
 		}
+		if (!vt_key_parse_uint(&range, e, &v, error))
+			return FALSE;
+		if (is_min)
+			p->sysctl_range[s].min = v;
+		else
+			p->sysctl_range[s].max = v;
+		return TRUE;
 	}
-	if (p->nr_requests.min > p->nr_requests.max ||
-	    p->read_ahead_kb.min > p->read_ahead_kb.max) {
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "a queue.*.min is above its max");
-		return NULL;
+	g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+		    "%s: no sysctl '%.64s' can be changed (see allow=sysctl:KEY)", e->key, name);
+	return FALSE;
+}
+
+#define POLICY(field) offsetof(VtPolicy, field)
+
+static const VtKeySpec policy_keys[] = {
+	{"allow", parse_allow, 0},
+	{"persist", vt_key_parse_bool, POLICY(persist)},
+	{"channels.max", vt_key_parse_uint, POLICY(channels_max), 1, G_MAXUINT32},
+	{"rings.max", vt_key_parse_uint, POLICY(rings_max), 1, G_MAXUINT32},
+	{"queue.nr_requests.min", vt_key_parse_uint, POLICY(nr_requests.min), 1, G_MAXUINT32},
+	{"queue.nr_requests.max", vt_key_parse_uint, POLICY(nr_requests.max), 1, G_MAXUINT32},
+	{"queue.read_ahead_kb.min", vt_key_parse_uint, POLICY(read_ahead_kb.min), 0, G_MAXUINT32},
+	{"queue.read_ahead_kb.max", vt_key_parse_uint, POLICY(read_ahead_kb.max), 0, G_MAXUINT32},
+	{"sysctl.*.min", parse_sysctl_bound, 0},
+	{"sysctl.*.max", parse_sysctl_bound, 0},
+};
+
+const VtKeySpec *
+vt_policy_key_specs(gsize *n)
+{
+	*n = G_N_ELEMENTS(policy_keys);
+	return policy_keys;
+}
+
+static gboolean
+check_range(const VtPolicyRange *r, const VtKeyfile *kf, const char *group, const char *prefix,
+	    GError **error)
+{
+	g_autofree char *min_key = NULL;
+	g_autofree char *at = NULL;
+
+	if (r->min <= r->max)
+		return TRUE;
+	min_key = g_strconcat(prefix, ".min", NULL);
+	at = vt_keyfile_where(kf, group, min_key);
+	g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "%s%s (%u) is above %s.max (%u)", at,
+		    min_key, r->min, prefix, r->max);
+	return FALSE;
+}
+
+gboolean
+vt_policy_check(const VtPolicy *p, const VtKeyfile *kf, const char *group, GError **error)
+{
+	for (gsize s = 0; s < G_N_ELEMENTS(sysctl_specs); s++) {
+		g_autofree char *prefix = g_strconcat("sysctl.", sysctl_specs[s].key, NULL);
+
+		if (!check_range(&p->sysctl_range[s], kf, group, prefix, error))
+			return FALSE;
 	}
-	return g_steal_pointer(&p);
+	return check_range(&p->nr_requests, kf, group, "queue.nr_requests", error) &&
+	       check_range(&p->read_ahead_kb, kf, group, "queue.read_ahead_kb", error);
 }
 
 void

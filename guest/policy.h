@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "keyfile.h"
 #include "message.h"
 
 G_BEGIN_DECLS
@@ -16,8 +17,8 @@ G_BEGIN_DECLS
  *   persist=false
  *   channels.max=4                  combined, rx and tx each at most this
  *   rings.max=1024                  rx and tx ring sizes
- *   queue.nr_requests.min=4 / .max=1024
- *   queue.read_ahead_kb.min=0 / .max=4096
+ *   queue.nr_requests.min=4 / .max=1024    (default 1..VT_POLICY_NR_REQUESTS_MAX)
+ *   queue.read_ahead_kb.min=0 / .max=4096  (default 0..VT_POLICY_READ_AHEAD_KB_MAX)
  *   sysctl.vm.swappiness.min=0 / .max=60
  */
 typedef enum {
@@ -30,6 +31,13 @@ typedef enum {
 } VtPolicyClass;
 
 #define VT_POLICY_MAX_SYSCTLS 16u
+
+/* Default bounds of the queue parameters, where the kernel sets none that a
+ * typo cannot reach: blk-mq tag sets stop at 10240 requests (BLK_MQ_MAX_DEPTH)
+ * and read-ahead beyond 64 MiB only evicts page cache. The admin may widen
+ * them with queue.*.max. */
+#define VT_POLICY_NR_REQUESTS_MAX   10240u
+#define VT_POLICY_READ_AHEAD_KB_MAX 65536u
 
 /* The sysctls an agent can ever change, with the kernel's own range (numeric)
  * or the words it takes (THP). */
@@ -65,12 +73,13 @@ void vt_policy_free(VtPolicy *policy);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtPolicy, vt_policy_free)
 
 /*
- * Read the [apply] group of @kf (absent: report-only). Errors name the key;
- * unknown keys are appended to @warnings (char *, may be NULL) as
- * "[apply] key: ..., ignoring". The caller adds file and line.
+ * The keys of the [apply] group (absent: report-only), stored in a VtPolicy
+ * by vt_keyfile_apply(); then vt_policy_check() refuses a minimum above its
+ * maximum, naming the line that set it.
  */
-VtPolicy *vt_policy_from_key_file(GKeyFile *kf, const char *group, GPtrArray *warnings,
-				  char **bad_key, GError **error);
+const VtKeySpec *vt_policy_key_specs(gsize *n);
+gboolean vt_policy_check(const VtPolicy *policy, const VtKeyfile *kf, const char *group,
+			 GError **error);
 
 /* Is the class of @action (and for a sysctl, its key) allowed? */
 gboolean vt_policy_allows(const VtPolicy *policy, VtPolicyClass klass, const char *sysctl_key);

@@ -127,6 +127,7 @@ vt_analyze_main(int argc, char **argv)
 	g_autoptr(GOptionContext) ctx =
 		g_option_context_new("- recommend changes from saved files");
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(VtReport) report = NULL;
 	g_autoptr(VtReport) previous = NULL;
 	g_autoptr(VtDomainFacts) facts = NULL;
@@ -160,7 +161,10 @@ vt_analyze_main(int argc, char **argv)
 		return 2;
 	}
 
-	config = config_path ? vt_rules_config_load(config_path, &error) : vt_rules_config_new();
+	config = config_path ? vt_rules_config_load(config_path, warnings, &error)
+			     : vt_rules_config_new();
+	for (guint i = 0; i < warnings->len; i++)
+		fprintf(stderr, "virt-tune analyze: %s\n", (const char *)warnings->pdata[i]);
 	if (config == NULL)
 		return fail(NULL, error);
 	report = vt_report_load(report_path, &error);

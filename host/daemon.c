@@ -1247,6 +1247,19 @@ render_metrics(gpointer user_data)
 
 /* ------------------------------------------------------------ lifecycle */
 
+/* The rules file, its warnings logged. */
+static VtRulesConfig *
+load_rules(const char *path, GError **error)
+{
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	VtRulesConfig *rules = vt_rules_config_load(path, warnings, error);
+
+	for (guint i = 0; i < warnings->len; i++)
+		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "CONFIG_FILE", path, "MESSAGE",
+				 "%s", (const char *)warnings->pdata[i]);
+	return rules;
+}
+
 VtDaemon *
 vt_daemon_new(const VtDaemonOptions *o, GError **error)
 {
@@ -1271,8 +1284,7 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 		d->rules_path = g_strdup(o->rules_config);
 	else if (g_file_test(VT_DAEMON_DEFAULT_RULES, G_FILE_TEST_EXISTS))
 		d->rules_path = g_strdup(VT_DAEMON_DEFAULT_RULES);
-	d->rules =
-		d->rules_path ? vt_rules_config_load(d->rules_path, error) : vt_rules_config_new();
+	d->rules = d->rules_path ? load_rules(d->rules_path, error) : vt_rules_config_new();
 	if (d->rules == NULL)
 		return NULL;
 
@@ -1351,7 +1363,7 @@ on_sighup(gpointer user_data)
 			"--rules-config)");
 		return G_SOURCE_CONTINUE;
 	}
-	rules = vt_rules_config_load(d->rules_path, &error);
+	rules = load_rules(d->rules_path, &error);
 	if (rules == NULL) {
 		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
 				 "SIGHUP: %s; keeping the rules in force", error->message);

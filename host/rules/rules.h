@@ -90,14 +90,17 @@ int vt_rules_index(const char *name);
 /*
  * Thresholds and targets. A config file is a GKeyFile with one group, [rules],
  * whose keys are "<rule>.<parameter>" ("mem.swapping.warning_pages_per_s=200",
- * "nic.queues.enable=false"). Unknown groups or keys, wrong types and values out
- * of range are errors naming the file, the key and the reason.
+ * "nic.queues.enable=false"), read by common/keyfile.c. Wrong types and values
+ * out of range are errors naming the file, line, key and reason; unknown groups
+ * and keys are warnings.
  */
 VtRulesConfig *vt_rules_config_new(void); /* the documented defaults */
-VtRulesConfig *vt_rules_config_load(const char *path, GError **error);
+/* Unknown keys and groups are appended to @warnings ("FILE:LINE: ...,
+ * ignoring"; may be NULL); every error names the file and line. */
+VtRulesConfig *vt_rules_config_load(const char *path, GPtrArray *warnings, GError **error);
 /* Apply @data (GKeyFile text) over @config; @name is used in error messages. */
 gboolean vt_rules_config_load_data(VtRulesConfig *config, const char *data, gsize len,
-				   const char *name, GError **error);
+				   const char *name, GPtrArray *warnings, GError **error);
 void vt_rules_config_free(VtRulesConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtRulesConfig, vt_rules_config_free)
 

@@ -80,7 +80,7 @@ analyze_case(const char *name)
 		g_assert_no_error(error);
 	}
 	if (g_file_test(config_path, G_FILE_TEST_EXISTS)) {
-		config = vt_rules_config_load(config_path, &error);
+		config = vt_rules_config_load(config_path, NULL, &error);
 		g_assert_no_error(error);
 	}
 	in.report = report;
@@ -363,11 +363,26 @@ expect_config_error(const char *text, const char *needle)
 	g_autoptr(VtRulesConfig) c = vt_rules_config_new();
 	g_autoptr(GError) error = NULL;
 
-	g_assert_false(vt_rules_config_load_data(c, text, strlen(text), "test.conf", &error));
+	g_assert_false(vt_rules_config_load_data(c, text, strlen(text), "test.conf", NULL, &error));
 	g_assert_error(error, VT_ERROR, VT_ERROR_INVALID);
 	if (strstr(error->message, needle) == NULL ||
 	    !g_str_has_prefix(error->message, "test.conf"))
 		g_error("'%s' does not name the file and '%s'", error->message, needle);
+}
+
+/* Loads, and says exactly @warning about what it ignored. */
+static void
+expect_config_warning(const char *text, const char *warning)
+{
+	g_autoptr(VtRulesConfig) c = vt_rules_config_new();
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(
+		vt_rules_config_load_data(c, text, strlen(text), "test.conf", warnings, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(warnings->len, ==, 1);
+	g_assert_cmpstr(warnings->pdata[0], ==, warning);
 }
 
 static void
@@ -384,22 +399,24 @@ test_config(void)
 	for (guint i = 0; i < vt_rules_count(); i++)
 		g_assert_true(vt_rules_config_enabled(c, vt_rules_info(i)->name));
 	g_assert_false(vt_rules_config_enabled(c, "no.such-rule"));
-	g_assert_true(vt_rules_config_load_data(c, ok, strlen(ok), "ok.conf", &error));
+	g_assert_true(vt_rules_config_load_data(c, ok, strlen(ok), "ok.conf", NULL, &error));
 	g_assert_no_error(error);
 	g_assert_false(vt_rules_config_enabled(c, "nic.queues"));
 	g_assert_true(vt_rules_config_enabled(c, "nic.model"));
-	g_assert_true(vt_rules_config_load_data(c, "", 0, "empty.conf", &error));
+	g_assert_true(vt_rules_config_load_data(c, "", 0, "empty.conf", NULL, &error));
 	for (guint i = 0; vt_rules_config_param(i, &key, &def, &doc); i++) {
 		/* every documented key is accepted with its default value */
 		g_autofree char *line = g_strdup_printf("[rules]\n%s=%s\n", key, def);
-		g_assert_true(vt_rules_config_load_data(c, line, strlen(line), "d.conf", &error));
+		g_assert_true(
+			vt_rules_config_load_data(c, line, strlen(line), "d.conf", NULL, &error));
 		g_assert_no_error(error);
 		g_assert_cmpuint(strlen(doc), >, 10);
 	}
 
-	expect_config_error("[rules]\nnic.queues.threshold=3\n",
-			    "nic.queues.threshold: unknown key");
-	expect_config_error("[rulez]\n", "[rulez]: unknown group");
+	expect_config_warning(
+		"[rules]\nnic.queues.threshold=3\n",
+		"test.conf:2: unknown key 'nic.queues.threshold' in [rules], ignoring");
+	expect_config_warning("[rulez]\nx=1\n", "test.conf:1: unknown group [rulez], ignoring");
 	expect_config_error("[rules]\nnic.bogus.enable=false\n", "unknown rule 'nic.bogus'");
 	expect_config_error("[rules]\nnic.queues.enable=no\n", "not true or false");
 	expect_config_error("[rules]\nmem.swappiness.virtual-guest=201\n", "out of range");
@@ -409,7 +426,13 @@ test_config(void)
 	expect_config_error("[rules]\nmem.swappiness.role=desktop\n", "not one of");
 	expect_config_error("[rules]\nnic.offload.features=rx-gro;$(reboot)\n", "list entry");
 	expect_config_error("[rules]\ncpu.steal.warning_pct=50\n", "cpu.steal.critical_pct");
-	expect_config_error("not a key file", "test.conf");
+	expect_config_error("not a key file", "test.conf:1: expected key=value");
+	expect_config_error("[rules]\nnic.queues.enable=\x1b[2J\n", "test.conf:2: a control");
+	expect_config_error("[rules]\n\x7f\x45LF\x02\x01\x01", "test.conf:2: a control");
+	expect_config_error("[rules]\ncpu.steal.warning_pct=50\n",
+			    "test.conf:2: cpu.steal.critical_pct");
+	expect_config_error("[rules]\ncpu.steal.critical_pct=1\n",
+			    "test.conf:2: cpu.steal.critical_pct");
 }
 
 /* ------------------------------------------------------------ CLI errors */
@@ -442,7 +465,7 @@ test_cli_errors(void)
 
 	g_assert_true(g_file_set_contents(bad, "{\"cpu\": {\"online\": \"two\"}}", -1, NULL));
 	g_assert_true(g_file_set_contents(badxml, "<domain><vcpu>x</vcpu></domain>", -1, NULL));
-	g_assert_true(g_file_set_contents(badconf, "[rules]\nmem.swapping.typo=1\n", -1, NULL));
+	g_assert_true(g_file_set_contents(badconf, "[rules]\nmem.swapping.grow_pct=x\n", -1, NULL));
 	g_assert_true(g_file_set_contents(other, "Domain: 'db2'\n  state.state=1\n", -1, NULL));
 
 	expect_cli_error((const char *const[]){"--report", bad, NULL}, bad, "cpu.online");
@@ -451,7 +474,16 @@ test_cli_errors(void)
 	expect_cli_error((const char *const[]){"--report", good, "--domain-xml", badxml, NULL},
 			 badxml, "<vcpu>");
 	expect_cli_error((const char *const[]){"--report", good, "--config", badconf, NULL},
-			 badconf, "mem.swapping.typo");
+			 badconf, ":2: mem.swapping.grow_pct");
+	/* a key it does not know is named, and ignored */
+	g_assert_true(g_file_set_contents(badconf, "[rules]\nmem.swapping.typo=1\n", -1, NULL));
+	g_assert_cmpint(
+		run_analyze((const char *const[]){"--report", good, "--config", badconf, NULL},
+			    &out, &err),
+		==, 0);
+	g_assert_nonnull(strstr(err, ":2: unknown key 'mem.swapping.typo' in [rules], ignoring"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
 	/* two domains, none named web1 -> which one? */
 	expect_cli_error((const char *const[]){"--report", good, "--domstats", stats, NULL}, stats,
 			 "2 domains");
