@@ -33,5 +33,12 @@ char *vt_json_node_to_string(JsonNode *node, gboolean pretty);
 /* FALSE when @text nests objects/arrays deeper than @max_depth; call before
  * handing untrusted text to JSON-GLib, whose parser recurses per level. */
 gboolean vt_json_check_depth(const char *text, gsize len, guint max_depth, GError **error);
+/*
+ * vt_json_check_depth(), and what JSON-GLib would take without a word but
+ * must not be: a NUL byte, a \u0000 escape (C strings cannot hold it) and an
+ * integer outside 64 bits (JSON-GLib wraps it), each refused quoting the text
+ * as written.
+ */
+gboolean vt_json_check_text(const char *text, gsize len, guint max_depth, GError **error);
 
 G_END_DECLS
