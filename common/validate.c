@@ -26,17 +26,44 @@ static const RepeatedBound repeated_bounds[] = {
 	{"virttune.v1.PolicySummary.allowed", VT_REPORT_MAX_CAPABILITIES},
 };
 
-static gsize
-repeated_bound(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field)
+/* Lists whose entries are told apart by a name: two entries with one name
+ * would make two metric series and two recommendations with one id. */
+typedef struct {
+	const char *field; /* full name: message.field */
+	const char *key;   /* the string field that names an entry */
+} UniqueKey;
+
+static const UniqueKey unique_keys[] = {
+	{"virttune.v1.Report.block", "name"},    {"virttune.v1.Report.nics", "name"},
+	{"virttune.v1.Report.sections", "name"}, {"virttune.v1.Swap.devices", "path"},
+	{"virttune.v1.Nic.features", "name"},
+};
+
+static gboolean
+field_is(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field,
+	 const char *full)
 {
 	gsize dlen = strlen(desc->name);
 
-	for (gsize i = 0; i < G_N_ELEMENTS(repeated_bounds); i++) {
-		const char *full = repeated_bounds[i].field;
-		if (strncmp(full, desc->name, dlen) == 0 && full[dlen] == '.' &&
-		    strcmp(full + dlen + 1, field->name) == 0)
+	return strncmp(full, desc->name, dlen) == 0 && full[dlen] == '.' &&
+	       strcmp(full + dlen + 1, field->name) == 0;
+}
+
+static const char *
+unique_key(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(unique_keys); i++)
+		if (field_is(desc, field, unique_keys[i].field))
+			return unique_keys[i].key;
+	return NULL;
+}
+
+static gsize
+repeated_bound(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(repeated_bounds); i++)
+		if (field_is(desc, field, repeated_bounds[i].field))
 			return repeated_bounds[i].max;
-	}
 	if (field->type == PROTOBUF_C_TYPE_MESSAGE &&
 	    g_str_has_suffix(((const ProtobufCMessageDescriptor *)field->descriptor)->name,
 			     "Entry"))
@@ -64,7 +91,8 @@ fail(Walk *w, const char *reason, const char *fmt, ...)
 	w->reason = reason;
 	/* a bound that was hit is TOO_LARGE; a value that cannot be right is INVALID */
 	g_set_error(w->error, VT_ERROR,
-		    g_str_equal(reason, "utf8") || g_str_equal(reason, "number")
+		    g_str_equal(reason, "utf8") || g_str_equal(reason, "number") ||
+				    g_str_equal(reason, "duplicate")
 			    ? VT_ERROR_INVALID
 			    : VT_ERROR_TOO_LARGE,
 		    "%s: %s", w->path->len ? w->path->str : "(message)", msg);
@@ -118,6 +146,57 @@ check_value(Walk *w, const ProtobufCFieldDescriptor *field, const void *value, g
 	}
 }
 
+/* No two entries of @entries (n of them) share the string field @key. */
+static gboolean
+check_unique(Walk *w, const ProtobufCMessage *const *entries, gsize n, const char *key)
+{
+	g_autoptr(GHashTable) seen = NULL;
+	const ProtobufCFieldDescriptor *kf;
+
+	if (n < 2)
+		return TRUE;
+	kf = protobuf_c_message_descriptor_get_field_by_name(entries[0]->descriptor, key);
+	if (kf == NULL || kf->type != PROTOBUF_C_TYPE_STRING)
+		return TRUE;
+	seen = g_hash_table_new(g_str_hash, g_str_equal);
+	for (gsize i = 0; i < n; i++) {
+		const char *name = *(const char *const *)((const char *)entries[i] + kf->offset);
+
+		if (name == NULL)
+			continue;
+		if (!g_hash_table_add(seen, (gpointer)name))
+			return fail(w, "duplicate",
+				    "%s '%s' appears twice (entry %" G_GSIZE_FORMAT ")", key, name,
+				    i);
+	}
+	return TRUE;
+}
+
+static gboolean
+walk_repeated(Walk *w, const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *field,
+	      guint depth)
+{
+	const char *base = (const char *)msg;
+	gsize n = *(const size_t *)(base + field->quantifier_offset);
+	const char *arr = *(const char *const *)(base + field->offset);
+	gsize max = repeated_bound(msg->descriptor, field);
+	gsize es = vt_protobuf_type_size(field->type);
+	const char *key = unique_key(msg->descriptor, field);
+
+	if (n > max)
+		return fail(w, "count", "%" G_GSIZE_FORMAT " entries, at most %" G_GSIZE_FORMAT, n,
+			    max);
+	for (gsize i = 0; i < n; i++) {
+		gsize here = w->path->len;
+
+		g_string_append_printf(w->path, "[%" G_GSIZE_FORMAT "]", i);
+		if (!check_value(w, field, arr + i * es, depth))
+			return FALSE;
+		g_string_truncate(w->path, here);
+	}
+	return key == NULL || check_unique(w, (const ProtobufCMessage *const *)arr, n, key);
+}
+
 static gboolean
 walk_message(Walk *w, const ProtobufCMessage *msg, guint depth)
 {
@@ -135,22 +214,7 @@ walk_message(Walk *w, const ProtobufCMessage *msg, guint depth)
 			g_string_append_c(w->path, '.');
 		g_string_append(w->path, field->name);
 		if (field->label == PROTOBUF_C_LABEL_REPEATED) {
-			gsize n = *(const size_t *)(base + field->quantifier_offset);
-			const char *arr = *(const char *const *)(base + field->offset);
-			gsize max = repeated_bound(desc, field);
-			gsize es = vt_protobuf_type_size(field->type);
-
-			if (n > max)
-				ok = fail(w, "count",
-					  "%" G_GSIZE_FORMAT " entries, at most %" G_GSIZE_FORMAT,
-					  n, max);
-			for (gsize i = 0; ok && i < n; i++) {
-				gsize here = w->path->len;
-				g_string_append_printf(w->path, "[%" G_GSIZE_FORMAT "]", i);
-				ok = check_value(w, field, arr + i * es, depth);
-				if (ok)
-					g_string_truncate(w->path, here);
-			}
+			ok = walk_repeated(w, msg, field, depth);
 		} else {
 			gboolean present;
 			if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)

@@ -14,11 +14,13 @@ G_BEGIN_DECLS
  * - every string is valid UTF-8, without NUL, at most VT_STRING_MAX bytes;
  * - every unsigned 64-bit value fits the JSON range (<= INT64_MAX), every
  *   double is finite;
+ * - entries of the report's lists (disks, NICs, sections, swap devices, a
+ *   NIC's features) have unique names;
  * - nesting is bounded.
  * On failure the error (VT_ERROR_TOO_LARGE for a bound, VT_ERROR_INVALID for
  * a value) names the field path and the limit; *reason (if given)
  * is set to a short stable word for counting: "count", "string", "utf8",
- * "number", "depth".
+ * "number", "duplicate", "depth".
  */
 gboolean vt_validate_message(const ProtobufCMessage *msg, const char **reason, GError **error);
 

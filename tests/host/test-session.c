@@ -366,11 +366,13 @@ test_block_count_edge(Fixture *f, gconstpointer data)
 	VtReport report = VIRTTUNE__V1__REPORT__INIT;
 	g_autofree VtBlock *storage = g_new0(VtBlock, VT_REPORT_MAX_BLOCK + 1);
 	g_autofree VtBlock **blocks = g_new0(VtBlock *, VT_REPORT_MAX_BLOCK + 1);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 
 	handshake(f);
 	for (guint i = 0; i <= VT_REPORT_MAX_BLOCK; i++) {
 		virttune__v1__block__init(&storage[i]);
-		storage[i].name = (char *)"vdx";
+		storage[i].name = g_strdup_printf("vd%u", i);
+		g_ptr_array_add(names, storage[i].name);
 		blocks[i] = &storage[i];
 	}
 	report.block = blocks;

@@ -11,7 +11,8 @@ assert_invalid(const ProtobufCMessage *msg, const char *reason, const char *path
 {
 	g_autoptr(GError) error = NULL;
 	const char *got = NULL;
-	int want = g_str_equal(reason, "utf8") || g_str_equal(reason, "number")
+	int want = g_str_equal(reason, "utf8") || g_str_equal(reason, "number") ||
+				   g_str_equal(reason, "duplicate")
 			   ? VT_ERROR_INVALID
 			   : VT_ERROR_TOO_LARGE;
 
@@ -155,6 +156,44 @@ test_envelope_oneof(void)
 	assert_valid(&env.base);
 }
 
+/* Two NICs or disks with one name would be two series and two ids. */
+static void
+test_unique_names(void)
+{
+	VtReport report = VIRTTUNE__V1__REPORT__INIT;
+	VtNic a = VIRTTUNE__V1__NIC__INIT, b = VIRTTUNE__V1__NIC__INIT;
+	VtNic *nics[] = {&a, &b};
+	VtBlock d1 = VIRTTUNE__V1__BLOCK__INIT, d2 = VIRTTUNE__V1__BLOCK__INIT;
+	VtBlock *disks[] = {&d1, &d2};
+	VtFeature f1 = VIRTTUNE__V1__FEATURE__INIT, f2 = VIRTTUNE__V1__FEATURE__INIT;
+	VtFeature *features[] = {&f1, &f2};
+
+	a.name = (char *)"eth0";
+	b.name = (char *)"eth1";
+	report.nics = nics;
+	report.n_nics = 2;
+	d1.name = (char *)"vda";
+	d2.name = (char *)"vdb";
+	report.block = disks;
+	report.n_block = 2;
+	assert_valid(&report.base);
+
+	b.name = (char *)"eth0";
+	assert_invalid(&report.base, "duplicate", "nics: name 'eth0' appears twice (entry 1)");
+	b.name = (char *)"eth1";
+	d2.name = (char *)"vda";
+	assert_invalid(&report.base, "duplicate", "block: name 'vda' appears twice");
+	d2.name = (char *)"vdb";
+
+	f1.name = (char *)"rx-gro";
+	f2.name = (char *)"rx-gro";
+	a.features = features;
+	a.n_features = 2;
+	assert_invalid(&report.base, "duplicate", "nics[0].features: name 'rx-gro'");
+	f2.name = (char *)"tx-checksumming";
+	assert_valid(&report.base);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -163,5 +202,6 @@ main(int argc, char **argv)
 	g_test_add_func("/validate/string-edges", test_string_edges);
 	g_test_add_func("/validate/numbers", test_numbers);
 	g_test_add_func("/validate/envelope-oneof", test_envelope_oneof);
+	g_test_add_func("/validate/unique-names", test_unique_names);
 	return g_test_run();
 }
