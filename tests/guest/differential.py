@@ -11,8 +11,11 @@ and then the agent must have left that field unset.
 Values that move between two reads (free memory, caches, swap used, and even
 Committed_AS, which the agent's own run changes) are checked by bracketing:
 the tool runs before and after the agent, and the agent's value must lie
-between the two readings, widened by a slack (SLACK) for the processes'
-own allocations. Fixed sizes (MemTotal, SwapTotal, HugePages_Total, ...),
+between the two readings, widened by a slack for the processes' own
+allocations. These are gauges that move both ways (Mapped can rise while the
+agent reads and fall back before the second reading), so the slack is SLACK
+plus RELATIVE of the larger reading: wide enough for a busy machine, narrow
+enough to catch a wrong field or a wrong unit (kB read as bytes is 1024x). Fixed sizes (MemTotal, SwapTotal, HugePages_Total, ...),
 swap devices, schedulers and every ethtool field must be equal.
 
 Usage: differential.py AGENT
@@ -24,6 +27,7 @@ import subprocess
 import sys
 
 SLACK = 16 * 1024 * 1024  # bytes: page cache and slab churn of the runs themselves
+RELATIVE = 0.25  # of a gauge's larger reading: what other processes may move it by
 
 # /proc/meminfo lines that do not move while nobody reconfigures the machine
 STATIC = {"MemTotal", "SwapTotal", "VmallocTotal", "HugePages_Total", "Hugepagesize",
@@ -76,10 +80,21 @@ def read_free():
 
 
 def bracket(value, a, b, slack=SLACK):
+    slack += RELATIVE * max(abs(a), abs(b))
     return min(a, b) - slack <= value <= max(a, b) + slack
 
 
 # ---------------------------------------------------------------- memory
+
+
+def test_bracket():
+    # Mapped at 100 MiB before and after, 130 MiB while the agent read it (a
+    # busy machine): a gauge that went up and came back down is accepted ...
+    mib = 1024 * 1024
+    check(bracket(130 * mib, 100 * mib, 100 * mib), "bracket: a gauge that rose and fell back")
+    # ... while kB taken for bytes, or another line's value, is not
+    check(not bracket(100 * mib * 1024, 100 * mib, 101 * mib), "bracket: kB read as bytes")
+    check(not bracket(400 * mib, 100 * mib, 101 * mib), "bracket: another line's value")
 
 
 def test_memory(agent):
@@ -100,7 +115,8 @@ def test_memory(agent):
             # moves, and the agent's own run moves it (Committed_AS, AnonPages, ...)
             check(bracket(got[key], mem1.get(key, mem2[key]), mem2[key]),
                   "meminfo %s between the readings before and after" % key,
-                  "%s not in [%s, %s] +- %d" % (got[key], mem1.get(key), mem2[key], SLACK))
+                  "%s not in [%s, %s] +- %d + %d%%" % (got[key], mem1.get(key), mem2[key],
+                                                       SLACK, RELATIVE * 100))
 
     # free -b: total is MemTotal, swap total SwapTotal (exact); the rest move
     m = got
@@ -299,6 +315,7 @@ def main():
         if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
             print("1..0 # SKIP %s not installed (tools/install-deps test)" % tool)
             return 0
+    test_bracket()
     report = test_memory(agent)
     test_swap(report)
     test_block(report)
