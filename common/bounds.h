@@ -34,6 +34,8 @@
 #define VT_REPORT_MAX_SCHEDULERS   16u  /* per block device */
 #define VT_REPORT_MAX_SECTIONS     32u
 #define VT_REPORT_MAX_CAPABILITIES 32u
+#define VT_REPORT_MAX_QUEUE_IRQS   512u /* per NIC: input + output of 256 queue pairs */
+#define VT_REPORT_MAX_CHANGES      64u  /* journal states carried in one report */
 #define VT_STRING_MAX              256u /* any single string field */
 #define VT_REPEATED_MAX            256u /* any other repeated field */
 

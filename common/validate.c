@@ -24,6 +24,8 @@ static const RepeatedBound repeated_bounds[] = {
 	{"virttune.v1.Block.schedulers", VT_REPORT_MAX_SCHEDULERS},
 	{"virttune.v1.Hello.capabilities", VT_REPORT_MAX_CAPABILITIES},
 	{"virttune.v1.PolicySummary.allowed", VT_REPORT_MAX_CAPABILITIES},
+	{"virttune.v1.Nic.queue_interrupts", VT_REPORT_MAX_QUEUE_IRQS},
+	{"virttune.v1.Report.changes", VT_REPORT_MAX_CHANGES},
 };
 
 /* Lists whose entries are told apart by a name: two entries with one name
@@ -34,9 +36,10 @@ typedef struct {
 } UniqueKey;
 
 static const UniqueKey unique_keys[] = {
-	{"virttune.v1.Report.block", "name"},    {"virttune.v1.Report.nics", "name"},
-	{"virttune.v1.Report.sections", "name"}, {"virttune.v1.Swap.devices", "path"},
-	{"virttune.v1.Nic.features", "name"},
+	{"virttune.v1.Report.block", "name"},        {"virttune.v1.Report.nics", "name"},
+	{"virttune.v1.Report.sections", "name"},     {"virttune.v1.Swap.devices", "path"},
+	{"virttune.v1.Nic.features", "name"},        {"virttune.v1.Nic.queue_interrupts", "queue"},
+	{"virttune.v1.Report.changes", "change_id"},
 };
 
 static gboolean
