@@ -11,7 +11,7 @@
 #include "guest.h"
 #include "hypervisor.h"
 #include "json.h"
-#include "metrics.h"
+#include "http.h"
 #include "rules.h"
 #include "store.h"
 #include "transport.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "metrics.h"
+#include "http.h"
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>

@@ -2,7 +2,7 @@
 #include "views.h"
 
 #include "json.h"
-#include "metrics.h"
+#include "http.h"
 #include "match.h"
 #include "rates.h"
 
