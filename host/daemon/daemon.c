@@ -152,24 +152,17 @@ static void
 run_rules(VtDaemon *d, VtGuest *g, gboolean record)
 {
 	VtRuleInput in = {0};
-	VtRates rates;
-	double elapsed;
 	g_autoptr(GError) error = NULL;
 	g_autofree VtStoreRecommendation *active = NULL;
 	VtAnalysis *analysis;
 
 	if (g->report == NULL)
 		return;
-	elapsed = g->prev_stats != NULL
-			  ? (double)(g->stats_at_us - g->prev_stats_at_us) / G_USEC_PER_SEC
-			  : 0;
-	vt_rates_compute(&rates, g->prev_report, g->report, g->prev_stats, g->stats, elapsed,
-			 g->facts);
 	in.report = g->report;
 	in.previous = g->prev_report;
 	in.facts = g->facts;
 	in.stats = g->stats;
-	in.rates = &rates;
+	in.rates = &g->rates;
 	analysis = vt_rules_run(&in, d->rules);
 	vt_analysis_free(g->analysis);
 	g->analysis = analysis;
@@ -809,33 +802,6 @@ prune_tick(gpointer user_data)
 
 /* ------------------------------------------------------------ control */
 
-static gint
-compare_guests(gconstpointer a, gconstpointer b)
-{
-	const VtGuest *ga = *(VtGuest *const *)a;
-	const VtGuest *gb = *(VtGuest *const *)b;
-	return g_strcmp0(ga->name, gb->name);
-}
-
-/* Guests sorted by name; only @domain when given (NULL if unknown). */
-static GPtrArray *
-select_guests(VtDaemon *d, const char *domain)
-{
-	GPtrArray *out = g_ptr_array_new();
-	GHashTableIter iter;
-	gpointer value;
-
-	g_hash_table_iter_init(&iter, d->guests);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		VtGuest *g = value;
-		if (domain == NULL || g_strcmp0(g->name, domain) == 0 ||
-		    g_strcmp0(g->uuid, domain) == 0)
-			g_ptr_array_add(out, g);
-	}
-	g_ptr_array_sort(out, compare_guests);
-	return out;
-}
-
 static VtGuest *
 find_guest(VtDaemon *d, VtControlRequest *req)
 {
@@ -846,7 +812,7 @@ find_guest(VtDaemon *d, VtControlRequest *req)
 		vt_control_request_error(req, "bad_request", "this command needs a domain");
 		return NULL;
 	}
-	found = select_guests(d, domain);
+	found = vt_guests_select(d->guests, domain);
 	if (found->len == 0) {
 		vt_control_request_error(req, "not_found",
 					 "no running domain '%s' (see `virt-tune list`)", domain);
@@ -891,7 +857,7 @@ cmd_audit(VtDaemon *d, VtControlRequest *req)
 {
 	const char *kind = vt_control_arg_string(req, "kind");
 	const char *domain = vt_control_arg_string(req, "domain");
-	g_autoptr(GPtrArray) guests = select_guests(d, domain);
+	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, domain);
 	gint64 now = now_ms();
 
 	if (domain != NULL && guests->len == 0)
@@ -1033,7 +999,7 @@ static void
 cmd_recommend(VtDaemon *d, VtControlRequest *req)
 {
 	const char *domain = vt_control_arg_string(req, "domain");
-	g_autoptr(GPtrArray) guests = select_guests(d, domain);
+	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, domain);
 	g_autoptr(GError) error = NULL;
 	JsonNode *node;
 
@@ -1211,7 +1177,7 @@ on_request(VtControlRequest *req, gpointer user_data)
 	if (g_strcmp0(cmd, "status") == 0) {
 		cmd_status(d, req);
 	} else if (g_strcmp0(cmd, "list") == 0) {
-		guests = select_guests(d, NULL);
+		guests = vt_guests_select(d->guests, NULL);
 		vt_control_request_reply(req, vt_view_list(guests, now_ms()));
 	} else if (g_strcmp0(cmd, "show") == 0) {
 		VtGuest *g = find_guest(d, req);
@@ -1240,7 +1206,7 @@ static GString *
 render_metrics(gpointer user_data)
 {
 	VtDaemon *d = user_data;
-	g_autoptr(GPtrArray) guests = select_guests(d, NULL);
+	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, NULL);
 
 	return vt_view_metrics(guests, vt_hypervisor_is_connected(d->hv), now_ms());
 }

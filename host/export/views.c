@@ -74,16 +74,6 @@ add_common(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 	add_int(b, "report_age_s", g->report != NULL, report_age_s(g, now_ms));
 }
 
-static void
-compute_rates(const VtGuest *g, VtRates *rates)
-{
-	double elapsed = g->prev_stats != NULL
-				 ? (double)(g->stats_at_us - g->prev_stats_at_us) / G_USEC_PER_SEC
-				 : 0;
-	vt_rates_compute(rates, g->prev_report, g->report, g->prev_stats, g->stats, elapsed,
-			 g->facts);
-}
-
 /* ------------------------------------------------------------ list */
 
 JsonNode *
@@ -206,16 +196,14 @@ JsonNode *
 vt_view_show(const VtGuest *g, gint64 now_ms)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	VtRates rates;
 
-	compute_rates(g, &rates);
 	json_builder_begin_object(b);
 	add_common(b, g, now_ms);
 	add_str(b, "uuid", g->uuid);
 	add_str(b, "agent_version", g->agent_version);
 	add_str(b, "last_error", g->last_error);
 	add_host_facts(b, g->facts);
-	add_rates(b, &rates);
+	add_rates(b, &g->rates);
 	json_builder_set_member_name(b, "report");
 	if (g->report != NULL) {
 		g_autoptr(GError) error = NULL;
@@ -244,9 +232,8 @@ swap_row(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 	gboolean has_avail = vt_report_meminfo(r, "MemAvailable", &avail);
 	gboolean has_mem = vt_report_meminfo(r, "MemTotal", &mem_total);
 	const char *swappiness = vt_report_sysctl(r, "vm.swappiness");
-	VtRates rates;
+	const VtRates *rates = &g->rates;
 
-	compute_rates(g, &rates);
 	json_builder_begin_object(b);
 	add_common(b, g, now_ms);
 	add_int(b, "swap_total_bytes", has_total, (gint64)total);
@@ -254,14 +241,15 @@ swap_row(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 		(gint64)(total - free_bytes));
 	add_int(b, "swappiness", swappiness != NULL,
 		swappiness ? g_ascii_strtoll(swappiness, NULL, 10) : 0);
-	add_double(b, "swap_in_pages_per_s", rates.has_swap, rates.swap_in_pps);
-	add_double(b, "swap_out_pages_per_s", rates.has_swap, rates.swap_out_pps);
-	add_str(b, "rates_window", vt_rates_window_name(rates.guest_window));
+	add_double(b, "swap_in_pages_per_s", rates->has_swap, rates->swap_in_pps);
+	add_double(b, "swap_out_pages_per_s", rates->has_swap, rates->swap_out_pps);
+	add_str(b, "rates_window", vt_rates_window_name(rates->guest_window));
 	add_int(b, "mem_total_bytes", has_mem, (gint64)mem_total);
 	add_int(b, "mem_available_bytes", has_avail, (gint64)avail);
-	add_int(b, "balloon_actual_bytes", rates.has_balloon, (gint64)rates.balloon_actual_bytes);
-	add_int(b, "balloon_maximum_bytes", rates.has_balloon, (gint64)rates.balloon_maximum_bytes);
-	add_str(b, "balloon_source", rates.has_balloon ? rates.balloon_source : NULL);
+	add_int(b, "balloon_actual_bytes", rates->has_balloon, (gint64)rates->balloon_actual_bytes);
+	add_int(b, "balloon_maximum_bytes", rates->has_balloon,
+		(gint64)rates->balloon_maximum_bytes);
+	add_str(b, "balloon_source", rates->has_balloon ? rates->balloon_source : NULL);
 	add_int(b, "balloon_stats_period_s", g->facts && g->facts->balloon_period > 0,
 		g->facts ? g->facts->balloon_period : 0);
 	json_builder_set_member_name(b, "swap_devices");
