@@ -228,14 +228,6 @@ pending_free(Pending *p)
 	g_free(p);
 }
 
-static const char *
-status_name(int status)
-{
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&virttune__v1__apply_result__status__descriptor, status);
-	return v ? v->name : "unknown";
-}
-
 static JsonNode *
 pending_reply(Pending *p, const VtGuest *g)
 {
@@ -254,7 +246,7 @@ pending_reply(Pending *p, const VtGuest *g)
 #define STR(key, v)                                                                                \
 	json_builder_set_member_name(b, key);                                                      \
 	json_builder_add_string_value(b, v);
-	STR("status", status_name(r->status));
+	STR("status", vt_apply_result_status_name(r->status));
 	STR("reason", r->reason);
 	STR("before", r->before);
 	STR("after", r->after);
@@ -361,7 +353,7 @@ complete_pending(VtDaemon *d, VtGuest *g, VtApplyResult *result)
 		g_source_remove(p->resend_timer);
 		p->resend_timer = 0;
 	}
-	outcome.status = (char *)status_name(result->status);
+	outcome.status = (char *)vt_apply_result_status_name(result->status);
 	outcome.before = result->before;
 	outcome.after = result->after;
 	outcome.change_id = result->change_id;
@@ -370,7 +362,8 @@ complete_pending(VtDaemon *d, VtGuest *g, VtApplyResult *result)
 		log_guest(G_LOG_LEVEL_WARNING, g, "audit: %s", error->message);
 	log_guest(G_LOG_LEVEL_MESSAGE, g, "%s %s: %s%s%s", p->operation,
 		  p->recommendation_id ? p->recommendation_id : result->change_id,
-		  status_name(result->status), result->reason && *result->reason ? " " : "",
+		  vt_apply_result_status_name(result->status),
+		  result->reason && *result->reason ? " " : "",
 		  result->reason ? result->reason : "");
 	/* A change took effect: show the operator the report that proves it. */
 	if ((result->status == VIRTTUNE__V1__APPLY_RESULT__STATUS__applied ||
