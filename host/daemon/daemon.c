@@ -11,7 +11,9 @@
 #include "guest.h"
 #include "hypervisor.h"
 #include "json.h"
+#include "builder.h"
 #include "http.h"
+#include "prometheus.h"
 #include "rules.h"
 #include "store.h"
 #include "transport.h"
@@ -51,7 +53,7 @@ struct VtDaemon {
 	GHashTable *pending; /* request_id -> Pending: apply/rollback in flight */
 	VtRulesConfig *rules;
 	char *rules_path; /* NULL: the built-in defaults */
-	VtMetrics *metrics;
+	VtHttp *http;
 	guint stale_timer;
 	guint prune_timer;
 	int exit_code;
@@ -235,36 +237,22 @@ pending_reply(Pending *p, const VtGuest *g)
 	const VtApplyResult *r = p->result;
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "domain");
-	json_builder_add_string_value(b, g ? g->name : p->uuid);
-	json_builder_set_member_name(b, "operation");
-	json_builder_add_string_value(b, p->operation);
-	json_builder_set_member_name(b, "recommendation");
-	json_builder_add_string_value(b, p->recommendation_id);
-	json_builder_set_member_name(b, "request_id");
-	json_builder_add_string_value(b, p->request_id);
-#define STR(key, v)                                                                                \
-	json_builder_set_member_name(b, key);                                                      \
-	json_builder_add_string_value(b, v);
-	STR("status", vt_apply_result_status_name(r->status));
-	STR("reason", r->reason);
-	STR("before", r->before);
-	STR("after", r->after);
-	STR("change_id", r->change_id);
-	STR("command", r->command);
-#undef STR
-	json_builder_set_member_name(b, "errnum");
-	if (r->has_errnum)
-		json_builder_add_int_value(b, r->errnum);
-	else
-		json_builder_add_null_value(b);
-	if (p->awaiting_report && g != NULL) {
-		/* the report that came after the change: is the advice gone? */
-		json_builder_set_member_name(b, "recommendation_gone");
-		json_builder_add_boolean_value(
-			b, p->recommendation_id != NULL &&
-				   find_recommendation(g, p->recommendation_id) == NULL);
-	}
+	vt_view_add_str(b, "domain", g ? g->name : p->uuid);
+	vt_view_add_str(b, "operation", p->operation);
+	vt_view_add_str(b, "recommendation", p->recommendation_id);
+	vt_view_add_str(b, "request_id", p->request_id);
+	vt_view_add_str(b, "status", vt_apply_result_status_name(r->status));
+	vt_view_add_str(b, "reason", r->reason);
+	vt_view_add_str(b, "before", r->before);
+	vt_view_add_str(b, "after", r->after);
+	vt_view_add_str(b, "change_id", r->change_id);
+	vt_view_add_str(b, "command", r->command);
+	vt_view_add_int(b, "errnum", r->has_errnum, r->errnum);
+	/* the report that came after the change: is the advice gone? */
+	if (p->awaiting_report && g != NULL)
+		vt_view_add_bool(b, "recommendation_gone", TRUE,
+				 p->recommendation_id != NULL &&
+					 find_recommendation(g, p->recommendation_id) == NULL);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -817,32 +805,11 @@ find_guest(VtDaemon *d, VtControlRequest *req)
 static void
 cmd_status(VtDaemon *d, VtControlRequest *req)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	GHashTableIter iter;
-	gpointer value;
-	guint connected = 0;
+	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, NULL);
 
-	g_hash_table_iter_init(&iter, d->guests);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		VtGuest *g = value;
-		if (g->session && vt_session_get_state(g->session) == VT_SESSION_READY)
-			connected++;
-	}
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "version");
-	json_builder_add_string_value(b, VT_VERSION);
-	json_builder_set_member_name(b, "uri");
-	json_builder_add_string_value(b, d->uri);
-	json_builder_set_member_name(b, "libvirt_connected");
-	json_builder_add_boolean_value(b, vt_hypervisor_is_connected(d->hv));
-	json_builder_set_member_name(b, "domains");
-	json_builder_add_int_value(b, g_hash_table_size(d->guests));
-	json_builder_set_member_name(b, "agents_connected");
-	json_builder_add_int_value(b, connected);
-	json_builder_set_member_name(b, "database");
-	json_builder_add_string_value(b, d->store ? vt_store_path(d->store) : "");
-	json_builder_end_object(b);
-	vt_control_request_reply(req, json_builder_get_root(b));
+	vt_control_request_reply(req,
+				 vt_view_status(guests, d->uri, vt_hypervisor_is_connected(d->hv),
+						d->store ? vt_store_path(d->store) : ""));
 }
 
 static void
@@ -853,69 +820,18 @@ cmd_audit(VtDaemon *d, VtControlRequest *req)
 	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, domain);
 	gint64 now = now_ms();
 
+	const VtAuditKind *k = vt_audit_kind_find(kind);
+
 	if (domain != NULL && guests->len == 0)
 		vt_control_request_error(req, "not_found",
 					 "no running domain '%s' (see `virt-tune list`)", domain);
 	else if (kind == NULL || g_strcmp0(kind, "all") == 0)
 		vt_control_request_reply(req, vt_view_audit_all(guests, now));
-	else if (g_strcmp0(kind, "swap") == 0)
-		vt_control_request_reply(req, vt_view_audit_swap(guests, now));
-	else if (g_strcmp0(kind, "schedulers") == 0)
-		vt_control_request_reply(req, vt_view_audit_schedulers(guests));
-	else if (g_strcmp0(kind, "nics") == 0)
-		vt_control_request_reply(req, vt_view_audit_nics(guests));
+	else if (k != NULL)
+		vt_control_request_reply(req, k->view(guests, now));
 	else
 		vt_control_request_error(req, "bad_request",
 					 "unknown audit '%s': swap, schedulers, nics or all", kind);
-}
-
-static void
-add_history_row(JsonBuilder *b, const VtStoreReport *entry)
-{
-	const VtReport *r = entry->report;
-	guint64 v;
-	const VtIdentity *id = r->identity;
-	g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(entry->time_ms / 1000);
-	g_autofree char *iso = t ? g_date_time_format_iso8601(t) : NULL;
-
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "time_ms");
-	json_builder_add_int_value(b, entry->time_ms);
-	json_builder_set_member_name(b, "time");
-	json_builder_add_string_value(b, iso);
-	json_builder_set_member_name(b, "boot_id");
-	json_builder_add_string_value(b, id ? id->boot_id : NULL);
-	json_builder_set_member_name(b, "uptime_s");
-	if (id && id->has_uptime_s)
-		json_builder_add_int_value(b, (gint64)id->uptime_s);
-	else
-		json_builder_add_null_value(b);
-#define METRIC(key, name)                                                                          \
-	json_builder_set_member_name(b, key);                                                      \
-	if (vt_report_meminfo(r, name, &v))                                                        \
-		json_builder_add_int_value(b, (gint64)v);                                          \
-	else                                                                                       \
-		json_builder_add_null_value(b);
-	METRIC("mem_total_bytes", "MemTotal");
-	METRIC("mem_available_bytes", "MemAvailable");
-	METRIC("swap_total_bytes", "SwapTotal");
-	METRIC("swap_free_bytes", "SwapFree");
-#undef METRIC
-	json_builder_set_member_name(b, "pswpin");
-	if (r->swap && r->swap->has_pswpin)
-		json_builder_add_int_value(b, (gint64)r->swap->pswpin);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "pswpout");
-	if (r->swap && r->swap->has_pswpout)
-		json_builder_add_int_value(b, (gint64)r->swap->pswpout);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "disks");
-	json_builder_add_int_value(b, (gint64)r->n_block);
-	json_builder_set_member_name(b, "nics");
-	json_builder_add_int_value(b, (gint64)r->n_nics);
-	json_builder_end_object(b);
 }
 
 /* The UUID of @domain (a name or UUID) as the store knows it, also for
@@ -952,7 +868,6 @@ cmd_history(VtDaemon *d, VtControlRequest *req)
 	gint64 limit = vt_control_arg_int(req, "limit", 100);
 	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autofree char *uuid = stored_uuid(d, req);
 
 	if (uuid == NULL)
@@ -962,11 +877,7 @@ cmd_history(VtDaemon *d, VtControlRequest *req)
 		vt_control_request_error(req, "store", "reading history: %s", error->message);
 		return;
 	}
-	json_builder_begin_array(b);
-	for (guint i = 0; i < rows->len; i++)
-		add_history_row(b, rows->pdata[i]);
-	json_builder_end_array(b);
-	vt_control_request_reply(req, json_builder_get_root(b));
+	vt_control_request_reply(req, vt_view_history(rows));
 }
 
 static void
@@ -1102,48 +1013,10 @@ cmd_rollback(VtDaemon *d, VtControlRequest *req)
 }
 
 static void
-add_audit_row(JsonBuilder *b, const VtStoreAudit *a)
-{
-	g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(a->time_ms / 1000);
-	g_autofree char *iso = t ? g_date_time_format_iso8601(t) : NULL;
-
-	json_builder_begin_object(b);
-#define STR(key, v)                                                                                \
-	json_builder_set_member_name(b, key);                                                      \
-	json_builder_add_string_value(b, v);
-	STR("time", iso);
-	json_builder_set_member_name(b, "time_ms");
-	json_builder_add_int_value(b, a->time_ms);
-	STR("operation", a->operation);
-	STR("recommendation", a->recommendation_id);
-	STR("status", a->status ? a->status : "pending");
-	STR("change_id", a->change_id);
-	STR("before", a->before);
-	STR("after", a->after);
-	STR("reason", a->reason);
-	STR("request_id", a->request_id);
-#undef STR
-	json_builder_set_member_name(b, "peer_uid");
-	json_builder_add_int_value(b, a->peer_uid);
-	json_builder_set_member_name(b, "action");
-	if (a->action_json != NULL) {
-		g_autoptr(JsonParser) parser = json_parser_new();
-		if (json_parser_load_from_data(parser, a->action_json, -1, NULL))
-			json_builder_add_value(b, json_node_copy(json_parser_get_root(parser)));
-		else
-			json_builder_add_null_value(b);
-	} else {
-		json_builder_add_null_value(b);
-	}
-	json_builder_end_object(b);
-}
-
-static void
 cmd_changes(VtDaemon *d, VtControlRequest *req)
 {
 	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autofree char *uuid = stored_uuid(d, req);
 
 	if (uuid == NULL)
@@ -1153,11 +1026,7 @@ cmd_changes(VtDaemon *d, VtControlRequest *req)
 		vt_control_request_error(req, "store", "%s", error->message);
 		return;
 	}
-	json_builder_begin_array(b);
-	for (guint i = 0; i < rows->len; i++)
-		add_audit_row(b, rows->pdata[i]);
-	json_builder_end_array(b);
-	vt_control_request_reply(req, json_builder_get_root(b));
+	vt_control_request_reply(req, vt_view_changes(rows));
 }
 
 static void
@@ -1201,7 +1070,7 @@ render_metrics(gpointer user_data)
 	VtDaemon *d = user_data;
 	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, NULL);
 
-	return vt_view_metrics(guests, vt_hypervisor_is_connected(d->hv), now_ms());
+	return vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv), now_ms());
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -1248,8 +1117,8 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 		return NULL;
 	d->hv = vt_hypervisor_new(d->uri, d->poll_interval_s, &hypervisor_callbacks, d);
 	if (o->metrics_listen != NULL) {
-		d->metrics = vt_metrics_new(o->metrics_listen, render_metrics, d, error);
-		if (d->metrics == NULL)
+		d->http = vt_http_new(o->metrics_listen, render_metrics, d, error);
+		if (d->http == NULL)
 			return NULL;
 	}
 	return g_steal_pointer(&d);
@@ -1264,7 +1133,7 @@ vt_daemon_free(VtDaemon *d)
 		g_source_remove(d->stale_timer);
 	if (d->prune_timer)
 		g_source_remove(d->prune_timer);
-	vt_metrics_free(d->metrics);
+	vt_http_free(d->http);
 	vt_control_free(d->control);
 	g_hash_table_destroy(d->pending);
 	g_hash_table_destroy(d->waiters);
