@@ -144,6 +144,30 @@ vt_guests_select(GHashTable *guests, const char *domain)
 	return out;
 }
 
+const VtRecommendation *
+vt_guest_find_recommendation(const VtGuest *guest, const char *id)
+{
+	for (guint i = 0; guest->analysis && i < guest->analysis->recommendations->len; i++) {
+		const VtRecommendation *r = guest->analysis->recommendations->pdata[i];
+		if (g_strcmp0(r->id, id) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+void
+vt_guest_log(GLogLevelFlags level, const VtGuest *guest, const char *format, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	msg = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_log_structured(G_LOG_DOMAIN, level, "DOMAIN", guest->name, "DOMAIN_UUID", guest->uuid,
+			 "MESSAGE", "%s: %s", guest->name, msg);
+}
+
 const char *
 vt_guest_agent_state(const VtGuest *guest)
 {

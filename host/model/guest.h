@@ -47,6 +47,13 @@ typedef struct {
 	gpointer daemon;
 } VtGuest;
 
+/* The host's realtime clock in ms: report_at_ms and the views' @now_ms. */
+static inline gint64
+vt_now_ms(void)
+{
+	return g_get_real_time() / 1000;
+}
+
 VtGuest *vt_guest_new(const char *uuid, const char *name);
 void vt_guest_free(VtGuest *guest);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtGuest, vt_guest_free)
@@ -61,6 +68,13 @@ void vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms);
 /* The guests of @guests (uuid -> VtGuest) sorted by name; only @domain (a
  * name or UUID) when not NULL. The array holds borrowed pointers. */
 GPtrArray *vt_guests_select(GHashTable *guests, const char *domain);
+
+/* The recommendation @id of the latest analysis, or NULL. */
+const VtRecommendation *vt_guest_find_recommendation(const VtGuest *guest, const char *id);
+
+/* A daemon log line about @guest, with DOMAIN and DOMAIN_UUID fields. */
+void vt_guest_log(GLogLevelFlags level, const VtGuest *guest, const char *format, ...)
+	G_GNUC_PRINTF(3, 4);
 
 /* Agent state for humans: "connected", "handshake", "no channel", … */
 const char *vt_guest_agent_state(const VtGuest *guest);
