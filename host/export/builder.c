@@ -1,44 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "builder.h"
 
+/* Name the member; with no value, write null and return FALSE. */
+static gboolean
+member(JsonBuilder *b, const char *key, gboolean has)
+{
+	json_builder_set_member_name(b, key);
+	if (!has)
+		json_builder_add_null_value(b);
+	return has;
+}
+
 void
 vt_view_add_str(JsonBuilder *b, const char *key, const char *value)
 {
-	json_builder_set_member_name(b, key);
-	if (value != NULL)
+	if (member(b, key, value != NULL))
 		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
 }
 
 void
 vt_view_add_int(JsonBuilder *b, const char *key, gboolean has, gint64 value)
 {
-	json_builder_set_member_name(b, key);
-	if (has)
+	if (member(b, key, has))
 		json_builder_add_int_value(b, value);
-	else
-		json_builder_add_null_value(b);
 }
 
 void
 vt_view_add_double(JsonBuilder *b, const char *key, gboolean has, double value)
 {
-	json_builder_set_member_name(b, key);
-	if (has)
+	if (member(b, key, has))
 		json_builder_add_double_value(b, value);
-	else
-		json_builder_add_null_value(b);
 }
 
 void
 vt_view_add_bool(JsonBuilder *b, const char *key, gboolean has, gboolean value)
 {
-	json_builder_set_member_name(b, key);
-	if (has)
+	if (member(b, key, has))
 		json_builder_add_boolean_value(b, value);
-	else
-		json_builder_add_null_value(b);
 }
 
 void
