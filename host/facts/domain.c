@@ -255,34 +255,11 @@ replace(char **field, const char *value)
 	*field = g_strdup(value);
 }
 
+/* <domain>'s own elements: type, vCPUs, memory, CPU and NUMA tuning. */
 static void
-on_start(GMarkupParseContext *ctx, const char *element, const char **n, const char **v,
-	 gpointer user_data, GError **error)
+start_domain(VtXmlState *s, const char **n, const char **v, GError **error)
 {
-	VtXmlState *s = user_data;
 	VtDomainFacts *f = s->facts;
-
-	if (s->depth >= VT_DOMAIN_XML_MAX_DEPTH) {
-		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
-			    "<%s>: elements nested deeper than %u", element,
-			    VT_DOMAIN_XML_MAX_DEPTH);
-		return;
-	}
-	if (++s->elements > VT_DOMAIN_MAX_ELEMENTS) {
-		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "more than %u elements",
-			    VT_DOMAIN_MAX_ELEMENTS);
-		return;
-	}
-	if (s->depth == 0 && strcmp(element, "domain") != 0) {
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "root element is <%s>, not <domain>",
-			    element);
-		return;
-	}
-	s->path_len[s->depth++] = s->path->len;
-	if (s->path->len > 0)
-		g_string_append_c(s->path, '/');
-	g_string_append(s->path, element);
-	g_string_truncate(s->text, 0);
 
 	if (at(s, "domain")) {
 		replace(&f->type, attr(n, v, "type"));
@@ -308,7 +285,15 @@ on_start(GMarkupParseContext *ctx, const char *element, const char **n, const ch
 		f->has_emulatorpin = TRUE;
 	} else if (at(s, "domain/numatune")) {
 		f->has_numatune = TRUE;
-	} else if (at(s, "domain/devices/disk")) {
+	}
+}
+
+static void
+start_disk(VtXmlState *s, const char **n, const char **v, GError **error)
+{
+	VtDomainFacts *f = s->facts;
+
+	if (at(s, "domain/devices/disk")) {
 		if (f->disks->len >= VT_DOMAIN_MAX_DISKS) {
 			g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "more than %u <disk>s",
 				    VT_DOMAIN_MAX_DISKS);
@@ -318,15 +303,17 @@ on_start(GMarkupParseContext *ctx, const char *element, const char **n, const ch
 		s->disk->type = attr_dup(n, v, "type");
 		s->disk->device = g_strdup(attr(n, v, "device") ? attr(n, v, "device") : "disk");
 		g_ptr_array_add(f->disks, s->disk);
-	} else if (s->disk != NULL && at(s, "domain/devices/disk/driver")) {
+	} else if (s->disk == NULL) {
+		return;
+	} else if (at(s, "domain/devices/disk/driver")) {
 		replace(&s->disk->driver_name, attr(n, v, "name"));
 		replace(&s->disk->format, attr(n, v, "type"));
 		replace(&s->disk->cache, attr(n, v, "cache"));
 		replace(&s->disk->io, attr(n, v, "io"));
-	} else if (s->disk != NULL && at(s, "domain/devices/disk/target")) {
+	} else if (at(s, "domain/devices/disk/target")) {
 		replace(&s->disk->target_dev, attr(n, v, "dev"));
 		replace(&s->disk->bus, attr(n, v, "bus"));
-	} else if (s->disk != NULL && at(s, "domain/devices/disk/source")) {
+	} else if (at(s, "domain/devices/disk/source")) {
 		const char *src = attr(n, v, "file");
 		if (src == NULL)
 			src = attr(n, v, "dev");
@@ -339,13 +326,21 @@ on_start(GMarkupParseContext *ctx, const char *element, const char **n, const ch
 				attr(n, v, "volume"));
 		}
 		replace(&s->disk->source, src);
-	} else if (s->disk != NULL && at(s, "domain/devices/disk/readonly")) {
+	} else if (at(s, "domain/devices/disk/readonly")) {
 		s->disk->readonly = TRUE;
-	} else if (s->disk != NULL && at(s, "domain/devices/disk/shareable")) {
+	} else if (at(s, "domain/devices/disk/shareable")) {
 		s->disk->shareable = TRUE;
-	} else if (s->disk != NULL && at(s, "domain/devices/disk/address")) {
+	} else if (at(s, "domain/devices/disk/address")) {
 		parse_address(n, v, &s->disk->address, error);
-	} else if (at(s, "domain/devices/interface")) {
+	}
+}
+
+static void
+start_iface(VtXmlState *s, const char **n, const char **v, GError **error)
+{
+	VtDomainFacts *f = s->facts;
+
+	if (at(s, "domain/devices/interface")) {
 		if (f->ifaces->len >= VT_DOMAIN_MAX_IFACES) {
 			g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
 				    "more than %u <interface>s", VT_DOMAIN_MAX_IFACES);
@@ -354,29 +349,40 @@ on_start(GMarkupParseContext *ctx, const char *element, const char **n, const ch
 		s->iface = g_new0(VtIfaceFacts, 1);
 		s->iface->type = attr_dup(n, v, "type");
 		g_ptr_array_add(f->ifaces, s->iface);
-	} else if (s->iface != NULL && at(s, "domain/devices/interface/mac")) {
+	} else if (s->iface == NULL) {
+		return;
+	} else if (at(s, "domain/devices/interface/mac")) {
 		const char *mac = attr(n, v, "address");
 		if (mac != NULL) {
 			g_free(s->iface->mac);
 			s->iface->mac = g_ascii_strdown(mac, -1);
 		}
-	} else if (s->iface != NULL && at(s, "domain/devices/interface/model")) {
+	} else if (at(s, "domain/devices/interface/model")) {
 		replace(&s->iface->model, attr(n, v, "type"));
-	} else if (s->iface != NULL && at(s, "domain/devices/interface/driver")) {
+	} else if (at(s, "domain/devices/interface/driver")) {
 		replace(&s->iface->driver_name, attr(n, v, "name"));
 		attr_uint(n, v, "driver", "queues", 1024, &s->iface->queues, error);
-	} else if (s->iface != NULL && at(s, "domain/devices/interface/target")) {
+	} else if (at(s, "domain/devices/interface/target")) {
 		replace(&s->iface->target_dev, attr(n, v, "dev"));
-	} else if (s->iface != NULL && at(s, "domain/devices/interface/source")) {
+	} else if (at(s, "domain/devices/interface/source")) {
 		const char *src = attr(n, v, "bridge");
 		if (src == NULL)
 			src = attr(n, v, "network");
 		if (src == NULL)
 			src = attr(n, v, "dev");
 		replace(&s->iface->source, src);
-	} else if (s->iface != NULL && at(s, "domain/devices/interface/address")) {
+	} else if (at(s, "domain/devices/interface/address")) {
 		parse_address(n, v, &s->iface->address, error);
-	} else if (at(s, "domain/devices/channel")) {
+	}
+}
+
+/* The other devices: channels, controllers, the balloon. */
+static void
+start_device(VtXmlState *s, const char **n, const char **v, GError **error)
+{
+	VtDomainFacts *f = s->facts;
+
+	if (at(s, "domain/devices/channel")) {
 		if (f->channels->len >= VT_DOMAIN_MAX_CHANNELS) {
 			g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "more than %u <channel>s",
 				    VT_DOMAIN_MAX_CHANNELS);
@@ -410,6 +416,52 @@ on_start(GMarkupParseContext *ctx, const char *element, const char **n, const ch
 	} else if (s->in_balloon && at(s, "domain/devices/memballoon/stats")) {
 		attr_uint(n, v, "stats", "period", G_MAXINT, &f->balloon_period, error);
 	}
+}
+
+/* Each element goes to the one function that knows its path. */
+static const struct {
+	const char *prefix;
+	void (*start)(VtXmlState *s, const char **n, const char **v, GError **error);
+} starts[] = {
+	{"domain/devices/disk", start_disk},
+	{"domain/devices/interface", start_iface},
+	{"domain/devices/", start_device},
+	{"domain", start_domain},
+};
+
+static void
+on_start(GMarkupParseContext *ctx, const char *element, const char **n, const char **v,
+	 gpointer user_data, GError **error)
+{
+	VtXmlState *s = user_data;
+
+	if (s->depth >= VT_DOMAIN_XML_MAX_DEPTH) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
+			    "<%s>: elements nested deeper than %u", element,
+			    VT_DOMAIN_XML_MAX_DEPTH);
+		return;
+	}
+	if (++s->elements > VT_DOMAIN_MAX_ELEMENTS) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "more than %u elements",
+			    VT_DOMAIN_MAX_ELEMENTS);
+		return;
+	}
+	if (s->depth == 0 && strcmp(element, "domain") != 0) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "root element is <%s>, not <domain>",
+			    element);
+		return;
+	}
+	s->path_len[s->depth++] = s->path->len;
+	if (s->path->len > 0)
+		g_string_append_c(s->path, '/');
+	g_string_append(s->path, element);
+	g_string_truncate(s->text, 0);
+
+	for (guint i = 0; i < G_N_ELEMENTS(starts); i++)
+		if (g_str_has_prefix(s->path->str, starts[i].prefix)) {
+			starts[i].start(s, n, v, error);
+			return;
+		}
 }
 
 static gboolean
