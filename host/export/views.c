@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon and its guests: status, list, show, recommendations. */
 #include "views.h"
 
 #include "builder.h"
