@@ -119,6 +119,14 @@ vt_envelope_body_name(const VtEnvelope *env)
 	return field != NULL ? field->name : "unknown";
 }
 
+const char *
+vt_apply_result_status_name(int status)
+{
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		&virttune__v1__apply_result__status__descriptor, status);
+	return v != NULL ? v->name : "unknown";
+}
+
 gsize
 vt_protobuf_type_size(ProtobufCType type)
 {

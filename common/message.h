@@ -83,4 +83,8 @@ gsize vt_protobuf_type_size(ProtobufCType type);
 /* The oneof case's field name ("report", "hello", …), or "empty". */
 const char *vt_envelope_body_name(const VtEnvelope *env);
 
+/* The ApplyResult.Status value's name ("applied", "refused", …), or "unknown":
+ * what the host stores in its audit trail and shows. */
+const char *vt_apply_result_status_name(int status);
+
 G_END_DECLS

@@ -106,6 +106,7 @@ typedef struct {
  * checked before the next element is built) and it adds no dependency.
  */
 VtDomainFacts *vt_domain_facts_parse(const char *xml, gssize len, GError **error);
+VtDomainFacts *vt_domain_facts_new(void); /* empty */
 VtDomainFacts *vt_domain_facts_load(const char *path, GError **error);
 void vt_domain_facts_free(VtDomainFacts *facts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtDomainFacts, vt_domain_facts_free)

@@ -297,6 +297,49 @@ vt_domstats_load(const char *path, GError **error)
 
 /* ------------------------------------------------------------ libvirt */
 
+static gboolean
+int_value(VtStatValue *v, gint64 i)
+{
+	v->type = VT_STAT_INT64;
+	v->i = i;
+	return TRUE;
+}
+
+static gboolean
+uint_value(VtStatValue *v, guint64 u)
+{
+	v->type = VT_STAT_UINT64;
+	v->u = u;
+	return TRUE;
+}
+
+/* @p as a stat value; FALSE for the types not kept, and for NULL strings. */
+static gboolean
+typed_value(const virTypedParameter *p, VtStatValue *v)
+{
+	switch (p->type) {
+	case VIR_TYPED_PARAM_INT:
+		return int_value(v, p->value.i);
+	case VIR_TYPED_PARAM_LLONG:
+		return int_value(v, p->value.l);
+	case VIR_TYPED_PARAM_UINT:
+		return uint_value(v, p->value.ui);
+	case VIR_TYPED_PARAM_ULLONG:
+		return uint_value(v, p->value.ul);
+	case VIR_TYPED_PARAM_BOOLEAN:
+		return uint_value(v, p->value.b ? 1 : 0);
+	case VIR_TYPED_PARAM_DOUBLE:
+		v->type = VT_STAT_DOUBLE;
+		v->d = p->value.d;
+		return TRUE;
+	case VIR_TYPED_PARAM_STRING:
+		v->type = VT_STAT_STRING;
+		v->s = p->value.s;
+		return p->value.s != NULL;
+	}
+	return FALSE;
+}
+
 VtDomstats *
 vt_domstats_from_record(virDomainStatsRecordPtr record, GError **error)
 {
@@ -322,40 +365,8 @@ vt_domstats_from_record(virDomainStatsRecordPtr record, GError **error)
 		/* the field is fixed-size and not guaranteed terminated by the type */
 		memcpy(key, p->field, VIR_TYPED_PARAM_FIELD_LENGTH);
 		key[VIR_TYPED_PARAM_FIELD_LENGTH] = '\0';
-		switch (p->type) {
-		case VIR_TYPED_PARAM_INT:
-			v.type = VT_STAT_INT64;
-			v.i = p->value.i;
-			break;
-		case VIR_TYPED_PARAM_UINT:
-			v.type = VT_STAT_UINT64;
-			v.u = p->value.ui;
-			break;
-		case VIR_TYPED_PARAM_LLONG:
-			v.type = VT_STAT_INT64;
-			v.i = p->value.l;
-			break;
-		case VIR_TYPED_PARAM_ULLONG:
-			v.type = VT_STAT_UINT64;
-			v.u = p->value.ul;
-			break;
-		case VIR_TYPED_PARAM_DOUBLE:
-			v.type = VT_STAT_DOUBLE;
-			v.d = p->value.d;
-			break;
-		case VIR_TYPED_PARAM_BOOLEAN:
-			v.type = VT_STAT_UINT64;
-			v.u = p->value.b ? 1 : 0;
-			break;
-		case VIR_TYPED_PARAM_STRING:
-			if (p->value.s == NULL)
-				continue;
-			v.type = VT_STAT_STRING;
-			v.s = p->value.s;
-			break;
-		default:
+		if (!typed_value(p, &v))
 			continue;
-		}
 		if (!vt_domstats_set(stats, key, &v, error))
 			return NULL;
 	}

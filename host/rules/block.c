@@ -174,10 +174,9 @@ vt_rule_blk_bus(VtRuleCtx *ctx)
 		name = free_virtio_name(in->facts);
 		target = g_strdup_printf("<target dev='%s' bus='virtio'/>", name);
 		fragment = disk_fragment(disk, target);
-		rec = vt_rule_emit(ctx, subject, VT_SEVERITY_WARNING, VT_TARGET_HOST);
+		rec = vt_rule_emit_xml(ctx, subject, VT_SEVERITY_WARNING, fragment);
 		if (rec == NULL)
 			return;
-		vt_rec_command(rec, "%s", fragment);
 		vt_rec_rationale(
 			rec,
 			"Disk %s (%s, XML target %s) sits on the emulated %s bus%s%s%s: one "
@@ -227,11 +226,10 @@ vt_rule_blk_cache(VtRuleCtx *ctx)
 					 disk->format ? " type='" : "",
 					 disk->format ? disk->format : "", disk->format ? "'" : "");
 		fragment = disk_fragment(disk, driver);
-		rec = vt_rule_emit(ctx, subject, unsafe ? VT_SEVERITY_WARNING : VT_SEVERITY_INFO,
-				   VT_TARGET_HOST);
+		rec = vt_rule_emit_xml(ctx, subject,
+				       unsafe ? VT_SEVERITY_WARNING : VT_SEVERITY_INFO, fragment);
 		if (rec == NULL)
 			return;
-		vt_rec_command(rec, "%s", fragment);
 		vt_rec_rationale(
 			rec,
 			"Data disk %s (%s) uses cache='%s'%s%s. %s With cache='none' and "

@@ -22,120 +22,159 @@ swap_total(const VtReport *r)
 	return total;
 }
 
-void
-vt_rule_mem_swapping(VtRuleCtx *ctx)
-{
-	const VtRuleInput *in = ctx->in;
-	const VtRates *rates = in->rates;
-	const char *name = vt_domain_name(in);
-	guint64 total = 0, avail = 0;
-	gboolean has_mem;
-	double rate, avail_pct = 0;
+/* What mem.swapping found, for the change it recommends and its evidence. */
+typedef struct {
+	double rate; /* pages/s, in + out */
 	VtSeverity severity;
+	gboolean has_mem;
+	guint64 total, avail; /* MemTotal, MemAvailable */
+	double avail_pct;
+	char *window; /* "over the last 30 s" */
+} Swapping;
+
+static gboolean
+balloon_inflated(const VtRates *rates)
+{
+	return rates->has_balloon && rates->balloon_maximum_bytes > 0 &&
+	       (double)rates->balloon_actual_bytes <
+		       (double)rates->balloon_maximum_bytes * (1.0 - VT_BALLOON_SLACK_PCT / 100.0);
+}
+
+/* The balloon holds memory back: deflate it. */
+static VtRecommendation *
+deflate_balloon(VtRuleCtx *ctx, const Swapping *sw)
+{
+	const VtRates *rates = ctx->in->rates;
+	g_autofree char *cur = vt_format_bytes(rates->balloon_actual_bytes);
+	g_autofree char *max = vt_format_bytes(rates->balloon_maximum_bytes);
+	g_autofree char *a = vt_format_bytes(sw->avail);
+	g_autofree char *avail_text =
+		sw->has_mem ? g_strdup_printf("; MemAvailable is %s (%.1f%% of MemTotal)", a,
+					      sw->avail_pct)
+			    : g_strdup("");
+	VtRecommendation *rec = vt_rule_emit(ctx, "domain", sw->severity, VT_TARGET_HOST);
+
+	if (rec == NULL)
+		return NULL;
+	vt_rec_command(rec, "virsh setmem %s %" G_GUINT64_FORMAT "K --live",
+		       vt_domain_name(ctx->in), rates->balloon_maximum_bytes / 1024);
+	vt_rec_rationale(rec,
+			 "The guest swaps %.1f pages/s in and %.1f pages/s out %s while the "
+			 "host's balloon holds it at %s of its %s maximum (from %s)%s. "
+			 "Deflating the balloon gives the guest its memory back without a "
+			 "reboot.",
+			 rates->swap_in_pps, rates->swap_out_pps, sw->window, cur, max,
+			 rates->balloon_source, avail_text);
+	return rec;
+}
+
+/* Little memory available and no balloon to blame: give the domain more. */
+static VtRecommendation *
+grow_memory(VtRuleCtx *ctx, const Swapping *sw)
+{
+	const VtRates *rates = ctx->in->rates;
+	const char *name = vt_domain_name(ctx->in);
+	guint64 base = rates->has_balloon ? rates->balloon_maximum_bytes : sw->total;
+	guint64 grow = base / 100 * (100 + ctx->cfg->swap_grow_pct);
+	guint64 kib;
+	g_autofree char *a = vt_format_bytes(sw->avail);
+	g_autofree char *b = vt_format_bytes(base);
+	g_autofree char *n = NULL;
 	VtRecommendation *rec;
-	g_autofree char *window = NULL;
 
-	if (!rates->has_swap) {
-		vt_rule_skip(ctx, "the report has no swap.pswpin/pswpout (or no earlier report and "
-				  "no uptime to average over)");
-		return;
-	}
-	rate = rates->swap_in_pps + rates->swap_out_pps;
-	if (rate < ctx->cfg->swap_warning_pps)
-		return;
-	if (in->facts == NULL && in->stats == NULL) {
-		vt_rule_skip(ctx,
-			     "swapping at %.1f pages/s, but the host-side change needs the "
-			     "domain XML or domstats",
-			     rate);
-		return;
-	}
-	severity = rate >= ctx->cfg->swap_critical_pps ? VT_SEVERITY_CRITICAL : VT_SEVERITY_WARNING;
-	has_mem = vt_report_meminfo(in->report, "MemTotal", &total) &&
-		  vt_report_meminfo(in->report, "MemAvailable", &avail) && total > 0;
-	if (has_mem)
-		avail_pct = 100.0 * (double)avail / (double)total;
-	window = rates->guest_window == VT_RATES_INTERVAL
-			 ? g_strdup_printf("over the last %.0f s", rates->guest_interval_s)
-			 : g_strdup_printf("on average since boot (%.0f s ago)",
-					   rates->guest_interval_s);
+	grow = (grow + 256 * MIB - 1) / (256 * MIB) * (256 * MIB);
+	kib = grow / 1024;
+	n = vt_format_bytes(grow);
+	rec = vt_rule_emit(ctx, "domain", sw->severity, VT_TARGET_HOST);
+	if (rec == NULL)
+		return NULL;
+	vt_rec_command(rec,
+		       "virsh setmaxmem %s %" G_GUINT64_FORMAT "K --config && virsh setmem "
+		       "%s %" G_GUINT64_FORMAT "K --config",
+		       name, kib, name, kib);
+	vt_rec_rationale(rec,
+			 "The guest swaps %.1f pages/s in and %.1f pages/s out %s and has only %s "
+			 "available (%.1f%% of MemTotal, below %.0f%%); the balloon is not holding "
+			 "memory back (%s). The working set does not fit: give the domain %s "
+			 "instead "
+			 "of %s (+%u%%), effective at the next boot, or reduce the load.",
+			 rates->swap_in_pps, rates->swap_out_pps, sw->window, a, sw->avail_pct,
+			 ctx->cfg->swap_low_available_pct,
+			 rates->has_balloon ? rates->balloon_source : "no balloon data", n, b,
+			 ctx->cfg->swap_grow_pct);
+	vt_ev_uint(rec, "recommended_memory_bytes", grow);
+	return rec;
+}
 
-	if (rates->has_balloon && rates->balloon_maximum_bytes > 0 &&
-	    (double)rates->balloon_actual_bytes <
-		    (double)rates->balloon_maximum_bytes * (1.0 - VT_BALLOON_SLACK_PCT / 100.0)) {
-		g_autofree char *cur = vt_format_bytes(rates->balloon_actual_bytes);
-		g_autofree char *max = vt_format_bytes(rates->balloon_maximum_bytes);
-		g_autofree char *a = vt_format_bytes(avail);
-		g_autofree char *avail_text =
-			has_mem ? g_strdup_printf("; MemAvailable is %s (%.1f%% of MemTotal)", a,
-						  avail_pct)
-				: g_strdup("");
-
-		rec = vt_rule_emit(ctx, "domain", severity, VT_TARGET_HOST);
-		if (rec == NULL)
-			return;
-		vt_rec_command(rec, "virsh setmem %s %" G_GUINT64_FORMAT "K --live", name,
-			       rates->balloon_maximum_bytes / 1024);
-		vt_rec_rationale(
-			rec,
-			"The guest swaps %.1f pages/s in and %.1f pages/s out %s while the "
-			"host's balloon holds it at %s of its %s maximum (from %s)%s. "
-			"Deflating the balloon gives the guest its memory back without a "
-			"reboot.",
-			rates->swap_in_pps, rates->swap_out_pps, window, cur, max,
-			rates->balloon_source, avail_text);
-	} else if (has_mem && avail_pct < ctx->cfg->swap_low_available_pct) {
-		guint64 base = rates->has_balloon ? rates->balloon_maximum_bytes : total;
-		guint64 grow = base / 100 * (100 + ctx->cfg->swap_grow_pct);
-		guint64 kib;
-		g_autofree char *a = vt_format_bytes(avail);
-		g_autofree char *b = vt_format_bytes(base);
-		g_autofree char *n = NULL;
-
-		grow = (grow + 256 * MIB - 1) / (256 * MIB) * (256 * MIB);
-		kib = grow / 1024;
-		n = vt_format_bytes(grow);
-		rec = vt_rule_emit(ctx, "domain", severity, VT_TARGET_HOST);
-		if (rec == NULL)
-			return;
-		vt_rec_command(rec,
-			       "virsh setmaxmem %s %" G_GUINT64_FORMAT "K --config && virsh setmem "
-			       "%s %" G_GUINT64_FORMAT "K --config",
-			       name, kib, name, kib);
-		vt_rec_rationale(
-			rec,
-			"The guest swaps %.1f pages/s in and %.1f pages/s out %s and has only %s "
-			"available (%.1f%% of MemTotal, below %.0f%%); the balloon is not holding "
-			"memory back (%s). The working set does not fit: give the domain %s "
-			"instead "
-			"of %s (+%u%%), effective at the next boot, or reduce the load.",
-			rates->swap_in_pps, rates->swap_out_pps, window, a, avail_pct,
-			ctx->cfg->swap_low_available_pct,
-			rates->has_balloon ? rates->balloon_source : "no balloon data", n, b,
-			ctx->cfg->swap_grow_pct);
-		vt_ev_uint(rec, "recommended_memory_bytes", grow);
-	} else {
-		vt_rule_skip(
-			ctx,
-			"swapping at %.1f pages/s but MemAvailable is %s%.1f%% and the "
-			"balloon is not inflated: no host-side cause found (see mem.swappiness)",
-			rate, has_mem ? "" : "unknown, ", avail_pct);
-		return;
-	}
+static void
+swapping_evidence(VtRecommendation *rec, const VtRates *rates, const Swapping *sw)
+{
 	vt_ev_double(rec, "swap_in_pages_per_s", rates->swap_in_pps);
 	vt_ev_double(rec, "swap_out_pages_per_s", rates->swap_out_pps);
 	vt_ev_str(rec, "window", vt_rates_window_name(rates->guest_window));
 	vt_ev_double(rec, "window_s", rates->guest_interval_s);
-	if (has_mem) {
-		vt_ev_uint(rec, "mem_total_bytes", total);
-		vt_ev_uint(rec, "mem_available_bytes", avail);
-		vt_ev_double(rec, "mem_available_pct", avail_pct);
+	if (sw->has_mem) {
+		vt_ev_uint(rec, "mem_total_bytes", sw->total);
+		vt_ev_uint(rec, "mem_available_bytes", sw->avail);
+		vt_ev_double(rec, "mem_available_pct", sw->avail_pct);
 	}
 	if (rates->has_balloon) {
 		vt_ev_uint(rec, "balloon_actual_bytes", rates->balloon_actual_bytes);
 		vt_ev_uint(rec, "balloon_maximum_bytes", rates->balloon_maximum_bytes);
 		vt_ev_str(rec, "balloon_source", rates->balloon_source);
 	}
+}
+
+void
+vt_rule_mem_swapping(VtRuleCtx *ctx)
+{
+	const VtRuleInput *in = ctx->in;
+	const VtRates *rates = in->rates;
+	Swapping sw = {0};
+	g_autofree char *window = NULL;
+	VtRecommendation *rec;
+
+	if (!rates->has_swap) {
+		vt_rule_skip(ctx, "the report has no swap.pswpin/pswpout (or no earlier report and "
+				  "no uptime to average over)");
+		return;
+	}
+	sw.rate = rates->swap_in_pps + rates->swap_out_pps;
+	if (sw.rate < ctx->cfg->swap_warning_pps)
+		return;
+	if (in->facts == NULL && in->stats == NULL) {
+		vt_rule_skip(ctx,
+			     "swapping at %.1f pages/s, but the host-side change needs the "
+			     "domain XML or domstats",
+			     sw.rate);
+		return;
+	}
+	sw.severity =
+		sw.rate >= ctx->cfg->swap_critical_pps ? VT_SEVERITY_CRITICAL : VT_SEVERITY_WARNING;
+	sw.has_mem = vt_report_meminfo(in->report, "MemTotal", &sw.total) &&
+		     vt_report_meminfo(in->report, "MemAvailable", &sw.avail) && sw.total > 0;
+	if (sw.has_mem)
+		sw.avail_pct = 100.0 * (double)sw.avail / (double)sw.total;
+	sw.window = window =
+		rates->guest_window == VT_RATES_INTERVAL
+			? g_strdup_printf("over the last %.0f s", rates->guest_interval_s)
+			: g_strdup_printf("on average since boot (%.0f s ago)",
+					  rates->guest_interval_s);
+
+	if (balloon_inflated(rates)) {
+		rec = deflate_balloon(ctx, &sw);
+	} else if (sw.has_mem && sw.avail_pct < ctx->cfg->swap_low_available_pct) {
+		rec = grow_memory(ctx, &sw);
+	} else {
+		vt_rule_skip(
+			ctx,
+			"swapping at %.1f pages/s but MemAvailable is %s%.1f%% and the "
+			"balloon is not inflated: no host-side cause found (see mem.swappiness)",
+			sw.rate, sw.has_mem ? "" : "unknown, ", sw.avail_pct);
+		return;
+	}
+	if (rec != NULL)
+		swapping_evidence(rec, rates, &sw);
 }
 
 static guint

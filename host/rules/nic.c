@@ -149,10 +149,9 @@ vt_rule_nic_mq_missing(VtRuleCtx *ctx)
 					 iface->driver_name ? iface->driver_name : "",
 					 iface->driver_name ? "'" : "", queues);
 		fragment = iface_fragment(iface, driver);
-		rec = vt_rule_emit(ctx, subject, VT_SEVERITY_WARNING, VT_TARGET_HOST);
+		rec = vt_rule_emit_xml(ctx, subject, VT_SEVERITY_WARNING, fragment);
 		if (rec == NULL)
 			return;
-		vt_rec_command(rec, "%s", fragment);
 		vt_rec_rationale(
 			rec,
 			"The guest has %u vCPUs but its virtio NIC %s (MAC %s) has a single queue "
@@ -195,11 +194,10 @@ vt_rule_nic_model(VtRuleCtx *ctx)
 		if (is_virtio_model(iface->model) && !emulated_driver)
 			continue;
 		fragment = iface_fragment(iface, "<model type='virtio'/>");
-		rec = vt_rule_emit(ctx, iface_subject(in, iface), VT_SEVERITY_WARNING,
-				   VT_TARGET_HOST);
+		rec = vt_rule_emit_xml(ctx, iface_subject(in, iface), VT_SEVERITY_WARNING,
+				       fragment);
 		if (rec == NULL)
 			return;
-		vt_rec_command(rec, "%s", fragment);
 		vt_rec_rationale(
 			rec,
 			"Interface %s (MAC %s) is an emulated %s NIC%s%s%s: every packet traps "

@@ -78,6 +78,10 @@ void vt_rule_cpu_mode(VtRuleCtx *ctx);
  * caller fills action/command/rationale/evidence. */
 VtRecommendation *vt_rule_emit(VtRuleCtx *ctx, const char *subject, VtSeverity severity,
 			       VtTarget target);
+/* A change of the domain XML: a host recommendation whose command is the XML
+ * @fragment to put in; NULL once the run is full. */
+VtRecommendation *vt_rule_emit_xml(VtRuleCtx *ctx, const char *subject, VtSeverity severity,
+				   const char *fragment);
 void vt_rule_skip(VtRuleCtx *ctx, const char *format, ...) G_GNUC_PRINTF(2, 3);
 void vt_rec_rationale(VtRecommendation *rec, const char *format, ...) G_GNUC_PRINTF(2, 3);
 void vt_rec_command(VtRecommendation *rec, const char *format, ...) G_GNUC_PRINTF(2, 3);

@@ -147,6 +147,16 @@ vt_rule_emit(VtRuleCtx *ctx, const char *subject, VtSeverity severity, VtTarget 
 	return rec;
 }
 
+VtRecommendation *
+vt_rule_emit_xml(VtRuleCtx *ctx, const char *subject, VtSeverity severity, const char *fragment)
+{
+	VtRecommendation *rec = vt_rule_emit(ctx, subject, severity, VT_TARGET_HOST);
+
+	if (rec != NULL)
+		vt_rec_command(rec, "%s", fragment);
+	return rec;
+}
+
 void
 vt_rule_skip(VtRuleCtx *ctx, const char *format, ...)
 {

@@ -15,90 +15,78 @@ vt_store_recommendation_free(VtStoreRecommendation *rec)
 	g_free(rec);
 }
 
+/* The domain's open episodes: rec_id -> row id (a gint64). */
 static gboolean
-apply_active(VtStore *store, const char *uuid, gint64 now_ms, const VtStoreRecommendation *active,
-	     guint n_active, GError **error)
+read_open(VtStore *store, gint64 domain_id, GHashTable *open, GError **error)
 {
-	/* rec_id -> row id of its open episode */
-	g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-	GHashTableIter iter;
-	gpointer key, value;
-	gint64 domain_id;
+	g_autoptr(VtStoreStmt) st = vt_store_stmt(store,
+						  "SELECT id, rec_id FROM recommendations"
+						  " WHERE domain_id = ? AND resolved_ms IS NULL",
+						  error);
 	int rc;
 
-	if (!vt_store_domain_id(store, uuid, NULL, now_ms, &domain_id, error))
+	if (st == NULL)
 		return FALSE;
-	{
-		g_autoptr(VtStoreStmt) st =
-			vt_store_stmt(store,
-				      "SELECT id, rec_id FROM recommendations"
-				      " WHERE domain_id = ? AND resolved_ms IS NULL",
-				      error);
+	sqlite3_bind_int64(st, 1, domain_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(st, 0);
 
+		g_hash_table_insert(open, vt_store_column_text(st, 1), g_memdup2(&id, sizeof(id)));
+	}
+	if (rc != SQLITE_DONE)
+		return vt_store_sql_error(store, error, "reading recommendations");
+	return TRUE;
+}
+
+/* @rec seen now: its open episode (row id *@row) goes on, or with none
+ * (@row NULL) a new one starts. */
+static gboolean
+store_seen(VtStore *store, gint64 domain_id, gint64 now_ms, const VtStoreRecommendation *rec,
+	   const gint64 *row, GError **error)
+{
+	g_autoptr(VtStoreStmt) st = NULL;
+
+	if (row != NULL) {
+		st = vt_store_stmt(store,
+				   "UPDATE recommendations SET last_seen_ms = max(last_seen_ms, ?),"
+				   " rule = ?, severity = ?, summary = ? WHERE id = ?",
+				   error);
+		if (st == NULL)
+			return FALSE;
+		sqlite3_bind_int64(st, 1, now_ms);
+		vt_store_bind_text(st, 2, rec->rule);
+		vt_store_bind_text(st, 3, rec->severity);
+		vt_store_bind_text(st, 4, rec->summary);
+		sqlite3_bind_int64(st, 5, *row);
+	} else {
+		st = vt_store_stmt(store,
+				   "INSERT INTO recommendations (domain_id, rec_id, rule, severity,"
+				   " summary, first_seen_ms, last_seen_ms)"
+				   " VALUES (?, ?, ?, ?, ?, ?6, ?6)",
+				   error);
 		if (st == NULL)
 			return FALSE;
 		sqlite3_bind_int64(st, 1, domain_id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			gint64 id = sqlite3_column_int64(st, 0);
-
-			g_hash_table_insert(open, vt_store_column_text(st, 1),
-					    g_memdup2(&id, sizeof(id)));
-		}
-		if (rc != SQLITE_DONE)
-			return vt_store_sql_error(store, error, "reading recommendations");
+		vt_store_bind_text(st, 2, rec->id);
+		vt_store_bind_text(st, 3, rec->rule);
+		vt_store_bind_text(st, 4, rec->severity);
+		vt_store_bind_text(st, 5, rec->summary);
+		sqlite3_bind_int64(st, 6, now_ms);
 	}
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return vt_store_sql_error(store, error, "storing a recommendation");
+	return TRUE;
+}
 
-	for (guint i = 0; i < n_active; i++) {
-		const VtStoreRecommendation *rec = &active[i];
-		gint64 *row;
-		g_autoptr(VtStoreStmt) st = NULL;
-
-		if (rec->id == NULL || rec->rule == NULL || rec->severity == NULL) {
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
-				    "a recommendation needs an id, a rule and a severity");
-			return FALSE;
-		}
-		if (g_hash_table_contains(seen, rec->id))
-			continue;
-		g_hash_table_add(seen, rec->id);
-		row = g_hash_table_lookup(open, rec->id);
-		if (row != NULL) {
-			st = vt_store_stmt(
-				store,
-				"UPDATE recommendations SET last_seen_ms = max(last_seen_ms, ?),"
-				" rule = ?, severity = ?, summary = ? WHERE id = ?",
-				error);
-			if (st == NULL)
-				return FALSE;
-			sqlite3_bind_int64(st, 1, now_ms);
-			vt_store_bind_text(st, 2, rec->rule);
-			vt_store_bind_text(st, 3, rec->severity);
-			vt_store_bind_text(st, 4, rec->summary);
-			sqlite3_bind_int64(st, 5, *row);
-			g_hash_table_remove(open, rec->id);
-		} else {
-			st = vt_store_stmt(
-				store,
-				"INSERT INTO recommendations (domain_id, rec_id, rule, severity,"
-				" summary, first_seen_ms, last_seen_ms)"
-				" VALUES (?, ?, ?, ?, ?, ?6, ?6)",
-				error);
-			if (st == NULL)
-				return FALSE;
-			sqlite3_bind_int64(st, 1, domain_id);
-			vt_store_bind_text(st, 2, rec->id);
-			vt_store_bind_text(st, 3, rec->rule);
-			vt_store_bind_text(st, 4, rec->severity);
-			vt_store_bind_text(st, 5, rec->summary);
-			sqlite3_bind_int64(st, 6, now_ms);
-		}
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return vt_store_sql_error(store, error, "storing a recommendation");
-	}
+/* The episodes of @open (rec_id -> row id) end at @now_ms. */
+static gboolean
+resolve(VtStore *store, gint64 now_ms, GHashTable *open, GError **error)
+{
+	GHashTableIter iter;
+	gpointer value;
 
 	g_hash_table_iter_init(&iter, open);
-	while (g_hash_table_iter_next(&iter, &key, &value)) {
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		g_autoptr(VtStoreStmt) st = vt_store_stmt(
 			store, "UPDATE recommendations SET resolved_ms = ? WHERE id = ?", error);
 
@@ -110,6 +98,37 @@ apply_active(VtStore *store, const char *uuid, gint64 now_ms, const VtStoreRecom
 			return vt_store_sql_error(store, error, "resolving a recommendation");
 	}
 	return TRUE;
+}
+
+static gboolean
+apply_active(VtStore *store, const char *uuid, gint64 now_ms, const VtStoreRecommendation *active,
+	     guint n_active, GError **error)
+{
+	/* rec_id -> row id of its open episode; what is left at the end resolves */
+	g_autoptr(GHashTable) open = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	gint64 domain_id;
+
+	if (!vt_store_domain_id(store, uuid, NULL, now_ms, &domain_id, error) ||
+	    !read_open(store, domain_id, open, error))
+		return FALSE;
+	for (guint i = 0; i < n_active; i++) {
+		const VtStoreRecommendation *rec = &active[i];
+
+		if (rec->id == NULL || rec->rule == NULL || rec->severity == NULL) {
+			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+				    "a recommendation needs an id, a rule and a severity");
+			return FALSE;
+		}
+		if (g_hash_table_contains(seen, rec->id))
+			continue;
+		g_hash_table_add(seen, rec->id);
+		if (!store_seen(store, domain_id, now_ms, rec, g_hash_table_lookup(open, rec->id),
+				error))
+			return FALSE;
+		g_hash_table_remove(open, rec->id);
+	}
+	return resolve(store, now_ms, open, error);
 }
 
 gboolean

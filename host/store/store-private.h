@@ -72,7 +72,42 @@ gboolean vt_store_lookup_domain(VtStore *store, const char *uuid, gint64 *id, GE
 char *vt_store_column_text(sqlite3_stmt *stmt, int col);
 void vt_store_bind_text(sqlite3_stmt *stmt, int col, const char *text);
 
-/* Retention of reports (reports.c), inside the prune transaction. */
+/* layouts.c: a report's skeleton stored as deduplicated sections. */
+typedef struct {
+	gint64 id;
+	GBytes *skeleton;  /* the concatenated sections */
+	GByteArray *kinds; /* of its counter slots */
+} VtStoreLayout;
+
+/* The id of @skeleton's layout, its sections and layout stored when new. */
+gboolean vt_store_layout_store(VtStore *store, const VtReport *skeleton, gint64 *id,
+			       GError **error);
+VtStoreLayout *vt_store_layout_load(VtStore *store, gint64 id, GError **error);
+void vt_store_layout_free(VtStoreLayout *layout);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtStoreLayout, vt_store_layout_free)
+/* The report of @layout with @values injected. */
+VtReport *vt_store_layout_rebuild(const VtStoreLayout *layout, const VtCounters *values,
+				  GError **error);
+
+/* reports.c: where decoding a domain's chain of rows stands. */
+typedef struct {
+	VtStoreLayout *layout;
+	VtCounters *values;
+	gint64 time_ms;
+} VtStoreChainState;
+
+void vt_store_chain_state_clear(VtStoreChainState *state);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VtStoreChainState, vt_store_chain_state_clear)
+
+/*
+ * Decode the rows of @domain_id from the key at or before @since_ms up to
+ * @until_ms; rows from @since_ms on are appended to @out (when not NULL).
+ * @state ends at the last row decoded.
+ */
+gboolean vt_store_decode_range(VtStore *store, gint64 domain_id, gint64 since_ms, gint64 until_ms,
+			       GPtrArray *out, VtStoreChainState *state, GError **error);
+
+/* retention.c: retention of reports, inside the prune transaction. */
 gboolean vt_store_prune_reports(VtStore *store, gint64 domain_id, gint64 cutoff_ms, guint max_count,
 				guint64 *removed, GError **error);
 gboolean vt_store_collect_garbage(VtStore *store, GError **error);

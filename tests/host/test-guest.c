@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* VtGuest's report bookkeeping: which report is the base of the next rate. */
+/* VtGuest's report bookkeeping: which report is the base of the next rate, and
+ * the rates kept in step with it. */
 #include <json-glib/json-glib.h>
 
 #include "guest.h"
@@ -60,11 +61,49 @@ test_reboot_drops_the_base(void)
 	g_assert_cmpstr(g->report->identity->boot_id, ==, "b2");
 }
 
+static VtReport *
+report_swapping(const char *boot_id, guint64 monotonic_ms, guint64 pswpout)
+{
+	g_autofree char *text = g_strdup_printf(
+		"{\"identity\": {\"boot_id\": \"%s\", \"uptime_s\": 100}, \"monotonic_ms\": "
+		"%" G_GUINT64_FORMAT ", \"swap\": {\"pswpin\": 0, \"pswpout\": %" G_GUINT64_FORMAT
+		"}}",
+		boot_id, monotonic_ms, pswpout);
+	g_autoptr(JsonNode) node = json_from_string(text, NULL);
+	g_autoptr(GError) error = NULL;
+	ProtobufCMessage *msg = vt_json_to_message(&virttune__v1__report__descriptor, node, &error);
+
+	g_assert_no_error(error);
+	return (VtReport *)msg;
+}
+
+static void
+test_rates_follow_the_reports(void)
+{
+	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
+
+	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_NONE);
+	vt_guest_set_report(g, report_swapping("b1", 100000, 1000), 1);
+	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_SINCE_BOOT);
+	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 10.0, 1e-9);
+
+	vt_guest_set_report(g, report_swapping("b1", 102000, 1600), 2);
+	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_INTERVAL);
+	g_assert_true(g->rates.has_swap);
+	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
+
+	/* a new boot: back to the averages since it started */
+	vt_guest_set_report(g, report_swapping("b2", 1000, 200), 3);
+	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_SINCE_BOOT);
+	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 2.0, 1e-9);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/guest/close-reports-keep-the-base", test_close_reports_keep_the_base);
 	g_test_add_func("/guest/reboot-drops-the-base", test_reboot_drops_the_base);
+	g_test_add_func("/guest/rates-follow-the-reports", test_rates_follow_the_reports);
 	return g_test_run();
 }

@@ -150,6 +150,83 @@ vt_report_gen_free(VtReportGen *gen)
 }
 
 static void
+num(JsonBuilder *b, const char *key, gint64 value)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_int_value(b, value);
+}
+
+static void
+str(JsonBuilder *b, const char *key, const char *value)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_string_value(b, value);
+}
+
+static void
+flag(JsonBuilder *b, const char *key, gboolean value)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_boolean_value(b, value);
+}
+
+static void
+add_identity(JsonBuilder *b)
+{
+	json_builder_set_member_name(b, "identity");
+	json_builder_begin_object(b);
+	str(b, "hostname", "web-01");
+	str(b, "os_pretty_name", "Debian GNU/Linux 12 (bookworm)");
+	str(b, "kernel_release", "6.1.0-18-amd64");
+	str(b, "boot_id", "3f1c7a52-9e0b-4d2f-8a61-0c5e2b7d9f14");
+	num(b, "uptime_s", 123456);
+	str(b, "agent_version", "0.1.0");
+	json_builder_end_object(b);
+}
+
+/* meminfo, swap, sysctl and vmstat; the numbers come from @gen. */
+static void
+add_memory(JsonBuilder *b, VtReportGen *gen)
+{
+	json_builder_set_member_name(b, "meminfo");
+	json_builder_begin_object(b);
+	for (guint i = 0; i < G_N_ELEMENTS(meminfo_keys); i++)
+		num(b, meminfo_keys[i],
+		    g_str_has_prefix(meminfo_keys[i], "HugePages_")
+			    ? 0
+			    : (gint64)g_rand_int_range(gen->rand, 0, 4000000) * 1024);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "swap");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "devices");
+	json_builder_begin_array(b);
+	json_builder_begin_object(b);
+	str(b, "path", "/dev/vda3");
+	str(b, "type", "partition");
+	num(b, "size_bytes", 1023406080);
+	num(b, "used_bytes", 52428800);
+	num(b, "priority", -2);
+	json_builder_end_object(b);
+	json_builder_end_array(b);
+	num(b, "pswpin", 1200);
+	num(b, "pswpout", 5400);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "sysctl");
+	json_builder_begin_object(b);
+	for (guint i = 0; i < G_N_ELEMENTS(sysctls); i++)
+		str(b, sysctls[i][0], sysctls[i][1]);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "vmstat");
+	json_builder_begin_object(b);
+	for (guint i = 0; i < G_N_ELEMENTS(vmstat_keys); i++)
+		num(b, vmstat_keys[i], (gint64)g_rand_int_range(gen->rand, 0, 1000000));
+	json_builder_end_object(b);
+}
+
+static void
 add_block(JsonBuilder *b, const char *name, const char *serial, guint64 size, guint64 base)
 {
 	static const char *const stat_names[] = {
@@ -159,38 +236,110 @@ add_block(JsonBuilder *b, const char *name, const char *serial, guint64 size, gu
 	};
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "name");
-	json_builder_add_string_value(b, name);
-	json_builder_set_member_name(b, "scheduler");
-	json_builder_add_string_value(b, "none");
+	str(b, "name", name);
+	str(b, "scheduler", "none");
 	json_builder_set_member_name(b, "schedulers");
 	json_builder_begin_array(b);
 	json_builder_add_string_value(b, "none");
 	json_builder_add_string_value(b, "mq-deadline");
 	json_builder_end_array(b);
-#define NUM(k, v)                                                                                  \
-	do {                                                                                       \
-		json_builder_set_member_name(b, k);                                                \
-		json_builder_add_int_value(b, v);                                                  \
-	} while (0)
-	NUM("nr_requests", 256);
-	NUM("read_ahead_kb", 128);
-	json_builder_set_member_name(b, "rotational");
-	json_builder_add_boolean_value(b, FALSE);
-	NUM("nr_hw_queues", 2);
-	NUM("max_sectors_kb", 1280);
-	NUM("size_bytes", (gint64)size);
-	json_builder_set_member_name(b, "driver");
-	json_builder_add_string_value(b, "virtio_blk");
-	json_builder_set_member_name(b, "serial");
-	json_builder_add_string_value(b, serial);
-	NUM("discard_max_bytes", 2147483136);
+	num(b, "nr_requests", 256);
+	num(b, "read_ahead_kb", 128);
+	flag(b, "rotational", FALSE);
+	num(b, "nr_hw_queues", 2);
+	num(b, "max_sectors_kb", 1280);
+	num(b, "size_bytes", (gint64)size);
+	str(b, "driver", "virtio_blk");
+	str(b, "serial", serial);
+	num(b, "discard_max_bytes", 2147483136);
 	json_builder_set_member_name(b, "stats");
 	json_builder_begin_object(b);
 	for (guint i = 0; i < G_N_ELEMENTS(stat_names); i++)
-		NUM(stat_names[i], (gint64)(base * (i + 3) + i));
+		num(b, stat_names[i], (gint64)(base * (i + 3) + i));
 	json_builder_end_object(b);
 	json_builder_end_object(b);
+}
+
+static void
+add_nic(JsonBuilder *b)
+{
+	json_builder_begin_object(b);
+	str(b, "name", "eth0");
+	str(b, "driver", "virtio_net");
+	str(b, "bus_info", "0000:01:00.0");
+	str(b, "mac", "52:54:00:12:34:56");
+	num(b, "mtu", 1500);
+	flag(b, "link_up", TRUE);
+	json_builder_set_member_name(b, "channels");
+	json_builder_begin_object(b);
+	num(b, "max_combined", 4);
+	num(b, "combined", 1);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "rings");
+	json_builder_begin_object(b);
+	num(b, "rx_max", 256);
+	num(b, "rx", 256);
+	num(b, "tx_max", 256);
+	num(b, "tx", 256);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "features");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < G_N_ELEMENTS(features); i++) {
+		json_builder_begin_object(b);
+		str(b, "name", features[i]);
+		flag(b, "active", i % 3 == 0);
+		flag(b, "fixed", i % 2 == 0);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "stats");
+	json_builder_begin_object(b);
+	num(b, "rx_bytes", 912345678);
+	num(b, "rx_packets", 812345);
+	num(b, "rx_errors", 0);
+	num(b, "rx_dropped", 12);
+	num(b, "tx_bytes", 412345678);
+	num(b, "tx_packets", 612345);
+	num(b, "tx_errors", 0);
+	num(b, "tx_dropped", 0);
+	json_builder_end_object(b);
+	str(b, "driver_version", "1.0.0");
+	json_builder_end_object(b);
+}
+
+/* cpu, the sections' outcomes and the timestamps. */
+static void
+add_cpu_and_sections(JsonBuilder *b)
+{
+	static const char *const names[] = {"identity", "meminfo", "swap", "sysctl",
+					    "vmstat",   "block",   "nic",  "cpu"};
+
+	json_builder_set_member_name(b, "cpu");
+	json_builder_begin_object(b);
+	num(b, "online", 2);
+	num(b, "total_ticks", 24691200);
+	num(b, "steal_ticks", 1234);
+	num(b, "iowait_ticks", 5678);
+	json_builder_set_member_name(b, "loadavg_1");
+	json_builder_add_double_value(b, 0.52);
+	json_builder_set_member_name(b, "loadavg_5");
+	json_builder_add_double_value(b, 0.31);
+	json_builder_set_member_name(b, "loadavg_15");
+	json_builder_add_double_value(b, 0.2);
+	num(b, "ticks_per_second", 100);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "sections");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		json_builder_begin_object(b);
+		str(b, "name", names[i]);
+		flag(b, "ok", TRUE);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	num(b, "collected_at_ms", 1700000000000);
+	num(b, "monotonic_ms", 123456789);
 }
 
 VtReport *
@@ -202,155 +351,18 @@ vt_report_gen_base(VtReportGen *gen)
 	ProtobufCMessage *msg;
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "identity");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "hostname");
-	json_builder_add_string_value(b, "web-01");
-	json_builder_set_member_name(b, "os_pretty_name");
-	json_builder_add_string_value(b, "Debian GNU/Linux 12 (bookworm)");
-	json_builder_set_member_name(b, "kernel_release");
-	json_builder_add_string_value(b, "6.1.0-18-amd64");
-	json_builder_set_member_name(b, "boot_id");
-	json_builder_add_string_value(b, "3f1c7a52-9e0b-4d2f-8a61-0c5e2b7d9f14");
-	NUM("uptime_s", 123456);
-	json_builder_set_member_name(b, "agent_version");
-	json_builder_add_string_value(b, "0.1.0");
-	json_builder_end_object(b);
-
-	json_builder_set_member_name(b, "meminfo");
-	json_builder_begin_object(b);
-	for (guint i = 0; i < G_N_ELEMENTS(meminfo_keys); i++) {
-		gint64 v = g_str_has_prefix(meminfo_keys[i], "HugePages_")
-				   ? 0
-				   : (gint64)g_rand_int_range(gen->rand, 0, 4000000) * 1024;
-		NUM(meminfo_keys[i], v);
-	}
-	json_builder_end_object(b);
-
-	json_builder_set_member_name(b, "swap");
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "devices");
-	json_builder_begin_array(b);
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "path");
-	json_builder_add_string_value(b, "/dev/vda3");
-	json_builder_set_member_name(b, "type");
-	json_builder_add_string_value(b, "partition");
-	NUM("size_bytes", 1023406080);
-	NUM("used_bytes", 52428800);
-	NUM("priority", -2);
-	json_builder_end_object(b);
-	json_builder_end_array(b);
-	NUM("pswpin", 1200);
-	NUM("pswpout", 5400);
-	json_builder_end_object(b);
-
-	json_builder_set_member_name(b, "sysctl");
-	json_builder_begin_object(b);
-	for (guint i = 0; i < G_N_ELEMENTS(sysctls); i++) {
-		json_builder_set_member_name(b, sysctls[i][0]);
-		json_builder_add_string_value(b, sysctls[i][1]);
-	}
-	json_builder_end_object(b);
-
-	json_builder_set_member_name(b, "vmstat");
-	json_builder_begin_object(b);
-	for (guint i = 0; i < G_N_ELEMENTS(vmstat_keys); i++)
-		NUM(vmstat_keys[i], (gint64)g_rand_int_range(gen->rand, 0, 1000000));
-	json_builder_end_object(b);
-
+	add_identity(b);
+	add_memory(b, gen);
 	json_builder_set_member_name(b, "block");
 	json_builder_begin_array(b);
 	add_block(b, "vda", "os-disk", 21474836480, 104729);
 	add_block(b, "vdb", "data-disk", 107374182400, 5521);
 	json_builder_end_array(b);
-
 	json_builder_set_member_name(b, "nics");
 	json_builder_begin_array(b);
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "name");
-	json_builder_add_string_value(b, "eth0");
-	json_builder_set_member_name(b, "driver");
-	json_builder_add_string_value(b, "virtio_net");
-	json_builder_set_member_name(b, "bus_info");
-	json_builder_add_string_value(b, "0000:01:00.0");
-	json_builder_set_member_name(b, "mac");
-	json_builder_add_string_value(b, "52:54:00:12:34:56");
-	NUM("mtu", 1500);
-	json_builder_set_member_name(b, "link_up");
-	json_builder_add_boolean_value(b, TRUE);
-	json_builder_set_member_name(b, "channels");
-	json_builder_begin_object(b);
-	NUM("max_combined", 4);
-	NUM("combined", 1);
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "rings");
-	json_builder_begin_object(b);
-	NUM("rx_max", 256);
-	NUM("rx", 256);
-	NUM("tx_max", 256);
-	NUM("tx", 256);
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "features");
-	json_builder_begin_array(b);
-	for (guint i = 0; i < G_N_ELEMENTS(features); i++) {
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, features[i]);
-		json_builder_set_member_name(b, "active");
-		json_builder_add_boolean_value(b, i % 3 == 0);
-		json_builder_set_member_name(b, "fixed");
-		json_builder_add_boolean_value(b, i % 2 == 0);
-		json_builder_end_object(b);
-	}
+	add_nic(b);
 	json_builder_end_array(b);
-	json_builder_set_member_name(b, "stats");
-	json_builder_begin_object(b);
-	NUM("rx_bytes", 912345678);
-	NUM("rx_packets", 812345);
-	NUM("rx_errors", 0);
-	NUM("rx_dropped", 12);
-	NUM("tx_bytes", 412345678);
-	NUM("tx_packets", 612345);
-	NUM("tx_errors", 0);
-	NUM("tx_dropped", 0);
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "driver_version");
-	json_builder_add_string_value(b, "1.0.0");
-	json_builder_end_object(b);
-	json_builder_end_array(b);
-
-	json_builder_set_member_name(b, "cpu");
-	json_builder_begin_object(b);
-	NUM("online", 2);
-	NUM("total_ticks", 24691200);
-	NUM("steal_ticks", 1234);
-	NUM("iowait_ticks", 5678);
-	json_builder_set_member_name(b, "loadavg_1");
-	json_builder_add_double_value(b, 0.52);
-	json_builder_set_member_name(b, "loadavg_5");
-	json_builder_add_double_value(b, 0.31);
-	json_builder_set_member_name(b, "loadavg_15");
-	json_builder_add_double_value(b, 0.2);
-	NUM("ticks_per_second", 100);
-	json_builder_end_object(b);
-
-	json_builder_set_member_name(b, "sections");
-	json_builder_begin_array(b);
-	static const char *const names[] = {"identity", "meminfo", "swap", "sysctl",
-					    "vmstat",   "block",   "nic",  "cpu"};
-	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "name");
-		json_builder_add_string_value(b, names[i]);
-		json_builder_set_member_name(b, "ok");
-		json_builder_add_boolean_value(b, TRUE);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	NUM("collected_at_ms", 1700000000000);
-	NUM("monotonic_ms", 123456789);
-#undef NUM
+	add_cpu_and_sections(b);
 	json_builder_end_object(b);
 
 	root = json_builder_get_root(b);

@@ -34,15 +34,6 @@ make_sequence(guint n, guint32 seed)
 	return seq;
 }
 
-static void
-assert_same_report(const VtReport *a, const VtReport *b)
-{
-	g_autofree char *ja = vt_report_gen_json(a);
-	g_autofree char *jb = vt_report_gen_json(b);
-
-	g_assert_cmpstr(ja, ==, jb);
-}
-
 /* ------------------------------------------------------------ crash safety */
 
 #define CRASH_REPORTS 600
@@ -133,7 +124,7 @@ test_crash(VtStoreFixture *fx, gconstpointer data)
 			guint i = (guint)((e->time_ms - T0) / STEP);
 
 			g_assert_cmpint(e->time_ms, ==, T0 + (gint64)i * STEP);
-			assert_same_report(e->report, seq->pdata[i]);
+			vt_store_test_assert_same_report(e->report, seq->pdata[i]);
 			if (k > 0)
 				g_assert_cmpint(e->time_ms, ==,
 						((VtStoreReport *)history->pdata[k - 1])->time_ms +
@@ -440,7 +431,7 @@ test_concurrent_reader(VtStoreFixture *fx, gconstpointer data)
 			VtStoreReport *e = h->pdata[k];
 			guint i = (guint)((e->time_ms - T0) / STEP);
 
-			assert_same_report(e->report, seq->pdata[i]);
+			vt_store_test_assert_same_report(e->report, seq->pdata[i]);
 		}
 		if (h->len > 0) {
 			gint64 newest = ((VtStoreReport *)h->pdata[h->len - 1])->time_ms;

@@ -531,6 +531,18 @@ test_envelope_frame(void)
 	g_assert_error(error, VT_ERROR, VT_ERROR_INVALID);
 }
 
+static void
+test_apply_status_names(void)
+{
+	g_assert_cmpstr(vt_apply_result_status_name(VIRTTUNE__V1__APPLY_RESULT__STATUS__applied),
+			==, "applied");
+	g_assert_cmpstr(
+		vt_apply_result_status_name(VIRTTUNE__V1__APPLY_RESULT__STATUS__rolled_back), ==,
+		"rolled_back");
+	g_assert_cmpstr(vt_apply_result_status_name(-1), ==, "unknown");
+	g_assert_cmpstr(vt_apply_result_status_name(G_MAXINT), ==, "unknown");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -549,5 +561,6 @@ main(int argc, char **argv)
 			test_unrepresentable_values_refused);
 	g_test_add_func("/message/unpack-budget", test_unpack_budget);
 	g_test_add_func("/message/envelope-frame", test_envelope_frame);
+	g_test_add_func("/message/apply-status-names", test_apply_status_names);
 	return g_test_run();
 }

@@ -34,6 +34,20 @@ vt_guest_free(VtGuest *guest)
 	g_free(guest);
 }
 
+/* Computed here, once per change of what they come from, for the rules, the
+ * views and the metrics alike. */
+static void
+update_rates(VtGuest *guest)
+{
+	double elapsed_s =
+		guest->prev_stats != NULL
+			? (double)(guest->stats_at_us - guest->prev_stats_at_us) / G_USEC_PER_SEC
+			: 0;
+
+	vt_rates_compute(&guest->rates, guest->prev_report, guest->report, guest->prev_stats,
+			 guest->stats, elapsed_s, guest->facts);
+}
+
 gboolean
 vt_guest_set_xml(VtGuest *guest, const char *xml, GError **error)
 {
@@ -48,6 +62,7 @@ vt_guest_set_xml(VtGuest *guest, const char *xml, GError **error)
 	guest->facts = facts;
 	g_free(guest->xml);
 	guest->xml = g_strdup(xml);
+	update_rates(guest); /* the balloon falls back on the XML's memory */
 	return TRUE;
 }
 
@@ -61,6 +76,7 @@ vt_guest_set_stats(VtGuest *guest, VtDomstats *stats, gint64 at_us)
 	guest->prev_stats_at_us = guest->stats_at_us;
 	guest->stats = stats;
 	guest->stats_at_us = at_us;
+	update_rates(guest);
 }
 
 static const char *
@@ -99,6 +115,57 @@ vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms)
 	if (guest->prev_report != NULL &&
 	    g_strcmp0(boot_id(guest->prev_report), boot_id(report)) != 0)
 		g_clear_pointer(&guest->prev_report, vt_report_free);
+	update_rates(guest);
+}
+
+static gint
+compare_names(gconstpointer a, gconstpointer b)
+{
+	const VtGuest *ga = *(VtGuest *const *)a;
+	const VtGuest *gb = *(VtGuest *const *)b;
+	return g_strcmp0(ga->name, gb->name);
+}
+
+GPtrArray *
+vt_guests_select(GHashTable *guests, const char *domain)
+{
+	GPtrArray *out = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		VtGuest *g = value;
+		if (domain == NULL || g_strcmp0(g->name, domain) == 0 ||
+		    g_strcmp0(g->uuid, domain) == 0)
+			g_ptr_array_add(out, g);
+	}
+	g_ptr_array_sort(out, compare_names);
+	return out;
+}
+
+const VtRecommendation *
+vt_guest_find_recommendation(const VtGuest *guest, const char *id)
+{
+	for (guint i = 0; guest->analysis && i < guest->analysis->recommendations->len; i++) {
+		const VtRecommendation *r = guest->analysis->recommendations->pdata[i];
+		if (g_strcmp0(r->id, id) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+void
+vt_guest_log(GLogLevelFlags level, const VtGuest *guest, const char *format, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, format);
+	msg = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	g_log_structured(G_LOG_DOMAIN, level, "DOMAIN", guest->name, "DOMAIN_UUID", guest->uuid,
+			 "MESSAGE", "%s: %s", guest->name, msg);
 }
 
 const char *

@@ -6,6 +6,7 @@
 #include "domain.h"
 #include "domstats.h"
 #include "message.h"
+#include "rates.h"
 #include "rules.h"
 #include "session.h"
 
@@ -14,7 +15,9 @@ G_BEGIN_DECLS
 /*
  * What the daemon knows about one running domain: the host's view (facts
  * from the live XML, the last two domstats), the guest's (the last two
- * reports), and the agent session. Plain data; the daemon updates it.
+ * reports), the rates derived from both, and the agent session. Plain data;
+ * the daemon updates it through the setters below, which keep the rates in
+ * step with what they are derived from.
  */
 typedef struct {
 	char *uuid;
@@ -34,6 +37,8 @@ typedef struct {
 	gint64 report_at_ms; /* host realtime when it arrived */
 	char *agent_version;
 
+	VtRates rates; /* from the two reports, the two domstats and the facts */
+
 	guint retry_timer; /* reconnect to the channel */
 	guint retry_delay_s;
 	char *last_error;     /* why the agent is not connected, for `list` */
@@ -41,6 +46,13 @@ typedef struct {
 	VtAnalysis *analysis; /* the rules over the latest report and facts */
 	gpointer daemon;
 } VtGuest;
+
+/* The host's realtime clock in ms: report_at_ms and the views' @now_ms. */
+static inline gint64
+vt_now_ms(void)
+{
+	return g_get_real_time() / 1000;
+}
 
 VtGuest *vt_guest_new(const char *uuid, const char *name);
 void vt_guest_free(VtGuest *guest);
@@ -52,6 +64,17 @@ gboolean vt_guest_set_xml(VtGuest *guest, const char *xml, GError **error);
 void vt_guest_set_stats(VtGuest *guest, VtDomstats *stats, gint64 at_us);
 /* A new report (ownership taken); one from another boot drops the previous. */
 void vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms);
+
+/* The guests of @guests (uuid -> VtGuest) sorted by name; only @domain (a
+ * name or UUID) when not NULL. The array holds borrowed pointers. */
+GPtrArray *vt_guests_select(GHashTable *guests, const char *domain);
+
+/* The recommendation @id of the latest analysis, or NULL. */
+const VtRecommendation *vt_guest_find_recommendation(const VtGuest *guest, const char *id);
+
+/* A daemon log line about @guest, with DOMAIN and DOMAIN_UUID fields. */
+void vt_guest_log(GLogLevelFlags level, const VtGuest *guest, const char *format, ...)
+	G_GNUC_PRINTF(3, 4);
 
 /* Agent state for humans: "connected", "handshake", "no channel", … */
 const char *vt_guest_agent_state(const VtGuest *guest);

@@ -1,37 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "metrics.h"
+#include "http.h"
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
 #include "error.h"
 
-struct VtMetrics {
+struct VtHttp {
 	SoupServer *server;
-	VtMetricsRender render;
+	VtHttpRender render;
 	gpointer user_data;
 };
-
-void
-vt_metrics_append_label(GString *out, const char *value)
-{
-	for (const char *p = value ? value : ""; *p; p++) {
-		if (*p == '\\')
-			g_string_append(out, "\\\\");
-		else if (*p == '"')
-			g_string_append(out, "\\\"");
-		else if (*p == '\n')
-			g_string_append(out, "\\n");
-		else
-			g_string_append_c(out, *p);
-	}
-}
 
 static void
 on_metrics(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
 	   gpointer user_data)
 {
-	VtMetrics *m = user_data;
+	VtHttp *http = user_data;
 	GString *body;
 	gsize len;
 
@@ -40,7 +25,7 @@ on_metrics(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTa
 		soup_server_message_set_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
 		return;
 	}
-	body = m->render(m->user_data);
+	body = http->render(http->user_data);
 	len = body->len;
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 	soup_server_message_set_response(msg, "text/plain; version=0.0.4; charset=utf-8",
@@ -52,7 +37,7 @@ parse_listen(const char *listen, GError **error)
 {
 	g_autofree char *host = NULL;
 	const char *colon = strrchr(listen, ':');
-	guint64 port = VT_METRICS_DEFAULT_PORT;
+	guint64 port = VT_HTTP_DEFAULT_PORT;
 	GSocketAddress *addr;
 
 	if (listen[0] == '[') {
@@ -78,39 +63,39 @@ parse_listen(const char *listen, GError **error)
 bad:
 	g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
 		    "metrics address '%s' is not HOST:PORT (e.g. 127.0.0.1:%u or [::1]:%u)", listen,
-		    VT_METRICS_DEFAULT_PORT, VT_METRICS_DEFAULT_PORT);
+		    VT_HTTP_DEFAULT_PORT, VT_HTTP_DEFAULT_PORT);
 	return NULL;
 }
 
-VtMetrics *
-vt_metrics_new(const char *listen, VtMetricsRender render, gpointer user_data, GError **error)
+VtHttp *
+vt_http_new(const char *listen, VtHttpRender render, gpointer user_data, GError **error)
 {
-	g_autoptr(VtMetrics) m = g_new0(VtMetrics, 1);
+	g_autoptr(VtHttp) http = g_new0(VtHttp, 1);
 	g_autoptr(GSocketAddress) addr = parse_listen(listen, error);
 	g_autoptr(GError) local = NULL;
 
 	if (addr == NULL)
 		return NULL;
-	m->render = render;
-	m->user_data = user_data;
-	m->server = soup_server_new("server-header", "virt-tuned", NULL);
-	soup_server_add_handler(m->server, "/metrics", on_metrics, m, NULL);
-	if (!soup_server_listen(m->server, addr, 0, &local)) {
+	http->render = render;
+	http->user_data = user_data;
+	http->server = soup_server_new("server-header", "virt-tuned", NULL);
+	soup_server_add_handler(http->server, "/metrics", on_metrics, http, NULL);
+	if (!soup_server_listen(http->server, addr, 0, &local)) {
 		g_set_error(error, VT_ERROR, VT_ERROR_UNAVAILABLE, "metrics on %s: %s", listen,
 			    local->message);
 		return NULL;
 	}
-	return g_steal_pointer(&m);
+	return g_steal_pointer(&http);
 }
 
 void
-vt_metrics_free(VtMetrics *metrics)
+vt_http_free(VtHttp *http)
 {
-	if (metrics == NULL)
+	if (http == NULL)
 		return;
-	if (metrics->server != NULL) {
-		soup_server_disconnect(metrics->server);
-		g_object_unref(metrics->server);
+	if (http->server != NULL) {
+		soup_server_disconnect(http->server);
+		g_object_unref(http->server);
 	}
-	g_free(metrics);
+	g_free(http);
 }

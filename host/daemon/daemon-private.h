@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "changes.h"
+#include "control.h"
+#include "daemon.h"
+#include "guest.h"
+#include "http.h"
+#include "hypervisor.h"
+#include "rules.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+/* The state the daemon's files share: daemon.c wires it up and owns it. */
+struct VtDaemon {
+	char *uri;
+	char *state_dir;
+	char *socket_path;
+	char *group;
+	guint poll_interval_s;
+	guint retention_days;
+	guint retention_reports;
+	VtChannelMode channel_mode;
+
+	GMainLoop *loop;
+	VtHypervisor *hv;
+	VtControl *control;
+	VtStore *store;
+	GHashTable *guests; /* uuid -> VtGuest */
+	VtChanges *changes; /* apply, rollback and refresh requests in flight */
+	VtRulesConfig *rules;
+	char *rules_path; /* NULL: the built-in defaults */
+	VtHttp *http;
+	guint stale_timer;
+	guint prune_timer;
+	int exit_code;
+};
+
+/* guests.c: the running domains, their agent channels and sessions. */
+extern const VtHypervisorCallbacks vt_daemon_hypervisor_callbacks;
+/* Run the rules over @guest; @record: store the recommendations too. */
+void vt_daemon_analyse(VtDaemon *daemon, VtGuest *guest, gboolean record);
+/* Timer: ask silent agents for a report, handshake again with mute ones. */
+gboolean vt_daemon_check_stale(gpointer daemon);
+
+/* commands.c: a control socket request. */
+void vt_daemon_on_request(VtControlRequest *request, gpointer daemon);
+
+G_END_DECLS

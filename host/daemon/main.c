@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * virt-tuned: finds the guests that run virt-tune-agent, reads their reports,
+ * correlates them with libvirt and answers `virt-tune` on a control socket.
+ */
+#include <glib.h>
+
+#include "config.h"
+#include "control.h"
+#include "daemon.h"
+
+/* What the command line said; what it leaves unset, virt-tuned.conf may set. */
+typedef struct {
+	char *uri, *state_dir, *socket, *group, *config, *channel, *rules, *metrics;
+	int poll, retention_days, retention_reports;
+	gboolean version;
+} Args;
+
+static void
+args_clear(Args *a)
+{
+	g_free(a->uri);
+	g_free(a->state_dir);
+	g_free(a->socket);
+	g_free(a->group);
+	g_free(a->config);
+	g_free(a->channel);
+	g_free(a->rules);
+	g_free(a->metrics);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Args, args_clear)
+
+/* FALSE when virt-tuned stops here, with its exit code in @rc. */
+static gboolean
+parse_args(Args *a, int argc, char **argv, int *rc)
+{
+	GOptionEntry entries[] = {
+		{"connect", 'c', 0, G_OPTION_ARG_STRING, &a->uri,
+		 "libvirt URI (default " VT_DAEMON_DEFAULT_URI ")", "URI"},
+		{"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->state_dir,
+		 "History database directory (default " VT_DAEMON_DEFAULT_STATE_DIR ")", "DIR"},
+		{"socket", 's', 0, G_OPTION_ARG_FILENAME, &a->socket,
+		 "Control socket (default " VT_CONTROL_DEFAULT_SOCKET ")", "PATH"},
+		{"group", 'g', 0, G_OPTION_ARG_STRING, &a->group,
+		 "Group allowed to read through the control socket", "GROUP"},
+		{"config", 0, 0, G_OPTION_ARG_FILENAME, &a->config,
+		 "Configuration file (default " VT_DAEMON_DEFAULT_CONFIG ")", "FILE"},
+		{"rules-config", 0, 0, G_OPTION_ARG_FILENAME, &a->rules,
+		 "Rule thresholds and targets ([rules] GKeyFile)", "FILE"},
+		{"metrics-listen", 0, 0, G_OPTION_ARG_STRING, &a->metrics,
+		 "Serve Prometheus metrics on HOST:PORT (default: off)", "HOST:PORT"},
+		{"channel", 0, 0, G_OPTION_ARG_STRING, &a->channel,
+		 "How to reach agents: auto (default), socket or stream", "MODE"},
+		{"poll-interval", 0, 0, G_OPTION_ARG_INT, &a->poll,
+		 "Seconds between libvirt polls (default 10)", "SECONDS"},
+		{"retention-days", 0, 0, G_OPTION_ARG_INT, &a->retention_days,
+		 "Drop reports older than this (default 30; 0 keeps all)", "DAYS"},
+		{"retention-reports", 0, 0, G_OPTION_ARG_INT, &a->retention_reports,
+		 "Keep at most this many reports per domain (default 100000; 0: no limit)", "N"},
+		{"version", 'V', 0, G_OPTION_ARG_NONE, &a->version, "Print the version and exit",
+		 NULL},
+		{NULL},
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_option_context_set_summary(
+		context, "Collect virt-tune-agent reports from libvirt guests, correlate "
+			 "them with the host's view\nand answer `virt-tune` on the "
+			 "control socket.");
+	g_option_context_add_main_entries(context, entries, NULL);
+	*rc = 2;
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("virt-tuned: %s (see --help)\n", error->message);
+		return FALSE;
+	}
+	if (a->version) {
+		g_print("virt-tuned %s\n", VT_VERSION);
+		*rc = 0;
+		return FALSE;
+	}
+	if (argc > 1) {
+		g_printerr("virt-tuned: unexpected argument '%s' (see --help)\n", argv[1]);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The daemon's options, defaults filled in; FALSE (said on stderr) when a
+ * value is out of range. @o points into @a. */
+static gboolean
+to_options(const Args *a, VtDaemonOptions *o)
+{
+	if (a->channel == NULL || g_strcmp0(a->channel, "auto") == 0)
+		o->channel_mode = VT_CHANNEL_AUTO;
+	else if (g_strcmp0(a->channel, "socket") == 0)
+		o->channel_mode = VT_CHANNEL_SOCKET;
+	else if (g_strcmp0(a->channel, "stream") == 0)
+		o->channel_mode = VT_CHANNEL_STREAM;
+	else {
+		g_printerr("virt-tuned: --channel must be auto, socket or stream, not '%s'\n",
+			   a->channel);
+		return FALSE;
+	}
+	if (a->poll == 0 || a->poll > 3600) {
+		g_printerr("virt-tuned: --poll-interval must be 1..3600 seconds\n");
+		return FALSE;
+	}
+	o->uri = a->uri;
+	o->state_dir = a->state_dir;
+	o->socket_path = a->socket;
+	o->group = a->group;
+	o->rules_config = a->rules;
+	o->metrics_listen = a->metrics;
+	o->poll_interval_s = a->poll > 0 ? (guint)a->poll : 10;
+	o->retention_days = a->retention_days >= 0 ? (guint)a->retention_days : 30;
+	o->retention_reports = a->retention_reports >= 0 ? (guint)a->retention_reports : 100000;
+	return TRUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	g_auto(Args) a = {.poll = -1, .retention_days = -1, .retention_reports = -1};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtDaemon) daemon = NULL;
+	VtDaemonOptions options = {0};
+	int rc;
+
+	if (!parse_args(&a, argc, argv, &rc))
+		return rc;
+	if (!vt_daemon_config_load(a.config ? a.config : VT_DAEMON_DEFAULT_CONFIG, a.config != NULL,
+				   &a.uri, &a.state_dir, &a.socket, &a.group, &a.channel, &a.rules,
+				   &a.metrics, &a.poll, &a.retention_days, &a.retention_reports,
+				   &error)) {
+		g_printerr("virt-tuned: %s\n", error->message);
+		return 2;
+	}
+	if (!to_options(&a, &options))
+		return 2;
+	daemon = vt_daemon_new(&options, &error);
+	if (daemon == NULL) {
+		g_printerr("virt-tuned: %s\n", error->message);
+		return 1;
+	}
+	return vt_daemon_run(daemon);
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The Prometheus text exposition (format 0.0.4) of every guest (see the
+ * metrics in virt-tuned(8)): agent state, memory and swap, schedulers, NIC
+ * channels, recommendations and refused frames. @guests: GPtrArray of VtGuest
+ * in the order to show; @now_ms: the host's realtime clock in ms. The metric
+ * names and labels are an interface: add, never rename.
+ */
+GString *vt_prometheus_render(GPtrArray *guests, gboolean libvirt_connected, gint64 now_ms);
+
+/* Append @value (NULL: empty) escaped as a label value. */
+void vt_prometheus_append_label(GString *out, const char *value);
+
+G_END_DECLS
