@@ -83,11 +83,15 @@ check_text(const char *line, gsize n, const char *name, guint number, GError **e
 			    (guint)(bad - line) + 1);
 		return FALSE;
 	}
-	for (gsize i = 0; i < n; i++) {
-		if ((guchar)line[i] < 0x20 && line[i] != '\t') {
+	/* C0, DEL, C1 and format characters (bidi overrides): nothing a
+	 * setting needs, and each could forge what a terminal shows */
+	for (const char *p = line; p < line + n; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if ((g_unichar_iscntrl(c) && c != '\t') || g_unichar_type(c) == G_UNICODE_FORMAT) {
 			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
 				    "%s:%u: a control character at column %u", name, number,
-				    (guint)i + 1);
+				    (guint)(p - line) + 1);
 			return FALSE;
 		}
 	}

@@ -1,64 +1,79 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
-/* [daemon] keys of virt-tuned.conf; command-line flags win over them. */
-gboolean
-vt_daemon_config_load(const char *path, gboolean must_exist, char **uri, char **state_dir,
-		      char **socket, char **group, char **channel, char **rules, char **metrics,
-		      int *poll, int *retention_days, int *retention_reports, GError **error)
-{
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autoptr(GError) local = NULL;
-	g_auto(GStrv) keys = NULL;
-	static const char *const known[] = {"connect",
-					    "state-dir",
-					    "socket",
-					    "group",
-					    "channel",
-					    "poll-interval",
-					    "retention-days",
-					    "retention-reports",
-					    "rules-config",
-					    "metrics-listen",
-					    NULL};
+#include <stddef.h>
 
-	if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &local)) {
-		if (!must_exist && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+#include "error.h"
+#include "keyfile.h"
+
+void
+vt_daemon_settings_clear(VtDaemonSettings *s)
+{
+	g_free(s->uri);
+	g_free(s->state_dir);
+	g_free(s->socket);
+	g_free(s->group);
+	g_free(s->channel);
+	g_free(s->rules);
+	g_free(s->metrics);
+}
+
+/* A whole number >= 0 into an int field (-1 means unset). */
+static gboolean
+parse_count(const VtKeySpec *spec, const VtKeyEntry *e, gpointer field, GError **error)
+{
+	guint v;
+
+	if (!vt_key_parse_uint(spec, e, &v, error))
+		return FALSE;
+	*(int *)field = (int)v;
+	return TRUE;
+}
+
+#define SET(field)     offsetof(VtDaemonSettings, field)
+#define PATH_MAX_BYTES 4096
+
+static const VtKeySpec daemon_keys[] = {
+	{"connect", vt_key_parse_string, SET(uri), 0, PATH_MAX_BYTES},
+	{"state-dir", vt_key_parse_string, SET(state_dir), 0, PATH_MAX_BYTES},
+	{"socket", vt_key_parse_string, SET(socket), 0, PATH_MAX_BYTES},
+	{"group", vt_key_parse_string, SET(group), 0, 256},
+	{"channel", vt_key_parse_string, SET(channel), 0, 64},
+	{"rules-config", vt_key_parse_string, SET(rules), 0, PATH_MAX_BYTES},
+	{"metrics-listen", vt_key_parse_string, SET(metrics), 0, 256},
+	{"poll-interval", parse_count, SET(poll), 0, G_MAXINT},
+	{"retention-days", parse_count, SET(retention_days), 0, G_MAXINT},
+	{"retention-reports", parse_count, SET(retention_reports), 0, G_MAXINT},
+};
+
+gboolean
+vt_daemon_config_load(const char *path, gboolean must_exist, VtDaemonSettings *s,
+		      GPtrArray *warnings, GError **error)
+{
+	g_auto(VtDaemonSettings) file = VT_DAEMON_SETTINGS_INIT;
+	const VtKeyGroup group = {"daemon", daemon_keys, G_N_ELEMENTS(daemon_keys), &file};
+	g_autoptr(GError) local = NULL;
+	g_autoptr(VtKeyfile) kf = vt_keyfile_load(path, VT_DAEMON_CONFIG_MAX_BYTES, &local);
+
+	if (kf == NULL) {
+		if (!must_exist && g_error_matches(local, VT_ERROR, VT_ERROR_NOT_FOUND))
 			return TRUE;
-		g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_PARSE, "%s: %s", path,
-			    local->message);
+		g_propagate_error(error, g_steal_pointer(&local));
 		return FALSE;
 	}
-	keys = g_key_file_get_keys(kf, "daemon", NULL, NULL);
-	for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
-		if (!g_strv_contains(known, keys[i])) {
-			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-				    "%s: [daemon] has no key '%s'", path, keys[i]);
-			return FALSE;
+	if (!vt_keyfile_apply(kf, &group, 1, warnings, error))
+		return FALSE;
+	/* what the command line left unset */
+	for (gsize i = 0; i < G_N_ELEMENTS(daemon_keys); i++) {
+		gpointer dst = (char *)s + daemon_keys[i].offset;
+		gpointer src = (char *)&file + daemon_keys[i].offset;
+
+		if (daemon_keys[i].parse == parse_count) {
+			if (*(int *)dst < 0)
+				*(int *)dst = *(int *)src;
+		} else if (*(char **)dst == NULL) {
+			*(char **)dst = g_steal_pointer((char **)src);
 		}
-#define STR(key, out)                                                                              \
-	if (*(out) == NULL)                                                                        \
-		*(out) = g_key_file_get_string(kf, "daemon", key, NULL);
-	STR("connect", uri);
-	STR("state-dir", state_dir);
-	STR("socket", socket);
-	STR("group", group);
-	STR("channel", channel);
-	STR("rules-config", rules);
-	STR("metrics-listen", metrics);
-#undef STR
-#define INT(key, out)                                                                              \
-	if (*(out) < 0 && g_key_file_has_key(kf, "daemon", key, NULL)) {                           \
-		*(out) = g_key_file_get_integer(kf, "daemon", key, &local);                        \
-		if (local != NULL || *(out) < 0) {                                                 \
-			g_set_error(error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,       \
-				    "%s: [daemon] %s must be a whole number >= 0", path, key);     \
-			return FALSE;                                                              \
-		}                                                                                  \
 	}
-	INT("poll-interval", poll);
-	INT("retention-days", retention_days);
-	INT("retention-reports", retention_reports);
-#undef INT
 	return TRUE;
 }

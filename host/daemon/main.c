@@ -11,22 +11,16 @@
 
 /* What the command line said; what it leaves unset, virt-tuned.conf may set. */
 typedef struct {
-	char *uri, *state_dir, *socket, *group, *config, *channel, *rules, *metrics;
-	int poll, retention_days, retention_reports;
+	VtDaemonSettings set;
+	char *config;
 	gboolean version;
 } Args;
 
 static void
 args_clear(Args *a)
 {
-	g_free(a->uri);
-	g_free(a->state_dir);
-	g_free(a->socket);
-	g_free(a->group);
+	vt_daemon_settings_clear(&a->set);
 	g_free(a->config);
-	g_free(a->channel);
-	g_free(a->rules);
-	g_free(a->metrics);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Args, args_clear)
 
@@ -35,27 +29,27 @@ static gboolean
 parse_args(Args *a, int argc, char **argv, int *rc)
 {
 	GOptionEntry entries[] = {
-		{"connect", 'c', 0, G_OPTION_ARG_STRING, &a->uri,
+		{"connect", 'c', 0, G_OPTION_ARG_STRING, &a->set.uri,
 		 "libvirt URI (default " VT_DAEMON_DEFAULT_URI ")", "URI"},
-		{"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->state_dir,
+		{"state-dir", 0, 0, G_OPTION_ARG_FILENAME, &a->set.state_dir,
 		 "History database directory (default " VT_DAEMON_DEFAULT_STATE_DIR ")", "DIR"},
-		{"socket", 's', 0, G_OPTION_ARG_FILENAME, &a->socket,
+		{"socket", 's', 0, G_OPTION_ARG_FILENAME, &a->set.socket,
 		 "Control socket (default " VT_CONTROL_DEFAULT_SOCKET ")", "PATH"},
-		{"group", 'g', 0, G_OPTION_ARG_STRING, &a->group,
+		{"group", 'g', 0, G_OPTION_ARG_STRING, &a->set.group,
 		 "Group allowed to read through the control socket", "GROUP"},
 		{"config", 0, 0, G_OPTION_ARG_FILENAME, &a->config,
 		 "Configuration file (default " VT_DAEMON_DEFAULT_CONFIG ")", "FILE"},
-		{"rules-config", 0, 0, G_OPTION_ARG_FILENAME, &a->rules,
+		{"rules-config", 0, 0, G_OPTION_ARG_FILENAME, &a->set.rules,
 		 "Rule thresholds and targets ([rules] GKeyFile)", "FILE"},
-		{"metrics-listen", 0, 0, G_OPTION_ARG_STRING, &a->metrics,
+		{"metrics-listen", 0, 0, G_OPTION_ARG_STRING, &a->set.metrics,
 		 "Serve Prometheus metrics on HOST:PORT (default: off)", "HOST:PORT"},
-		{"channel", 0, 0, G_OPTION_ARG_STRING, &a->channel,
+		{"channel", 0, 0, G_OPTION_ARG_STRING, &a->set.channel,
 		 "How to reach agents: auto (default), socket or stream", "MODE"},
-		{"poll-interval", 0, 0, G_OPTION_ARG_INT, &a->poll,
+		{"poll-interval", 0, 0, G_OPTION_ARG_INT, &a->set.poll,
 		 "Seconds between libvirt polls (default 10)", "SECONDS"},
-		{"retention-days", 0, 0, G_OPTION_ARG_INT, &a->retention_days,
+		{"retention-days", 0, 0, G_OPTION_ARG_INT, &a->set.retention_days,
 		 "Drop reports older than this (default 30; 0 keeps all)", "DAYS"},
-		{"retention-reports", 0, 0, G_OPTION_ARG_INT, &a->retention_reports,
+		{"retention-reports", 0, 0, G_OPTION_ARG_INT, &a->set.retention_reports,
 		 "Keep at most this many reports per domain (default 100000; 0: no limit)", "N"},
 		{"version", 'V', 0, G_OPTION_ARG_NONE, &a->version, "Print the version and exit",
 		 NULL},
@@ -91,48 +85,52 @@ parse_args(Args *a, int argc, char **argv, int *rc)
 static gboolean
 to_options(const Args *a, VtDaemonOptions *o)
 {
-	if (a->channel == NULL || g_strcmp0(a->channel, "auto") == 0)
+	if (a->set.channel == NULL || g_strcmp0(a->set.channel, "auto") == 0)
 		o->channel_mode = VT_CHANNEL_AUTO;
-	else if (g_strcmp0(a->channel, "socket") == 0)
+	else if (g_strcmp0(a->set.channel, "socket") == 0)
 		o->channel_mode = VT_CHANNEL_SOCKET;
-	else if (g_strcmp0(a->channel, "stream") == 0)
+	else if (g_strcmp0(a->set.channel, "stream") == 0)
 		o->channel_mode = VT_CHANNEL_STREAM;
 	else {
 		g_printerr("virt-tuned: --channel must be auto, socket or stream, not '%s'\n",
-			   a->channel);
+			   a->set.channel);
 		return FALSE;
 	}
-	if (a->poll == 0 || a->poll > 3600) {
+	if (a->set.poll == 0 || a->set.poll > 3600) {
 		g_printerr("virt-tuned: --poll-interval must be 1..3600 seconds\n");
 		return FALSE;
 	}
-	o->uri = a->uri;
-	o->state_dir = a->state_dir;
-	o->socket_path = a->socket;
-	o->group = a->group;
-	o->rules_config = a->rules;
-	o->metrics_listen = a->metrics;
-	o->poll_interval_s = a->poll > 0 ? (guint)a->poll : 10;
-	o->retention_days = a->retention_days >= 0 ? (guint)a->retention_days : 30;
-	o->retention_reports = a->retention_reports >= 0 ? (guint)a->retention_reports : 100000;
+	o->uri = a->set.uri;
+	o->state_dir = a->set.state_dir;
+	o->socket_path = a->set.socket;
+	o->group = a->set.group;
+	o->rules_config = a->set.rules;
+	o->metrics_listen = a->set.metrics;
+	o->poll_interval_s = a->set.poll > 0 ? (guint)a->set.poll : 10;
+	o->retention_days = a->set.retention_days >= 0 ? (guint)a->set.retention_days : 30;
+	o->retention_reports =
+		a->set.retention_reports >= 0 ? (guint)a->set.retention_reports : 100000;
 	return TRUE;
 }
 
 int
 main(int argc, char **argv)
 {
-	g_auto(Args) a = {.poll = -1, .retention_days = -1, .retention_reports = -1};
+	g_auto(Args) a = {.set = VT_DAEMON_SETTINGS_INIT};
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VtDaemon) daemon = NULL;
 	VtDaemonOptions options = {0};
+	gboolean ok;
 	int rc;
 
 	if (!parse_args(&a, argc, argv, &rc))
 		return rc;
-	if (!vt_daemon_config_load(a.config ? a.config : VT_DAEMON_DEFAULT_CONFIG, a.config != NULL,
-				   &a.uri, &a.state_dir, &a.socket, &a.group, &a.channel, &a.rules,
-				   &a.metrics, &a.poll, &a.retention_days, &a.retention_reports,
-				   &error)) {
+	ok = vt_daemon_config_load(a.config ? a.config : VT_DAEMON_DEFAULT_CONFIG, a.config != NULL,
+				   &a.set, warnings, &error);
+	for (guint i = 0; i < warnings->len; i++)
+		g_printerr("virt-tuned: %s\n", (const char *)warnings->pdata[i]);
+	if (!ok) {
 		g_printerr("virt-tuned: %s\n", error->message);
 		return 2;
 	}
