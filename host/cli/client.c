@@ -8,7 +8,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
 #include "json.h"
 
 /* A reply can carry a whole report per guest: allow far more than a request. */
@@ -23,7 +22,7 @@ vt_client_socket_path(const char *flag)
 		return flag;
 	if (env != NULL && *env != '\0')
 		return env;
-	return VT_CONTROL_DEFAULT_SOCKET;
+	return VT_CLIENT_DEFAULT_SOCKET;
 }
 
 static int

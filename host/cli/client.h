@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* The CLI side of the control socket (see control.h for the protocol). */
+/* The CLI side of the control socket (the protocol: the daemon's control.h). */
 
 typedef enum {
 	VT_CLIENT_OK,
@@ -13,6 +13,10 @@ typedef enum {
 	VT_CLIENT_REFUSED,     /* the daemon answered with an error */
 	VT_CLIENT_BROKEN,      /* the answer was not understood */
 } VtClientStatus;
+
+/* Where virt-tuned listens unless told otherwise. The daemon has its own copy
+ * (VT_CONTROL_DEFAULT_SOCKET): the CLI builds without the daemon's headers. */
+#define VT_CLIENT_DEFAULT_SOCKET "/run/virt-tune/virt-tuned.sock"
 
 /* The socket path: @flag, else $VIRT_TUNE_SOCKET, else the default. */
 const char *vt_client_socket_path(const char *flag);
