@@ -1,213 +1,199 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "analyze.h"
-
+/*
+ * analyze: the daemon's rules over saved files, no daemon and no libvirt
+ * connection. Exit codes: 0 done (with or without recommendations), 2 usage
+ * or malformed input, 1 the output could not be written.
+ */
+#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "json.h"
+#include "cli.h"
+#include "render.h"
 #include "report.h"
+#include "rules.h"
 
-#define VT_TABLE_WIDTH  100
-#define VT_TABLE_INDENT 16 /* severity and target columns with their spaces */
+/* The files it reads: each an option taking a path. */
+typedef enum {
+	IN_REPORT,
+	IN_PREVIOUS,
+	IN_XML,
+	IN_STATS,
+	IN_CONFIG,
+	N_INPUTS,
+} InputFile;
+
+static const struct {
+	const char *option;
+	const char *help;
+} inputs[N_INPUTS] = {
+	[IN_REPORT] = {"report", "The guest report: JSON, or protobuf from virt-tune-agent --once"},
+	[IN_PREVIOUS] = {"previous-report",
+			 "An earlier report of the same guest, for rates over the interval"},
+	[IN_XML] = {"domain-xml", "The domain XML (virsh dumpxml DOMAIN)"},
+	[IN_STATS] = {"domstats", "The output of virsh domstats --raw DOMAIN"},
+	[IN_CONFIG] = {"config", "Rules configuration ([rules] thresholds, <rule>.enable=false)"},
+};
+
+typedef struct {
+	char *path[N_INPUTS];
+	char *format;
+	gboolean json;
+} AnalyzeOptions;
 
 static void
-append_clipped(GString *out, const char *text, gsize width)
+analyze_options_clear(AnalyzeOptions *o)
 {
-	gsize n = 0;
-
-	/* one line only; counts characters, not bytes */
-	for (const char *p = text; *p != '\0' && *p != '\n'; p = g_utf8_next_char(p)) {
-		if (n + 3 == width && g_utf8_strlen(p, -1) > 3) {
-			g_string_append(out, "...");
-			return;
-		}
-		g_string_append_len(out, p, g_utf8_next_char(p) - p);
-		n++;
-	}
+	for (int i = 0; i < N_INPUTS; i++)
+		g_free(o->path[i]);
+	g_free(o->format);
 }
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AnalyzeOptions, analyze_options_clear)
+
+/* What the files held; only the report is required. */
+typedef struct {
+	VtReport *report;
+	VtReport *previous;
+	VtDomainFacts *facts;
+	GPtrArray *all_stats;
+	const VtDomstats *stats; /* the domain's, in all_stats */
+	VtRulesConfig *config;
+} AnalyzeInputs;
 
 static void
-append_wrapped(GString *out, const char *indent, const char *text)
+analyze_inputs_clear(AnalyzeInputs *in)
 {
-	g_auto(GStrv) words = g_strsplit(text, " ", -1);
-	gsize col = 0, ind = strlen(indent);
-
-	for (guint i = 0; words[i] != NULL; i++) {
-		gsize len = g_utf8_strlen(words[i], -1);
-
-		if (*words[i] == '\0')
-			continue;
-		if (col == 0) {
-			g_string_append(out, indent);
-			col = ind;
-		} else if (col + 1 + len > VT_TABLE_WIDTH) {
-			g_string_append_c(out, '\n');
-			g_string_append(out, indent);
-			col = ind;
-		} else {
-			g_string_append_c(out, ' ');
-			col++;
-		}
-		if (col + len > VT_TABLE_WIDTH) {
-			append_clipped(out, words[i], VT_TABLE_WIDTH - col);
-			col = VT_TABLE_WIDTH;
-		} else {
-			g_string_append(out, words[i]);
-			col += len;
-		}
-	}
-	if (col > 0)
-		g_string_append_c(out, '\n');
+	g_clear_pointer(&in->report, vt_report_free);
+	g_clear_pointer(&in->previous, vt_report_free);
+	g_clear_pointer(&in->facts, vt_domain_facts_free);
+	g_clear_pointer(&in->all_stats, g_ptr_array_unref);
+	g_clear_pointer(&in->config, vt_rules_config_free);
 }
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AnalyzeInputs, analyze_inputs_clear)
 
-char *
-vt_analysis_to_table(const VtAnalysis *analysis)
+static int G_GNUC_PRINTF(1, 2) usage_error(const char *format, ...)
 {
-	GString *out = g_string_new(NULL);
+	va_list ap;
+	g_autofree char *message = NULL;
+	g_autofree char *line = NULL;
 
-	if (analysis->recommendations->len == 0) {
-		g_string_append(out, "No recommendations.\n");
-	} else {
-		/* the change goes on its own lines, whole: a clipped command or XML
-		 * fragment is useless to copy */
-		g_string_append_printf(out, "%-8s %-6s %s\n", "SEVERITY", "TARGET", "ID / CHANGE");
-		for (guint i = 0; i < analysis->recommendations->len; i++) {
-			const VtRecommendation *r = analysis->recommendations->pdata[i];
-
-			g_string_append_printf(out, "%-8s %-6s ", vt_severity_name(r->severity),
-					       vt_target_name(r->target));
-			append_clipped(out, r->id, VT_TABLE_WIDTH - VT_TABLE_INDENT);
-			g_string_append_c(out, '\n');
-			append_wrapped(out, "                ", r->command ? r->command : "");
-		}
-	}
-	if (analysis->skipped->len > 0) {
-		g_string_append(out, "\nNot evaluated:\n");
-		for (guint i = 0; i < analysis->skipped->len; i++) {
-			const VtRuleSkip *s = analysis->skipped->pdata[i];
-			g_autofree char *line = g_strdup_printf("%s: %s", s->rule, s->reason);
-			append_wrapped(out, "  ", line);
-		}
-	}
-	return g_string_free(out, FALSE);
+	va_start(ap, format);
+	message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	line = g_strconcat("virt-tune analyze: ", message, "\n", NULL);
+	vt_render_text(stderr, line);
+	return VT_EXIT_USAGE;
 }
 
 static int
 fail(const char *what, const GError *error)
 {
-	fprintf(stderr, "virt-tune analyze: %s%s%s\n", what ? what : "", what ? ": " : "",
-		error->message);
-	return 2;
+	return usage_error("%s%s%s", what ? what : "", what ? ": " : "", error->message);
 }
 
-int
-vt_analyze_main(int argc, char **argv)
+static int
+parse_options(AnalyzeOptions *o, int *argc, char ***argv)
 {
-	g_autofree char *report_path = NULL;
-	g_autofree char *previous_path = NULL;
-	g_autofree char *xml_path = NULL;
-	g_autofree char *stats_path = NULL;
-	g_autofree char *config_path = NULL;
-	g_autofree char *format = NULL;
-	const GOptionEntry entries[] = {
-		{"report", 0, 0, G_OPTION_ARG_FILENAME, &report_path,
-		 "The guest report: JSON, or protobuf from virt-tune-agent --once", "FILE"},
-		{"previous-report", 0, 0, G_OPTION_ARG_FILENAME, &previous_path,
-		 "An earlier report of the same guest, for rates over the interval", "FILE"},
-		{"domain-xml", 0, 0, G_OPTION_ARG_FILENAME, &xml_path,
-		 "The domain XML (virsh dumpxml DOMAIN)", "FILE"},
-		{"domstats", 0, 0, G_OPTION_ARG_FILENAME, &stats_path,
-		 "The output of virsh domstats --raw DOMAIN", "FILE"},
-		{"config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
-		 "Rules configuration ([rules] thresholds, <rule>.enable=false)", "FILE"},
-		{"format", 0, 0, G_OPTION_ARG_STRING, &format, "Output format: table or json",
-		 "table|json"},
-		{NULL, 0, 0, 0, NULL, NULL, NULL},
-	};
+	GOptionEntry entries[N_INPUTS + 2] = {{NULL}};
 	g_autoptr(GOptionContext) ctx =
 		g_option_context_new("- recommend changes from saved files");
 	g_autoptr(GError) error = NULL;
-	g_autoptr(VtReport) report = NULL;
-	g_autoptr(VtReport) previous = NULL;
-	g_autoptr(VtDomainFacts) facts = NULL;
-	g_autoptr(GPtrArray) all_stats = NULL;
-	g_autoptr(VtRulesConfig) config = NULL;
-	g_autoptr(VtAnalysis) analysis = NULL;
-	g_autofree char *text = NULL;
-	const VtDomstats *stats = NULL;
-	VtRuleInput input = {0};
-	VtRates rates;
+	VtFormat format;
 
+	for (int i = 0; i < N_INPUTS; i++)
+		entries[i] = (GOptionEntry){
+			inputs[i].option, 0,     0, G_OPTION_ARG_FILENAME, &o->path[i],
+			inputs[i].help,   "FILE"};
+	entries[N_INPUTS] = (GOptionEntry){
+		"format",    0, 0, G_OPTION_ARG_STRING, &o->format, "Output format: table or json",
+		"table|json"};
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_summary(
 		ctx, "Runs the rules over a saved report and, when given, the domain XML and\n"
 		     "domstats. Missing inputs narrow what can be said; the output lists the\n"
 		     "rules that were not evaluated and why. No daemon or libvirt connection.");
-	g_set_prgname("virt-tune analyze");
-	if (!g_option_context_parse(ctx, &argc, &argv, &error))
+	if (!g_option_context_parse(ctx, argc, argv, &error))
 		return fail(NULL, error);
-	if (argc > 1) {
-		fprintf(stderr, "virt-tune analyze: unexpected argument '%s'\n", argv[1]);
-		return 2;
-	}
-	if (report_path == NULL) {
-		fprintf(stderr, "virt-tune analyze: --report FILE is required (see --help)\n");
-		return 2;
-	}
-	if (format != NULL && strcmp(format, "json") != 0 && strcmp(format, "table") != 0) {
-		fprintf(stderr, "virt-tune analyze: --format must be table or json, not '%s'\n",
-			format);
-		return 2;
-	}
+	if (*argc > 1)
+		return usage_error("unexpected argument '%s'", (*argv)[1]);
+	if (o->path[IN_REPORT] == NULL)
+		return usage_error("--report FILE is required (see --help)");
+	if (!vt_format_parse(o->format, &format) || format == VT_FORMAT_CSV)
+		return usage_error("--format must be table or json, not '%s'", o->format);
+	o->json = format == VT_FORMAT_JSON;
+	return VT_EXIT_OK;
+}
 
-	config = config_path ? vt_rules_config_load(config_path, &error) : vt_rules_config_new();
-	if (config == NULL)
-		return fail(NULL, error);
-	report = vt_report_load(report_path, &error);
-	if (report == NULL)
-		return fail(NULL, error);
-	if (previous_path != NULL && (previous = vt_report_load(previous_path, &error)) == NULL)
-		return fail(NULL, error);
-	if (xml_path != NULL && (facts = vt_domain_facts_load(xml_path, &error)) == NULL)
-		return fail(NULL, error);
-	if (stats_path != NULL) {
-		all_stats = vt_domstats_load(stats_path, &error);
-		if (all_stats == NULL)
-			return fail(NULL, error);
-		stats = vt_domstats_find(all_stats, facts ? facts->name : NULL);
-		if (stats == NULL && facts != NULL && all_stats->len == 1) {
-			fprintf(stderr,
-				"virt-tune analyze: %s: holds domain '%s', but the domain XML is "
-				"'%s'\n",
-				stats_path, ((VtDomstats *)all_stats->pdata[0])->domain,
-				facts->name ? facts->name : "(unnamed)");
-			return 2;
-		}
-		if (stats == NULL) {
-			fprintf(stderr,
-				"virt-tune analyze: %s: holds %u domains and none is named by the "
-				"domain XML; pass one domain's stats or --domain-xml\n",
-				stats_path, all_stats->len);
-			return 2;
-		}
-	}
+/* The domain's stats in the domstats file: the one the domain XML names. */
+static int
+find_stats(AnalyzeInputs *in, const char *path)
+{
+	const char *name = in->facts ? in->facts->name : NULL;
 
-	vt_rates_compute(&rates, previous, report, NULL, stats, 0, facts);
-	input.report = report;
-	input.previous = previous;
-	input.facts = facts;
-	input.stats = stats;
+	in->stats = vt_domstats_find(in->all_stats, name);
+	if (in->stats == NULL && in->facts != NULL && in->all_stats->len == 1)
+		return usage_error("%s: holds domain '%s', but the domain XML is '%s'", path,
+				   ((VtDomstats *)in->all_stats->pdata[0])->domain,
+				   name ? name : "(unnamed)");
+	if (in->stats == NULL)
+		return usage_error("%s: holds %u domains and none is named by the domain XML; "
+				   "pass one domain's stats or --domain-xml",
+				   path, in->all_stats->len);
+	return VT_EXIT_OK;
+}
+
+static int
+load_inputs(const AnalyzeOptions *o, AnalyzeInputs *in)
+{
+	char *const *path = o->path;
+	g_autoptr(GError) error = NULL;
+
+	in->config = path[IN_CONFIG] ? vt_rules_config_load(path[IN_CONFIG], &error)
+				     : vt_rules_config_new();
+	if (in->config == NULL)
+		return fail(NULL, error);
+	if ((in->report = vt_report_load(path[IN_REPORT], &error)) == NULL)
+		return fail(NULL, error);
+	if (path[IN_PREVIOUS] != NULL &&
+	    (in->previous = vt_report_load(path[IN_PREVIOUS], &error)) == NULL)
+		return fail(NULL, error);
+	if (path[IN_XML] != NULL &&
+	    (in->facts = vt_domain_facts_load(path[IN_XML], &error)) == NULL)
+		return fail(NULL, error);
+	if (path[IN_STATS] == NULL)
+		return VT_EXIT_OK;
+	if ((in->all_stats = vt_domstats_load(path[IN_STATS], &error)) == NULL)
+		return fail(NULL, error);
+	return find_stats(in, path[IN_STATS]);
+}
+
+int
+vt_cmd_analyze(int argc, char **argv)
+{
+	g_auto(AnalyzeOptions) o = {0};
+	g_auto(AnalyzeInputs) in = {0};
+	g_autoptr(VtAnalysis) analysis = NULL;
+	g_autoptr(JsonNode) node = NULL;
+	g_autoptr(GError) error = NULL;
+	VtRuleInput input = {0};
+	VtRates rates;
+	int rc;
+
+	if ((rc = parse_options(&o, &argc, &argv)) != VT_EXIT_OK ||
+	    (rc = load_inputs(&o, &in)) != VT_EXIT_OK)
+		return rc;
+	vt_rates_compute(&rates, in.previous, in.report, NULL, in.stats, 0, in.facts);
+	input.report = in.report;
+	input.previous = in.previous;
+	input.facts = in.facts;
+	input.stats = in.stats;
 	input.rates = &rates;
-	analysis = vt_rules_run(&input, config);
-
-	if (format != NULL && strcmp(format, "json") == 0) {
-		g_autoptr(JsonNode) node = vt_analysis_to_json(analysis, &error);
-		if (node == NULL)
-			return fail("output", error);
-		text = vt_json_node_to_string(node, TRUE);
-	} else {
-		text = vt_analysis_to_table(analysis);
-	}
-	fputs(text, stdout);
-	return fflush(stdout) == 0 ? 0 : 1;
+	analysis = vt_rules_run(&input, in.config);
+	if ((node = vt_analysis_to_json(analysis, &error)) == NULL)
+		return fail("output", error);
+	if (o.json)
+		vt_render_json(stdout, node);
+	else
+		vt_render_recommendations(stdout, json_node_get_object(node), VT_RECS_ANALYSIS,
+					  FALSE);
+	return fflush(stdout) == 0 ? VT_EXIT_OK : 1;
 }

@@ -8,7 +8,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "json.h"
+#include "render.h"
 
 /* A reply can carry a whole report per guest: allow far more than a request. */
 #define VT_CLIENT_MAX_REPLY (64u * 1024u * 1024u)
@@ -177,4 +179,39 @@ vt_client_call(const char *socket_path, const char *command, JsonObject *args, g
 	if (!received)
 		return VT_CLIENT_BROKEN;
 	return parse_reply(in, result, code, message);
+}
+
+int
+vt_client_request(const char *socket_flag, const char *command, JsonObject *args, guint timeout_s,
+		  JsonNode **result)
+{
+	g_autofree char *code = NULL;
+	g_autofree char *message = NULL;
+	VtClientStatus st = vt_client_call(vt_client_socket_path(socket_flag), command, args,
+					   timeout_s, result, &code, &message);
+
+	if (st != VT_CLIENT_OK)
+		vt_render_error("%s", message);
+	switch (st) {
+	case VT_CLIENT_OK:
+		return VT_EXIT_OK;
+	case VT_CLIENT_UNREACHABLE:
+		return VT_EXIT_UNREACHABLE;
+	case VT_CLIENT_REFUSED:
+		return g_strcmp0(code, "not_found") == 0 || g_strcmp0(code, "bad_request") == 0
+			       ? VT_EXIT_USAGE
+			       : VT_EXIT_FAILED;
+	case VT_CLIENT_BROKEN:
+		return VT_EXIT_FAILED;
+	}
+	return VT_EXIT_FAILED;
+}
+
+JsonObject *
+vt_client_args(const char *domain)
+{
+	JsonObject *args = json_object_new();
+	if (domain != NULL)
+		json_object_set_string_member(args, "domain", domain);
+	return args;
 }

@@ -30,4 +30,15 @@ const char *vt_client_socket_path(const char *flag);
 VtClientStatus vt_client_call(const char *socket_path, const char *command, JsonObject *args,
 			      guint timeout_s, JsonNode **result, char **code, char **message);
 
+/*
+ * One request of a command: VT_EXIT_OK with *result set, or the failure
+ * printed and its exit code (VtExit: unreachable, a usage error the daemon
+ * found such as an unknown domain, or failed). @socket_flag: --socket, or NULL.
+ */
+int vt_client_request(const char *socket_flag, const char *command, JsonObject *args,
+		      guint timeout_s, JsonNode **result);
+
+/* Request arguments: {"domain": @domain}, or {} when @domain is NULL. */
+JsonObject *vt_client_args(const char *domain);
+
 G_END_DECLS

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "render.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,174 +28,20 @@ vt_use_color(FILE *out)
 	return isatty(fileno(out)) && (no == NULL || *no == '\0');
 }
 
-char *
-vt_format_bytes_short(gint64 bytes)
-{
-	static const char units[] = "BKMGTPE";
-	double v = (double)bytes;
-	guint u = 0;
-
-	if (bytes < 0)
-		return g_strdup("-");
-	while (v >= 1024 && u + 1 < sizeof(units) - 1) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		return g_strdup_printf("%" G_GINT64_FORMAT "B", bytes);
-	return g_strdup_printf(v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
-}
-
-char *
-vt_format_age(gint64 s)
-{
-	if (s < 0)
-		return g_strdup("-");
-	if (s < 120)
-		return g_strdup_printf("%" G_GINT64_FORMAT "s", s);
-	if (s < 7200)
-		return g_strdup_printf("%" G_GINT64_FORMAT "m", s / 60);
-	if (s < 172800)
-		return g_strdup_printf("%" G_GINT64_FORMAT "h", s / 3600);
-	return g_strdup_printf("%" G_GINT64_FORMAT "d", s / 86400);
-}
-
-static gboolean
-member_int(JsonObject *row, const char *key, gint64 *out)
-{
-	JsonNode *n = key ? json_object_get_member(row, key) : NULL;
-
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n))
-		return FALSE;
-	if (json_node_get_value_type(n) == G_TYPE_INT64)
-		*out = json_node_get_int(n);
-	else if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
-		*out = (gint64)json_node_get_double(n);
-	else
-		return FALSE;
-	return TRUE;
-}
-
+/*
+ * The one escaping function: invalid UTF-8 repaired, then control characters
+ * (escape sequences, CR, BS, C1) replaced by U+FFFD. @keep_newlines for text
+ * whose lines are meant (a CSV field quotes them; a paragraph of help).
+ */
 static char *
-join_array(JsonArray *arr, const char *sep)
+clean_text(const char *s, gboolean keep_newlines)
 {
-	GString *s = g_string_new(NULL);
+	g_autofree char *valid = g_utf8_make_valid(s, -1);
+	GString *out = g_string_sized_new(strlen(valid));
 
-	for (guint i = 0; i < json_array_get_length(arr); i++) {
-		JsonNode *e = json_array_get_element(arr, i);
-		if (s->len > 0)
-			g_string_append(s, sep);
-		if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING)
-			g_string_append(s, json_node_get_string(e));
-		else if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_INT64)
-			g_string_append_printf(s, "%" G_GINT64_FORMAT, json_node_get_int(e));
-		else if (JSON_NODE_HOLDS_OBJECT(e)) {
-			JsonObject *o = json_node_get_object(e);
-			/* swap devices and the like: their first string member */
-			g_autoptr(GList) members = json_object_get_members(o);
-			JsonNode *first = members ? json_object_get_member(o, members->data) : NULL;
-			if (first && JSON_NODE_HOLDS_VALUE(first) &&
-			    json_node_get_value_type(first) == G_TYPE_STRING)
-				g_string_append(s, json_node_get_string(first));
-		}
-	}
-	return g_string_free(s, FALSE);
-}
-
-/* Cell text for a table. */
-static char *
-cell_text(JsonObject *row, const VtColumn *col)
-{
-	JsonNode *n = json_object_get_member(row, col->key);
-	gint64 i, j;
-
-	if (col->kind == VT_COL_RATIO) {
-		gboolean a = member_int(row, col->key, &i), b = member_int(row, col->key2, &j);
-		g_autofree char *num = a ? g_strdup_printf("%" G_GINT64_FORMAT, i) : g_strdup("-");
-		g_autofree char *den = b ? g_strdup_printf("%" G_GINT64_FORMAT, j) : g_strdup("-");
-		if (!a && !b)
-			return g_strdup("-");
-		return g_strdup_printf("%s/%s", num, den);
-	}
-	if (n == NULL || JSON_NODE_HOLDS_NULL(n))
-		return g_strdup("-");
-	if (JSON_NODE_HOLDS_ARRAY(n))
-		return join_array(json_node_get_array(n), ",");
-	if (!JSON_NODE_HOLDS_VALUE(n))
-		return g_strdup("…");
-	switch (col->kind) {
-	case VT_COL_BYTES:
-		return member_int(row, col->key, &i) ? vt_format_bytes_short(i) : g_strdup("-");
-	case VT_COL_AGE:
-		return member_int(row, col->key, &i) ? vt_format_age(i) : g_strdup("-");
-	case VT_COL_RATE:
-		if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
-			return g_strdup_printf("%.1f", json_node_get_double(n));
-		break;
-	case VT_COL_BOOL:
-		if (json_node_get_value_type(n) == G_TYPE_BOOLEAN)
-			return g_strdup(json_node_get_boolean(n) ? "yes" : "no");
-		break;
-	default:
-		break;
-	}
-	switch (json_node_get_value_type(n)) {
-	case G_TYPE_STRING:
-		return g_strdup(json_node_get_string(n));
-	case G_TYPE_INT64:
-		return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(n));
-	case G_TYPE_DOUBLE:
-		return g_strdup_printf("%.1f", json_node_get_double(n));
-	case G_TYPE_BOOLEAN:
-		return g_strdup(json_node_get_boolean(n) ? "yes" : "no");
-	default:
-		return g_strdup("?");
-	}
-}
-
-static const char *
-cell_color(const VtColumn *col, const char *text)
-{
-	if (strcmp(col->key, "agent") == 0)
-		return strcmp(text, "connected") == 0 ? "\033[32m" : "\033[33m";
-	if (strcmp(col->key, "severity") == 0) {
-		if (strcmp(text, "critical") == 0)
-			return "\033[31m";
-		if (strcmp(text, "warning") == 0)
-			return "\033[33m";
-		return "\033[36m";
-	}
-	return NULL;
-}
-
-/* Columns on a terminal: East Asian wide characters take two, combining
- * marks none. */
-static glong
-char_width(gunichar c)
-{
-	return g_unichar_iszerowidth(c) ? 0 : g_unichar_iswide(c) ? 2 : 1;
-}
-
-static glong
-text_width(const char *s)
-{
-	glong w = 0;
-
-	for (const char *p = s; *p; p = g_utf8_next_char(p))
-		w += char_width(g_utf8_get_char(p));
-	return w;
-}
-
-char *
-vt_text_for_terminal(const char *s)
-{
-	GString *out = g_string_sized_new(strlen(s));
-
-	if (!g_utf8_validate(s, -1, NULL))
-		return g_utf8_make_valid(s, -1);
-	for (const char *p = s; *p; p = g_utf8_next_char(p)) {
+	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_iscntrl(c))
+		if (g_unichar_iscntrl(c) && !(keep_newlines && c == '\n'))
 			g_string_append_unichar(out, 0xFFFD);
 		else
 			g_string_append_len(out, p, g_utf8_next_char(p) - p);
@@ -202,24 +49,43 @@ vt_text_for_terminal(const char *s)
 	return g_string_free(out, FALSE);
 }
 
-/* @s cut to @width columns, with "…" when cut. */
 static char *
-fit(const char *s, glong width)
+for_terminal(const char *s)
 {
-	g_autofree char *head = NULL;
-	const char *p = s;
-	glong used = 0;
+	return clean_text(s ? s : "-", FALSE);
+}
 
-	if (text_width(s) <= width)
-		return g_strdup(s);
-	if (width <= 1)
-		return g_strdup("…");
-	while (*p && used + char_width(g_utf8_get_char(p)) <= width - 1) {
-		used += char_width(g_utf8_get_char(p));
-		p = g_utf8_next_char(p);
-	}
-	head = g_strndup(s, p - s);
-	return g_strconcat(head, "…", NULL);
+static const char *
+severity_color(const char *severity)
+{
+	if (g_strcmp0(severity, "critical") == 0)
+		return "\033[31m";
+	if (g_strcmp0(severity, "warning") == 0)
+		return "\033[33m";
+	return "\033[36m";
+}
+
+static const char *
+cell_color(const VtColumn *col, const char *text)
+{
+	if (strcmp(col->key, "agent") == 0)
+		return strcmp(text, "connected") == 0 ? "\033[32m" : "\033[33m";
+	if (strcmp(col->key, "severity") == 0)
+		return severity_color(text);
+	return NULL;
+}
+
+/* One cell cut to @width and padded to it; the last one ends the line. */
+static void
+put_cell(FILE *out, const char *text, glong width, const char *color, gboolean last)
+{
+	g_autofree char *f = vt_text_fit(text, width);
+
+	fprintf(out, "%s%s%s", color ? color : "", f, color ? "\033[0m" : "");
+	if (!last)
+		fprintf(out, "%*s", (int)(width - vt_text_width(f) + 2), "");
+	else
+		fputc('\n', out);
 }
 
 static void
@@ -231,17 +97,17 @@ render_table(FILE *out, JsonArray *rows, const VtColumn *cols, gsize n, gboolean
 	glong total;
 
 	for (gsize c = 0; c < n; c++)
-		width[c] = text_width(cols[c].header);
+		width[c] = vt_text_width(cols[c].header);
 	for (guint r = 0; r < nrows; r++) {
 		JsonNode *rn = json_array_get_element(rows, r);
 		for (gsize c = 0; c < n; c++) {
 			g_autofree char *raw =
 				JSON_NODE_HOLDS_OBJECT(rn)
-					? cell_text(json_node_get_object(rn), &cols[c])
+					? vt_format_cell(json_node_get_object(rn), &cols[c])
 					: g_strdup("?");
 			/* Guest-supplied text: no escape sequence reaches the terminal. */
-			char *t = vt_text_for_terminal(raw);
-			width[c] = MAX(width[c], text_width(t));
+			char *t = for_terminal(raw);
+			width[c] = MAX(width[c], vt_text_width(t));
 			g_ptr_array_add(cells, t);
 		}
 	}
@@ -258,35 +124,23 @@ render_table(FILE *out, JsonArray *rows, const VtColumn *cols, gsize n, gboolean
 			break;
 		width[widest]--;
 	}
-	for (gsize c = 0; c < n; c++) {
-		g_autofree char *h = fit(cols[c].header, width[c]);
-		gboolean last = c + 1 == n;
-		fprintf(out, "%s%s%s", color ? "\033[1m" : "", h, color ? "\033[0m" : "");
-		if (!last)
-			fprintf(out, "%*s", (int)(width[c] - text_width(h) + 2), "");
-		else
-			fputc('\n', out);
-	}
+	for (gsize c = 0; c < n; c++)
+		put_cell(out, cols[c].header, width[c], color ? "\033[1m" : NULL, c + 1 == n);
 	if (nrows == 0)
 		fputs("(none)\n", out);
-	for (guint r = 0; r < nrows; r++) {
+	for (guint r = 0; r < nrows; r++)
 		for (gsize c = 0; c < n; c++) {
 			const char *t = cells->pdata[r * n + c];
-			g_autofree char *f = fit(t, width[c]);
-			const char *col = color ? cell_color(&cols[c], t) : NULL;
-			gboolean last = c + 1 == n;
-			fprintf(out, "%s%s%s", col ? col : "", f, col ? "\033[0m" : "");
-			if (!last)
-				fprintf(out, "%*s", (int)(width[c] - text_width(f) + 2), "");
-			else
-				fputc('\n', out);
+			put_cell(out, t, width[c], color ? cell_color(&cols[c], t) : NULL,
+				 c + 1 == n);
 		}
-	}
 }
 
 static void
-csv_field(GString *line, const char *s)
+csv_field(GString *line, const char *raw)
 {
+	g_autofree char *s = clean_text(raw, TRUE);
+
 	if (strpbrk(s, ",\"\r\n") == NULL) {
 		g_string_append(line, s);
 		return;
@@ -340,7 +194,7 @@ render_csv(FILE *out, JsonArray *rows)
 			if (m == NULL || JSON_NODE_HOLDS_NULL(m))
 				continue;
 			if (JSON_NODE_HOLDS_ARRAY(m))
-				text = join_array(json_node_get_array(m), ";");
+				text = vt_format_join(json_node_get_array(m), ";");
 			else if (json_node_get_value_type(m) == G_TYPE_STRING)
 				text = g_strdup(json_node_get_string(m));
 			else if (json_node_get_value_type(m) == G_TYPE_INT64)
@@ -375,4 +229,152 @@ vt_render_rows(FILE *out, VtFormat format, JsonNode *rows, const VtColumn *colum
 		render_csv(out, json_node_get_array(rows));
 	else
 		render_table(out, json_node_get_array(rows), columns, n_columns, color);
+}
+
+void
+vt_render_section(FILE *out, VtFormat format, const char *title, gboolean first, JsonNode *rows,
+		  const VtColumn *columns, gsize n_columns, gboolean color)
+{
+	if (format == VT_FORMAT_TABLE)
+		fprintf(out, "%s%s\n", first ? "" : "\n", title);
+	vt_render_rows(out, format, rows, columns, n_columns, color);
+}
+
+/* ------------------------------------------------------------ blocks, text */
+
+void
+vt_render_fields(FILE *out, const char *title, const char *indent, int key_width,
+		 const VtField *fields, gsize n_fields)
+{
+	g_autofree char *head = for_terminal(title);
+
+	fprintf(out, "%s\n", head);
+	for (gsize i = 0; i < n_fields; i++) {
+		g_autofree char *value = for_terminal(fields[i].value);
+		if (fields[i].key == NULL)
+			fprintf(out, "%s%s\n", indent, value);
+		else
+			fprintf(out, "%s%-*s %s\n", indent, key_width, fields[i].key, value);
+	}
+}
+
+void
+vt_render_text(FILE *out, const char *text)
+{
+	g_autofree char *clean = clean_text(text, TRUE);
+
+	fputs(clean, out);
+}
+
+void
+vt_render_clear(FILE *out)
+{
+	fputs("\033[H\033[2J", out);
+}
+
+void
+vt_render_error(const char *format, ...)
+{
+	va_list ap;
+	g_autofree char *message = NULL;
+	g_autofree char *clean = NULL;
+
+	va_start(ap, format);
+	message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	clean = clean_text(message, TRUE);
+	g_printerr("virt-tune: %s\n", clean);
+}
+
+void
+vt_render_usage(GOptionContext *context)
+{
+	g_autofree char *help = g_option_context_get_help(context, TRUE, NULL);
+
+	g_printerr("%s", help);
+}
+
+/* ------------------------------------------------------------ recommendations */
+
+#define VT_RECS_INDENT 16 /* analyze: severity and target columns with their spaces */
+
+static const char *
+member_text(JsonObject *o, const char *key)
+{
+	return json_object_get_string_member_with_default(o, key, "?");
+}
+
+/* One recommendation: its row, then every line of its change (a clipped
+ * command or XML fragment is useless to copy). */
+static void
+append_recommendation(GString *out, JsonObject *rec, VtRecsLayout layout, gboolean color)
+{
+	g_autofree char *sev = for_terminal(member_text(rec, "severity"));
+	g_autofree char *target = for_terminal(member_text(rec, "target"));
+	g_autofree char *id = for_terminal(member_text(rec, "id"));
+	g_auto(GStrv) lines = g_strsplit(
+		json_object_get_string_member_with_default(rec, "command", ""), "\n", 40);
+
+	if (layout == VT_RECS_FLEET) {
+		g_autofree char *domain = for_terminal(member_text(rec, "domain"));
+		g_string_append_printf(out, "%-16.16s %s%-8s%s %-6s %s\n", domain,
+				       color ? severity_color(sev) : "", sev,
+				       color ? "\033[0m" : "", target, id);
+	} else {
+		g_string_append_printf(out, "%-8s %-6s ", sev, target);
+		vt_text_clip(out, id, VT_TABLE_WIDTH - VT_RECS_INDENT);
+		g_string_append_c(out, '\n');
+	}
+	for (guint k = 0; lines[k] != NULL; k++) {
+		g_autofree char *line = NULL;
+		if (*lines[k] == '\0')
+			continue;
+		line = for_terminal(lines[k]);
+		if (layout == VT_RECS_FLEET)
+			g_string_append_printf(out, "%17s%s\n", "", line);
+		else
+			vt_text_wrap(out, "                ", line);
+	}
+}
+
+static void
+append_skipped(GString *out, JsonArray *skipped)
+{
+	guint n = skipped ? json_array_get_length(skipped) : 0;
+
+	if (n > 0)
+		g_string_append(out, "\nNot evaluated:\n");
+	for (guint i = 0; i < n; i++) {
+		JsonObject *s = json_array_get_object_element(skipped, i);
+		g_autofree char *line =
+			g_strdup_printf("%s: %s", member_text(s, "rule"), member_text(s, "reason"));
+		g_autofree char *clean = for_terminal(line);
+		vt_text_wrap(out, "  ", clean);
+	}
+}
+
+void
+vt_render_recommendations(FILE *out, JsonObject *result, VtRecsLayout layout, gboolean color)
+{
+	JsonArray *recs = json_object_get_array_member(result, "recommendations");
+	guint n = recs ? json_array_get_length(recs) : 0;
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	if (n == 0)
+		g_string_append(text, "No recommendations.\n");
+	else if (layout == VT_RECS_FLEET)
+		g_string_append_printf(text, "%-16s %-8s %-6s %s\n", "DOMAIN", "SEVERITY", "TARGET",
+				       "ID");
+	else
+		g_string_append_printf(text, "%-8s %-6s %s\n", "SEVERITY", "TARGET", "ID / CHANGE");
+	for (guint i = 0; i < n; i++)
+		append_recommendation(text, json_array_get_object_element(recs, i), layout, color);
+	if (layout == VT_RECS_ANALYSIS)
+		append_skipped(text, json_object_get_array_member(result, "skipped"));
+	else if (n > 0)
+		g_string_append(text,
+				"\nApply a guest change with `virt-tune apply DOMAIN ID` (try "
+				"--dry-run first);\n--format json adds each recommendation's "
+				"rationale and evidence.\n");
+	fputs(text->str, out);
 }
