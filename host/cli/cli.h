@@ -16,12 +16,13 @@ typedef enum {
 	VT_EXIT_FAILED = 4,      /* the daemon could not do it (agent absent, timeout) */
 } VtExit;
 
-/* cli-daemon.c: the daemon's commands */
+/* status.c */
 int vt_cmd_status(int argc, char **argv);
 int vt_cmd_list(int argc, char **argv);
 int vt_cmd_show(int argc, char **argv);
 int vt_cmd_refresh(int argc, char **argv);
 int vt_cmd_watch(int argc, char **argv);
+/* audit.c */
 int vt_cmd_audit(int argc, char **argv);
 /* The kinds of audit, as virt-tuned's "audit" request names them. */
 typedef enum {
@@ -31,7 +32,9 @@ typedef enum {
 	VT_AUDIT_ALL,
 } VtAuditKind;
 const char *vt_audit_kind_name(VtAuditKind kind);
+/* history.c */
 int vt_cmd_history(int argc, char **argv);
+/* changes.c */
 int vt_cmd_recommend(int argc, char **argv);
 int vt_cmd_apply(int argc, char **argv);
 int vt_cmd_rollback(int argc, char **argv);
