@@ -70,7 +70,11 @@ analyze_inputs_clear(AnalyzeInputs *in)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AnalyzeInputs, analyze_inputs_clear)
 
-static int G_GNUC_PRINTF(1, 2) usage_error(const char *format, ...)
+static int usage_error(const char *format, ...) G_GNUC_PRINTF(1, 2);
+
+/* "virt-tune analyze: MESSAGE" on stderr; the usage exit code. */
+static int
+usage_error(const char *format, ...)
 {
 	va_list ap;
 	g_autofree char *message = NULL;
@@ -101,11 +105,19 @@ parse_options(AnalyzeOptions *o, int *argc, char ***argv)
 
 	for (int i = 0; i < N_INPUTS; i++)
 		entries[i] = (GOptionEntry){
-			inputs[i].option, 0,     0, G_OPTION_ARG_FILENAME, &o->path[i],
-			inputs[i].help,   "FILE"};
+			.long_name = inputs[i].option,
+			.arg = G_OPTION_ARG_FILENAME,
+			.arg_data = &o->path[i],
+			.description = inputs[i].help,
+			.arg_description = "FILE",
+		};
 	entries[N_INPUTS] = (GOptionEntry){
-		"format",    0, 0, G_OPTION_ARG_STRING, &o->format, "Output format: table or json",
-		"table|json"};
+		.long_name = "format",
+		.arg = G_OPTION_ARG_STRING,
+		.arg_data = &o->format,
+		.description = "Output format: table or json",
+		.arg_description = "table|json",
+	};
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_summary(
 		ctx, "Runs the rules over a saved report and, when given, the domain XML and\n"
