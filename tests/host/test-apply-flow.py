@@ -23,7 +23,7 @@ BUILD = os.environ["VT_BUILD_ROOT"]
 SRC = os.environ["VT_SOURCE_ROOT"]
 AGENT = os.path.join(BUILD, "guest", "virt-tune-agent")
 DAEMON = os.path.join(BUILD, "host", "virt-tuned")
-CLI = os.path.join(BUILD, "host", "virt-tune")
+CLI = os.path.join(BUILD, "host", "cli", "virt-tune")
 FIXTURE = os.path.join(SRC, "tests", "data", "guests", "bfq-swap", "root")
 
 results = []

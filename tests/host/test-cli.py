@@ -152,6 +152,12 @@ def test_no_escapes_off_tty():
         for cmd, out in table_outputs(env).items():
             bad = [c for c in out if c != "\n" and unicodedata.category(c) == "Cc"]
             assert not bad, "%s: %r" % (cmd, out[:600])
+        # CSV as well: only the records' own "\r\n" line ends are left.
+        r = env.cli("list", "--format", "csv")
+        assert r.rc == 0 and ESCAPE_NAME[:2] not in r.out, r
+        bad = [c for c in r.out.replace("\r\n", "\n")
+               if c != "\n" and unicodedata.category(c) == "Cc"]
+        assert not bad, "list --format csv: %r" % r.out[:600]
         # On a terminal there is colour: the check above can tell.
         pid, fd = pty.fork()
         if pid == 0:

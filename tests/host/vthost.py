@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 BUILD = os.environ.get("VT_BUILD_ROOT", "")
 SOURCE = os.environ.get("VT_SOURCE_ROOT", "")
 DAEMON = os.environ.get("VT_DAEMON") or os.path.join(BUILD, "host", "virt-tuned")
-CLI = os.environ.get("VT_CLI") or os.path.join(BUILD, "host", "virt-tune")
+CLI = os.environ.get("VT_CLI") or os.path.join(BUILD, "host", "cli", "virt-tune")
 SIM = os.environ.get("VT_SIM") or os.path.join(BUILD, "tests", "sim", "vt-guest-sim")
 # The report every honest simulated guest starts from: a real virtio guest's.
 TEMPLATE = os.path.join(SOURCE, "tests", "data", "guests", "virtio-mq", "virtio-mq.expected.json")

@@ -38,7 +38,7 @@ binary_path(void)
 	const char *root = g_getenv("VT_BUILD_ROOT");
 
 	g_assert_nonnull(root);
-	return g_build_filename(root, "host", "virt-tune", NULL);
+	return g_build_filename(root, "host", "cli", "virt-tune", NULL);
 }
 
 static gboolean

@@ -96,7 +96,7 @@ def main():
                     "of a real guest and a 4 KB fixture guest)")
     a = ap.parse_args()
     vthost.DAEMON = os.path.join(a.build, "host", "virt-tuned")
-    vthost.CLI = os.path.join(a.build, "host", "virt-tune")
+    vthost.CLI = os.path.join(a.build, "host", "cli", "virt-tune")
     vthost.SIM = os.path.join(a.build, "tests", "sim", "vt-guest-sim")
     reports = a.report or [
         os.path.join(SOURCE, "tests", "data", "host", "agent-capture.json"),

@@ -31,7 +31,7 @@ def daemon_binary():
 
 
 def cli_binary():
-    path = os.environ.get("VT_E2E_CLI") or os.path.join(build_root(), "host", "virt-tune")
+    path = os.environ.get("VT_E2E_CLI") or os.path.join(build_root(), "host", "cli", "virt-tune")
     if not os.access(path, os.X_OK):
         raise HarnessError("no virt-tune at %s: build first (ninja -C build) or set VT_E2E_CLI"
                            % path)

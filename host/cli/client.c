@@ -8,8 +8,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
+#include "cli.h"
 #include "json.h"
+#include "render.h"
 
 /* A reply can carry a whole report per guest: allow far more than a request. */
 #define VT_CLIENT_MAX_REPLY (64u * 1024u * 1024u)
@@ -23,7 +24,7 @@ vt_client_socket_path(const char *flag)
 		return flag;
 	if (env != NULL && *env != '\0')
 		return env;
-	return VT_CONTROL_DEFAULT_SOCKET;
+	return VT_CLIENT_DEFAULT_SOCKET;
 }
 
 static int
@@ -58,35 +59,12 @@ connect_socket(const char *path, char **message)
 	return fd;
 }
 
-VtClientStatus
-vt_client_call(const char *socket_path, const char *command, JsonObject *args, guint timeout_s,
-	       JsonNode **result, char **code, char **message)
+/* Send @line (NUL-terminated; its NUL goes out as the closing newline). */
+static gboolean
+send_line(int fd, char *line, const char *socket_path, char **message)
 {
-	g_autoptr(JsonObject) req = json_object_new();
-	g_autoptr(JsonNode) req_node = json_node_new(JSON_NODE_OBJECT);
-	g_autoptr(GByteArray) in = g_byte_array_new();
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GError) error = NULL;
-	g_autofree char *line = NULL;
-	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
-	JsonObject *reply;
-	JsonNode *root;
-	gsize off = 0, len;
-	int fd;
+	gsize len = strlen(line), off = 0;
 
-	*result = NULL;
-	*code = NULL;
-	*message = NULL;
-	fd = connect_socket(socket_path, message);
-	if (fd < 0)
-		return VT_CLIENT_UNREACHABLE;
-
-	json_object_set_string_member(req, "command", command);
-	json_object_set_object_member(req, "args",
-				      args ? json_object_ref(args) : json_object_new());
-	json_node_set_object(req_node, req);
-	line = vt_json_node_to_string(req_node, FALSE);
-	len = strlen(line);
 	line[len++] = '\n'; /* replaces the NUL: we send exactly len bytes */
 	while (off < len) {
 		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
@@ -95,11 +73,18 @@ vt_client_call(const char *socket_path, const char *command, JsonObject *args, g
 		if (n < 0) {
 			*message = g_strdup_printf("sending to %s: %s", socket_path,
 						   g_strerror(errno));
-			close(fd);
-			return VT_CLIENT_UNREACHABLE;
+			return FALSE;
 		}
 		off += (gsize)n;
 	}
+	return TRUE;
+}
+
+/* Read into @in until it holds a newline, for at most @timeout_s. */
+static gboolean
+receive_line(int fd, GByteArray *in, const char *command, guint timeout_s, char **message)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
 
 	while (in->len == 0 || memchr(in->data, '\n', in->len) == NULL) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -110,8 +95,7 @@ vt_client_call(const char *socket_path, const char *command, JsonObject *args, g
 		if (left_ms <= 0 || poll(&pfd, 1, (int)MIN(left_ms, G_MAXINT)) == 0) {
 			*message = g_strdup_printf("virt-tuned did not answer '%s' within %u s",
 						   command, timeout_s);
-			close(fd);
-			return VT_CLIENT_BROKEN;
+			return FALSE;
 		}
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
@@ -119,19 +103,27 @@ vt_client_call(const char *socket_path, const char *command, JsonObject *args, g
 		if (n <= 0) {
 			*message = g_strdup_printf("virt-tuned closed the connection (%s)",
 						   n < 0 ? g_strerror(errno) : "no answer");
-			close(fd);
-			return VT_CLIENT_BROKEN;
+			return FALSE;
 		}
 		if (in->len + (gsize)n > VT_CLIENT_MAX_REPLY) {
 			*message = g_strdup("the reply is larger than 64 MiB");
-			close(fd);
-			return VT_CLIENT_BROKEN;
+			return FALSE;
 		}
 		g_byte_array_append(in, buf, (guint)n);
 	}
-	close(fd);
+	return TRUE;
+}
 
-	len = (gsize)((guint8 *)memchr(in->data, '\n', in->len) - in->data);
+/* The first line of @in: {"ok": true, "result": …} or {"ok": false, "error": …}. */
+static VtClientStatus
+parse_reply(GByteArray *in, JsonNode **result, char **code, char **message)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	gsize len = (gsize)((guint8 *)memchr(in->data, '\n', in->len) - in->data);
+	JsonObject *reply;
+	JsonNode *root;
+
 	if (!json_parser_load_from_data(parser, (const char *)in->data, (gssize)len, &error) ||
 	    (root = json_parser_get_root(parser)) == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
 		*message = g_strdup_printf("virt-tuned's answer is not JSON: %s",
@@ -154,4 +146,72 @@ vt_client_call(const char *socket_path, const char *command, JsonObject *args, g
 		*message = g_strdup("virt-tuned refused the request");
 	}
 	return VT_CLIENT_REFUSED;
+}
+
+VtClientStatus
+vt_client_call(const char *socket_path, const char *command, JsonObject *args, guint timeout_s,
+	       JsonNode **result, char **code, char **message)
+{
+	g_autoptr(JsonObject) req = json_object_new();
+	g_autoptr(JsonNode) req_node = json_node_new(JSON_NODE_OBJECT);
+	g_autoptr(GByteArray) in = g_byte_array_new();
+	g_autofree char *line = NULL;
+	gboolean sent, received;
+	int fd;
+
+	*result = NULL;
+	*code = NULL;
+	*message = NULL;
+	fd = connect_socket(socket_path, message);
+	if (fd < 0)
+		return VT_CLIENT_UNREACHABLE;
+
+	json_object_set_string_member(req, "command", command);
+	json_object_set_object_member(req, "args",
+				      args ? json_object_ref(args) : json_object_new());
+	json_node_set_object(req_node, req);
+	line = vt_json_node_to_string(req_node, FALSE);
+	sent = send_line(fd, line, socket_path, message);
+	received = sent && receive_line(fd, in, command, timeout_s, message);
+	close(fd);
+	if (!sent)
+		return VT_CLIENT_UNREACHABLE;
+	if (!received)
+		return VT_CLIENT_BROKEN;
+	return parse_reply(in, result, code, message);
+}
+
+int
+vt_client_request(const char *socket_flag, const char *command, JsonObject *args, guint timeout_s,
+		  JsonNode **result)
+{
+	g_autofree char *code = NULL;
+	g_autofree char *message = NULL;
+	VtClientStatus st = vt_client_call(vt_client_socket_path(socket_flag), command, args,
+					   timeout_s, result, &code, &message);
+
+	if (st != VT_CLIENT_OK)
+		vt_render_error("%s", message);
+	switch (st) {
+	case VT_CLIENT_OK:
+		return VT_EXIT_OK;
+	case VT_CLIENT_UNREACHABLE:
+		return VT_EXIT_UNREACHABLE;
+	case VT_CLIENT_REFUSED:
+		return g_strcmp0(code, "not_found") == 0 || g_strcmp0(code, "bad_request") == 0
+			       ? VT_EXIT_USAGE
+			       : VT_EXIT_FAILED;
+	case VT_CLIENT_BROKEN:
+		return VT_EXIT_FAILED;
+	}
+	return VT_EXIT_FAILED;
+}
+
+JsonObject *
+vt_client_args(const char *domain)
+{
+	JsonObject *args = json_object_new();
+	if (domain != NULL)
+		json_object_set_string_member(args, "domain", domain);
+	return args;
 }

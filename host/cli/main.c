@@ -8,8 +8,8 @@
 
 #include <glib.h>
 
-#include "analyze.h"
-#include "cli-daemon.h"
+#include "cli.h"
+#include "render.h"
 
 typedef struct {
 	const char *name;
@@ -30,34 +30,38 @@ static const VtCommand commands[] = {
 	{"rollback", "undo a change made by apply", vt_cmd_rollback},
 	{"changes", "every apply and rollback asked of a domain", vt_cmd_changes},
 	{"analyze", "recommend changes from saved report, domain XML and domstats files",
-	 vt_analyze_main},
+	 vt_cmd_analyze},
 	{NULL, NULL, NULL},
 };
 
 static void
 usage(FILE *out)
 {
-	fprintf(out, "Usage: virt-tune COMMAND [OPTIONS]\n\nCommands:\n");
+	g_autoptr(GString) text = g_string_new("Usage: virt-tune COMMAND [OPTIONS]\n\nCommands:\n");
+
 	for (const VtCommand *c = commands; c->name != NULL; c++)
-		fprintf(out, "  %-12s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun 'virt-tune COMMAND --help' for a command's options.\n");
+		g_string_append_printf(text, "  %-12s %s\n", c->name, c->summary);
+	g_string_append(text, "\nRun 'virt-tune COMMAND --help' for a command's options.\n");
+	vt_render_text(out, text->str);
 }
 
 int
 main(int argc, char **argv)
 {
+	g_autofree char *unknown = NULL;
+
 	if (argc < 2) {
 		usage(stderr);
-		return 2;
+		return VT_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(stdout);
-		return 0;
+		return VT_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("virt-tune %s\n", VT_VERSION);
-		return 0;
+		vt_render_text(stdout, "virt-tune " VT_VERSION "\n");
+		return VT_EXIT_OK;
 	}
 	for (const VtCommand *c = commands; c->name != NULL; c++)
 		if (strcmp(c->name, argv[1]) == 0) {
@@ -66,7 +70,8 @@ main(int argc, char **argv)
 			g_set_prgname(prgname);
 			return c->run(argc - 1, argv + 1);
 		}
-	fprintf(stderr, "virt-tune: unknown command '%s'\n\n", argv[1]);
+	unknown = g_strdup_printf("virt-tune: unknown command '%s'\n\n", argv[1]);
+	vt_render_text(stderr, unknown);
 	usage(stderr);
-	return 2;
+	return VT_EXIT_USAGE;
 }

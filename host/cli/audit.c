@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* audit: one area (swap, block schedulers, NICs) across every guest, or all. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "client.h"
+#include "options.h"
+#include "render.h"
+
+static const VtColumn swap_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"agent", "AGENT", VT_COL_TEXT, NULL},
+	{"report_age_s", "AGE", VT_COL_AGE, NULL},
+	{"swap_used_bytes", "SWAP USED", VT_COL_BYTES, NULL},
+	{"swap_total_bytes", "SWAP", VT_COL_BYTES, NULL},
+	{"swappiness", "SWAPPINESS", VT_COL_INT, NULL},
+	{"swap_in_pages_per_s", "IN/s", VT_COL_RATE, NULL},
+	{"swap_out_pages_per_s", "OUT/s", VT_COL_RATE, NULL},
+	{"mem_available_bytes", "AVAIL", VT_COL_BYTES, NULL},
+	{"balloon_actual_bytes", "BALLOON", VT_COL_BYTES, NULL},
+	{"balloon_maximum_bytes", "MAX", VT_COL_BYTES, NULL},
+};
+
+static const VtColumn sched_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},        {"device", "DISK", VT_COL_TEXT, NULL},
+	{"scheduler", "SCHED", VT_COL_TEXT, NULL},      {"nr_requests", "NR_REQ", VT_COL_INT, NULL},
+	{"rotational", "ROT", VT_COL_BOOL, NULL},       {"nr_hw_queues", "HWQ", VT_COL_INT, NULL},
+	{"host_target", "HOST DEV", VT_COL_TEXT, NULL}, {"host_bus", "BUS", VT_COL_TEXT, NULL},
+	{"host_cache", "CACHE", VT_COL_TEXT, NULL},     {"host_io", "IO", VT_COL_TEXT, NULL},
+	{"size_bytes", "SIZE", VT_COL_BYTES, NULL},
+};
+
+static const VtColumn nic_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"iface", "NIC", VT_COL_TEXT, NULL},
+	{"driver", "DRIVER", VT_COL_TEXT, NULL},
+	{"combined", "COMBINED", VT_COL_RATIO, "max_combined"},
+	{"host_queues", "HOST Q", VT_COL_INT, NULL},
+	{"host_model", "MODEL", VT_COL_TEXT, NULL},
+	{"mac", "MAC", VT_COL_TEXT, NULL},
+	{"offloads_off", "OFFLOADS OFF", VT_COL_LIST, NULL},
+};
+
+/* Every kind of audit: "all" is the others together, each under its title in
+ * a table (one object of the three arrays in JSON). --fail-on counts the
+ * recommendations whose rule id starts with the kind's prefix. */
+static const struct {
+	const char *name;
+	const char *title;
+	const VtColumn *columns;
+	gsize n_columns;
+	const char *rule_prefix;
+} kinds[] = {
+	[VT_AUDIT_SWAP] = {"swap", "Swap", swap_columns, G_N_ELEMENTS(swap_columns), "mem."},
+	[VT_AUDIT_SCHEDULERS] = {"schedulers", "Block schedulers", sched_columns,
+				 G_N_ELEMENTS(sched_columns), "blk."},
+	[VT_AUDIT_NICS] = {"nics", "NICs", nic_columns, G_N_ELEMENTS(nic_columns), "nic."},
+	[VT_AUDIT_ALL] = {"all", NULL, NULL, 0, ""},
+};
+
+const char *
+vt_audit_kind_name(VtAuditKind kind)
+{
+	return kinds[kind].name;
+}
+
+/* "swap|schedulers|nics|all", or "swap, schedulers, nics or all". */
+static char *
+kind_names(gboolean prose)
+{
+	GString *s = g_string_new(NULL);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		if (i > 0)
+			g_string_append(s, !prose                        ? "|"
+					   : i + 1 < G_N_ELEMENTS(kinds) ? ", "
+									 : " or ");
+		g_string_append(s, kinds[i].name);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static int
+find_kind(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++)
+		if (g_strcmp0(kinds[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* FALSE when "all" did not come back as an object: nothing to count then. */
+static gboolean
+show_audit(const VtCliOptions *o, int kind, JsonNode *result)
+{
+	gboolean color = vt_use_color(stdout);
+	JsonObject *all;
+
+	if (kind != VT_AUDIT_ALL || o->fmt == VT_FORMAT_JSON) {
+		vt_render_rows(stdout, o->fmt, result, kinds[kind].columns, kinds[kind].n_columns,
+			       color);
+		return TRUE;
+	}
+	if (!JSON_NODE_HOLDS_OBJECT(result)) {
+		vt_render_json(stdout, result);
+		return FALSE;
+	}
+	all = json_node_get_object(result);
+	for (int k = 0; k < VT_AUDIT_ALL; k++)
+		vt_render_section(stdout, o->fmt, kinds[k].title, k == 0,
+				  json_object_get_member(all, kinds[k].name), kinds[k].columns,
+				  kinds[k].n_columns, color);
+	return TRUE;
+}
+
+/* --fail-on: the recommendations of the audit's area. */
+static int
+audit_findings(const VtCliOptions *o, int kind, const char *domain, int threshold)
+{
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = vt_client_args(domain);
+	int rc;
+
+	if ((rc = vt_client_request(o->socket, "recommend", args, 10, &result)) != VT_EXIT_OK)
+		return rc;
+	return vt_findings(result, kinds[kind].rule_prefix, threshold);
+}
+
+int
+vt_cmd_audit(int argc, char **argv)
+{
+	g_auto(VtCliOptions) o = {0};
+	g_autofree char *domain = NULL;
+	g_autofree char *fail_on = NULL;
+	const GOptionEntry entries[] = {
+		{"domain", 'd', 0, G_OPTION_ARG_STRING, &domain, "Only this domain", "DOMAIN"},
+		{"fail-on", 0, 0, G_OPTION_ARG_STRING, &fail_on,
+		 "Exit 1 when this area has a recommendation of this severity or worse",
+		 "warning|critical"},
+		{NULL},
+	};
+	g_autofree char *names = kind_names(FALSE);
+	g_autofree char *parameters = g_strconcat(names, " - fleet-wide audit", NULL);
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	int rc, kind, threshold;
+
+	if (!vt_cli_parse(&o, parameters, entries, 1, 1, &argc, &argv, &rc))
+		return rc;
+	if ((kind = find_kind(argv[1])) < 0) {
+		g_autofree char *prose = kind_names(TRUE);
+		vt_render_error("audit %s — not '%s'", prose, argv[1]);
+		return VT_EXIT_USAGE;
+	}
+	if (!vt_fail_on_parse(fail_on, &threshold))
+		return VT_EXIT_USAGE;
+	args = vt_client_args(domain);
+	json_object_set_string_member(args, "kind", kinds[kind].name);
+	if ((rc = vt_client_request(o.socket, "audit", args, 10, &result)) != VT_EXIT_OK)
+		return rc;
+	if (!show_audit(&o, kind, result) || threshold < 1)
+		return VT_EXIT_OK;
+	return audit_findings(&o, kind, domain, threshold);
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* recommend, apply, rollback and changes: what to change, and changing it. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "client.h"
+#include "options.h"
+#include "render.h"
+
+/* ------------------------------------------------------------ recommend */
+
+static int
+severity_rank(const char *s)
+{
+	if (g_strcmp0(s, "critical") == 0)
+		return 2;
+	if (g_strcmp0(s, "warning") == 0)
+		return 1;
+	if (g_strcmp0(s, "info") == 0)
+		return 0;
+	return -1;
+}
+
+gboolean
+vt_fail_on_parse(const char *text, int *threshold)
+{
+	*threshold = -1;
+	if (text != NULL && ((*threshold = severity_rank(text)) < 1)) {
+		vt_render_error("--fail-on takes warning or critical");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+int
+vt_findings(JsonNode *recommend, const char *rule_prefix, int threshold)
+{
+	JsonArray *recs = JSON_NODE_HOLDS_OBJECT(recommend)
+				  ? json_object_get_array_member(json_node_get_object(recommend),
+								 "recommendations")
+				  : NULL;
+
+	for (guint i = 0; recs && i < json_array_get_length(recs); i++) {
+		JsonObject *r = json_array_get_object_element(recs, i);
+		if (g_str_has_prefix(json_object_get_string_member_with_default(r, "rule", ""),
+				     rule_prefix) &&
+		    severity_rank(json_object_get_string_member_with_default(r, "severity", "")) >=
+			    threshold)
+			return VT_EXIT_FINDINGS;
+	}
+	return VT_EXIT_OK;
+}
+
+int
+vt_cmd_recommend(int argc, char **argv)
+{
+	g_auto(VtCliOptions) o = {0};
+	g_autofree char *fail_on = NULL;
+	gboolean all = FALSE;
+	const GOptionEntry entries[] = {
+		{"all", 'a', 0, G_OPTION_ARG_NONE, &all, "Every running domain (the default)",
+		 NULL},
+		{"fail-on", 0, 0, G_OPTION_ARG_STRING, &fail_on,
+		 "Exit 1 when a recommendation of this severity or worse exists",
+		 "warning|critical"},
+		{NULL},
+	};
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	JsonObject *r;
+	int rc, threshold;
+
+	if (!vt_cli_parse(&o, "[DOMAIN|--all] - what to change, and why", entries, 0, 1, &argc,
+			  &argv, &rc))
+		return rc;
+	if (all && argc > 1) {
+		vt_render_error("give a DOMAIN or --all, not both");
+		return VT_EXIT_USAGE;
+	}
+	if (!vt_fail_on_parse(fail_on, &threshold))
+		return VT_EXIT_USAGE;
+	args = vt_client_args(argc > 1 ? argv[1] : NULL);
+	if ((rc = vt_client_request(o.socket, "recommend", args, 10, &result)) != VT_EXIT_OK)
+		return rc;
+	if (!JSON_NODE_HOLDS_OBJECT(result)) {
+		vt_render_json(stdout, result);
+		return VT_EXIT_FAILED;
+	}
+	r = json_node_get_object(result);
+	if (o.fmt == VT_FORMAT_JSON)
+		vt_render_json(stdout, result);
+	else if (o.fmt == VT_FORMAT_CSV) /* every member of a recommendation: no columns */
+		vt_render_rows(stdout, o.fmt, json_object_get_member(r, "recommendations"), NULL, 0,
+			       FALSE);
+	else
+		vt_render_recommendations(stdout, r, VT_RECS_FLEET, vt_use_color(stdout));
+	return threshold > 0 ? vt_findings(result, "", threshold) : VT_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ apply, rollback */
+
+/* What the agent did: the operation's status, then before and after. */
+static void
+show_change(JsonObject *r)
+{
+	const char *reason = json_object_get_string_member_with_default(r, "reason", "");
+	g_autofree char *title = g_strdup_printf(
+		"%s %s: %s%s%s", json_object_get_string_member_with_default(r, "operation", "?"),
+		json_object_get_string_member_with_default(r, "domain", "?"),
+		json_object_get_string_member_with_default(r, "status", "?"),
+		reason && *reason ? " — " : "", reason ? reason : "");
+	VtField fields[5];
+	gsize n = 0;
+
+	if (json_object_has_member(r, "command") && !json_object_get_null_member(r, "command"))
+		fields[n++] = (VtField){"command:", json_object_get_string_member(r, "command")};
+	fields[n++] =
+		(VtField){"before:", json_object_get_string_member_with_default(r, "before", "-")};
+	fields[n++] =
+		(VtField){"after:", json_object_get_string_member_with_default(r, "after", "-")};
+	if (json_object_has_member(r, "change_id") && !json_object_get_null_member(r, "change_id"))
+		fields[n++] =
+			(VtField){"change id:", json_object_get_string_member(r, "change_id")};
+	if (json_object_has_member(r, "recommendation_gone"))
+		fields[n++] =
+			(VtField){NULL, json_object_get_boolean_member(r, "recommendation_gone")
+						? "the next report no longer has the "
+						  "recommendation"
+						: "the next report still has the "
+						  "recommendation"};
+	vt_render_fields(stdout, title, "  ", 10, fields, n);
+}
+
+/* Print an apply's or a rollback's answer; its exit code. */
+static int
+change_done(const VtCliOptions *o, JsonNode *result)
+{
+	const char *status;
+
+	if (o->fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result))
+		show_change(json_node_get_object(result));
+	else
+		vt_render_json(stdout, result);
+	if (!JSON_NODE_HOLDS_OBJECT(result))
+		return VT_EXIT_FAILED;
+	status = json_object_get_string_member_with_default(json_node_get_object(result), "status",
+							    "");
+	return g_strcmp0(status, "applied") == 0 || g_strcmp0(status, "validated") == 0 ||
+			       g_strcmp0(status, "rolled_back") == 0
+		       ? VT_EXIT_OK
+		       : VT_EXIT_FAILED;
+}
+
+int
+vt_cmd_apply(int argc, char **argv)
+{
+	g_auto(VtCliOptions) o = {0};
+	gboolean dry_run = FALSE, persist = FALSE;
+	const GOptionEntry entries[] = {
+		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+		 "Let the agent validate it and show before/after; change nothing", NULL},
+		{"persist", 0, 0, G_OPTION_ARG_NONE, &persist,
+		 "Also make it survive a reboot (when the guest's policy allows)", NULL},
+		{NULL},
+	};
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	int rc;
+
+	if (!vt_cli_parse(&o,
+			  "DOMAIN RECOMMENDATION_ID - have the guest's agent make a recommended "
+			  "change",
+			  entries, 2, 2, &argc, &argv, &rc))
+		return rc;
+	args = vt_client_args(argv[1]);
+	json_object_set_string_member(args, "recommendation", argv[2]);
+	json_object_set_boolean_member(args, "dry_run", dry_run);
+	json_object_set_boolean_member(args, "persist", persist);
+	if ((rc = vt_client_request(o.socket, "apply", args, 30, &result)) != VT_EXIT_OK)
+		return rc;
+	return change_done(&o, result);
+}
+
+int
+vt_cmd_rollback(int argc, char **argv)
+{
+	g_auto(VtCliOptions) o = {0};
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	int rc;
+
+	if (!vt_cli_parse(&o, "DOMAIN CHANGE_ID - undo a change (see `virt-tune changes`)", NULL, 2,
+			  2, &argc, &argv, &rc))
+		return rc;
+	args = vt_client_args(argv[1]);
+	json_object_set_string_member(args, "change_id", argv[2]);
+	if ((rc = vt_client_request(o.socket, "rollback", args, 30, &result)) != VT_EXIT_OK)
+		return rc;
+	return change_done(&o, result);
+}
+
+/* ------------------------------------------------------------ changes */
+
+static const VtColumn change_columns[] = {
+	{"time", "TIME", VT_COL_TEXT, NULL},
+	{"operation", "OP", VT_COL_TEXT, NULL},
+	{"recommendation", "RECOMMENDATION", VT_COL_TEXT, NULL},
+	{"status", "STATUS", VT_COL_TEXT, NULL},
+	{"before", "BEFORE", VT_COL_TEXT, NULL},
+	{"after", "AFTER", VT_COL_TEXT, NULL},
+	{"change_id", "CHANGE ID", VT_COL_TEXT, NULL},
+	{"peer_uid", "UID", VT_COL_INT, NULL},
+};
+
+int
+vt_cmd_changes(int argc, char **argv)
+{
+	g_auto(VtCliOptions) o = {0};
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	int rc;
+
+	if (!vt_cli_parse(&o, "DOMAIN - every apply and rollback asked of a domain", NULL, 1, 1,
+			  &argc, &argv, &rc))
+		return rc;
+	args = vt_client_args(argv[1]);
+	if ((rc = vt_client_request(o.socket, "changes", args, 10, &result)) != VT_EXIT_OK)
+		return rc;
+	vt_render_rows(stdout, o.fmt, result, change_columns, G_N_ELEMENTS(change_columns),
+		       vt_use_color(stdout));
+	return VT_EXIT_OK;
+}
