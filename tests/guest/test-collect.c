@@ -15,7 +15,7 @@
 
 #include "bounds.h"
 #include "collect/collector.h"
-#include "collect/ethtool-replay.h"
+#include "ethtool-replay.h"
 #include "json.h"
 #include "message.h"
 
