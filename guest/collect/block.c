@@ -300,27 +300,17 @@ collect_disk(VtCollector *c, VtDevice *dev, VtReport *report)
 		if (changed)
 			problem(problems, "serial not valid UTF-8 or too long, cleaned", -EILSEQ);
 	}
-	if (problems->len > 0) {
-		g_autofree char *section = g_strdup_printf("block:%s", b->name);
-		vt_collector_note(c, section, "%s", problems->str);
-	}
+	vt_device_note(c, dev, b->name, problems);
 	VT_APPEND(report->n_block, report->block, b);
 }
 
 static const VtDeviceKind disk_kind = {
-	.section = "block",
-	.dir = "sys/block",
-	.what = "devices",
-	.files = disk_files,
-	.max = VT_REPORT_MAX_BLOCK,
-	.size = sizeof(VtDisk),
-	.skip = disk_skip,
-	.reset = disk_reset,
-	.collect = collect_disk,
+	VT_DEVICES_BLOCK,    "block",        "sys/block", "devices",  disk_files,
+	VT_REPORT_MAX_BLOCK, sizeof(VtDisk), disk_skip,   disk_reset, collect_disk,
 };
 
 gboolean
 vt_collect_block(VtCollector *c, VtReport *report, GError **error)
 {
-	return vt_collect_devices(c, &disk_kind, &c->block_dir, &c->disks, report, error);
+	return vt_collect_devices(c, &disk_kind, report, error);
 }

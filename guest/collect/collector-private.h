@@ -47,6 +47,18 @@ typedef enum {
 
 typedef struct VtDeviceKind VtDeviceKind;
 
+/* The devices of one listing, kept between reports (device.c). */
+typedef enum {
+	VT_DEVICES_BLOCK,
+	VT_DEVICES_NICS,
+	VT_DEVICES_N,
+} VtDevicesSlot;
+
+typedef struct {
+	DIR *dir;         /* the listing, kept open and rewound */
+	GPtrArray *cache; /* VtDevice*, listing order */
+} VtDeviceList;
+
 /* What a block device and a network interface have in common (device.c): an
  * entry of a sysfs listing whose attribute files are kept open. */
 typedef struct {
@@ -58,6 +70,7 @@ typedef struct {
 } VtDevice;
 
 struct VtDeviceKind {
+	VtDevicesSlot slot;
 	const char *section;      /* "block": the report section */
 	const char *dir;          /* "sys/block": the listing, under the sysroot */
 	const char *what;         /* "devices": in the note about the limit */
@@ -126,17 +139,15 @@ struct VtCollector {
 	gboolean os_release_done;
 	guint32 ticks_per_second;
 
-	GPtrArray *disks;  /* VtDisk*, listing order */
-	GPtrArray *ifaces; /* VtIface*, listing order */
-	GPtrArray *notes;  /* VtNote*, this report's */
+	VtDeviceList devices[VT_DEVICES_N];
+	GPtrArray *notes; /* VtNote*, this report's */
 	guint notes_dropped;
 	const char *current; /* the running collector's name */
 
-	char *text;               /* VT_PROC_TEXT_MAX scratch buffer for procfs files */
-	char *vmstat_text;        /* idem, for /proc/vmstat, read once per report */
-	gboolean vmstat_read;     /* in this report */
-	int vmstat_err;           /* of that read: 0 or -errno */
-	DIR *block_dir, *net_dir; /* the listings, kept open and rewound */
+	char *text;           /* VT_PROC_TEXT_MAX scratch buffer for procfs files */
+	char *vmstat_text;    /* idem, for /proc/vmstat, read once per report */
+	gboolean vmstat_read; /* in this report */
+	int vmstat_err;       /* of that read: 0 or -errno */
 };
 
 /* One collector: fills its part of @report; FALSE + error when the section
@@ -183,13 +194,16 @@ const char *vt_collector_vmstat_text(VtCollector *c, GError **error);
 #define VT_LIST_MAX 4096u
 
 /*
- * Lists @kind's directory (kept open in *@dir and rewound on later calls) in
- * name order, matches the entries with the devices of *@cache (a device whose
- * entry was re-created starts afresh) and calls kind->collect() for each one
- * kept, within kind->max; the cache then holds the devices listed.
+ * Lists @kind's directory (kept open and rewound on later calls) in name
+ * order, matches the entries with the devices kept from the last report (a
+ * device whose entry was re-created starts afresh) and calls kind->collect()
+ * for each one listed, within kind->max.
  */
-gboolean vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, DIR **dir, GPtrArray **cache,
-			    VtReport *report, GError **error);
+gboolean vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, VtReport *report,
+			    GError **error);
+
+/* @problems of a device, as the section "KIND:NAME" (@name: as in the report). */
+void vt_device_note(VtCollector *c, const VtDevice *dev, const char *name, const GString *problems);
 
 /* Reads attribute @which of @dev into @buf, chomped: 0, -EFBIG when cut, or -errno. */
 int vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize cap);
@@ -197,8 +211,7 @@ int vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize 
 /* Closes the files and forgets what is kept: the device is seen anew. */
 void vt_device_reset(VtDevice *dev);
 
-/* For the caches' GPtrArray. */
-void vt_device_free(gpointer dev);
+void vt_device_list_clear(VtDeviceList *list);
 
 /* Appends to a repeated field of pointers, growing it by doubling. */
 #define VT_APPEND(n_field, field, item)                                                            \

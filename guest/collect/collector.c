@@ -50,8 +50,6 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 		c->hostname = c->os_release = (VtFile)VT_FILE_INIT;
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
 		c->sysctl[i] = (VtFile)VT_FILE_INIT;
-	c->disks = g_ptr_array_new_with_free_func(vt_device_free);
-	c->ifaces = g_ptr_array_new_with_free_func(vt_device_free);
 	c->notes = g_ptr_array_new_with_free_func(note_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
 	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
@@ -76,18 +74,14 @@ vt_collector_free(VtCollector *c)
 	vt_file_close(&c->os_release);
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
 		vt_file_close(&c->sysctl[i]);
-	g_ptr_array_unref(c->disks);
-	g_ptr_array_unref(c->ifaces);
+	for (guint i = 0; i < VT_DEVICES_N; i++)
+		vt_device_list_clear(&c->devices[i]);
 	g_ptr_array_unref(c->notes);
 	g_free(c->boot_id);
 	g_free(c->kernel_release);
 	g_free(c->os_pretty_name);
 	g_free(c->text);
 	g_free(c->vmstat_text);
-	if (c->block_dir != NULL)
-		closedir(c->block_dir);
-	if (c->net_dir != NULL)
-		closedir(c->net_dir);
 	if (c->root_fd >= 0)
 		close(c->root_fd);
 	g_free(c->sysroot);

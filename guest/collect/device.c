@@ -80,8 +80,8 @@ vt_device_reset(VtDevice *dev)
 	dev->kind->reset(dev);
 }
 
-void
-vt_device_free(gpointer data)
+static void
+device_free(gpointer data)
 {
 	VtDevice *dev = data;
 
@@ -125,17 +125,19 @@ take_device(const VtDeviceKind *kind, GPtrArray *cache, const VtListEntry *e)
 }
 
 gboolean
-vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, DIR **dir, GPtrArray **cache,
-		   VtReport *report, GError **error)
+vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, VtReport *report, GError **error)
 {
+	VtDeviceList *devices = &c->devices[kind->slot];
 	g_autoptr(GArray) entries = NULL;
 	g_autoptr(GPtrArray) kept = NULL;
 	guint more = 0, dropped = 0;
 
-	entries = list(c, dir, kind->dir, &more, error);
+	entries = list(c, &devices->dir, kind->dir, &more, error);
 	if (entries == NULL)
 		return FALSE;
-	kept = g_ptr_array_new_with_free_func(vt_device_free);
+	if (devices->cache == NULL)
+		devices->cache = g_ptr_array_new_with_free_func(device_free);
+	kept = g_ptr_array_new_with_free_func(device_free);
 	for (guint i = 0; i < entries->len; i++) {
 		const VtListEntry *e = &g_array_index(entries, VtListEntry, i);
 		VtDevice *dev;
@@ -146,17 +148,35 @@ vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, DIR **dir, GPtrArra
 			dropped++;
 			continue;
 		}
-		dev = take_device(kind, *cache, e);
+		dev = take_device(kind, devices->cache, e);
 		g_ptr_array_add(kept, dev);
 		kind->collect(c, dev, report);
 	}
 	/* what is left in the cache vanished: dropped with its fds */
-	g_ptr_array_unref(*cache);
-	*cache = g_steal_pointer(&kept);
+	g_ptr_array_unref(devices->cache);
+	devices->cache = g_steal_pointer(&kept);
 	if (dropped + more > 0)
 		vt_collector_note(c, kind->section, "%u %s beyond the limit of %u left out",
 				  dropped + more, kind->what, kind->max);
 	return TRUE;
+}
+
+void
+vt_device_list_clear(VtDeviceList *devices)
+{
+	g_clear_pointer(&devices->cache, g_ptr_array_unref);
+	g_clear_pointer(&devices->dir, closedir);
+}
+
+void
+vt_device_note(VtCollector *c, const VtDevice *dev, const char *name, const GString *problems)
+{
+	g_autofree char *section = NULL;
+
+	if (problems->len == 0)
+		return;
+	section = g_strdup_printf("%s:%s", dev->kind->section, name);
+	vt_collector_note(c, section, "%s", problems->str);
 }
 
 int

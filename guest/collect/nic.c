@@ -353,27 +353,17 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 	collect_link(c, iface, nic, problems);
 	collect_stats(c, iface, nic, problems);
 	collect_ethtool(c, iface, nic, problems);
-	if (problems->len > 0) {
-		g_autofree char *section = g_strdup_printf("nics:%s", nic->name);
-		vt_collector_note(c, section, "%s", problems->str);
-	}
+	vt_device_note(c, dev, nic->name, problems);
 	VT_APPEND(report->n_nics, report->nics, nic);
 }
 
 static const VtDeviceKind iface_kind = {
-	.section = "nics",
-	.dir = "sys/class/net",
-	.what = "interfaces",
-	.files = iface_files,
-	.max = VT_REPORT_MAX_NICS,
-	.size = sizeof(VtIface),
-	.skip = iface_skip,
-	.reset = iface_reset,
-	.collect = collect_iface,
+	VT_DEVICES_NICS,    "nics",          "sys/class/net", "interfaces", iface_files,
+	VT_REPORT_MAX_NICS, sizeof(VtIface), iface_skip,      iface_reset,  collect_iface,
 };
 
 gboolean
 vt_collect_nics(VtCollector *c, VtReport *report, GError **error)
 {
-	return vt_collect_devices(c, &iface_kind, &c->net_dir, &c->ifaces, report, error);
+	return vt_collect_devices(c, &iface_kind, report, error);
 }
