@@ -11,7 +11,7 @@
 
 #include <glib-unix.h>
 
-#include "apply.h"
+#include "apply/apply.h"
 #include "bounds.h"
 #include "collect/collector.h"
 #include "config.h"
@@ -731,7 +731,7 @@ open_applier(VtAgent *a)
 	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
 	const char *dir = a->options.state_dir ? a->options.state_dir : VT_AGENT_DEFAULT_STATE_DIR;
 
-	a->applier = vt_applier_new(a->options.sysroot, dir, NULL, NULL, warnings);
+	a->applier = vt_applier_new(a->options.sysroot, dir, NULL, warnings);
 	for (guint i = 0; i < warnings->len; i++)
 		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "STATE_DIR", dir, "MESSAGE",
 				 "%s", (const char *)warnings->pdata[i]);

@@ -13,7 +13,7 @@
 
 #include <glib/gstdio.h>
 
-#include "apply.h"
+#include "apply/apply.h"
 #include "config.h"
 #include "fake.h"
 #include "json.h"
@@ -53,7 +53,7 @@ applier(const char *sysroot, const char *state, const char *allow)
 	g_autofree char *text = g_strdup_printf("[apply]\nallow=%s\n", allow);
 	g_autoptr(VtAgentConfig) config =
 		vt_agent_config_parse(text, strlen(text), "agent.conf", NULL, NULL);
-	VtApplier *ap = vt_applier_new(sysroot, state, NULL, NULL, NULL);
+	VtApplier *ap = vt_applier_new(sysroot, state, NULL, NULL);
 
 	g_assert_nonnull(config);
 	vt_applier_set_policy(ap, config->policy);
@@ -93,8 +93,9 @@ static void
 veth_checks(const char *state)
 {
 	g_autoptr(VtApplier) ap = applier("/", state, "channels;features;rings");
+	g_autoptr(VtEthtool) e = NULL;
 	struct ethtool_channels ch;
-	g_autoptr(VtNicFeatures) f = NULL;
+	g_autoptr(VtEthtoolFeatures) f = NULL;
 	g_autoptr(VtApplyResult) c = NULL;
 	g_autoptr(VtApplyResult) k = NULL;
 	g_autoptr(VtApplyResult) g = NULL;
@@ -103,7 +104,9 @@ veth_checks(const char *state)
 	g_autoptr(VtApplyResult) kback = NULL;
 	int i;
 
-	g_assert_cmpint(vt_nic_get_channels(vt_nic_ops_real(), NULL, "vta", &ch), ==, 0);
+	/* the kernel's ethtool, in the namespace this child is in now */
+	g_assert_cmpint(vt_ethtool_open(NULL, &e), ==, 0);
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
 	g_assert_cmpuint(ch.max_rx, ==, 4);
 	g_assert_cmpuint(ch.max_tx, ==, 4);
 
@@ -112,7 +115,7 @@ veth_checks(const char *state)
 	g_assert_cmpint(c->status, ==, ST(applied));
 	g_assert_cmpstr(c->after, ==, "rx=2 tx=3");
 	g_assert_cmpstr(c->command, ==, "ethtool -L vta rx 2 tx 3");
-	g_assert_cmpint(vt_nic_get_channels(vt_nic_ops_real(), NULL, "vta", &ch), ==, 0);
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
 	g_assert_cmpuint(ch.rx_count, ==, 2);
 	g_assert_cmpuint(ch.tx_count, ==, 3);
 
@@ -126,10 +129,10 @@ veth_checks(const char *state)
 	g_assert_cmpint(k->status, ==, ST(applied));
 	g_assert_cmpstr(k->before, ==, "on");
 	g_assert_cmpstr(k->after, ==, "off");
-	g_assert_cmpint(vt_nic_get_features(vt_nic_ops_real(), NULL, "vta", &f), ==, 0);
-	i = vt_nic_feature_index(f, "tx-tcp-segmentation");
+	g_assert_cmpint(vt_ethtool_get_features(e, "vta", &f), ==, 0);
+	i = vt_ethtool_feature_index(f, "tx-tcp-segmentation");
 	g_assert_cmpint(i, >=, 0);
-	g_assert_false(vt_nic_feature_bit(f, (guint)i, VT_NIC_FEATURE_ACTIVE));
+	g_assert_false(vt_ethtool_feature_bit(f, (guint)i, VT_ETHTOOL_FEATURE_ACTIVE));
 
 	/* veth has no ring parameters: refused by the driver, said so */
 	g = apply(ap, "{\"request_id\":\"v4\",\"action\":{\"set_ring\":{\"iface\":\"vta\","
@@ -139,7 +142,7 @@ veth_checks(const char *state)
 
 	back = undo(ap, "v5", c->change_id);
 	g_assert_cmpint(back->status, ==, ST(rolled_back));
-	g_assert_cmpint(vt_nic_get_channels(vt_nic_ops_real(), NULL, "vta", &ch), ==, 0);
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
 	g_assert_cmpstr(back->after, ==, c->before);
 	kback = undo(ap, "v6", k->change_id);
 	g_assert_cmpint(kback->status, ==, ST(rolled_back));

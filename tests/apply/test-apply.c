@@ -11,10 +11,10 @@
 
 #include <glib/gstdio.h>
 
-#include "apply.h"
+#include "apply/apply.h"
 #include "config.h"
 #include "fake.h"
-#include "journal.h"
+#include "apply/journal.h"
 #include "json.h"
 
 typedef struct {
@@ -44,7 +44,7 @@ setup(Fixture *f, gconstpointer data)
 	fake_nic_init(&f->nic);
 	if (f->keep == NULL)
 		f->keep = g_ptr_array_new_with_free_func(g_free);
-	f->ap = vt_applier_new(f->root, f->state, &fake_nic_ops, &f->nic, NULL);
+	f->ap = vt_applier_new(f->root, f->state, &f->nic.ops, NULL);
 }
 
 static void
@@ -400,7 +400,7 @@ test_dedupe(Fixture *f, gconstpointer data)
 	expect(r3, ST(invalid), "request_id_reused");
 
 	/* and the journal remembers across a restart */
-	fresh = vt_applier_new(f->root, f->state, &fake_nic_ops, &f->nic, NULL);
+	fresh = vt_applier_new(f->root, f->state, &f->nic.ops, NULL);
 	vt_applier_free(f->ap);
 	f->ap = fresh;
 	set_policy(f, ALL);
@@ -574,7 +574,7 @@ static void
 restart(Fixture *f, GPtrArray *warnings)
 {
 	vt_applier_free(f->ap);
-	f->ap = vt_applier_new(f->root, f->state, &fake_nic_ops, &f->nic, warnings);
+	f->ap = vt_applier_new(f->root, f->state, &f->nic.ops, warnings);
 	set_policy(f, ALL "persist=true\n");
 }
 
