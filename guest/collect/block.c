@@ -119,20 +119,16 @@ static void
 count_hw_queues(VtCollector *c, VtDisk *disk)
 {
 	char path[512];
-	int dfd;
+	g_auto(VtFd) dfd = -1;
 	DIR *dir;
 	struct dirent *d;
 	guint count = 0, seen = 0;
 
 	g_snprintf(path, sizeof(path), "sys/block/%s/mq", disk->base.name);
 	dfd = openat(c->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	if (dfd < 0 || (dir = fdopendir(dfd)) == NULL)
 		return;
-	dir = fdopendir(dfd);
-	if (dir == NULL) {
-		close(dfd);
-		return;
-	}
+	dfd = -1; /* the DIR has it */
 	while ((d = readdir(dir)) != NULL && seen++ < VT_LIST_MAX) {
 		guint64 idx;
 		if (vt_parse_u64(d->d_name, &idx))

@@ -25,14 +25,13 @@ static const VtCollectorClass vt_collectors[] = {
 #define ALL_SECTIONS ((1u << G_N_ELEMENTS(vt_collectors)) - 1u)
 
 static void
-note_free(gpointer data)
+note_free(VtNote *note)
 {
-	VtNote *note = data;
-
 	g_free(note->name);
 	g_free(note->error);
 	g_free(note);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtNote, note_free)
 
 VtCollector *
 vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
@@ -50,7 +49,7 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 		c->hostname = c->os_release = (VtFile)VT_FILE_INIT;
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
 		c->sysctl[i] = (VtFile)VT_FILE_INIT;
-	c->notes = g_ptr_array_new_with_free_func(note_free);
+	c->notes = g_ptr_array_new_with_free_func((GDestroyNotify)note_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
 	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
 	return c;
@@ -82,8 +81,7 @@ vt_collector_free(VtCollector *c)
 	g_free(c->os_pretty_name);
 	g_free(c->text);
 	g_free(c->vmstat_text);
-	if (c->root_fd >= 0)
-		close(c->root_fd);
+	vt_fd_close(c->root_fd);
 	g_free(c->sysroot);
 	g_free(c);
 }
@@ -281,7 +279,7 @@ vt_collector_collect(VtCollector *c)
 	for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *text = NULL;
-		VtNote *note;
+		g_autoptr(VtNote) note = NULL;
 		gboolean ok;
 
 		if (!(c->sections_mask & (1u << k)))
@@ -301,8 +299,6 @@ vt_collector_collect(VtCollector *c)
 			text = g_strdup(error->message);
 		else if (note != NULL)
 			text = g_strdup(note->error);
-		if (note != NULL)
-			note_free(note);
 		VT_APPEND(report->n_sections, report->sections,
 			  section_new(vt_collectors[k].name, ok, text));
 	}

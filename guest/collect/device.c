@@ -40,14 +40,13 @@ list(VtCollector *c, DIR **dir, const char *path, guint *more, GError **error)
 
 	*more = 0;
 	if (*dir == NULL) {
-		int fd = openat(c->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		g_auto(VtFd) fd = openat(c->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (fd < 0 || (*dir = fdopendir(fd)) == NULL) {
 			vt_error_set_errno(error, errno, "/%s", path);
-			if (fd >= 0)
-				close(fd);
 			return NULL;
 		}
+		fd = -1; /* the DIR has it */
 	} else {
 		/* a rewound directory is read afresh: devices that came or went show */
 		rewinddir(*dir);
