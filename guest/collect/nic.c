@@ -23,33 +23,49 @@ static const char *const iface_files[VT_IFACE_N_FILES] = {
 	[VT_IFACE_STATS0 + 7] = "statistics/tx_dropped",
 };
 
-/* NicStats fields, in the order of the statistics/ files above. */
-static const char *const stat_fields[VT_NIC_STAT_COUNT] = {
-	"rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
-	"tx_bytes", "tx_packets", "tx_errors", "tx_dropped",
+/* An optional field of a report message: where its has_ flag and its value are. */
+typedef struct {
+	gsize has;
+	gsize value;
+} VtField;
+
+#define FIELD(type, name)                                                                          \
+	{                                                                                          \
+		G_STRUCT_OFFSET(type, has_##name), G_STRUCT_OFFSET(type, name)                     \
+	}
+
+/* NicStats fields (uint64), in the order of the statistics/ files above. */
+static const VtField stat_fields[VT_NIC_STAT_COUNT] = {
+	FIELD(VtNicStats, rx_bytes),   FIELD(VtNicStats, rx_packets), FIELD(VtNicStats, rx_errors),
+	FIELD(VtNicStats, rx_dropped), FIELD(VtNicStats, tx_bytes),   FIELD(VtNicStats, tx_packets),
+	FIELD(VtNicStats, tx_errors),  FIELD(VtNicStats, tx_dropped),
 };
 
 /*
  * struct ethtool_channels and struct ethtool_ringparam are both the command
- * word and eight u32; Channels and Rings hold the eight as optional fields,
- * named here in the kernel structs' order.
+ * word and eight u32; Channels and Rings hold the eight as optional uint32
+ * fields, listed here in the kernel structs' order.
  */
 typedef struct {
 	const char *what;
 	const ProtobufCMessageDescriptor *desc;
-	const char *fields[8];
+	VtField fields[8];
 } VtEightU32;
 
 static const VtEightU32 channels_fields = {
 	"channels",
 	&virttune__v1__channels__descriptor,
-	{"max_rx", "max_tx", "max_other", "max_combined", "rx", "tx", "other", "combined"},
+	{FIELD(VtChannels, max_rx), FIELD(VtChannels, max_tx), FIELD(VtChannels, max_other),
+	 FIELD(VtChannels, max_combined), FIELD(VtChannels, rx), FIELD(VtChannels, tx),
+	 FIELD(VtChannels, other), FIELD(VtChannels, combined)},
 };
 
 static const VtEightU32 rings_fields = {
 	"rings",
 	&virttune__v1__rings__descriptor,
-	{"rx_max", "rx_mini_max", "rx_jumbo_max", "tx_max", "rx", "rx_mini", "rx_jumbo", "tx"},
+	{FIELD(VtRings, rx_max), FIELD(VtRings, rx_mini_max), FIELD(VtRings, rx_jumbo_max),
+	 FIELD(VtRings, tx_max), FIELD(VtRings, rx), FIELD(VtRings, rx_mini),
+	 FIELD(VtRings, rx_jumbo), FIELD(VtRings, tx)},
 };
 
 G_STATIC_ASSERT(sizeof(struct ethtool_channels) == 9 * sizeof(guint32));
@@ -115,18 +131,18 @@ ethtool_string(const char *field, gsize width, gboolean *changed)
 	return vt_report_string(field, (gssize)len, changed);
 }
 
-/* Sets optional field @name of @msg (a uint32 or uint64 with has_). */
 static void
-set_field(ProtobufCMessage *msg, const char *name, guint64 value)
+set_u32(gpointer msg, const VtField *f, guint32 value)
 {
-	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name);
+	G_STRUCT_MEMBER(protobuf_c_boolean, msg, f->has) = TRUE;
+	G_STRUCT_MEMBER(guint32, msg, f->value) = value;
+}
 
-	*(protobuf_c_boolean *)((char *)msg + f->quantifier_offset) = TRUE;
-	if (f->type == PROTOBUF_C_TYPE_UINT64)
-		*(guint64 *)((char *)msg + f->offset) = value;
-	else
-		*(guint32 *)((char *)msg + f->offset) = (guint32)value;
+static void
+set_u64(gpointer msg, const VtField *f, guint64 value)
+{
+	G_STRUCT_MEMBER(protobuf_c_boolean, msg, f->has) = TRUE;
+	G_STRUCT_MEMBER(guint64, msg, f->value) = value;
 }
 
 static ProtobufCMessage *
@@ -193,7 +209,7 @@ collect_stats(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 		guint64 v;
 
 		if (err == 0 && vt_parse_u64(buf, &v))
-			set_field(s, stat_fields[i], v);
+			set_u64(s, &stat_fields[i], v);
 		else
 			problem(problems, iface_files[VT_IFACE_STATS0 + i],
 				err ? errno_text(err) : "not a number");
@@ -237,7 +253,7 @@ eight_u32(const VtEightU32 *set, int rc, const void *answer, GString *problems)
 	memcpy(v, (const guint8 *)answer + sizeof(guint32), sizeof(v));
 	msg = message_new(set->desc);
 	for (guint i = 0; i < G_N_ELEMENTS(v); i++)
-		set_field(msg, set->fields[i], v[i]);
+		set_u32(msg, &set->fields[i], v[i]);
 	return msg;
 }
 
