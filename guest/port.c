@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "kernel/sysattr.h"
 
 struct VtPort {
 	char *path;
@@ -131,7 +132,7 @@ static gboolean
 connect_socket(VtPort *port, GError **error)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	int fd;
+	g_auto(VtFd) fd = -1;
 
 	if (strlen(port->path) >= sizeof(addr.sun_path)) {
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
@@ -149,7 +150,6 @@ connect_socket(VtPort *port, GError **error)
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		int errsv = errno;
 
-		close(fd);
 		/* EAGAIN: the listener's backlog is full; like a refusal, try later */
 		if (errsv == ECONNREFUSED || errsv == EAGAIN || errsv == EINPROGRESS ||
 		    errsv == ENOENT)
@@ -160,6 +160,7 @@ connect_socket(VtPort *port, GError **error)
 		return FALSE;
 	}
 	port->fd = fd;
+	fd = -1; /* the port's now */
 	return TRUE;
 }
 

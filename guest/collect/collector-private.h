@@ -6,8 +6,9 @@
 
 #include "bounds.h"
 #include "collector.h"
-#include "ethtool.h"
-#include "sysfile.h"
+#include "kernel/ethtool.h"
+#include "kernel/sysattr.h"
+#include "report-text.h"
 
 G_BEGIN_DECLS
 
@@ -31,20 +32,7 @@ typedef enum {
 	VT_DISK_N_FILES,
 } VtDiskFile;
 
-/* A block device seen in the last listing, with what is kept for it. */
-typedef struct {
-	char *name;
-	ino_t ino;    /* of its /sys/block entry: a re-created device gets a new one */
-	char *dev;    /* major:minor when first seen */
-	char *driver; /* cached: a device's driver does not change while bound */
-	char *serial; /* cached: virtio-blk asks the device for it on every read */
-	gboolean has_nr_hw_queues;
-	guint32 nr_hw_queues;
-	VtFile files[VT_DISK_N_FILES];
-	guint32 absent;  /* bit per VtDiskFile: not there (ENOENT), not looked for again */
-	gboolean cached; /* driver, serial and nr_hw_queues read */
-} VtDisk;
-
+/* Network interface attributes re-read on every report (nic.c). */
 typedef enum {
 	VT_IFACE_IFINDEX,
 	VT_IFACE_MTU,
@@ -55,13 +43,63 @@ typedef enum {
 	VT_IFACE_N_FILES = VT_IFACE_STATS0 + VT_NIC_STAT_COUNT,
 } VtIfaceFile;
 
+#define VT_DEVICE_FILES_MAX MAX((guint)VT_DISK_N_FILES, (guint)VT_IFACE_N_FILES)
+
+typedef struct VtDeviceKind VtDeviceKind;
+
+/* The devices of one listing, kept between reports (device.c). */
+typedef enum {
+	VT_DEVICES_BLOCK,
+	VT_DEVICES_NICS,
+	VT_DEVICES_N,
+} VtDevicesSlot;
+
+typedef struct {
+	DIR *dir;         /* the listing, kept open and rewound */
+	GPtrArray *cache; /* VtDevice*, listing order */
+} VtDeviceList;
+
+/* What a block device and a network interface have in common (device.c): an
+ * entry of a sysfs listing whose attribute files are kept open. */
+typedef struct {
+	const VtDeviceKind *kind;
+	char *name;
+	ino_t ino; /* of its listing entry: a re-created device gets a new one */
+	VtFile files[VT_DEVICE_FILES_MAX];
+	guint32 absent; /* bit per file: not there (ENOENT), not looked for again */
+} VtDevice;
+
+struct VtDeviceKind {
+	VtDevicesSlot slot;
+	const char *section;      /* "block": the report section */
+	const char *dir;          /* "sys/block": the listing, under the sysroot */
+	const char *what;         /* "devices": in the note about the limit */
+	const char *const *files; /* attribute paths under dir/NAME, by index */
+	guint max;                /* devices in a report at most */
+	gsize size;               /* of the struct that begins with a VtDevice */
+	/* Left out whatever the configuration says (loop devices, lo). */
+	gboolean (*skip)(const char *name);
+	/* Forget what is kept besides the files; also sets up a new device. */
+	void (*reset)(VtDevice *dev);
+	/* Appends the device's part to the report. */
+	void (*collect)(VtCollector *c, VtDevice *dev, VtReport *report);
+};
+
+/* A block device seen in the last listing, with what is kept for it. */
+typedef struct {
+	VtDevice base;
+	char *dev;    /* major:minor when first seen */
+	char *driver; /* cached: a device's driver does not change while bound */
+	char *serial; /* cached: virtio-blk asks the device for it on every read */
+	gboolean has_nr_hw_queues;
+	guint32 nr_hw_queues;
+	gboolean cached; /* driver, serial and nr_hw_queues read */
+} VtDisk;
+
 /* A network interface seen in the last listing. */
 typedef struct {
-	char *name;
-	ino_t ino;
+	VtDevice base;
 	gint64 ifindex; /* a re-created interface gets a new ifindex */
-	VtFile files[VT_IFACE_N_FILES];
-	guint32 absent; /* bit per VtIfaceFile, as for VtDisk */
 	/* A driver without get_channels/get_ringparam never gains one: an
 	 * EOPNOTSUPP is kept, not asked again. */
 	int channels_rc, rings_rc;
@@ -84,10 +122,9 @@ typedef struct {
 
 struct VtCollector {
 	char *sysroot;
-	int root_fd;
+	int root_fd; /* -errno when the sysroot could not be opened */
 	const VtEthtoolOps *ops;
-	gpointer ethtool; /* ops->open() state, opened on first use */
-	int ethtool_rc;   /* 0, or the errno ops->open() failed with */
+	VtEthtool *ethtool; /* opened on first use */
 	gboolean ethtool_tried;
 	GPatternSpec **excluded;
 	guint n_excluded;
@@ -102,16 +139,15 @@ struct VtCollector {
 	gboolean os_release_done;
 	guint32 ticks_per_second;
 
-	GPtrArray *disks;  /* VtDisk*, listing order */
-	GPtrArray *ifaces; /* VtIface*, listing order */
-	GPtrArray *notes;  /* VtNote*, this report's */
+	VtDeviceList devices[VT_DEVICES_N];
+	GPtrArray *notes; /* VtNote*, this report's */
 	guint notes_dropped;
 	const char *current; /* the running collector's name */
 
-	char *text;               /* VT_PROC_TEXT_MAX scratch buffer for procfs files */
-	char *vmstat_text;        /* idem, for /proc/vmstat, read once per report */
-	int vmstat_err;           /* -1: not read yet in this report */
-	DIR *block_dir, *net_dir; /* the listings, kept open and rewound */
+	char *text;           /* VT_PROC_TEXT_MAX scratch buffer for procfs files */
+	char *vmstat_text;    /* idem, for /proc/vmstat, read once per report */
+	gboolean vmstat_read; /* in this report */
+	int vmstat_err;       /* of that read: 0 or -errno */
 };
 
 /* One collector: fills its part of @report; FALSE + error when the section
@@ -127,10 +163,6 @@ gboolean vt_collect_block(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_nics(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_cpu(VtCollector *c, VtReport *report, GError **error);
 
-/* Per-collector cache teardown (block.c, nic.c). */
-void vt_disk_free(gpointer disk);
-void vt_iface_free(gpointer iface);
-
 /* Records a problem for report->sections (bounded there). */
 void vt_collector_note(VtCollector *c, const char *name, const char *format, ...)
 	G_GNUC_PRINTF(3, 4);
@@ -142,8 +174,8 @@ gboolean vt_collector_is_excluded(VtCollector *c, const char *name);
 gboolean vt_collector_read_text(VtCollector *c, VtFile *file, const char *path, gsize *len,
 				GError **error);
 
-/* The ethtool state, opened on first use; NULL (and the reason noted) if it cannot be. */
-gpointer vt_collector_ethtool(VtCollector *c);
+/* The ethtool handle, opened on first use; NULL (and the reason noted) if it cannot be. */
+VtEthtool *vt_collector_ethtool(VtCollector *c);
 
 /*
  * Cheap duplicate guard for map keys: a 1024-bit filter over key hashes. A hit
@@ -161,18 +193,25 @@ const char *vt_collector_vmstat_text(VtCollector *c, GError **error);
 /* Directory entries read per listing at most; the report keeps far fewer. */
 #define VT_LIST_MAX 4096u
 
-typedef struct {
-	char *name;
-	ino_t ino;
-} VtListEntry;
-
 /*
- * Lists @path (kept open in *@dir and rewound on later calls), sorted by name,
- * without dot entries and names unfit as a path component. Returns a GArray of
- * VtListEntry (names freed with the array), or NULL + error. @more is set to the
- * number of entries past VT_LIST_MAX that were not read.
+ * Lists @kind's directory (kept open and rewound on later calls) in name
+ * order, matches the entries with the devices kept from the last report (a
+ * device whose entry was re-created starts afresh) and calls kind->collect()
+ * for each one listed, within kind->max.
  */
-GArray *vt_collector_list(VtCollector *c, DIR **dir, const char *path, guint *more, GError **error);
+gboolean vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, VtReport *report,
+			    GError **error);
+
+/* @problems of a device, as the section "KIND:NAME" (@name: as in the report). */
+void vt_device_note(VtCollector *c, const VtDevice *dev, const char *name, const GString *problems);
+
+/* Reads attribute @which of @dev into @buf, chomped: 0, -EFBIG when cut, or -errno. */
+int vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize cap);
+
+/* Closes the files and forgets what is kept: the device is seen anew. */
+void vt_device_reset(VtDevice *dev);
+
+void vt_device_list_clear(VtDeviceList *list);
 
 /* Appends to a repeated field of pointers, growing it by doubling. */
 #define VT_APPEND(n_field, field, item)                                                            \

@@ -25,14 +25,13 @@ static const VtCollectorClass vt_collectors[] = {
 #define ALL_SECTIONS ((1u << G_N_ELEMENTS(vt_collectors)) - 1u)
 
 static void
-note_free(gpointer data)
+note_free(VtNote *note)
 {
-	VtNote *note = data;
-
 	g_free(note->name);
 	g_free(note->error);
 	g_free(note);
 }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtNote, note_free)
 
 VtCollector *
 vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
@@ -42,20 +41,17 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 	c->sysroot = g_strdup(sysroot != NULL && *sysroot != '\0' ? sysroot : "/");
 	/* Every read is relative to this fd; a missing sysroot shows up as each
 	 * section's error rather than as a failure to start. */
-	c->root_fd = open(c->sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	c->ops = ops != NULL ? ops : vt_ethtool_ops_kernel();
+	c->root_fd = vt_sysroot_open(c->sysroot);
+	c->ops = ops;
 	c->sections_mask = ALL_SECTIONS;
 	c->current = "collector";
 	c->meminfo = c->vmstat = c->swaps = c->stat = c->loadavg = c->uptime = c->online =
 		c->hostname = c->os_release = (VtFile)VT_FILE_INIT;
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
 		c->sysctl[i] = (VtFile)VT_FILE_INIT;
-	c->disks = g_ptr_array_new_with_free_func(vt_disk_free);
-	c->ifaces = g_ptr_array_new_with_free_func(vt_iface_free);
-	c->notes = g_ptr_array_new_with_free_func(note_free);
+	c->notes = g_ptr_array_new_with_free_func((GDestroyNotify)note_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
 	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
-	c->vmstat_err = -1;
 	return c;
 }
 
@@ -65,8 +61,7 @@ vt_collector_free(VtCollector *c)
 	if (c == NULL)
 		return;
 	vt_collector_set_excluded(c, NULL);
-	if (c->ethtool != NULL)
-		c->ops->close(c->ethtool);
+	vt_ethtool_close(c->ethtool);
 	vt_file_close(&c->meminfo);
 	vt_file_close(&c->vmstat);
 	vt_file_close(&c->swaps);
@@ -78,20 +73,15 @@ vt_collector_free(VtCollector *c)
 	vt_file_close(&c->os_release);
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
 		vt_file_close(&c->sysctl[i]);
-	g_ptr_array_unref(c->disks);
-	g_ptr_array_unref(c->ifaces);
+	for (guint i = 0; i < VT_DEVICES_N; i++)
+		vt_device_list_clear(&c->devices[i]);
 	g_ptr_array_unref(c->notes);
 	g_free(c->boot_id);
 	g_free(c->kernel_release);
 	g_free(c->os_pretty_name);
 	g_free(c->text);
 	g_free(c->vmstat_text);
-	if (c->block_dir != NULL)
-		closedir(c->block_dir);
-	if (c->net_dir != NULL)
-		closedir(c->net_dir);
-	if (c->root_fd >= 0)
-		close(c->root_fd);
+	vt_fd_close(c->root_fd);
 	g_free(c->sysroot);
 	g_free(c);
 }
@@ -197,8 +187,8 @@ vt_collector_read_text(VtCollector *c, VtFile *file, const char *path, gsize *le
 	gboolean truncated = FALSE;
 	int err = vt_file_read(file, c->root_fd, path, c->text, VT_PROC_TEXT_MAX, len, &truncated);
 
-	if (err != 0) {
-		vt_error_set_errno(error, err, "/%s", path);
+	if (err < 0) {
+		vt_error_set_errno(error, -err, "/%s", path);
 		return FALSE;
 	}
 	if (truncated)
@@ -223,81 +213,27 @@ vt_collector_vmstat_text(VtCollector *c, GError **error)
 {
 	gboolean truncated = FALSE;
 
-	if (c->vmstat_err < 0)
+	if (!c->vmstat_read) {
+		c->vmstat_read = TRUE;
 		c->vmstat_err = vt_file_read(&c->vmstat, c->root_fd, "proc/vmstat", c->vmstat_text,
 					     VT_PROC_TEXT_MAX, NULL, &truncated);
-	if (c->vmstat_err != 0) {
-		vt_error_set_errno(error, c->vmstat_err, "/proc/vmstat");
+	}
+	if (c->vmstat_err < 0) {
+		vt_error_set_errno(error, -c->vmstat_err, "/proc/vmstat");
 		return NULL;
 	}
 	return c->vmstat_text;
 }
 
-static void
-list_entry_clear(gpointer data)
-{
-	VtListEntry *e = data;
-
-	g_free(e->name);
-}
-
-static gint
-list_entry_cmp(gconstpointer a, gconstpointer b)
-{
-	return strcmp(((const VtListEntry *)a)->name, ((const VtListEntry *)b)->name);
-}
-
-GArray *
-vt_collector_list(VtCollector *c, DIR **dir, const char *path, guint *more, GError **error)
-{
-	GArray *out;
-	struct dirent *d;
-
-	*more = 0;
-	if (*dir == NULL) {
-		int fd = openat(c->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-		if (fd < 0 || (*dir = fdopendir(fd)) == NULL) {
-			vt_error_set_errno(error, errno, "/%s", path);
-			if (fd >= 0)
-				close(fd);
-			return NULL;
-		}
-	} else {
-		/* a rewound directory is read afresh: devices that came or went show */
-		rewinddir(*dir);
-	}
-	out = g_array_new(FALSE, FALSE, sizeof(VtListEntry));
-	g_array_set_clear_func(out, list_entry_clear);
-	errno = 0;
-	while ((d = readdir(*dir)) != NULL) {
-		VtListEntry e;
-
-		if (!vt_is_plain_name(d->d_name) || d->d_name[0] == '.')
-			continue;
-		if (out->len >= VT_LIST_MAX) {
-			(*more)++;
-			continue;
-		}
-		e.name = g_strdup(d->d_name);
-		e.ino = d->d_ino;
-		g_array_append_val(out, e);
-	}
-	g_array_sort(out, list_entry_cmp);
-	return out;
-}
-
-gpointer
+VtEthtool *
 vt_collector_ethtool(VtCollector *c)
 {
 	if (!c->ethtool_tried) {
-		g_autoptr(GError) error = NULL;
+		int err = vt_ethtool_open(c->ops, &c->ethtool);
 
 		c->ethtool_tried = TRUE;
-		c->ethtool = c->ops->open(c->ops, &error);
-		if (c->ethtool == NULL)
-			vt_collector_note(c, "nics", "ethtool: %s",
-					  error ? error->message : "cannot open");
+		if (err < 0)
+			vt_collector_note(c, "nics", "ethtool: %s", g_strerror(-err));
 	}
 	return c->ethtool;
 }
@@ -338,19 +274,19 @@ vt_collector_collect(VtCollector *c)
 	report->monotonic_ms = clock_ms(CLOCK_MONOTONIC);
 	g_ptr_array_set_size(c->notes, 0);
 	c->notes_dropped = 0;
-	c->vmstat_err = -1;
+	c->vmstat_read = FALSE;
 
 	for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *text = NULL;
-		VtNote *note;
+		g_autoptr(VtNote) note = NULL;
 		gboolean ok;
 
 		if (!(c->sections_mask & (1u << k)))
 			continue;
 		c->current = vt_collectors[k].name;
 		if (c->root_fd < 0) {
-			vt_error_set_errno(&error, ENOENT, "sysroot %s", c->sysroot);
+			vt_error_set_errno(&error, -c->root_fd, "sysroot %s", c->sysroot);
 			ok = FALSE;
 		} else {
 			ok = vt_collectors[k].collect(c, report, &error);
@@ -363,8 +299,6 @@ vt_collector_collect(VtCollector *c)
 			text = g_strdup(error->message);
 		else if (note != NULL)
 			text = g_strdup(note->error);
-		if (note != NULL)
-			note_free(note);
 		VT_APPEND(report->n_sections, report->sections,
 			  section_new(vt_collectors[k].name, ok, text));
 	}

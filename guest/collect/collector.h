@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-typedef struct VtEthtoolOps VtEthtoolOps; /* ethtool.h */
+typedef struct VtEthtoolOps VtEthtoolOps; /* linux/ethtool.h */
 
 /*
  * Builds reports. Keeps what can be kept between reports (open fds of sysfs

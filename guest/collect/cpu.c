@@ -47,8 +47,8 @@ read_online(VtCollector *c, VtCpu *cpu)
 	int err = vt_file_read(&c->online, c->root_fd, "sys/devices/system/cpu/online", buf,
 			       sizeof(buf), NULL, NULL);
 
-	if (err != 0) {
-		vt_collector_note(c, "cpu", "online: %s", g_strerror(err));
+	if (err < 0) {
+		vt_collector_note(c, "cpu", "online: %s", g_strerror(-err));
 		return;
 	}
 	vt_chomp(buf);
@@ -122,8 +122,8 @@ read_loadavg(VtCollector *c, VtCpu *cpu)
 	int err =
 		vt_file_read(&c->loadavg, c->root_fd, "proc/loadavg", buf, sizeof(buf), NULL, NULL);
 
-	if (err != 0) {
-		vt_collector_note(c, "cpu", "/proc/loadavg: %s", g_strerror(err));
+	if (err < 0) {
+		vt_collector_note(c, "cpu", "/proc/loadavg: %s", g_strerror(-err));
 		return;
 	}
 	f = g_strsplit(vt_chomp(buf), " ", 6);

@@ -19,8 +19,8 @@ read_line_once(VtCollector *c, VtFile *file, const char *path)
 			  ? vt_file_read(file, c->root_fd, path, buf, sizeof(buf), NULL, &truncated)
 			  : vt_file_read_once(c->root_fd, path, buf, sizeof(buf), NULL, &truncated);
 
-	if (err != 0) {
-		vt_collector_note(c, "identity", "/%s: %s", path, g_strerror(err));
+	if (err < 0) {
+		vt_collector_note(c, "identity", "/%s: %s", path, g_strerror(-err));
 		return NULL;
 	}
 	eol = strchr(buf, '\n');
@@ -43,10 +43,10 @@ read_pretty_name(VtCollector *c)
 		int err = vt_file_read_once(c->root_fd, paths[i], buf, sizeof(buf), NULL, NULL);
 		char *line, *next;
 
-		if (err == ENOENT)
+		if (err == -ENOENT)
 			continue;
-		if (err != 0) {
-			vt_collector_note(c, "identity", "/%s: %s", paths[i], g_strerror(err));
+		if (err < 0) {
+			vt_collector_note(c, "identity", "/%s: %s", paths[i], g_strerror(-err));
 			return NULL;
 		}
 		for (line = buf; line != NULL && *line != '\0'; line = next) {
@@ -108,7 +108,7 @@ vt_collect_identity(VtCollector *c, VtReport *report, GError **error)
 		else
 			vt_collector_note(c, "identity", "/proc/uptime: not understood");
 	} else {
-		vt_collector_note(c, "identity", "/proc/uptime: %s", g_strerror(err));
+		vt_collector_note(c, "identity", "/proc/uptime: %s", g_strerror(-err));
 	}
 	if (id->hostname == NULL && id->kernel_release == NULL && id->boot_id == NULL) {
 		g_set_error(error, VT_ERROR, VT_ERROR_NOT_FOUND, "no identity file readable");

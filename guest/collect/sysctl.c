@@ -30,13 +30,10 @@ static const struct {
 static const char *
 active_choice(char *text)
 {
-	char *open = strchr(text, '[');
-	char *close = open ? strchr(open, ']') : NULL;
+	VtChoice choice;
 
-	if (close == NULL || close == open + 1)
-		return NULL;
-	*close = '\0';
-	return open + 1;
+	vt_parse_choice(text, &choice);
+	return choice.active >= 0 ? choice.words[choice.active] : NULL;
 }
 
 gboolean
@@ -52,10 +49,10 @@ vt_collect_sysctl(VtCollector *c, VtReport *report, GError **error)
 		int err = vt_file_read(&c->sysctl[i], c->root_fd, sysctls[i].path, buf, sizeof(buf),
 				       NULL, &truncated);
 
-		if (err != 0) {
+		if (err < 0) {
 			/* zswap or THP may be compiled out: the key is left out, and said so */
 			vt_collector_note(c, "sysctl", "%s: /%s: %s", sysctls[i].key,
-					  sysctls[i].path, g_strerror(err));
+					  sysctls[i].path, g_strerror(-err));
 			missing++;
 			continue;
 		}

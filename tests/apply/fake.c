@@ -10,10 +10,28 @@
 const char *const fake_feature_names[FAKE_FEATURES] = {"tx-tcp-segmentation", "rx-gro",
 						       "tx-lockless", "rx-checksum"};
 
+static int fake_request(gpointer state, const char *iface, void *cmd, gsize size);
+
+static int
+fake_open(const VtEthtoolOps *ops, gpointer *state)
+{
+	*state = ops->data;
+	return 0;
+}
+
+static void
+fake_close(gpointer state)
+{
+}
+
 void
 fake_nic_init(FakeNic *nic)
 {
 	memset(nic, 0, sizeof(*nic));
+	nic->ops.open = fake_open;
+	nic->ops.request = fake_request;
+	nic->ops.close = fake_close;
+	nic->ops.data = nic;
 	strcpy(nic->name, "eth0");
 	nic->ch.max_combined = 4;
 	nic->ch.combined_count = 2;
@@ -27,13 +45,18 @@ fake_nic_init(FakeNic *nic)
 }
 
 static int
-fake_ioctl(gpointer user, const char *iface, void *cmd)
+fake_request(gpointer state, const char *iface, void *cmd, gsize size)
 {
-	FakeNic *nic = user;
+	FakeNic *nic = state;
 	guint32 c = *(guint32 *)cmd;
 
 	if (strcmp(iface, nic->name) != 0)
 		return -ENODEV;
+	if (nic->set_errno != 0 &&
+	    (c == ETHTOOL_SCHANNELS || c == ETHTOOL_SRINGPARAM || c == ETHTOOL_SFEATURES)) {
+		nic->calls_set++;
+		return -nic->set_errno;
+	}
 	switch (c) {
 	case ETHTOOL_GCHANNELS:
 		*(struct ethtool_channels *)cmd = nic->ch;
@@ -93,8 +116,6 @@ fake_ioctl(gpointer user, const char *iface, void *cmd)
 		return -EOPNOTSUPP;
 	}
 }
-
-const VtNicOps fake_nic_ops = {.ioctl = fake_ioctl};
 
 void
 fake_write(const char *root, const char *rel, const char *text)

@@ -5,20 +5,21 @@
 #include <glib.h>
 #include <linux/ethtool.h>
 
-#include "apply-ethtool.h"
+#include "kernel/ethtool.h"
 
 #define FAKE_FEATURES 4
 
 typedef struct {
+	VtEthtoolOps ops; /* what the applier is given: &nic->ops */
 	char name[16];
 	struct ethtool_channels ch;
 	struct ethtool_ringparam rp;
 	guint32 available, active, fixed; /* bit per feature */
-	guint calls_set;                  /* S* ioctls seen */
+	guint calls_set;                  /* S* requests seen */
+	int set_errno;                    /* when not 0, S* requests fail with it */
 } FakeNic;
 
 extern const char *const fake_feature_names[FAKE_FEATURES];
-extern const VtNicOps fake_nic_ops;
 
 void fake_nic_init(FakeNic *nic);
 /* A sysroot with vdb, the vm sysctls and THP files, eth0's address. */

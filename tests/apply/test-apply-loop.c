@@ -38,30 +38,14 @@ send_apply(Host *h, const char *id, VtAction *action, gboolean dry_run)
 	return answer;
 }
 
+/* The handshake: the Hello carries the policy of the agent's file. */
 static void
-test_apply_loop(Host *h, gconstpointer data)
+start(Host *h, const char *root)
 {
-	g_autofree char *root = fake_sysroot_new();
-	g_autofree char *conf = NULL;
-	g_autofree char *state = g_build_filename(h->dir, "state", NULL);
 	const char *args[] = {"--sysroot", root, "--interval", "3600", NULL};
-	VtAction swap = VIRTTUNE__V1__ACTION__INIT;
-	VtSetSysctl sysctl = VIRTTUNE__V1__SET_SYSCTL__INIT;
-	VtAction chan = VIRTTUNE__V1__ACTION__INIT;
-	VtSetChannels channels = VIRTTUNE__V1__SET_CHANNELS__INIT;
-	VtAction sched = VIRTTUNE__V1__ACTION__INIT;
-	VtSetScheduler scheduler = VIRTTUNE__V1__SET_SCHEDULER__INIT;
-	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
-	VtRollbackRequest rb = VIRTTUNE__V1__ROLLBACK_REQUEST__INIT;
 	g_autoptr(VtEnvelope) hello = NULL;
 	g_autoptr(VtEnvelope) report = NULL;
-	g_autoptr(VtEnvelope) a1 = NULL;
-	g_autoptr(VtEnvelope) a2 = NULL;
-	g_autoptr(VtEnvelope) a3 = NULL;
-	g_autoptr(VtEnvelope) a4 = NULL;
-	g_autoptr(VtEnvelope) back = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *text = NULL;
 	const VtPolicySummary *p;
 
 	g_assert_true(g_file_set_contents(h->conf_path,
@@ -80,6 +64,17 @@ test_apply_loop(Host *h, gconstpointer data)
 	g_assert_cmpstr(p->allowed[1], ==, "sysctl:vm.swappiness");
 	g_assert_true(p->has_persist && p->persist);
 	report = host_expect(h, VIRTTUNE__V1__ENVELOPE__BODY_REPORT, DEADLINE_MS);
+}
+
+/* An allowed change, then its retransmit; returns its change id. */
+static char *
+apply_swappiness(Host *h, const char *root)
+{
+	VtAction swap = VIRTTUNE__V1__ACTION__INIT;
+	VtSetSysctl sysctl = VIRTTUNE__V1__SET_SYSCTL__INIT;
+	g_autoptr(VtEnvelope) a1 = NULL;
+	g_autoptr(VtEnvelope) a2 = NULL;
+	g_autofree char *text = NULL;
 
 	swap.kind_case = VIRTTUNE__V1__ACTION__KIND_SET_SYSCTL;
 	swap.set_sysctl = &sysctl;
@@ -103,6 +98,20 @@ test_apply_loop(Host *h, gconstpointer data)
 	text = fake_read(root, "proc/sys/vm/swappiness");
 	g_assert_cmpstr(text, ==, "33");
 	fake_write(root, "proc/sys/vm/swappiness", "10\n");
+	return g_strdup(a1->apply_result->change_id);
+}
+
+/* A class the policy does not allow, and a dry run of one it does. */
+static void
+refused_and_dry_run(Host *h, const char *root)
+{
+	VtAction chan = VIRTTUNE__V1__ACTION__INIT;
+	VtSetChannels channels = VIRTTUNE__V1__SET_CHANNELS__INIT;
+	VtAction sched = VIRTTUNE__V1__ACTION__INIT;
+	VtSetScheduler scheduler = VIRTTUNE__V1__SET_SCHEDULER__INIT;
+	g_autoptr(VtEnvelope) a3 = NULL;
+	g_autoptr(VtEnvelope) a4 = NULL;
+	g_autofree char *text = NULL;
 
 	/* not allowed: refused, nothing asked of any NIC */
 	chan.kind_case = VIRTTUNE__V1__ACTION__KIND_SET_CHANNELS;
@@ -122,22 +131,40 @@ test_apply_loop(Host *h, gconstpointer data)
 	g_assert_cmpint(a4->apply_result->status, ==, ST(validated));
 	g_assert_cmpstr(a4->apply_result->before, ==, "mq-deadline");
 	g_assert_cmpstr(a4->apply_result->after, ==, "bfq");
-	g_clear_pointer(&text, g_free);
 	text = fake_read(root, "sys/block/vdb/queue/scheduler");
 	g_assert_cmpstr(text, ==, "[mq-deadline] kyber bfq none");
+}
+
+static void
+roll_back(Host *h, const char *root, const char *change_id)
+{
+	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
+	VtRollbackRequest rb = VIRTTUNE__V1__ROLLBACK_REQUEST__INIT;
+	g_autoptr(VtEnvelope) back = NULL;
+	g_autofree char *text = NULL;
 
 	rb.request_id = (char *)"e4";
-	rb.change_id = a1->apply_result->change_id;
+	rb.change_id = (char *)change_id;
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST;
 	env.rollback_request = &rb;
 	host_send(h, &env);
 	back = host_expect(h, VIRTTUNE__V1__ENVELOPE__BODY_APPLY_RESULT, DEADLINE_MS);
 	g_assert_cmpint(back->apply_result->status, ==, ST(rolled_back));
 	g_assert_cmpstr(back->apply_result->after, ==, "60");
-	g_clear_pointer(&text, g_free);
 	text = fake_read(root, "proc/sys/vm/swappiness");
 	g_assert_cmpstr(text, ==, "60");
+}
 
+static void
+test_apply_loop(Host *h, gconstpointer data)
+{
+	g_autofree char *root = fake_sysroot_new();
+	g_autofree char *change_id = NULL;
+
+	start(h, root);
+	change_id = apply_swappiness(h, root);
+	refused_and_dry_run(h, root);
+	roll_back(h, root, change_id);
 	g_assert_true(agent_log_wait(h, "apply_request e1: applied", 1, DEADLINE_MS));
 	fake_rm_rf(root);
 }

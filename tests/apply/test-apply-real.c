@@ -13,7 +13,7 @@
 
 #include <glib/gstdio.h>
 
-#include "apply.h"
+#include "apply/apply.h"
 #include "config.h"
 #include "fake.h"
 #include "json.h"
@@ -53,7 +53,7 @@ applier(const char *sysroot, const char *state, const char *allow)
 	g_autofree char *text = g_strdup_printf("[apply]\nallow=%s\n", allow);
 	g_autoptr(VtAgentConfig) config =
 		vt_agent_config_parse(text, strlen(text), "agent.conf", NULL, NULL);
-	VtApplier *ap = vt_applier_new(sysroot, state, NULL, NULL, NULL);
+	VtApplier *ap = vt_applier_new(sysroot, state, NULL, NULL);
 
 	g_assert_nonnull(config);
 	vt_applier_set_policy(ap, config->policy);
@@ -93,8 +93,9 @@ static void
 veth_checks(const char *state)
 {
 	g_autoptr(VtApplier) ap = applier("/", state, "channels;features;rings");
+	g_autoptr(VtEthtool) e = NULL;
 	struct ethtool_channels ch;
-	g_autoptr(VtNicFeatures) f = NULL;
+	g_autoptr(VtEthtoolFeatures) f = NULL;
 	g_autoptr(VtApplyResult) c = NULL;
 	g_autoptr(VtApplyResult) k = NULL;
 	g_autoptr(VtApplyResult) g = NULL;
@@ -103,7 +104,9 @@ veth_checks(const char *state)
 	g_autoptr(VtApplyResult) kback = NULL;
 	int i;
 
-	g_assert_cmpint(vt_nic_get_channels(vt_nic_ops_real(), NULL, "vta", &ch), ==, 0);
+	/* the kernel's ethtool, in the namespace this child is in now */
+	g_assert_cmpint(vt_ethtool_open(NULL, &e), ==, 0);
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
 	g_assert_cmpuint(ch.max_rx, ==, 4);
 	g_assert_cmpuint(ch.max_tx, ==, 4);
 
@@ -112,7 +115,7 @@ veth_checks(const char *state)
 	g_assert_cmpint(c->status, ==, ST(applied));
 	g_assert_cmpstr(c->after, ==, "rx=2 tx=3");
 	g_assert_cmpstr(c->command, ==, "ethtool -L vta rx 2 tx 3");
-	g_assert_cmpint(vt_nic_get_channels(vt_nic_ops_real(), NULL, "vta", &ch), ==, 0);
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
 	g_assert_cmpuint(ch.rx_count, ==, 2);
 	g_assert_cmpuint(ch.tx_count, ==, 3);
 
@@ -126,10 +129,10 @@ veth_checks(const char *state)
 	g_assert_cmpint(k->status, ==, ST(applied));
 	g_assert_cmpstr(k->before, ==, "on");
 	g_assert_cmpstr(k->after, ==, "off");
-	g_assert_cmpint(vt_nic_get_features(vt_nic_ops_real(), NULL, "vta", &f), ==, 0);
-	i = vt_nic_feature_index(f, "tx-tcp-segmentation");
+	g_assert_cmpint(vt_ethtool_get_features(e, "vta", &f), ==, 0);
+	i = vt_ethtool_feature_index(f, "tx-tcp-segmentation");
 	g_assert_cmpint(i, >=, 0);
-	g_assert_false(vt_nic_feature_bit(f, (guint)i, VT_NIC_FEATURE_ACTIVE));
+	g_assert_false(vt_ethtool_feature_bit(f, (guint)i, VT_ETHTOOL_FEATURE_ACTIVE));
 
 	/* veth has no ring parameters: refused by the driver, said so */
 	g = apply(ap, "{\"request_id\":\"v4\",\"action\":{\"set_ring\":{\"iface\":\"vta\","
@@ -139,7 +142,7 @@ veth_checks(const char *state)
 
 	back = undo(ap, "v5", c->change_id);
 	g_assert_cmpint(back->status, ==, ST(rolled_back));
-	g_assert_cmpint(vt_nic_get_channels(vt_nic_ops_real(), NULL, "vta", &ch), ==, 0);
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
 	g_assert_cmpstr(back->after, ==, c->before);
 	kback = undo(ap, "v6", k->change_id);
 	g_assert_cmpint(kback->status, ==, ST(rolled_back));
@@ -193,95 +196,112 @@ test_veth(void)
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 }
 
+/* A loop device on a 64 MiB file in @tmp: its /dev path, or NULL (skipped). */
+static char *
+attach_loop(const char *tmp)
+{
+	g_autofree char *file = g_build_filename(tmp, "disk.img", NULL);
+	const char *attach[] = {"losetup", "-f", "--show", file, NULL};
+	char *dev = NULL;
+	int fd;
+
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(ftruncate(fd, 64 << 20), ==, 0);
+	close(fd);
+	if (!run(attach, &dev))
+		return NULL;
+	g_strstrip(dev);
+	g_assert_true(g_str_has_prefix(dev, "/dev/loop"));
+	return dev;
+}
+
+/* A scheduler the device offers but does not run, from @sched_rel. */
+static char *
+other_scheduler(const char *sched_rel)
+{
+	g_autofree char *text = fake_read("/", sched_rel);
+	g_auto(GStrv) words = NULL;
+
+	g_assert_nonnull(text);
+	words = g_strsplit(text, " ", 0);
+	for (guint i = 0; words[i] != NULL; i++)
+		if (words[i][0] != '[')
+			return g_strdup(words[i]);
+	g_assert_not_reached();
+}
+
+static void
+loop_checks(const char *name, const char *state)
+{
+	g_autoptr(VtApplier) ap = applier("/", state, "scheduler;queue");
+	g_autofree char *sched_rel = g_strdup_printf("sys/block/%s/queue/scheduler", name);
+	g_autofree char *pick = other_scheduler(sched_rel);
+	g_autofree char *j1 = NULL, *j2 = NULL, *j3 = NULL;
+	g_autoptr(VtApplyResult) s = NULL;
+	g_autoptr(VtApplyResult) n = NULL;
+	g_autoptr(VtApplyResult) r = NULL;
+	g_autoptr(VtApplyResult) sb = NULL;
+	g_autoptr(VtApplyResult) nb = NULL;
+	g_autoptr(VtApplyResult) rb = NULL;
+	g_autofree char *now = NULL;
+
+	g_assert_nonnull(pick);
+	j1 = g_strdup_printf("{\"request_id\":\"l1\",\"action\":{\"set_scheduler\":{"
+			     "\"device\":\"%s\",\"name\":\"%s\"}}}",
+			     name, pick);
+	s = apply(ap, j1);
+	g_assert_cmpint(s->status, ==, ST(applied));
+	g_assert_cmpstr(s->after, ==, pick);
+	now = fake_read("/", sched_rel);
+	g_assert_nonnull(strstr(now, pick));
+	g_assert_cmpint(now[strstr(now, pick) - now - 1], ==, '[');
+
+	j2 = g_strdup_printf("{\"request_id\":\"l2\",\"action\":{\"set_queue_param\":{"
+			     "\"device\":\"%s\",\"nr_requests\":32}}}",
+			     name);
+	n = apply(ap, j2);
+	g_assert_cmpint(n->status, ==, ST(applied));
+	g_assert_cmpstr(n->after, ==, "32");
+
+	j3 = g_strdup_printf("{\"request_id\":\"l3\",\"action\":{\"set_queue_param\":{"
+			     "\"device\":\"%s\",\"read_ahead_kb\":1024}}}",
+			     name);
+	r = apply(ap, j3);
+	g_assert_cmpint(r->status, ==, ST(applied));
+	g_assert_cmpstr(r->after, ==, "1024");
+
+	rb = undo(ap, "l4", r->change_id);
+	g_assert_cmpint(rb->status, ==, ST(rolled_back));
+	g_assert_cmpstr(rb->after, ==, r->before);
+	nb = undo(ap, "l5", n->change_id);
+	g_assert_cmpint(nb->status, ==, ST(rolled_back));
+	g_assert_cmpstr(nb->after, ==, n->before);
+	sb = undo(ap, "l6", s->change_id);
+	g_assert_cmpint(sb->status, ==, ST(rolled_back));
+	g_assert_cmpstr(sb->after, ==, s->before);
+}
+
 static void
 test_loop(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *tmp = NULL;
-	g_autofree char *file = NULL;
 	g_autofree char *dev = NULL;
-	g_autofree char *text = NULL;
-	g_autofree char *sched_rel = NULL;
-	g_auto(GStrv) words = NULL;
-	const char *pick = NULL;
-	int fd;
+	g_autofree char *state = NULL;
 
 	if (!need_root())
 		return;
 	tmp = g_dir_make_tmp("vt-apply-loop-XXXXXX", &error);
 	g_assert_no_error(error);
-	file = g_build_filename(tmp, "disk.img", NULL);
-	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	g_assert_cmpint(fd, >=, 0);
-	g_assert_cmpint(ftruncate(fd, 64 << 20), ==, 0);
-	close(fd);
-	{
-		const char *attach[] = {"losetup", "-f", "--show", file, NULL};
-		if (!run(attach, &dev)) {
-			fake_rm_rf(tmp);
-			g_test_skip("losetup could not attach a loop device");
-			return;
-		}
+	dev = attach_loop(tmp);
+	if (dev == NULL) {
+		fake_rm_rf(tmp);
+		g_test_skip("losetup could not attach a loop device");
+		return;
 	}
-	g_strstrip(dev);
-	g_assert_true(g_str_has_prefix(dev, "/dev/loop"));
-
-	{
-		const char *name = dev + 5;
-		g_autofree char *state = g_build_filename(tmp, "state", NULL);
-		g_autoptr(VtApplier) ap = applier("/", state, "scheduler;queue");
-		g_autofree char *j1 = NULL, *j2 = NULL, *j3 = NULL;
-		g_autoptr(VtApplyResult) s = NULL;
-		g_autoptr(VtApplyResult) n = NULL;
-		g_autoptr(VtApplyResult) r = NULL;
-		g_autoptr(VtApplyResult) sb = NULL;
-		g_autoptr(VtApplyResult) nb = NULL;
-		g_autoptr(VtApplyResult) rb = NULL;
-		g_autofree char *now = NULL;
-
-		sched_rel = g_strdup_printf("sys/block/%s/queue/scheduler", name);
-		text = fake_read("/", sched_rel);
-		g_assert_nonnull(text);
-		words = g_strsplit(text, " ", 0);
-		for (guint i = 0; words[i] != NULL && pick == NULL; i++)
-			if (words[i][0] != '[')
-				pick = words[i];
-		g_assert_nonnull(pick);
-
-		j1 = g_strdup_printf("{\"request_id\":\"l1\",\"action\":{\"set_scheduler\":{"
-				     "\"device\":\"%s\",\"name\":\"%s\"}}}",
-				     name, pick);
-		s = apply(ap, j1);
-		g_assert_cmpint(s->status, ==, ST(applied));
-		g_assert_cmpstr(s->after, ==, pick);
-		now = fake_read("/", sched_rel);
-		g_assert_nonnull(strstr(now, pick));
-		g_assert_cmpint(now[strstr(now, pick) - now - 1], ==, '[');
-
-		j2 = g_strdup_printf("{\"request_id\":\"l2\",\"action\":{\"set_queue_param\":{"
-				     "\"device\":\"%s\",\"nr_requests\":32}}}",
-				     name);
-		n = apply(ap, j2);
-		g_assert_cmpint(n->status, ==, ST(applied));
-		g_assert_cmpstr(n->after, ==, "32");
-
-		j3 = g_strdup_printf("{\"request_id\":\"l3\",\"action\":{\"set_queue_param\":{"
-				     "\"device\":\"%s\",\"read_ahead_kb\":1024}}}",
-				     name);
-		r = apply(ap, j3);
-		g_assert_cmpint(r->status, ==, ST(applied));
-		g_assert_cmpstr(r->after, ==, "1024");
-
-		rb = undo(ap, "l4", r->change_id);
-		g_assert_cmpint(rb->status, ==, ST(rolled_back));
-		g_assert_cmpstr(rb->after, ==, r->before);
-		nb = undo(ap, "l5", n->change_id);
-		g_assert_cmpint(nb->status, ==, ST(rolled_back));
-		g_assert_cmpstr(nb->after, ==, n->before);
-		sb = undo(ap, "l6", s->change_id);
-		g_assert_cmpint(sb->status, ==, ST(rolled_back));
-		g_assert_cmpstr(sb->after, ==, s->before);
-	}
+	state = g_build_filename(tmp, "state", NULL);
+	loop_checks(dev + 5, state);
 	{
 		const char *detach[] = {"losetup", "-d", dev, NULL};
 		g_assert_true(run(detach, NULL));

@@ -23,6 +23,9 @@
 
 extern char **environ;
 
+/* Packed reports go here; a report is far smaller. */
+#define BENCH_BUF_SIZE (256 * 1024)
+
 static double
 cpu_us(void)
 {
@@ -257,6 +260,75 @@ shell_once(char **cat_argv, char **nics, posix_spawn_file_actions_t *fa)
 	return cpu_us() + children_us() - t0;
 }
 
+/* The median CPU per report of @reports reports, each collected, packed into
+ * @buf when @pack and freed; p10, p90 and max in @spread when not NULL. */
+static double
+time_reports(VtCollector *c, int reports, guint8 *buf, gboolean pack, double spread[3])
+{
+	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(double));
+
+	for (int i = 0; i < reports; i++) {
+		double t0 = cpu_us(), dt;
+		VtReport *r = vt_collector_collect(c);
+		gsize len = protobuf_c_message_get_packed_size(&r->base);
+
+		if (pack && len <= BENCH_BUF_SIZE)
+			protobuf_c_message_pack(&r->base, buf);
+		vt_report_free(r);
+		dt = cpu_us() - t0;
+		g_array_append_val(times, dt);
+	}
+	if (spread != NULL) {
+		spread[0] = percentile(times, 0.1);
+		spread[1] = percentile(times, 0.9);
+		spread[2] = percentile(times, 1.0);
+	}
+	return percentile(times, 0.5);
+}
+
+/* Where the time goes: each section alone (the encode included). */
+static void
+time_sections(VtCollector *c, int reports, guint8 *buf)
+{
+	int rounds = MAX(reports / 5, 1);
+
+	printf("CPU per section alone (median of %d):", rounds);
+	for (const char *const *name = vt_collector_section_names(); *name != NULL; name++) {
+		const char *one[] = {*name, NULL};
+
+		vt_collector_set_sections(c, one);
+		printf(" %s %.1f", *name, time_reports(c, rounds, buf, TRUE, NULL));
+	}
+	printf(" us\n");
+	vt_collector_set_sections(c, NULL);
+}
+
+/* The median CPU of @runs rounds of the shell way on this machine. */
+static double
+time_shell(int runs)
+{
+	g_auto(GStrv) disks = list_names("/sys/block", TRUE);
+	g_auto(GStrv) nics = list_names("/sys/class/net", FALSE);
+	g_autoptr(GPtrArray) files = shell_files(disks, nics);
+	g_autoptr(GArray) shell = g_array_new(FALSE, FALSE, sizeof(double));
+	posix_spawn_file_actions_t fa;
+	double median;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	for (int i = 0; i < runs; i++) {
+		double dt = shell_once((char **)files->pdata, nics, &fa);
+		g_array_append_val(shell, dt);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	median = percentile(shell, 0.5);
+	printf("shell way: cat of %u files + ethtool -i/-l/-k/-g on %u NICs (%u processes), "
+	       "CPU incl. children: median %.0f us over %d rounds (no parsing counted)\n",
+	       files->len - 2, g_strv_length(nics), 1 + 4 * g_strv_length(nics), median, runs);
+	return median;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -272,15 +344,9 @@ main(int argc, char **argv)
 	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VtCollector) c = NULL;
-	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(double));
-	g_autoptr(GArray) shell = g_array_new(FALSE, FALSE, sizeof(double));
 	g_autoptr(VtReport) sample = NULL;
-	g_auto(GStrv) disks = NULL;
-	g_auto(GStrv) nics = NULL;
-	g_autoptr(GPtrArray) files = NULL;
-	posix_spawn_file_actions_t fa;
-	guint8 *buf = g_malloc(256 * 1024);
-	double median, collect_only, shell_median = 0;
+	g_autofree guint8 *buf = g_malloc(BENCH_BUF_SIZE);
+	double median, collect_only, spread[3];
 	long rss_warm, rss_end;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -294,85 +360,27 @@ main(int argc, char **argv)
 	for (int i = 0; i < 50; i++)
 		vt_report_free(vt_collector_collect(c));
 	rss_warm = vm_rss_kb();
-	for (int i = 0; i < reports; i++) {
-		double t0 = cpu_us(), dt;
-		VtReport *r = vt_collector_collect(c);
-		gsize len = protobuf_c_message_get_packed_size(&r->base);
-
-		if (len <= 256 * 1024)
-			protobuf_c_message_pack(&r->base, buf);
-		vt_report_free(r);
-		dt = cpu_us() - t0;
-		g_array_append_val(times, dt);
-	}
+	median = time_reports(c, reports, buf, TRUE, spread);
 	rss_end = vm_rss_kb();
 	/* the encode's share: the same reports, collected and freed unpacked */
-	{
-		g_autoptr(GArray) t = g_array_new(FALSE, FALSE, sizeof(double));
-
-		for (int i = 0; i < reports; i++) {
-			double t0 = cpu_us(), dt;
-
-			vt_report_free(vt_collector_collect(c));
-			dt = cpu_us() - t0;
-			g_array_append_val(t, dt);
-		}
-		collect_only = percentile(t, 0.5);
-	}
-	median = percentile(times, 0.5);
+	collect_only = time_reports(c, reports, buf, FALSE, NULL);
 	printf("agent: %d reports, CPU per collect+encode: median %.1f us, p90 %.1f us, "
 	       "max %.1f us\n",
-	       reports, median, percentile(times, 0.9), percentile(times, 1.0));
+	       reports, median, spread[1], spread[2]);
 	printf("of which collect+free without encode: median %.1f us; p10 of collect+encode %.1f "
 	       "us\n",
-	       collect_only, percentile(times, 0.1));
+	       collect_only, spread[0]);
 	printf("steady RSS: %ld kB after warm-up, %ld kB after %d reports\n", rss_warm, rss_end,
 	       reports);
 	sample = vt_collector_collect(c);
 	print_breakdown(sample);
-
-	/* where the time goes: each section alone (the encode included) */
-	printf("CPU per section alone (median of %d):", MAX(reports / 5, 1));
-	for (const char *const *name = vt_collector_section_names(); *name != NULL; name++) {
-		g_autoptr(GArray) t = g_array_new(FALSE, FALSE, sizeof(double));
-		const char *one[] = {*name, NULL};
-
-		vt_collector_set_sections(c, one);
-		for (int i = 0; i < MAX(reports / 5, 1); i++) {
-			double t0 = cpu_us(), dt;
-			VtReport *r = vt_collector_collect(c);
-
-			protobuf_c_message_pack(&r->base, buf);
-			vt_report_free(r);
-			dt = cpu_us() - t0;
-			g_array_append_val(t, dt);
-		}
-		printf(" %s %.1f", *name, percentile(t, 0.5));
-	}
-	printf(" us\n");
-	vt_collector_set_sections(c, NULL);
+	time_sections(c, reports, buf);
 
 	if (shell_runs > 0 && (sysroot == NULL || strcmp(sysroot, "/") == 0)) {
-		disks = list_names("/sys/block", TRUE);
-		nics = list_names("/sys/class/net", FALSE);
-		files = shell_files(disks, nics);
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-		for (int i = 0; i < shell_runs; i++) {
-			double dt = shell_once((char **)files->pdata, nics, &fa);
-			g_array_append_val(shell, dt);
-		}
-		posix_spawn_file_actions_destroy(&fa);
-		shell_median = percentile(shell, 0.5);
-		printf("shell way: cat of %u files + ethtool -i/-l/-k/-g on %u NICs (%u "
-		       "processes), "
-		       "CPU incl. children: median %.0f us over %d rounds (no parsing counted)\n",
-		       files->len - 2, g_strv_length(nics), 1 + 4 * g_strv_length(nics),
-		       shell_median, shell_runs);
+		double shell_median = time_shell(shell_runs);
+
 		printf("ratio: the shell way costs %.0fx the agent's report\n",
 		       shell_median / median);
 	}
-	g_free(buf);
 	return 0;
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Records what the kernel's ethtool answers for the given interfaces, in the
- * replay format the collector tests read (see guest/collect/ethtool.h).
+ * replay format the collector tests read (see ethtool-replay.h).
  * Usage: vt-ethtool-record IFACE... > answers.ini
  */
 #include <stdio.h>
 
-#include "collect/ethtool.h"
+#include "ethtool-replay.h"
 
 int
 main(int argc, char **argv)

@@ -1,17 +1,43 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "sysfile.h"
+#include "sysattr.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "bounds.h"
-
 /* See read_fd(): half a page; every record of the files read is far shorter. */
 #define VT_READ_CHUNK_MIN 2048u
+
+#define VT_READ_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+
+void
+vt_fd_close(VtFd fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int
+vt_sysroot_open(const char *sysroot)
+{
+	int fd = open(sysroot != NULL && *sysroot != '\0' ? sysroot : "/",
+		      O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* openat() under the sysroot; a sysroot that could not be opened has no files. */
+static int
+open_at(int root_fd, const char *path, int flags)
+{
+	int fd;
+
+	if (root_fd < 0)
+		return -ENOENT;
+	fd = openat(root_fd, path, flags);
+	return fd < 0 ? -errno : fd;
+}
 
 void
 vt_file_close(VtFile *file)
@@ -21,6 +47,7 @@ vt_file_close(VtFile *file)
 	file->fd = -1;
 }
 
+/* Up to @cap - 1 bytes of @fd from offset 0, NUL-terminated; NULs inside are kept. */
 static int
 read_fd(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
 {
@@ -40,7 +67,7 @@ read_fd(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return errno;
+			return -errno;
 		}
 		if (n == 0)
 			break;
@@ -59,12 +86,34 @@ read_fd(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
 			break;
 	}
 	buf[got] = '\0';
-	/* A NUL inside would silently end every string parse early. */
+	*len = got;
+	return 0;
+}
+
+/* read_fd(), with NULs inside turned into spaces: they would silently end
+ * every string parse early. */
+static int
+read_text(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
+{
+	gsize got = 0;
+	int err = read_fd(fd, buf, cap, &got, truncated);
+
 	for (char *nul = memchr(buf, '\0', got); nul != NULL;
 	     nul = memchr(nul, '\0', got - (gsize)(nul - buf)))
 		*nul = ' ';
 	if (len != NULL)
 		*len = got;
+	return err;
+}
+
+static int
+reopen(VtFile *file, int root_fd, const char *path)
+{
+	int fd = open_at(root_fd, path, VT_READ_FLAGS);
+
+	if (fd < 0)
+		return fd;
+	file->fd = fd;
 	return 0;
 }
 
@@ -81,20 +130,18 @@ vt_file_read(VtFile *file, int root_fd, const char *path, char *buf, gsize cap, 
 		*len = 0;
 	if (file->fd < 0) {
 		if (path == NULL)
-			return EBADF;
-		file->fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (file->fd < 0)
-			return errno;
+			return -EBADF;
+		if ((err = reopen(file, root_fd, path)) < 0)
+			return err;
 	}
-	err = read_fd(file->fd, buf, cap, len, truncated);
+	err = read_text(file->fd, buf, cap, len, truncated);
 	/* A vanished sysfs node answers ENODEV on the old fd: reopen once, in case
 	 * a new one took its place. */
-	if ((err == ENODEV || err == ESTALE) && path != NULL) {
+	if ((err == -ENODEV || err == -ESTALE) && path != NULL) {
 		vt_file_close(file);
-		file->fd = openat(root_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-		if (file->fd < 0)
-			return errno;
-		err = read_fd(file->fd, buf, cap, len, truncated);
+		if ((err = reopen(file, root_fd, path)) < 0)
+			return err;
+		err = read_text(file->fd, buf, cap, len, truncated);
 	}
 	return err;
 }
@@ -110,6 +157,77 @@ vt_file_read_once(int root_fd, const char *path, char *buf, gsize cap, gsize *le
 	return err;
 }
 
+int
+vt_sysattr_read(int root_fd, const char *path, char **value)
+{
+	char buf[VT_ATTR_MAX + 1];
+	g_auto(VtFd) fd = open_at(root_fd, path, VT_READ_FLAGS | O_NOFOLLOW);
+	gsize n = 0;
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = read_fd(fd, buf, sizeof(buf), &n, NULL);
+	if (err < 0)
+		return err;
+	if (!g_utf8_validate(buf, (gssize)n, NULL) || strlen(buf) != n)
+		return -EINVAL;
+	*value = g_strdup(g_strstrip(buf));
+	return 0;
+}
+
+int
+vt_sysattr_write(int root_fd, const char *path, const char *value)
+{
+	gsize len = strlen(value);
+	int fd = open_at(root_fd, path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	/* sysfs reports some refusals only when the write is flushed at close */
+	if (close(fd) < 0)
+		return -errno;
+	return (gsize)n == len ? 0 : -EIO;
+}
+
+/* ------------------------------------------------------------ parsers */
+
+void
+vt_parse_choice(char *text, VtChoice *out)
+{
+	char *save = NULL;
+
+	out->n = 0;
+	out->active = -1;
+	out->more = FALSE;
+	for (char *w = strtok_r(text, " \t\n", &save); w != NULL;
+	     w = strtok_r(NULL, " \t\n", &save)) {
+		gsize len = strlen(w);
+
+		if (out->n == VT_CHOICE_MAX) {
+			out->more = TRUE;
+			break;
+		}
+		if (len > 2 && w[0] == '[' && w[len - 1] == ']') {
+			w[len - 1] = '\0';
+			w++;
+			if (out->active < 0)
+				out->active = (int)out->n;
+		}
+		out->words[out->n++] = w;
+	}
+}
+
 static const char *
 skip_blanks(const char *p)
 {
@@ -118,21 +236,27 @@ skip_blanks(const char *p)
 	return p;
 }
 
+/* Digits at *@p into @v, advancing *@p; FALSE past VT_U64_MAX. */
+static gboolean
+parse_digits(const char **p, guint64 *v)
+{
+	*v = 0;
+	for (; g_ascii_isdigit(**p); (*p)++) {
+		guint d = (guint)(**p - '0');
+		if (*v > (VT_U64_MAX - d) / 10)
+			return FALSE;
+		*v = *v * 10 + d;
+	}
+	return TRUE;
+}
+
 gboolean
 vt_parse_u64(const char *text, guint64 *out)
 {
 	const char *p = skip_blanks(text);
-	guint64 v = 0;
+	guint64 v;
 
-	if (!g_ascii_isdigit(*p))
-		return FALSE;
-	for (; g_ascii_isdigit(*p); p++) {
-		guint d = (guint)(*p - '0');
-		if (v > (VT_U64_MAX - d) / 10)
-			return FALSE;
-		v = v * 10 + d;
-	}
-	if (*skip_blanks(p) != '\0')
+	if (!g_ascii_isdigit(*p) || !parse_digits(&p, &v) || *skip_blanks(p) != '\0')
 		return FALSE;
 	*out = v;
 	return TRUE;
@@ -181,16 +305,10 @@ vt_parse_u64_words(const char *text, guint64 *out, guint max)
 	guint n = 0;
 
 	while (*p != '\0' && n < max) {
-		guint64 v = 0;
+		guint64 v;
 
-		if (!g_ascii_isdigit(*p))
+		if (!g_ascii_isdigit(*p) || !parse_digits(&p, &v))
 			return -1;
-		for (; g_ascii_isdigit(*p); p++) {
-			guint d = (guint)(*p - '0');
-			if (v > (VT_U64_MAX - d) / 10)
-				return -1;
-			v = v * 10 + d;
-		}
 		if (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n')
 			return -1;
 		out[n++] = v;
@@ -207,77 +325,6 @@ vt_chomp(char *text)
 	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ' || text[n - 1] == '\t'))
 		text[--n] = '\0';
 	return text;
-}
-
-char *
-vt_report_string(const char *text, gssize len, gboolean *changed)
-{
-	gsize n = len < 0 ? strlen(text) : (gsize)len;
-	g_autofree char *valid = NULL;
-	gsize vlen, cut;
-	char *out;
-
-	if (changed != NULL)
-		*changed = FALSE;
-	/* the common case, printable ASCII within the bound, is copied as is */
-	if (n <= VT_STRING_MAX) {
-		gsize i = 0;
-
-		while (i < n && (guchar)text[i] >= 0x20 && (guchar)text[i] < 0x7f)
-			i++;
-		if (i == n) {
-			out = g_malloc(n + 1);
-			memcpy(out, text, n);
-			out[n] = '\0';
-			return out;
-		}
-	}
-	/* Cut the input first so a hostile megabyte is not validated whole. */
-	if (n > VT_STRING_MAX * 4) {
-		n = VT_STRING_MAX * 4;
-		if (changed != NULL)
-			*changed = TRUE;
-	}
-	if (g_utf8_validate_len(text, n, NULL) && memchr(text, '\0', n) == NULL) {
-		valid = g_strndup(text, n);
-	} else {
-		valid = g_utf8_make_valid(text, (gssize)n);
-		if (changed != NULL)
-			*changed = TRUE;
-	}
-	vlen = strlen(valid);
-	for (gsize i = 0; i < vlen; i++) {
-		if ((guchar)valid[i] < 0x20 || valid[i] == 0x7f) {
-			valid[i] = '?';
-			if (changed != NULL)
-				*changed = TRUE;
-		}
-	}
-	cut = vlen;
-	if (cut > VT_STRING_MAX) {
-		cut = VT_STRING_MAX;
-		/* back off to the start of a UTF-8 character */
-		while (cut > 0 && ((guchar)valid[cut] & 0xC0) == 0x80)
-			cut--;
-		if (changed != NULL)
-			*changed = TRUE;
-	}
-	out = g_malloc(cut + 1);
-	memcpy(out, valid, cut);
-	out[cut] = '\0';
-	return out;
-}
-
-char *
-vt_report_printf(const char *format, ...)
-{
-	va_list ap;
-	g_autofree char *text = NULL;
-
-	va_start(ap, format);
-	text = g_strdup_vprintf(format, ap);
-	va_end(ap);
-	return vt_report_string(text, -1, NULL);
 }
 
 gboolean

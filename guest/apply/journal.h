@@ -77,6 +77,10 @@ VtJournalEntry *vt_journal_new_entry(VtJournal *journal, VtJournalKind kind, GEr
 /* Write @entry (new or changed) durably. */
 gboolean vt_journal_commit(VtJournal *journal, VtJournalEntry *entry, GError **error);
 
+/* Appends a message (char *) to @warnings unless it is NULL: how opening the
+ * journal, and reconciling it, report what they skip or repair. */
+void vt_journal_warn(GPtrArray *warnings, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
 /* Names for the JSON form and for messages. */
 const char *vt_journal_state_name(VtJournalState state);
 
@@ -84,6 +88,7 @@ const char *vt_journal_state_name(VtJournalState state);
 char *vt_journal_entry_to_json(const VtJournalEntry *entry);
 VtJournalEntry *vt_journal_entry_from_json(const char *text, gsize len, GError **error);
 void vt_journal_entry_free(VtJournalEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtJournalEntry, vt_journal_entry_free)
 
 G_END_DECLS
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,8 @@
 #include "json.h"
 #include "message.h"
 #include "validate.h"
+#include "kernel/durable.h"
+#include "kernel/sysattr.h"
 
 #define VT_JOURNAL_ID_LEN 8u
 
@@ -50,7 +53,6 @@ vt_journal_entry_free(VtJournalEntry *e)
 	g_free(e->command);
 	g_free(e);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtJournalEntry, vt_journal_entry_free)
 
 /* ---------------------------------------------------------------- JSON */
 
@@ -172,16 +174,98 @@ get_enum(JsonObject *o, const char *name, const char *const *names, gsize n, int
 	return FALSE;
 }
 
+/* The scalar members: ids, kind, state, values, times. */
+static gboolean
+entry_fields(JsonObject *o, VtJournalEntry *e, GError **error)
+{
+	gint64 v = 0;
+	int kind = 0, state = 0;
+
+	if (!get_int(o, "format", TRUE, VT_JOURNAL_FORMAT, VT_JOURNAL_FORMAT, &v, error) ||
+	    !get_int(o, "seq", TRUE, 1, G_MAXINT64, &v, error))
+		return FALSE;
+	e->seq = (guint64)v;
+	if (!get_string(o, "change_id", TRUE, 64, &e->change_id, error) ||
+	    !get_string(o, "request_id", TRUE, 256, &e->request_id, error) ||
+	    !get_enum(o, "kind", kind_names, G_N_ELEMENTS(kind_names), &kind, error) ||
+	    !get_string(o, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
+	    !get_enum(o, "state", state_names, G_N_ELEMENTS(state_names), &state, error) ||
+	    !get_string(o, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
+	    !get_string(o, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
+	    !get_string(o, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
+	    !get_string(o, "reason", FALSE, 64, &e->reason, error) ||
+	    !get_string(o, "command", FALSE, 512, &e->command, error))
+		return FALSE;
+	e->kind = kind;
+	e->state = state;
+	if (!get_int(o, "errnum", FALSE, 0, 4095, &v, error))
+		return FALSE;
+	e->errnum = json_object_has_member(o, "errnum") ? (int)v : 0;
+	return get_int(o, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) &&
+	       get_int(o, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error);
+}
+
+static gboolean
+entry_persist(JsonObject *o, VtJournalEntry *e, GError **error)
+{
+	JsonNode *node = json_object_get_member(o, "persist");
+
+	if (node == NULL)
+		return TRUE;
+	if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'persist' is not a boolean");
+		return FALSE;
+	}
+	e->persist = json_node_get_boolean(node);
+	return TRUE;
+}
+
+/* The action, which must be one the wire would have accepted, in canonical JSON. */
+static gboolean
+entry_action(JsonObject *o, VtJournalEntry *e, GError **error)
+{
+	JsonNode *node = json_object_get_member(o, "action");
+	g_autoptr(VtAction) action = NULL;
+
+	if (node == NULL) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'action' is missing");
+		return FALSE;
+	}
+	action = (VtAction *)vt_json_to_message(&virttune__v1__action__descriptor, node, error);
+	if (action == NULL || !vt_validate_message(&action->base, NULL, error)) {
+		g_prefix_error(error, "action: ");
+		return FALSE;
+	}
+	if (action->kind_case == VIRTTUNE__V1__ACTION__KIND__NOT_SET) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "action: empty");
+		return FALSE;
+	}
+	e->action_json = vt_json_message_to_string(&action->base, FALSE, error);
+	return e->action_json != NULL;
+}
+
+static gboolean
+entry_consistent(const VtJournalEntry *e, GError **error)
+{
+	if ((e->kind == VT_JOURNAL_ROLLBACK) != (e->rollback_of != NULL) ||
+	    (e->kind == VT_JOURNAL_ROLLBACK && e->state == VT_JOURNAL_ROLLED_BACK) ||
+	    (e->state != VT_JOURNAL_PREPARED && e->state != VT_JOURNAL_FAILED &&
+	     e->after == NULL) ||
+	    e->before == NULL || e->target == NULL) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "inconsistent fields for state %s",
+			    state_names[e->state]);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 VtJournalEntry *
 vt_journal_entry_from_json(const char *text, gsize len, GError **error)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
 	g_autoptr(VtJournalEntry) e = g_new0(VtJournalEntry, 1);
-	g_autoptr(VtAction) action = NULL;
-	JsonObject *o;
 	JsonNode *node;
-	gint64 v = 0;
-	int kind = 0, state = 0;
+	JsonObject *o;
 
 	if (len > VT_JOURNAL_ENTRY_MAX) {
 		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "larger than %u bytes",
@@ -200,125 +284,20 @@ vt_journal_entry_from_json(const char *text, gsize len, GError **error)
 		return NULL;
 	}
 	o = json_node_get_object(node);
-	if (!get_int(o, "format", TRUE, VT_JOURNAL_FORMAT, VT_JOURNAL_FORMAT, &v, error) ||
-	    !get_int(o, "seq", TRUE, 1, G_MAXINT64, &v, error))
+	if (!entry_fields(o, e, error) || !entry_persist(o, e, error) ||
+	    !entry_action(o, e, error) || !entry_consistent(e, error))
 		return NULL;
-	e->seq = (guint64)v;
-	if (!get_string(o, "change_id", TRUE, 64, &e->change_id, error) ||
-	    !get_string(o, "request_id", TRUE, 256, &e->request_id, error) ||
-	    !get_enum(o, "kind", kind_names, G_N_ELEMENTS(kind_names), &kind, error) ||
-	    !get_string(o, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
-	    !get_enum(o, "state", state_names, G_N_ELEMENTS(state_names), &state, error) ||
-	    !get_string(o, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
-	    !get_string(o, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
-	    !get_string(o, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
-	    !get_string(o, "reason", FALSE, 64, &e->reason, error) ||
-	    !get_string(o, "command", FALSE, 512, &e->command, error))
-		return NULL;
-	e->kind = kind;
-	e->state = state;
-	if (!get_int(o, "errnum", FALSE, 0, 4095, &v, error))
-		return NULL;
-	e->errnum = json_object_has_member(o, "errnum") ? (int)v : 0;
-	if (!get_int(o, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) ||
-	    !get_int(o, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error))
-		return NULL;
-	if (json_object_has_member(o, "persist")) {
-		node = json_object_get_member(o, "persist");
-		if (!JSON_NODE_HOLDS_VALUE(node) ||
-		    json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
-				    "'persist' is not a boolean");
-			return NULL;
-		}
-		e->persist = json_node_get_boolean(node);
-	}
-	node = json_object_get_member(o, "action");
-	if (node == NULL) {
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'action' is missing");
-		return NULL;
-	}
-	/* the action must be one the wire would have accepted */
-	action = (VtAction *)vt_json_to_message(&virttune__v1__action__descriptor, node, error);
-	if (action == NULL || !vt_validate_message(&action->base, NULL, error)) {
-		g_prefix_error(error, "action: ");
-		return NULL;
-	}
-	if (action->kind_case == VIRTTUNE__V1__ACTION__KIND__NOT_SET) {
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "action: empty");
-		return NULL;
-	}
-	e->action_json = vt_json_message_to_string(&action->base, FALSE, error);
-	if (e->action_json == NULL)
-		return NULL;
-	if ((e->kind == VT_JOURNAL_ROLLBACK) != (e->rollback_of != NULL) ||
-	    (e->kind == VT_JOURNAL_ROLLBACK && e->state == VT_JOURNAL_ROLLED_BACK) ||
-	    (e->state != VT_JOURNAL_PREPARED && e->state != VT_JOURNAL_FAILED &&
-	     e->after == NULL) ||
-	    e->before == NULL || e->target == NULL) {
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "inconsistent fields for state %s",
-			    state_names[e->state]);
-		return NULL;
-	}
 	return g_steal_pointer(&e);
 }
 
 /* ---------------------------------------------------------------- files */
 
-static gboolean
-fsync_dir(const char *dir, GError **error)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || fsync(fd) < 0) {
-		int errsv = errno;
-		if (fd >= 0)
-			close(fd);
-		vt_error_set_errno(error, errsv, "fsync %s", dir);
-		return FALSE;
-	}
-	close(fd);
-	return TRUE;
-}
-
 /* Write @path whole: temp file, fsync, rename, fsync of the directory. */
 static gboolean
 write_durably(const char *path, const char *data, gsize len, GError **error)
 {
-	g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
-	g_autofree char *dir = g_path_get_dirname(path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	gsize done = 0;
-
-	if (fd < 0) {
-		vt_error_set_errno(error, errno, "%s", tmp);
-		return FALSE;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			vt_error_set_errno(error, errno, "write %s", tmp);
-			close(fd);
-			unlink(tmp);
-			return FALSE;
-		}
-		done += (gsize)n;
-	}
-	if (fsync(fd) < 0) {
-		vt_error_set_errno(error, errno, "fsync %s", tmp);
-		close(fd);
-		unlink(tmp);
-		return FALSE;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		vt_error_set_errno(error, errno, "rename %s", tmp);
-		unlink(tmp);
-		return FALSE;
-	}
-	return fsync_dir(dir, error);
+	/* ".tmp": what vt_journal_open() removes as a write that never completed */
+	return vt_durable_replace(path, ".tmp", data, len, 0600, FALSE, error);
 }
 
 /* Read a regular file of at most @max bytes. */
@@ -326,33 +305,31 @@ static char *
 read_bounded(const char *path, gsize max, gsize *len, GError **error)
 {
 	g_autofree char *buf = g_malloc(max + 1);
+	g_auto(VtFd) fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	struct stat st;
 	gsize got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 
 	if (fd < 0) {
 		vt_error_set_errno(error, errno, "%s", path);
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "%s: not a regular file", path);
 		return NULL;
 	}
 	while (got <= max) {
 		ssize_t n = read(fd, buf + got, max + 1 - got);
+
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			vt_error_set_errno(error, errno, "%s", path);
-			close(fd);
 			return NULL;
 		}
 		if (n == 0)
 			break;
 		got += (gsize)n;
 	}
-	close(fd);
 	if (got > max) {
 		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "%s: larger than %zu bytes", path,
 			    max);
@@ -361,6 +338,18 @@ read_bounded(const char *path, gsize max, gsize *len, GError **error)
 	buf[got] = '\0';
 	*len = got;
 	return g_steal_pointer(&buf);
+}
+
+void
+vt_journal_warn(GPtrArray *warnings, const char *format, ...)
+{
+	va_list args;
+
+	if (warnings == NULL)
+		return;
+	va_start(args, format);
+	g_ptr_array_add(warnings, g_strdup_vprintf(format, args));
+	va_end(args);
 }
 
 static char *
@@ -404,36 +393,55 @@ by_seq(gconstpointer a, gconstpointer b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-VtJournal *
-vt_journal_open(const char *state_dir, GPtrArray *warnings, GError **error)
+/* Entry file @name of the directory: kept, or (corrupt) moved aside and said
+ * so in @warnings. */
+static void
+load_entry(VtJournal *j, const char *name, guint64 seq, GPtrArray *warnings)
 {
-	g_autoptr(VtJournal) j = g_new0(VtJournal, 1);
-	DIR *d;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *path = g_build_filename(j->dir, name, NULL);
+	g_autofree char *bad = NULL;
+	g_autofree char *text = NULL;
+	g_autoptr(VtJournalEntry) e = NULL;
+	gsize len = 0;
+
+	text = read_bounded(path, VT_JOURNAL_ENTRY_MAX, &len, &local);
+	if (text != NULL)
+		e = vt_journal_entry_from_json(text, len, &local);
+	if (e != NULL && e->seq != seq) {
+		g_set_error(&local, VT_ERROR, VT_ERROR_INVALID,
+			    "seq %" G_GUINT64_FORMAT " in a file named for another", e->seq);
+		g_clear_pointer(&e, vt_journal_entry_free);
+	}
+	if (e != NULL) {
+		g_ptr_array_add(j->entries, g_steal_pointer(&e));
+		return;
+	}
+	bad = entry_path(j, seq, ".corrupt");
+	if (rename(path, bad) < 0)
+		vt_journal_warn(warnings,
+				"journal entry %s: %s; cannot move it aside (%s), skipping", path,
+				local->message, g_strerror(errno));
+	else
+		vt_journal_warn(warnings, "journal entry %s: %s; moved aside as %s, skipping", path,
+				local->message, bad);
+}
+
+/* Reads every entry file of the directory, within a bound. */
+static gboolean
+load_entries(VtJournal *j, GPtrArray *warnings, GError **error)
+{
+	DIR *d = opendir(j->dir);
 	struct dirent *de;
 	guint scanned = 0;
 
-	j->dir = g_build_filename(state_dir, "journal", NULL);
-	j->entries = g_ptr_array_new_with_free_func((GDestroyNotify)vt_journal_entry_free);
-	if (g_mkdir_with_parents(j->dir, 0700) < 0) {
-		vt_error_set_errno(error, errno, "%s", j->dir);
-		return NULL;
-	}
-	if (!load_id(j, error))
-		return NULL;
-
-	d = opendir(j->dir);
 	if (d == NULL) {
 		vt_error_set_errno(error, errno, "%s", j->dir);
-		return NULL;
+		return FALSE;
 	}
 	while ((de = readdir(d)) != NULL) {
-		g_autoptr(GError) local = NULL;
-		g_autofree char *path = NULL;
-		g_autofree char *text = NULL;
-		g_autoptr(VtJournalEntry) e = NULL;
 		char *end = NULL;
 		guint64 seq;
-		gsize len = 0;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
@@ -441,46 +449,41 @@ vt_journal_open(const char *state_dir, GPtrArray *warnings, GError **error)
 		if (end == de->d_name || seq == 0 || seq == G_MAXUINT64)
 			continue;
 		j->last_seq = MAX(j->last_seq, seq);
-		path = g_build_filename(j->dir, de->d_name, NULL);
 		if (strcmp(end, ".json.tmp") == 0) {
-			unlink(path); /* a write that never completed: its entry is older */
+			/* a write that never completed: its entry is older */
+			g_autofree char *path = g_build_filename(j->dir, de->d_name, NULL);
+			if (unlink(path) < 0 && errno != ENOENT)
+				vt_journal_warn(warnings, "%s: %s", path, g_strerror(errno));
 			continue;
 		}
 		if (strcmp(end, ".json") != 0)
 			continue;
 		/* a directory of thousands of files is not ours to read whole */
 		if (++scanned > VT_JOURNAL_MAX_ENTRIES * 4u) {
-			if (warnings != NULL)
-				g_ptr_array_add(warnings,
-						g_strdup_printf("%s: too many entries; reading "
-								"the first %u",
-								j->dir,
-								VT_JOURNAL_MAX_ENTRIES * 4u));
+			vt_journal_warn(warnings, "%s: too many entries; reading the first %u",
+					j->dir, VT_JOURNAL_MAX_ENTRIES * 4u);
 			break;
 		}
-		text = read_bounded(path, VT_JOURNAL_ENTRY_MAX, &len, &local);
-		if (text != NULL)
-			e = vt_journal_entry_from_json(text, len, &local);
-		if (e != NULL && e->seq != seq) {
-			g_set_error(&local, VT_ERROR, VT_ERROR_INVALID,
-				    "seq %" G_GUINT64_FORMAT " in a file named for another",
-				    e->seq);
-			g_clear_pointer(&e, vt_journal_entry_free);
-		}
-		if (e == NULL) {
-			g_autofree char *bad = entry_path(j, seq, ".corrupt");
-			if (warnings != NULL)
-				g_ptr_array_add(warnings,
-						g_strdup_printf("journal entry %s: %s; moved "
-								"aside as %s, skipping",
-								path, local->message, bad));
-			rename(path, bad);
-			continue;
-		}
-		g_ptr_array_add(j->entries, g_steal_pointer(&e));
+		load_entry(j, de->d_name, seq, warnings);
 	}
 	closedir(d);
 	g_ptr_array_sort(j->entries, by_seq);
+	return TRUE;
+}
+
+VtJournal *
+vt_journal_open(const char *state_dir, GPtrArray *warnings, GError **error)
+{
+	g_autoptr(VtJournal) j = g_new0(VtJournal, 1);
+
+	j->dir = g_build_filename(state_dir, "journal", NULL);
+	j->entries = g_ptr_array_new_with_free_func((GDestroyNotify)vt_journal_entry_free);
+	if (g_mkdir_with_parents(j->dir, 0700) < 0) {
+		vt_error_set_errno(error, errno, "%s", j->dir);
+		return NULL;
+	}
+	if (!load_id(j, error) || !load_entries(j, warnings, error))
+		return NULL;
 	return g_steal_pointer(&j);
 }
 

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "persist.h"
+#include "dropins.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "apply-private.h"
 #include "error.h"
+#include "kernel/durable.h"
 
 #define VT_DROPIN_HEADER                                                                           \
 	"# Written by virt-tune-agent from its apply journal (changes the host applied\n"          \
@@ -80,46 +80,6 @@ vt_dropin_link(const char *iface, const char *mac, const char *key, const char *
 	return setting(file, g_strdup(key), g_strdup_printf("%s=%s", key, value), prelude);
 }
 
-static gboolean
-write_atomically(const char *path, const char *text, GError **error)
-{
-	g_autofree char *tmp = g_strconcat(path, ".virt-tune.tmp", NULL);
-	g_autofree char *dir = g_path_get_dirname(path);
-	gsize len = strlen(text), done = 0;
-	int fd;
-
-	if (g_mkdir_with_parents(dir, 0755) < 0) {
-		vt_error_set_errno(error, errno, "%s", dir);
-		return FALSE;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		vt_error_set_errno(error, errno, "%s", tmp);
-		return FALSE;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		done += (gsize)n;
-	}
-	if (done < len || fsync(fd) < 0) {
-		vt_error_set_errno(error, errno, "write %s", tmp);
-		close(fd);
-		unlink(tmp);
-		return FALSE;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		vt_error_set_errno(error, errno, "rename %s", tmp);
-		unlink(tmp);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 gboolean
 vt_dropin_write_all(const char *sysroot, GPtrArray *settings, GPtrArray *files, GError **error)
 {
@@ -159,8 +119,48 @@ vt_dropin_write_all(const char *sysroot, GPtrArray *settings, GPtrArray *files, 
 		for (guint k = 0; k < lines->len; k++)
 			g_string_append_printf(text, "%s\n",
 					       ((VtDropinSetting *)lines->pdata[k])->line);
-		if (!write_atomically(path, text->str, error))
+		if (!vt_durable_replace(path, ".virt-tune.tmp", text->str, text->len, 0644, TRUE,
+					error))
 			return FALSE;
 	}
 	return TRUE;
+}
+
+/* The settings of one applied persistent change, added to @settings; its
+ * files (whatever its state) to @files, so that a file left with nothing is
+ * removed. */
+static void
+entry_settings(VtApplier *ap, const VtJournalEntry *e, GPtrArray *settings, GPtrArray *files)
+{
+	g_autoptr(VtAction) action = vt_apply_entry_action(e);
+	const VtApplyKind *kind = vt_apply_kind_of(action);
+	g_autoptr(GPtrArray) mine =
+		g_ptr_array_new_with_free_func((GDestroyNotify)vt_dropin_setting_free);
+
+	if (kind == NULL || !kind->persist(ap, action, e->after ? e->after : e->target, mine))
+		return;
+	for (guint k = 0; k < mine->len; k++) {
+		VtDropinSetting *s = mine->pdata[k];
+		if (!g_ptr_array_find_with_equal_func(files, s->file, g_str_equal, NULL))
+			g_ptr_array_add(files, g_strdup(s->file));
+	}
+	if (e->state == VT_JOURNAL_APPLIED)
+		g_ptr_array_extend_and_steal(settings, g_steal_pointer(&mine));
+}
+
+gboolean
+vt_applier_rebuild_dropins(VtApplier *ap, GError **error)
+{
+	GPtrArray *entries = vt_journal_entries(ap->journal);
+	g_autoptr(GPtrArray) settings =
+		g_ptr_array_new_with_free_func((GDestroyNotify)vt_dropin_setting_free);
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < entries->len; i++) {
+		const VtJournalEntry *e = entries->pdata[i];
+
+		if (e->kind == VT_JOURNAL_APPLY && e->persist)
+			entry_settings(ap, e, settings, files);
+	}
+	return vt_dropin_write_all(ap->sysroot, settings, files, error);
 }

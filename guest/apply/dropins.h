@@ -23,7 +23,7 @@ G_BEGIN_DECLS
  *
  * Every file is rebuilt whole from the journal's persistent changes and
  * written atomically (temp file, fsync, rename); one left with no setting
- * is removed.
+ * is removed (vt_applier_rebuild_dropins(), apply-private.h).
  */
 typedef struct {
 	char *file;    /* relative to the sysroot */

@@ -3,7 +3,23 @@
 
 #include <glib.h>
 
+#include "bounds.h"
+
 G_BEGIN_DECLS
+
+/*
+ * Reads and writes of /proc and /sys, always relative to the sysroot's fd
+ * (tests pass a fixture directory), and the parsers of what they hold.
+ * Every int error returned here is a negative errno.
+ */
+
+/* An fd closed when it goes out of scope: g_auto(VtFd) fd = open(...). */
+typedef int VtFd;
+void vt_fd_close(VtFd fd);
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(VtFd, vt_fd_close, -1)
+
+/* The sysroot (NULL, "" or "/" for the live system) as an O_PATH fd, or -errno. */
+int vt_sysroot_open(const char *sysroot);
 
 /*
  * A file under the sysroot, opened once and re-read with pread() at offset 0:
@@ -29,8 +45,8 @@ void vt_file_close(VtFile *file);
 
 /*
  * Reads @path (relative to @root_fd) into @buf (at most @cap - 1 bytes, always
- * NUL-terminated, embedded NULs replaced by spaces). Returns 0 or an errno.
- * @path may be NULL once the file is open (EBADF if it is not; ENODEV when
+ * NUL-terminated, embedded NULs replaced by spaces). Returns 0 or -errno.
+ * @path may be NULL once the file is open (-EBADF if it is not; -ENODEV when
  * the node vanished: call again with the path to reopen).
  * @truncated (may be NULL) is set when the file held more than fits.
  */
@@ -40,6 +56,33 @@ int vt_file_read(VtFile *file, int root_fd, const char *path, char *buf, gsize c
 /* One-shot read of a file that is not kept open. */
 int vt_file_read_once(int root_fd, const char *path, char *buf, gsize cap, gsize *len,
 		      gboolean *truncated);
+
+/*
+ * One attribute's value as a change is checked against: at most VT_ATTR_MAX
+ * bytes, blanks stripped at both ends; -EINVAL when it is not text (invalid
+ * UTF-8 or a NUL inside). A symlink is not followed.
+ */
+int vt_sysattr_read(int root_fd, const char *path, char **value);
+
+/* Writes @value in one write(), as sysfs and procfs take a value whole. */
+int vt_sysattr_write(int root_fd, const char *path, const char *value);
+
+/*
+ * "a [b] c": the choices the block layer prints for a queue's scheduler, and
+ * THP for enabled/defrag, with the active one bracketed. Words past
+ * VT_CHOICE_MAX are left out.
+ */
+#define VT_CHOICE_MAX VT_REPORT_MAX_SCHEDULERS
+
+typedef struct {
+	const char *words[VT_CHOICE_MAX];
+	guint n;
+	int active;    /* index of the first [bracketed] word, -1: none */
+	gboolean more; /* there were words past VT_CHOICE_MAX */
+} VtChoice;
+
+/* Splits @text (modified: the words point into it) at blanks. */
+void vt_parse_choice(char *text, VtChoice *out);
 
 /*
  * Largest count or size the report carries: canonical JSON holds numbers as
@@ -62,17 +105,6 @@ int vt_parse_u64_words(const char *text, guint64 *out, guint max);
 
 /* Strips trailing blanks/newlines in place; returns @text. */
 char *vt_chomp(char *text);
-
-/*
- * A copy of @text fit for the report: valid UTF-8 (invalid sequences become
- * U+FFFD), no control characters (become '?'), at most VT_STRING_MAX bytes
- * cut on a character boundary. @changed (may be NULL) tells whether anything
- * was replaced or cut. Allocated with malloc, as the report is freed with free().
- */
-char *vt_report_string(const char *text, gssize len, gboolean *changed);
-
-/* Returns a malloc'd string formatted by @format, bounded like vt_report_string(). */
-char *vt_report_printf(const char *format, ...) G_GNUC_PRINTF(1, 2);
 
 /* Whether @name is safe as a single path component (no '/', not . or ..). */
 gboolean vt_is_plain_name(const char *name);

@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "apply-ethtool.h"
+#include "kernel/ethtool.h"
 #include "message.h"
 #include "policy.h"
 
@@ -34,7 +34,12 @@ G_BEGIN_DECLS
  *                                    the one the change left)
  *   failed      kernel               the write failed, errnum says why
  *               not_taken            read back differs from the request
- *               journal, journal_full, persist (errnum when there is one)
+ *               journal, journal_full (errnum when there is one)
+ *               persist              the drop-in could not be written (errnum);
+ *                                    the change was undone (after = before) or,
+ *                                    when even that failed, is still in force
+ *                                    (after = the live value; it can be rolled
+ *                                    back by change_id)
  *   applied     "" or "duplicate"    (a retransmit answered from the journal)
  *   validated   ""                   dry run: would apply; before/after shown
  *   rolled_back "" or "duplicate"
@@ -52,13 +57,14 @@ typedef void (*VtApplyHook)(VtApplyStage stage, gpointer user);
 typedef struct VtApplier VtApplier;
 
 /*
- * @sysroot: NULL or "/" for the live system. @ops: NULL for the real
- * ioctls. Opens the journal in @state_dir and reconciles entries a crash
- * left half done; problems become @warnings (char *). Never fails: without a
- * journal every change is answered failed/journal.
+ * @sysroot: NULL or "/" for the live system. @ops: NULL for the kernel's
+ * ethtool, opened for each request (so in the network namespace the caller is
+ * in at the time). Opens the journal in @state_dir and reconciles entries a
+ * crash left half done; problems become @warnings (char *). Never fails:
+ * without a journal every change is answered failed/journal.
  */
-VtApplier *vt_applier_new(const char *sysroot, const char *state_dir, const VtNicOps *ops,
-			  gpointer ops_user, GPtrArray *warnings);
+VtApplier *vt_applier_new(const char *sysroot, const char *state_dir, const VtEthtoolOps *ops,
+			  GPtrArray *warnings);
 void vt_applier_free(VtApplier *ap);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtApplier, vt_applier_free)
 
