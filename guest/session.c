@@ -165,7 +165,7 @@ handle_change(VtAgent *a, const VtEnvelope *in)
 			 result->change_id ? result->change_id : "", "MESSAGE",
 			 "%s %.128s: %s%s%s%s, as by: %s", vt_envelope_body_name(in),
 			 result->request_id ? result->request_id : "(no id)",
-			 vt_apply_status_name(result->status), *result->reason ? " (" : "",
+			 vt_apply_result_status_name(result->status), *result->reason ? " (" : "",
 			 result->reason, *result->reason ? ")" : "",
 			 result->command ? result->command : "-");
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_APPLY_RESULT;

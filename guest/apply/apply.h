@@ -79,6 +79,4 @@ VtApplyResult *vt_applier_rollback(VtApplier *ap, const VtRollbackRequest *req);
 void vt_apply_result_free(VtApplyResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtApplyResult, vt_apply_result_free)
 
-const char *vt_apply_status_name(int status);
-
 G_END_DECLS

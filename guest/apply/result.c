@@ -20,14 +20,6 @@ vt_apply_result_free(VtApplyResult *r)
 	g_free(r);
 }
 
-const char *
-vt_apply_status_name(int status)
-{
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		&virttune__v1__apply_result__status__descriptor, status);
-	return v != NULL ? v->name : "unknown";
-}
-
 VtApplyResult *
 vt_apply_result_new(const char *request_id, int status, const char *reason, int errnum)
 {

@@ -77,9 +77,11 @@ void
 expect(const VtApplyResult *r, int status, const char *reason)
 {
 	if ((int)r->status != status || g_strcmp0(r->reason, reason) != 0)
-		g_test_message("got %s (%s), expected %s (%s)", vt_apply_status_name(r->status),
-			       r->reason, vt_apply_status_name(status), reason);
-	g_assert_cmpstr(vt_apply_status_name(r->status), ==, vt_apply_status_name(status));
+		g_test_message("got %s (%s), expected %s (%s)",
+			       vt_apply_result_status_name(r->status), r->reason,
+			       vt_apply_result_status_name(status), reason);
+	g_assert_cmpstr(vt_apply_result_status_name(r->status), ==,
+			vt_apply_result_status_name(status));
 	g_assert_cmpstr(r->reason, ==, reason);
 }
 

@@ -72,7 +72,8 @@ apply(VtApplier *ap, const char *json)
 	r = vt_applier_apply(ap, req);
 	vt_message_free(&req->base);
 	g_test_message("%s -> %s (%s) before=%s after=%s errnum=%d", json,
-		       vt_apply_status_name(r->status), r->reason, r->before, r->after, r->errnum);
+		       vt_apply_result_status_name(r->status), r->reason, r->before, r->after,
+		       r->errnum);
 	return r;
 }
 
