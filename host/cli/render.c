@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "text.h"
 
 gboolean
 vt_format_parse(const char *text, VtFormat *format)
@@ -28,31 +29,10 @@ vt_use_color(FILE *out)
 	return isatty(fileno(out)) && (no == NULL || *no == '\0');
 }
 
-/*
- * The one escaping function: invalid UTF-8 repaired, then control characters
- * (escape sequences, CR, BS, C1) replaced by U+FFFD. @keep_newlines for text
- * whose lines are meant (a CSV field quotes them; a paragraph of help).
- */
-static char *
-clean_text(const char *s, gboolean keep_newlines)
-{
-	g_autofree char *valid = g_utf8_make_valid(s, -1);
-	GString *out = g_string_sized_new(strlen(valid));
-
-	for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_iscntrl(c) && !(keep_newlines && c == '\n'))
-			g_string_append_unichar(out, 0xFFFD);
-		else
-			g_string_append_len(out, p, g_utf8_next_char(p) - p);
-	}
-	return g_string_free(out, FALSE);
-}
-
 static char *
 for_terminal(const char *s)
 {
-	return clean_text(s ? s : "-", FALSE);
+	return vt_text_escape(s ? s : "-", FALSE);
 }
 
 static const char *
@@ -139,7 +119,8 @@ render_table(FILE *out, JsonArray *rows, const VtColumn *cols, gsize n, gboolean
 static void
 csv_field(GString *line, const char *raw)
 {
-	g_autofree char *s = clean_text(raw, TRUE);
+	/* RFC 4180 keeps a line break inside a quoted field; nothing else raw */
+	g_autofree char *s = vt_text_escape(raw, TRUE);
 
 	if (strpbrk(s, ",\"\r\n") == NULL) {
 		g_string_append(line, s);
@@ -261,7 +242,7 @@ vt_render_fields(FILE *out, const char *title, const char *indent, int key_width
 void
 vt_render_text(FILE *out, const char *text)
 {
-	g_autofree char *clean = clean_text(text, TRUE);
+	g_autofree char *clean = vt_text_escape(text, TRUE);
 
 	fputs(clean, out);
 }
@@ -282,7 +263,7 @@ vt_render_error(const char *format, ...)
 	va_start(ap, format);
 	message = g_strdup_vprintf(format, ap);
 	va_end(ap);
-	clean = clean_text(message, TRUE);
+	clean = vt_text_escape(message, FALSE);
 	g_printerr("virt-tune: %s\n", clean);
 }
 

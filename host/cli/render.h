@@ -11,9 +11,10 @@ G_BEGIN_DECLS
 
 /*
  * Everything `virt-tune` prints goes through here: the commands fetch, this
- * file formats. Text that reaches a terminal or a CSV file passes one escaping
- * function on the way (control characters become U+FFFD, invalid UTF-8 is
- * repaired), so that nothing a guest sends can drive the operator's terminal.
+ * file formats. Text that reaches a terminal or a CSV file passes
+ * vt_text_escape() (common/text.h) on the way: control characters, invalid
+ * UTF-8 and bidi or format characters come out as visible escapes ("\x1b",
+ * "\u202e"), so that nothing a guest sends can drive the operator's terminal.
  */
 
 typedef enum {
