@@ -40,6 +40,7 @@ vt_rule_blk_scheduler(VtRuleCtx *ctx)
 		const VtDiskFacts *disk = vt_match_disk(in->facts, in->report, b, &how);
 		const char *target = NULL;
 		const char *want;
+		g_autofree char *dev = NULL;
 		VtRecommendation *rec;
 
 		if (b->name == NULL || !is_fast_disk(in, b, disk))
@@ -70,7 +71,8 @@ vt_rule_blk_scheduler(VtRuleCtx *ctx)
 		if (rec == NULL)
 			return;
 		rec->action = vt_action_set_scheduler(b->name, target);
-		vt_rec_command(rec, "echo %s > /sys/block/%s/queue/scheduler", target, b->name);
+		if ((dev = vt_rec_device_word(rec, b->name, TRUE)) != NULL)
+			vt_rec_command(rec, "echo %s > /sys/block/%s/queue/scheduler", target, dev);
 		vt_rec_rationale(
 			rec,
 			"%s (%s%s%s, %u hardware queue%s%s) runs the %s I/O scheduler. The "

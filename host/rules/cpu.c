@@ -9,7 +9,7 @@ vt_rule_cpu_steal(VtRuleCtx *ctx)
 {
 	const VtRuleInput *in = ctx->in;
 	const VtRates *r = in->rates;
-	const char *name = vt_domain_name(in);
+	g_autofree char *word = vt_domain_word(in);
 	gboolean pinned = in->facts != NULL && in->facts->vcpupins > 0;
 	VtSeverity severity;
 	VtRecommendation *rec;
@@ -33,12 +33,12 @@ vt_rule_cpu_steal(VtRuleCtx *ctx)
 	if (rec == NULL)
 		return;
 	if (pinned)
-		vt_rec_command(rec, "virsh vcpupin %s", name);
+		vt_rec_command(rec, "virsh vcpupin %s", word);
 	else
 		vt_rec_command(rec,
 			       "virsh vcpupin %s --vcpu N --cpulist HOST-CPUS --live --config "
 			       "(for each vCPU N, on host CPUs no other guest uses)",
-			       name);
+			       word);
 	vt_rec_rationale(
 		rec,
 		"The guest loses %.1f%% of its CPU time to steal (%s) and on the host its %u "

@@ -48,6 +48,7 @@ deflate_balloon(VtRuleCtx *ctx, const Swapping *sw)
 	g_autofree char *cur = vt_format_bytes(rates->balloon_actual_bytes);
 	g_autofree char *max = vt_format_bytes(rates->balloon_maximum_bytes);
 	g_autofree char *a = vt_format_bytes(sw->avail);
+	g_autofree char *word = vt_domain_word(ctx->in);
 	g_autofree char *avail_text =
 		sw->has_mem ? g_strdup_printf("; MemAvailable is %s (%.1f%% of MemTotal)", a,
 					      sw->avail_pct)
@@ -56,8 +57,8 @@ deflate_balloon(VtRuleCtx *ctx, const Swapping *sw)
 
 	if (rec == NULL)
 		return NULL;
-	vt_rec_command(rec, "virsh setmem %s %" G_GUINT64_FORMAT "K --live",
-		       vt_domain_name(ctx->in), rates->balloon_maximum_bytes / 1024);
+	vt_rec_command(rec, "virsh setmem %s %" G_GUINT64_FORMAT "K --live", word,
+		       rates->balloon_maximum_bytes / 1024);
 	vt_rec_rationale(rec,
 			 "The guest swaps %.1f pages/s in and %.1f pages/s out %s while the "
 			 "host's balloon holds it at %s of its %s maximum (from %s)%s. "
@@ -73,7 +74,7 @@ static VtRecommendation *
 grow_memory(VtRuleCtx *ctx, const Swapping *sw)
 {
 	const VtRates *rates = ctx->in->rates;
-	const char *name = vt_domain_name(ctx->in);
+	g_autofree char *word = vt_domain_word(ctx->in);
 	guint64 base = rates->has_balloon ? rates->balloon_maximum_bytes : sw->total;
 	guint64 grow = base / 100 * (100 + ctx->cfg->swap_grow_pct);
 	guint64 kib;
@@ -91,7 +92,7 @@ grow_memory(VtRuleCtx *ctx, const Swapping *sw)
 	vt_rec_command(rec,
 		       "virsh setmaxmem %s %" G_GUINT64_FORMAT "K --config && virsh setmem "
 		       "%s %" G_GUINT64_FORMAT "K --config",
-		       name, kib, name, kib);
+		       word, kib, word, kib);
 	vt_rec_rationale(rec,
 			 "The guest swaps %.1f pages/s in and %.1f pages/s out %s and has only %s "
 			 "available (%.1f%% of MemTotal, below %.0f%%); the balloon is not holding "
@@ -252,7 +253,7 @@ vt_rule_mem_balloon_stats(VtRuleCtx *ctx)
 {
 	const VtRuleInput *in = ctx->in;
 	const VtDomainFacts *f = in->facts;
-	const char *name = vt_domain_name(in);
+	g_autofree char *word = vt_domain_word(in);
 	VtRecommendation *rec;
 	guint64 last_update;
 
@@ -261,7 +262,7 @@ vt_rule_mem_balloon_stats(VtRuleCtx *ctx)
 	rec = vt_rule_emit(ctx, "domain", VT_SEVERITY_INFO, VT_TARGET_HOST);
 	if (rec == NULL)
 		return;
-	vt_rec_command(rec, "virsh dommemstat %s --period %u --live --config", name,
+	vt_rec_command(rec, "virsh dommemstat %s --period %u --live --config", word,
 		       ctx->cfg->balloon_period);
 	vt_rec_rationale(
 		rec,

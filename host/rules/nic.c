@@ -57,6 +57,7 @@ vt_rule_nic_queues(VtRuleCtx *ctx)
 		const VtIfaceFacts *iface;
 		const VtChannels *ch = nic->channels;
 		VtRecommendation *rec;
+		g_autofree char *dev = NULL;
 		guint want;
 
 		if (!is_virtio_nic(nic) || nic->name == NULL)
@@ -86,7 +87,8 @@ vt_rule_nic_queues(VtRuleCtx *ctx)
 		if (rec == NULL)
 			return;
 		rec->action = vt_action_set_channels(nic->name, want);
-		vt_rec_command(rec, "ethtool -L %s combined %u", nic->name, want);
+		if ((dev = vt_rec_device_word(rec, nic->name, FALSE)) != NULL)
+			vt_rec_command(rec, "ethtool -L %s combined %u", dev, want);
 		vt_rec_rationale(
 			rec,
 			"The host gives %s (MAC %s) %u queue pairs (<driver queues='%u'/>) and the "
@@ -243,6 +245,7 @@ vt_rule_nic_offload(VtRuleCtx *ctx)
 			const char *name = ctx->cfg->offload_features[f];
 			const VtFeature *feat = find_feature(nic, name);
 			g_autofree char *subject = NULL;
+			g_autofree char *dev = NULL;
 			VtRecommendation *rec;
 
 			/* absent or fixed: the device does not offer it, nothing to turn on */
@@ -254,7 +257,8 @@ vt_rule_nic_offload(VtRuleCtx *ctx)
 			if (rec == NULL)
 				return;
 			rec->action = vt_action_set_feature(nic->name, name, TRUE);
-			vt_rec_command(rec, "ethtool -K %s %s on", nic->name, name);
+			if ((dev = vt_rec_device_word(rec, nic->name, FALSE)) != NULL)
+				vt_rec_command(rec, "ethtool -K %s %s on", dev, name);
 			vt_rec_rationale(
 				rec,
 				"%s is off on %s (MAC %s), a virtio_net NIC whose device offers it "

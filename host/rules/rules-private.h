@@ -103,6 +103,14 @@ VtAction *vt_action_set_sysctl(const char *key, const char *value);
 guint vt_guest_vcpus(const VtRuleInput *in, const char **source);
 /* The domain's name for virsh commands: XML, else domstats, else "DOMAIN". */
 const char *vt_domain_name(const VtRuleInput *in);
+/* The same as one shell word (quoted when it needs to be). */
+char *vt_domain_word(const VtRuleInput *in);
+/*
+ * A guest's interface (@is_disk: block device) @name as one shell word for
+ * @rec's command; NULL, with the command set to say why none is shown, when
+ * it is not a name the kernel would give a device (common/text.h).
+ */
+char *vt_rec_device_word(VtRecommendation *rec, const char *name, gboolean is_disk);
 gboolean vt_strv_has(char **strv, const char *s);
 /* "4.0 GiB" style sizes for rationales. */
 char *vt_format_bytes(guint64 bytes);

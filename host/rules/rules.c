@@ -9,6 +9,7 @@
 #include "error.h"
 #include "json.h"
 #include "rules-private.h"
+#include "text.h"
 
 /* ------------------------------------------------------------ registry */
 
@@ -341,6 +342,29 @@ vt_domain_name(const VtRuleInput *in)
 	if (in->stats != NULL && in->stats->domain != NULL)
 		return in->stats->domain;
 	return "DOMAIN";
+}
+
+char *
+vt_domain_word(const VtRuleInput *in)
+{
+	return vt_shell_quote(vt_domain_name(in));
+}
+
+char *
+vt_rec_device_word(VtRecommendation *rec, const char *name, gboolean is_disk)
+{
+	g_autofree char *shown = NULL;
+	g_autofree char *quoted = NULL;
+
+	if (is_disk ? vt_disk_name_valid(name) : vt_ifname_valid(name))
+		return vt_shell_quote(name);
+	/* escaped first: the command is printed a line at a time */
+	shown = vt_text_escape(name, FALSE);
+	quoted = vt_shell_quote(shown);
+	vt_rec_command(rec, "(not shown: the %s name %s is not a valid %s name)",
+		       is_disk ? "block device" : "interface", quoted,
+		       is_disk ? "block device" : "interface");
+	return NULL;
 }
 
 gboolean
