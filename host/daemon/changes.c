@@ -4,6 +4,7 @@
 #include "builder.h"
 #include "error.h"
 #include "json.h"
+#include "text.h"
 #include "views.h"
 
 #define REFRESH_TIMEOUT_S 10
@@ -136,6 +137,16 @@ pending_new(VtChanges *c, const VtGuest *g, const char *operation)
 	return p;
 }
 
+/* The agent's command for humans, shown only when a shell reads it as the
+ * words it shows: the guest chose the names in it. */
+static const char *
+shown_command(const char *command)
+{
+	if (command == NULL || vt_shell_command_is_plain(command))
+		return command;
+	return "(not shown: the agent's command has characters a shell would interpret)";
+}
+
 static JsonNode *
 pending_reply(Pending *p, const VtGuest *g)
 {
@@ -152,7 +163,7 @@ pending_reply(Pending *p, const VtGuest *g)
 	vt_view_add_str(b, "before", r->before);
 	vt_view_add_str(b, "after", r->after);
 	vt_view_add_str(b, "change_id", r->change_id);
-	vt_view_add_str(b, "command", r->command);
+	vt_view_add_str(b, "command", shown_command(r->command));
 	vt_view_add_int(b, "errnum", r->has_errnum, r->errnum);
 	/* the report that came after the change: is the advice gone? */
 	if (p->awaiting_report && g != NULL)

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "log.h"
 
 /* What the command line said; what it leaves unset, virt-tuned.conf may set. */
 typedef struct {
@@ -124,6 +125,7 @@ main(int argc, char **argv)
 	gboolean ok;
 	int rc;
 
+	g_log_set_writer_func(vt_daemon_log_writer, NULL, NULL);
 	if (!parse_args(&a, argc, argv, &rc))
 		return rc;
 	ok = vt_daemon_config_load(a.config ? a.config : VT_DAEMON_DEFAULT_CONFIG, a.config != NULL,

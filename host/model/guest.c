@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "guest.h"
 
+#include "text.h"
+
 VtGuest *
 vt_guest_new(const char *uuid, const char *name)
 {
@@ -158,12 +160,15 @@ vt_guest_find_recommendation(const VtGuest *guest, const char *id)
 void
 vt_guest_log(GLogLevelFlags level, const VtGuest *guest, const char *format, ...)
 {
+	g_autofree char *raw = NULL;
 	g_autofree char *msg = NULL;
 	va_list ap;
 
 	va_start(ap, format);
-	msg = g_strdup_vprintf(format, ap);
+	raw = g_strdup_vprintf(format, ap);
 	va_end(ap);
+	/* the message carries what the guest wrote: one line, nothing raw */
+	msg = vt_text_escape(raw, FALSE);
 	g_log_structured(G_LOG_DOMAIN, level, "DOMAIN", guest->name, "DOMAIN_UUID", guest->uuid,
 			 "MESSAGE", "%s: %s", guest->name, msg);
 }
