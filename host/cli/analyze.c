@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "render.h"
+#include "text.h"
 #include "report.h"
 #include "rules.h"
 
@@ -78,12 +79,15 @@ usage_error(const char *format, ...)
 {
 	va_list ap;
 	g_autofree char *message = NULL;
+	g_autofree char *shown = NULL;
 	g_autofree char *line = NULL;
 
 	va_start(ap, format);
 	message = g_strdup_vprintf(format, ap);
 	va_end(ap);
-	line = g_strconcat("virt-tune analyze: ", message, "\n", NULL);
+	/* file names and errors in @message: one line, escaped */
+	shown = vt_text_escape(message, FALSE);
+	line = g_strconcat("virt-tune analyze: ", shown, "\n", NULL);
 	vt_render_text(stderr, line);
 	return VT_EXIT_USAGE;
 }

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "render.h"
+#include "text.h"
 
 typedef struct {
 	const char *name;
@@ -37,19 +38,83 @@ static const VtCommand commands[] = {
 static void
 usage(FILE *out)
 {
-	g_autoptr(GString) text = g_string_new("Usage: virt-tune COMMAND [OPTIONS]\n\nCommands:\n");
+	g_autoptr(GString) text = g_string_new("Usage: virt-tune [--socket PATH] [--format FORMAT] "
+					       "COMMAND [OPTIONS]\n\nCommands:\n");
 
 	for (const VtCommand *c = commands; c->name != NULL; c++)
 		g_string_append_printf(text, "  %-12s %s\n", c->name, c->summary);
-	g_string_append(text, "\nRun 'virt-tune COMMAND --help' for a command's options.\n");
+	g_string_append(text, "\nOptions (before or after the command):\n"
+			      "  --socket PATH          virt-tuned's control socket\n"
+			      "  -f, --format FORMAT    table (default), json or csv\n"
+			      "\nRun 'virt-tune COMMAND --help' for a command's options.\n");
 	vt_render_text(out, text->str);
+}
+
+/* The options every command shares, as `virsh -c URI list` or `git -C DIR`
+ * take theirs: how many arguments argv[@i] spans when it is one of them (2
+ * for "--socket PATH", 1 for "--socket=PATH" or "-fjson"), 0 when it is not,
+ * -1 when its value is missing. */
+static int
+leading_option(int argc, char **argv, int i)
+{
+	static const char *const with_value[] = {"--socket", "--format", "-f", NULL};
+
+	for (guint k = 0; with_value[k] != NULL; k++) {
+		const char *o = with_value[k];
+		gsize n = strlen(o);
+		gboolean is_long = o[1] == '-';
+
+		if (strcmp(argv[i], o) == 0)
+			return i + 1 < argc ? 2 : -1;
+		if (strncmp(argv[i], o, n) == 0 && (is_long ? argv[i][n] == '=' : TRUE))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Move the shared options given before the command to just after it, where
+ * the command's own parser reads them: "virt-tune --socket S list" runs as
+ * "virt-tune list --socket S". FALSE when one lacks its value or no command
+ * follows them.
+ */
+static gboolean
+hoist_options(int *argc, char ***argv, GPtrArray *storage)
+{
+	int i = 1, span;
+
+	while (i < *argc && (span = leading_option(*argc, *argv, i)) != 0) {
+		if (span < 0)
+			return FALSE;
+		i += span;
+	}
+	if (i == 1)
+		return TRUE;
+	if (i >= *argc)
+		return FALSE;
+	g_ptr_array_add(storage, (*argv)[0]);
+	g_ptr_array_add(storage, (*argv)[i]);
+	for (int k = 1; k < *argc; k++)
+		if (k != i)
+			g_ptr_array_add(storage, (*argv)[k]);
+	g_ptr_array_add(storage, NULL);
+	*argv = (char **)storage->pdata;
+	return TRUE;
 }
 
 int
 main(int argc, char **argv)
 {
+	g_autoptr(GPtrArray) storage = g_ptr_array_new();
 	g_autofree char *unknown = NULL;
+	g_autofree char *shown = NULL;
 
+	if (!hoist_options(&argc, &argv, storage)) {
+		vt_render_error(
+			"an option before the command lacks its value, or no command follows "
+			"(see --help)");
+		return VT_EXIT_USAGE;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return VT_EXIT_USAGE;
@@ -70,7 +135,8 @@ main(int argc, char **argv)
 			g_set_prgname(prgname);
 			return c->run(argc - 1, argv + 1);
 		}
-	unknown = g_strdup_printf("virt-tune: unknown command '%s'\n\n", argv[1]);
+	shown = vt_text_escape(argv[1], FALSE);
+	unknown = g_strdup_printf("virt-tune: unknown command '%s'\n\n", shown);
 	vt_render_text(stderr, unknown);
 	usage(stderr);
 	return VT_EXIT_USAGE;
