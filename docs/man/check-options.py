@@ -104,6 +104,10 @@ def check_commands(name, path, page_text, top_help):
     for c in page_commands:
         if c not in commands:
             fail("%s: the man page describes command %s, which --help does not list" % (name, c))
+    # The options the top-level --help lists are the shared ones, taken before
+    # the command as well: the page's OPTIONS describe them.
+    for o in sorted({o for o in HELP_OPTION.findall(top_help) if o != "--help"} - common):
+        fail("%s: %s is in --help but not in the man page's OPTIONS" % (name, o))
     all_help = set()
     for c in commands:
         in_help, _ = help_options([path, c])

@@ -52,8 +52,8 @@ usage(FILE *out)
 
 /* The options every command shares, as `virsh -c URI list` or `git -C DIR`
  * take theirs: how many arguments argv[@i] spans when it is one of them (2
- * for "--socket PATH", 1 for "--socket=PATH" or "-fjson"), 0 when it is not,
- * -1 when its value is missing. */
+ * for "--socket PATH" or "-f json", 1 for "--socket=PATH"), 0 when it is
+ * not, -1 when its value is missing. */
 static int
 leading_option(int argc, char **argv, int i)
 {
@@ -62,11 +62,10 @@ leading_option(int argc, char **argv, int i)
 	for (guint k = 0; with_value[k] != NULL; k++) {
 		const char *o = with_value[k];
 		gsize n = strlen(o);
-		gboolean is_long = o[1] == '-';
 
 		if (strcmp(argv[i], o) == 0)
 			return i + 1 < argc ? 2 : -1;
-		if (strncmp(argv[i], o, n) == 0 && (is_long ? argv[i][n] == '=' : TRUE))
+		if (o[1] == '-' && strncmp(argv[i], o, n) == 0 && argv[i][n] == '=')
 			return 1;
 	}
 	return 0;

@@ -194,6 +194,30 @@ def test_no_escapes_off_tty():
         assert b"\x1b[1m" not in data, data[:200]
 
 
+def test_options_before_command():
+    with Env() as env:
+        fleet(env, 1)
+        # as with `virsh -c URI list`: the shared options before the command
+        r = env.cli("--socket", env.socket, "list")
+        assert r.rc == 0 and "g0" in r.out, r
+        r = env.cli("--format", "json", "--socket", env.socket, "audit", "all")
+        assert r.rc == 0, r
+        json.loads(r.out)
+        r = env.cli("-f", "csv", "--socket=" + env.socket, "list")
+        assert r.rc == 0 and "domain" in r.out.splitlines()[0].lower(), r
+        # after the command, as before
+        assert env.cli("list", "--format", "json").rc == 0
+        nowhere = env.path("nobody-listens.sock")
+        for args in (["--socket"], ["--socket", nowhere], ["--format", "yaml", "list"],
+                     ["--format"], ["--bogus", "list"]):
+            r = env.cli(*args, socket=False, env={"VIRT_TUNE_SOCKET": nowhere})
+            assert r.rc == 2 and r.err != "", r
+        r = env.cli("--socket", nowhere, "list", socket=False)
+        assert r.rc == 3 and nowhere in r.err, r
+        r = env.cli("--format", "json", "--help", socket=False)
+        assert r.rc == 0 and "--socket" in r.out and "before or after" in r.out, r
+
+
 vthost.main([
     ("no daemon: exit 3 naming the socket and how to start it", test_unreachable),
     ("usage errors exit 2 before reaching the daemon", test_usage),
@@ -202,4 +226,5 @@ vthost.main([
     ("tables fit 100 columns, with wide guest-supplied text", test_tables_fit),
     ("no escape sequences when stdout is not a terminal, colour when it is",
      test_no_escapes_off_tty),
+    ("--socket and --format before the command", test_options_before_command),
 ])
