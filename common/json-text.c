@@ -13,6 +13,44 @@
 
 /* ------------------------------------------------------------ text */
 
+/* Characters a terminal acts on or hides, written as \uXXXX (a pair of
+ * surrogates beyond the BMP) although JSON allows them raw: C1 controls, bidi
+ * and other format characters, line and paragraph separators. Whoever pipes
+ * JSON to a terminal sees them, and the strings parse back the same. */
+static gboolean
+json_escapes(gunichar c)
+{
+	GUnicodeType t;
+
+	if (c >= 0x80 && c < 0xa0)
+		return TRUE;
+	t = g_unichar_type(c);
+	return t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
+	       t == G_UNICODE_PARAGRAPH_SEPARATOR;
+}
+
+/* The character at @p, escaped when it must be; the bytes it took. */
+static gsize
+write_unichar(GString *out, const char *p)
+{
+	gunichar c = g_utf8_get_char_validated(p, (gssize)strnlen(p, 4));
+	gsize len;
+
+	if (c == (gunichar)-1 || c == (gunichar)-2) {
+		g_string_append(out, "\\ufffd"); /* a byte JSON cannot carry */
+		return 1;
+	}
+	len = (gsize)(g_utf8_next_char(p) - p);
+	if (!json_escapes(c))
+		g_string_append_len(out, p, (gssize)len);
+	else if (c < 0x10000)
+		g_string_append_printf(out, "\\u%04x", c);
+	else
+		g_string_append_printf(out, "\\u%04x\\u%04x", 0xd800 + ((c - 0x10000) >> 10),
+				       0xdc00 + ((c - 0x10000) & 0x3ff));
+	return len;
+}
+
 /*
  * Our own writer: JSON-GLib 1.6's generator appends ".0" to doubles printed in
  * exponent form ("1e-300.0"), which is not JSON.
@@ -39,10 +77,13 @@ write_string(GString *out, const char *s)
 			g_string_append(out, "\\r");
 			break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f) {
 				g_string_append_printf(out, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				g_string_append_c(out, (char)*p);
+			} else {
+				p += write_unichar(out, (const char *)p) - 1;
+			}
 		}
 	}
 	g_string_append_c(out, '"');

@@ -314,6 +314,29 @@ test_escapes_and_doubles(void)
 	g_assert_cmpstr(out, ==, want);
 }
 
+/* What a terminal would act on or hide goes out as \uXXXX; it parses back the same. */
+static void
+test_escapes_invisible(void)
+{
+	static const char hostname[] = "x\xe2\x80\xaey\xc2\x9b\xe2\x80\xa8\xf3\xa0\x80\x81\x7f";
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_VALUE);
+	g_autoptr(JsonNode) bad = json_node_new(JSON_NODE_VALUE);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree char *out = NULL;
+	g_autofree char *out_bad = NULL;
+
+	json_node_set_string(node, hostname);
+	out = vt_json_node_to_string(node, FALSE);
+	g_assert_cmpstr(out, ==, "\"x\\u202ey\\u009b\\u2028\\udb40\\udc01\\u007f\"");
+	g_assert_true(json_parser_load_from_data(parser, out, -1, NULL));
+	g_assert_cmpstr(json_node_get_string(json_parser_get_root(parser)), ==, hostname);
+	/* a stray byte JSON cannot carry, and the text after it kept */
+	json_node_set_string(bad, "a\xff\xc3\xa9\xa9"
+				  "b");
+	out_bad = vt_json_node_to_string(bad, FALSE);
+	g_assert_cmpstr(out_bad, ==, "\"a\\ufffd\xc3\xa9\\ufffdb\"");
+}
+
 static void
 test_enum_by_name(void)
 {
@@ -552,6 +575,7 @@ main(int argc, char **argv)
 	g_test_add_func("/json/zero-is-kept", test_zero_is_kept);
 	g_test_add_func("/json/report-text-round-trip", test_report_text_round_trip);
 	g_test_add_func("/json/escapes-and-doubles", test_escapes_and_doubles);
+	g_test_add_func("/json/escapes-invisible", test_escapes_invisible);
 	g_test_add_func("/json/enum-by-name", test_enum_by_name);
 	g_test_add_func("/json/malformed", test_malformed);
 	g_test_add_func("/json/malformed-envelope", test_malformed_envelope);
