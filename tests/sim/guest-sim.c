@@ -15,6 +15,11 @@
  * The hostname is sim-<i> unless --hostname gives one for every guest (tests
  * use it to send what a hostile guest could put in a string). Once listening,
  * it prints "ready N report-bytes B" (B: the template's packed size).
+ *
+ * Honest guests answer an ApplyRequest (validated on a dry run, else applied)
+ * and a RollbackRequest (rolled back) without changing anything, with the
+ * template's first NIC name in the reason, before, after and command, written
+ * as a careless agent would: the host must show them safely.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -192,6 +197,33 @@ on_timer(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+static void
+answer_change(Guest *g, const char *request_id, gboolean dry_run, gboolean rollback)
+{
+	VtReport *r = g->sim->template;
+	const char *name = r->n_nics > 0 && r->nics[0]->name ? r->nics[0]->name : "eth0";
+	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
+	VtApplyResult res = VIRTTUNE__V1__APPLY_RESULT__INIT;
+	g_autofree char *reason = g_strdup_printf("sim: %s", name);
+	g_autofree char *before = g_strdup_printf("%s: 1", name);
+	g_autofree char *after = g_strdup_printf("%s: 4", name);
+	g_autofree char *command = g_strdup_printf("ethtool -L %s combined 4", name);
+
+	res.request_id = (char *)request_id;
+	res.has_status = TRUE;
+	res.status = rollback  ? VIRTTUNE__V1__APPLY_RESULT__STATUS__rolled_back
+		     : dry_run ? VIRTTUNE__V1__APPLY_RESULT__STATUS__validated
+			       : VIRTTUNE__V1__APPLY_RESULT__STATUS__applied;
+	res.reason = reason;
+	res.before = rollback ? after : before;
+	res.after = rollback ? before : after;
+	res.command = command;
+	res.change_id = dry_run ? NULL : (char *)"sim-change-1";
+	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_APPLY_RESULT;
+	env.apply_result = &res;
+	send_env(g, &env);
+}
+
 static gboolean
 on_frame(const guint8 *payload, gsize len, gpointer user_data)
 {
@@ -222,6 +254,13 @@ on_frame(const guint8 *payload, gsize len, gpointer user_data)
 	} else if (env->body_case == VIRTTUNE__V1__ENVELOPE__BODY_REPORT_REQUEST && g->ready &&
 		   g->sim->mode == MODE_HONEST) {
 		send_report(g);
+	} else if (env->body_case == VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST && g->ready &&
+		   g->sim->mode == MODE_HONEST) {
+		answer_change(g, env->apply_request->request_id, env->apply_request->dry_run,
+			      FALSE);
+	} else if (env->body_case == VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST && g->ready &&
+		   g->sim->mode == MODE_HONEST) {
+		answer_change(g, env->rollback_request->request_id, FALSE, TRUE);
 	}
 	return TRUE;
 }
