@@ -95,6 +95,7 @@ typedef struct {
 	VtIfaceFacts *iface;
 	VtChannelFacts *channel;
 	gboolean in_balloon;
+	char *arch; /* os/type@arch; NULL: the host's */
 } VtXmlState;
 
 static const char *
@@ -168,6 +169,8 @@ start_domain(VtXmlState *s, const char **n, const char **v, GError **error)
 
 	if (at(s, "domain")) {
 		replace(&f->type, attr(n, v, "type"));
+	} else if (at(s, "domain/os/type")) {
+		replace(&s->arch, attr(n, v, "arch"));
 	} else if (at(s, "domain/vcpu")) {
 		guint cur = 0;
 		if (!attr_uint(n, v, "vcpu", "current", 16384, &cur, error))
@@ -263,7 +266,12 @@ start_iface(VtXmlState *s, const char **n, const char **v, GError **error)
 			s->iface->mac = g_ascii_strdown(mac, -1);
 		}
 	} else if (at(s, "domain/devices/interface/model")) {
-		replace(&s->iface->model, attr(n, v, "type"));
+		/* libvirt matches a NIC model case-insensitively
+		 * (virDomainNetModelTypeFromString uses STRCASEEQ) and writes the
+		 * known ones back in lower case, as virsh dumpxml shows them */
+		const char *model = attr(n, v, "type");
+		g_free(s->iface->model);
+		s->iface->model = model ? g_ascii_strdown(model, -1) : NULL;
 	} else if (at(s, "domain/devices/interface/driver")) {
 		replace(&s->iface->driver_name, attr(n, v, "name"));
 		attr_uint(n, v, "driver", "queues", 1024, &s->iface->queues, error);
@@ -444,6 +452,49 @@ on_text(GMarkupParseContext *ctx, const char *text, gsize len, gpointer user_dat
 	g_string_append_len(s->text, text, (gssize)len);
 }
 
+/* A disk without bus=, as libvirt's virDomainDiskDefPostParse
+ * (src/conf/domain_postparse.c) completes it: floppy → fdc, else by the
+ * target's prefix, hd → ide, sd → scsi (on q35 as well: libvirt does not pick
+ * sata for sdX), vd → virtio, xvd → xen, ubd → uml; anything else stays
+ * unknown. */
+static const char *
+default_disk_bus(const VtDiskFacts *d)
+{
+	static const struct {
+		const char *prefix, *bus;
+	} by_prefix[] = {
+		{"hd", "ide"}, {"sd", "scsi"}, {"vd", "virtio"}, {"xvd", "xen"}, {"ubd", "uml"},
+	};
+
+	if (g_strcmp0(d->device, "floppy") == 0)
+		return "fdc";
+	for (gsize i = 0; d->target_dev != NULL && i < G_N_ELEMENTS(by_prefix); i++)
+		if (g_str_has_prefix(d->target_dev, by_prefix[i].prefix))
+			return by_prefix[i].bus;
+	return NULL;
+}
+
+/*
+ * What libvirt adds to the XML it was given, so that the facts read the same
+ * from a hand-written file as from `virsh dumpxml`: disk buses, and the
+ * virtio balloon that QEMU domains on x86 get when the XML has no
+ * <memballoon> (qemuDomainDefAddDefaultDevices; model='none' turns it off).
+ */
+static void
+apply_libvirt_defaults(VtDomainFacts *f, const char *arch)
+{
+	gboolean qemu = g_strcmp0(f->type, "kvm") == 0 || g_strcmp0(f->type, "qemu") == 0;
+	gboolean x86 = arch == NULL || strcmp(arch, "x86_64") == 0 || strcmp(arch, "i686") == 0;
+
+	for (guint i = 0; i < f->disks->len; i++) {
+		VtDiskFacts *d = f->disks->pdata[i];
+		if (d->bus == NULL)
+			d->bus = g_strdup(default_disk_bus(d));
+	}
+	if (f->balloon_model == NULL && qemu && x86)
+		f->balloon_model = g_strdup("virtio");
+}
+
 VtDomainFacts *
 vt_domain_facts_parse(const char *xml, gssize len, GError **error)
 {
@@ -474,6 +525,7 @@ vt_domain_facts_parse(const char *xml, gssize len, GError **error)
 		g_markup_parse_context_get_position(ctx, &line, &col);
 		g_free(s.memory_unit);
 		g_free(s.current_unit);
+		g_free(s.arch);
 		g_set_error(error, VT_ERROR,
 			    local->domain == VT_ERROR ? local->code : VT_ERROR_INVALID,
 			    "domain XML line %d: %s", line, local->message);
@@ -482,9 +534,12 @@ vt_domain_facts_parse(const char *xml, gssize len, GError **error)
 	g_free(s.memory_unit);
 	g_free(s.current_unit);
 	if (s.elements == 0) {
+		g_free(s.arch);
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "domain XML has no <domain>");
 		return NULL;
 	}
+	apply_libvirt_defaults(facts, s.arch);
+	g_free(s.arch);
 	if (facts->vcpus_current == 0 || facts->vcpus_current > facts->vcpus_max)
 		facts->vcpus_current = facts->vcpus_max;
 	if (!s.have_current)

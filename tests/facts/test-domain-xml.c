@@ -150,6 +150,38 @@ test_xml_units(void)
 	g_assert_false(vt_parse_memory_amount("18014398509481984", "KiB", &v, NULL));
 }
 
+/* As written by hand, read as `virsh dumpxml` shows it. */
+static void
+test_xml_libvirt_defaults(void)
+{
+	static const char xml[] = "<domain type='kvm'><name>web1</name><vcpu>2</vcpu>"
+				  "<os><type arch='x86_64'>hvm</type></os><devices>"
+				  "<disk type='file' device='disk'><target dev='vda'/></disk>"
+				  "<disk type='file' device='disk'><target dev='sdb'/></disk>"
+				  "<disk type='file' device='cdrom'><target dev='hdc'/></disk>"
+				  "<disk type='file' device='disk'><target dev='nvme0n1'/></disk>"
+				  "<interface type='network'><model type='ViRtIo'/></interface>"
+				  "</devices></domain>";
+	static const char none[] = "<domain type='kvm'><name>web2</name><devices>"
+				   "<memballoon model='none'/></devices></domain>";
+	static const char *const buses[] = {"virtio", "scsi", "ide", NULL};
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtDomainFacts) f = vt_domain_facts_parse(xml, -1, &error);
+	g_autoptr(VtDomainFacts) g = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->disks->len, ==, 4);
+	for (guint i = 0; i < f->disks->len; i++)
+		g_assert_cmpstr(((VtDiskFacts *)f->disks->pdata[i])->bus, ==, buses[i]);
+	g_assert_cmpstr(((VtIfaceFacts *)f->ifaces->pdata[0])->model, ==, "virtio");
+	/* no <memballoon>: QEMU on x86 gets a virtio balloon */
+	g_assert_cmpstr(f->balloon_model, ==, "virtio");
+
+	g = vt_domain_facts_parse(none, -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(g->balloon_model, ==, "none");
+}
+
 static void
 expect_xml_error(const char *xml, gssize len, gint code, const char *needle)
 {
@@ -224,5 +256,6 @@ main(int argc, char **argv)
 	g_test_add_func("/facts/xml/legacy", test_xml_legacy);
 	g_test_add_func("/facts/xml/units", test_xml_units);
 	g_test_add_func("/facts/xml/hostile", test_xml_hostile);
+	g_test_add_func("/facts/xml/libvirt-defaults", test_xml_libvirt_defaults);
 	return g_test_run();
 }
