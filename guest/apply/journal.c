@@ -360,7 +360,7 @@ entry_path(VtJournal *j, guint64 seq, const char *suffix)
 }
 
 static gboolean
-load_id(VtJournal *j, GError **error)
+load_id(VtJournal *j, GPtrArray *warnings, GError **error)
 {
 	g_autofree char *path = g_build_filename(j->dir, "id", NULL);
 	g_autoptr(GError) local = NULL;
@@ -380,6 +380,12 @@ load_id(VtJournal *j, GError **error)
 	}
 	/* new (or unreadable, so never used for a change id): pick one */
 	j->id = g_strdup_printf("%08x", g_random_int());
+	if (text != NULL)
+		vt_journal_warn(warnings,
+				"%s: not a journal id; starting the new id %s (the change ids "
+				"of earlier entries stay as they are)",
+				path, j->id);
+	g_free(text);
 	text = g_strdup_printf("%s\n", j->id);
 	return write_durably(path, text, strlen(text), error);
 }
@@ -446,8 +452,17 @@ load_entries(VtJournal *j, GPtrArray *warnings, GError **error)
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		seq = g_ascii_strtoull(de->d_name, &end, 10);
-		if (end == de->d_name || seq == 0 || seq == G_MAXUINT64)
+		if (end == de->d_name || seq == 0 ||
+		    (strcmp(end, ".json") != 0 && strcmp(end, ".json.tmp") != 0))
 			continue;
+		if (seq > VT_JOURNAL_SEQ_MAX) {
+			/* not one of ours: a change a second for three years is 10^8 */
+			vt_journal_warn(warnings,
+					"%s/%s: a sequence number above %u is not the agent's; "
+					"ignoring the file",
+					j->dir, de->d_name, VT_JOURNAL_SEQ_MAX);
+			continue;
+		}
 		j->last_seq = MAX(j->last_seq, seq);
 		if (strcmp(end, ".json.tmp") == 0) {
 			/* a write that never completed: its entry is older */
@@ -471,6 +486,39 @@ load_entries(VtJournal *j, GPtrArray *warnings, GError **error)
 	return TRUE;
 }
 
+/*
+ * The journal decides what rollback restores: refuse a directory that
+ * someone else could have prepared — a symlink (followed, history would be
+ * read from elsewhere), not a directory, not owned by the agent's user, or
+ * open to group or others.
+ */
+static gboolean
+check_dir(const char *dir, GError **error)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) < 0) {
+		vt_error_set_errno(error, errno, "%s", dir);
+		return FALSE;
+	}
+	if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+		g_set_error(error, VT_ERROR, VT_ERROR_PERMISSION,
+			    "%s is %s, not a directory; the journal is not read through links "
+			    "(remove it and restart the agent to start a new journal)",
+			    dir, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
+		return FALSE;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		g_set_error(error, VT_ERROR, VT_ERROR_PERMISSION,
+			    "%s is owned by uid %u with mode %04o; the journal must be the "
+			    "agent's alone (chown %u %s && chmod 0700 %s)",
+			    dir, (guint)st.st_uid, (guint)(st.st_mode & 07777), (guint)geteuid(),
+			    dir, dir);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 VtJournal *
 vt_journal_open(const char *state_dir, GPtrArray *warnings, GError **error)
 {
@@ -482,7 +530,8 @@ vt_journal_open(const char *state_dir, GPtrArray *warnings, GError **error)
 		vt_error_set_errno(error, errno, "%s", j->dir);
 		return NULL;
 	}
-	if (!load_id(j, error) || !load_entries(j, warnings, error))
+	if (!check_dir(j->dir, error) || !load_id(j, warnings, error) ||
+	    !load_entries(j, warnings, error))
 		return NULL;
 	return g_steal_pointer(&j);
 }

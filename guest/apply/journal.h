@@ -17,6 +17,7 @@ G_BEGIN_DECLS
  * NNNNNNNNNN.corrupt, reported in the warnings and skipped.
  */
 #define VT_JOURNAL_MAX_ENTRIES 128u
+#define VT_JOURNAL_SEQ_MAX     100000000u /* entry files named above are not ours */
 #define VT_JOURNAL_ENTRY_MAX   (16u * 1024u)
 #define VT_JOURNAL_VALUE_MAX   256u /* before/after/target text */
 #define VT_JOURNAL_FORMAT      1u

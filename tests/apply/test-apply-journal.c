@@ -7,9 +7,13 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "apply/journal.h"
+#include "error.h"
 #include "fixture.h"
 
 static void
@@ -230,6 +234,75 @@ test_journal_bound(Fixture *f, gconstpointer data)
 	}
 }
 
+static char *
+journal_dir_of(const char *state)
+{
+	return g_build_filename(state, "journal", NULL);
+}
+
+/* A journal directory someone else prepared is refused, never followed. */
+static void
+test_journal_dir_refused(void)
+{
+	g_autofree char *state = g_dir_make_tmp("vt-journal-XXXXXX", NULL);
+	g_autofree char *elsewhere = g_dir_make_tmp("vt-elsewhere-XXXXXX", NULL);
+	g_autofree char *dir = journal_dir_of(state);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtJournal) j = NULL;
+
+	g_assert_cmpint(symlink(elsewhere, dir), ==, 0);
+	j = vt_journal_open(state, NULL, &error);
+	g_assert_null(j);
+	g_assert_error(error, VT_ERROR, VT_ERROR_PERMISSION);
+	g_assert_nonnull(strstr(error->message, "a symbolic link"));
+	g_clear_error(&error);
+	g_assert_cmpint(unlink(dir), ==, 0);
+
+	g_assert_cmpint(g_mkdir(dir, 0755), ==, 0);
+	g_assert_cmpint(chmod(dir, 0755), ==, 0);
+	j = vt_journal_open(state, NULL, &error);
+	g_assert_null(j);
+	g_assert_error(error, VT_ERROR, VT_ERROR_PERMISSION);
+	g_assert_nonnull(strstr(error->message, "mode 0755"));
+	g_clear_error(&error);
+
+	g_assert_cmpint(chmod(dir, 0700), ==, 0);
+	j = vt_journal_open(state, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(j);
+	g_clear_pointer(&j, vt_journal_free);
+	fake_rm_rf(state);
+	g_assert_cmpint(g_rmdir(elsewhere), ==, 0);
+}
+
+/* A truncated id file and a stray entry name: said, bounded, no leak. */
+static void
+test_journal_id_and_seq(void)
+{
+	g_autofree char *state = g_dir_make_tmp("vt-journal-XXXXXX", NULL);
+	g_autofree char *dir = journal_dir_of(state);
+	g_autofree char *id = g_build_filename(dir, "id", NULL);
+	g_autofree char *stray = g_build_filename(dir, "9999999999.json", NULL);
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtJournal) j = NULL;
+	g_autoptr(VtJournalEntry) e = NULL;
+
+	g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(id, "3fa1", -1, NULL));
+	g_assert_true(g_file_set_contents(stray, "{}", -1, NULL));
+	j = vt_journal_open(state, warnings, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(warnings->len, ==, 2);
+	g_assert_nonnull(strstr(warnings->pdata[0], "not a journal id; starting the new id"));
+	g_assert_nonnull(strstr(warnings->pdata[1], "9999999999.json: a sequence number above"));
+	e = vt_journal_new_entry(j, VT_JOURNAL_APPLY, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(e->seq, ==, 1);
+	g_clear_pointer(&j, vt_journal_free);
+	fake_rm_rf(state);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -238,5 +311,7 @@ main(int argc, char **argv)
 	ADD_TEST("/apply/crash", test_crash);
 	ADD_TEST("/apply/journal-corrupt", test_journal_corrupt);
 	ADD_TEST("/apply/journal-bound", test_journal_bound);
+	g_test_add_func("/apply/journal-dir-refused", test_journal_dir_refused);
+	g_test_add_func("/apply/journal-id-and-seq", test_journal_id_and_seq);
 	return g_test_run();
 }
