@@ -30,6 +30,7 @@ static const VtCommand commands[] = {
 	{"apply", "have a guest's agent make a recommended change", vt_cmd_apply},
 	{"rollback", "undo a change made by apply", vt_cmd_rollback},
 	{"changes", "every apply and rollback asked of a domain", vt_cmd_changes},
+	{"check", "a Nagios/Icinga plugin: one status line, perfdata, exit 0-3", vt_cmd_check},
 	{"analyze", "recommend changes from saved report, domain XML and domstats files",
 	 vt_cmd_analyze},
 	{NULL, NULL, NULL},
