@@ -28,6 +28,13 @@ typedef struct {
 	guint cpus;       /* host CPUs over all cells */
 } VtHostCaps;
 
+/* virNodeGetInfo: what the host has to share out. */
+typedef struct {
+	gboolean known;
+	guint cpus;
+	guint64 memory_bytes;
+} VtNodeFacts;
+
 VtHostCaps *vt_host_caps_parse(const char *xml, gssize len, GError **error);
 VtHostCaps *vt_host_caps_load(const char *path, GError **error);
 void vt_host_caps_free(VtHostCaps *caps);

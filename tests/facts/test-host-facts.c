@@ -15,6 +15,8 @@
 #include "domstats.h"
 #include "error.h"
 #include "facts-test.h"
+#include "rates.h"
+#include "report.h"
 
 static VtHostCaps *
 load_caps(const char *name)
@@ -191,6 +193,95 @@ test_devstats_backing(void)
 	g_assert_cmpuint(disks->len, ==, 0);
 }
 
+static VtReport *
+load_report(const char *name)
+{
+	g_autofree char *path = vt_facts_test_path(name);
+	g_autoptr(GError) error = NULL;
+	VtReport *r = vt_report_load(path, &error);
+
+	g_assert_no_error(error);
+	return r;
+}
+
+/* Two reports and two domstats of the e2e guest taken around dd: 3000 direct
+ * reads of vda and 1500 direct writes of vdb, 2.939 s apart. */
+static void
+test_rates_e2e(void)
+{
+	g_autoptr(GPtrArray) all1 = NULL, all2 = NULL;
+	VtDomstats *s1 = load_domstats("e2e-domstats-1.txt", &all1);
+	VtDomstats *s2 = load_domstats("e2e-domstats-2.txt", &all2);
+	g_autoptr(VtReport) r1 = load_report("e2e-report-1.json");
+	g_autoptr(VtReport) r2 = load_report("e2e-report-2.json");
+	g_autoptr(VtDomainFacts) f = vt_facts_test_xml("e2e-live.xml");
+	g_autofree VtRates *r = g_new0(VtRates, 1);
+	const VtDiskRates *vda, *vdb;
+	const VtNicRates *eth0;
+
+	vt_rates_compute(r, r1, r2, s1, s2, 0, f);
+	g_assert_cmpint(r->guest_window, ==, VT_RATES_INTERVAL);
+	g_assert_cmpuint(r->n_disks, ==, 3);
+	vda = vt_rates_disk(r, "vda");
+	g_assert_cmpstr(vda->target, ==, "vda");
+	g_assert_cmpfloat_with_epsilon(vda->guest_read_iops, 3000 / 2.939, 1e-6);
+	g_assert_cmpfloat_with_epsilon(vda->guest_read_ms, 780.0 / 3000, 1e-9);
+	g_assert_cmpint(vda->host_window, ==, VT_RATES_INTERVAL);
+	g_assert_true(vda->has_host_iops); /* the guest's interval stands in */
+	g_assert_cmpfloat_with_epsilon(vda->host_read_iops, 3000 / 2.939, 1e-6);
+	g_assert_cmpfloat_with_epsilon(vda->host_read_ms, 330644380 / 1e6 / 3000, 1e-9);
+	g_assert_true(vda->has_added_read_ms);
+	g_assert_cmpfloat_with_epsilon(vda->added_read_ms, 0.26 - 330644380 / 1e6 / 3000, 1e-9);
+	g_assert_false(vda->has_guest_write_ms);
+	g_assert_false(vda->has_added_write_ms);
+	vdb = vt_rates_disk(r, "vdb");
+	g_assert_cmpfloat_with_epsilon(vdb->guest_write_ms, 746.0 / 1500, 1e-9);
+	g_assert_cmpfloat_with_epsilon(vdb->host_write_ms, 148695109 / 1e6 / 1500, 1e-9);
+	eth0 = vt_rates_nic(r, "eth0");
+	g_assert_nonnull(eth0);
+	g_assert_cmpstr(eth0->target, ==, "vnet0");
+	g_assert_true(eth0->has_host);
+	g_assert_true(r->has_softnet);
+	g_assert_true(r->has_oom);
+	g_assert_cmpuint(r->oom_kills, ==, 0);
+
+	/* one report, one domstats: since boot on each side, no difference taken
+	 * across windows of different lengths */
+	vt_rates_compute(r, NULL, r2, NULL, s2, 0, f);
+	vda = vt_rates_disk(r, "vda");
+	g_assert_cmpint(vda->host_window, ==, VT_RATES_SINCE_BOOT);
+	g_assert_false(vda->has_host_iops);
+	g_assert_cmpfloat_with_epsilon(vda->host_read_ms, 1009238322 / 1e6 / 7002, 1e-9);
+	g_assert_true(vda->has_added_read_ms);
+	/* no XML: nothing to pair the guest's disks with */
+	vt_rates_compute(r, r1, r2, s1, s2, 0, NULL);
+	g_assert_false(vt_rates_disk(r, "vda")->has_host);
+	g_assert_true(vt_rates_disk(r, "vda")->has_guest);
+	g_assert_null(vt_rates_disk(r, "vdz"));
+}
+
+/* The throttled run: vdb held to 40 IOPS on the host, 200 writes. */
+static void
+test_rates_throttled(void)
+{
+	g_autoptr(GPtrArray) all1 = NULL, all2 = NULL;
+	VtDomstats *s1 = load_domstats("e2e-throttled-1.txt", &all1);
+	VtDomstats *s2 = load_domstats("e2e-throttled-2.txt", &all2);
+	g_autoptr(VtReport) r1 = load_report("e2e-throttled-report-1.json");
+	g_autoptr(VtReport) r2 = load_report("e2e-throttled-report-2.json");
+	g_autoptr(VtDomainFacts) f = vt_facts_test_xml("e2e-live.xml");
+	g_autofree VtRates *r = g_new0(VtRates, 1);
+	const VtDiskRates *vdb;
+
+	vt_rates_compute(r, r1, r2, s1, s2, 6.13, f);
+	vdb = vt_rates_disk(r, "vdb");
+	g_assert_cmpfloat_with_epsilon(vdb->host_write_ms, 4659849502 / 1e6 / 200, 1e-9);
+	g_assert_cmpfloat_with_epsilon(vdb->guest_write_ms, 4785.0 / 200, 1e-9);
+	g_assert_cmpfloat_with_epsilon(vdb->host_write_iops, 200 / 6.13, 1e-9);
+	/* the host's throttle is nearly all of it */
+	g_assert_cmpfloat(vdb->added_write_ms, <, 0.05 * vdb->host_write_ms);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -201,5 +292,7 @@ main(int argc, char **argv)
 	g_test_add_func("/facts/xml/tuning", test_xml_tuning);
 	g_test_add_func("/facts/devstats/e2e", test_devstats);
 	g_test_add_func("/facts/devstats/backing", test_devstats_backing);
+	g_test_add_func("/facts/rates/e2e", test_rates_e2e);
+	g_test_add_func("/facts/rates/throttled", test_rates_throttled);
 	return g_test_run();
 }
