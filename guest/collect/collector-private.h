@@ -15,6 +15,9 @@ G_BEGIN_DECLS
 /* The sysctls reported, in report order (sysctl.c). */
 #define VT_SYSCTL_COUNT 12u
 
+/* /proc/pressure/{cpu,memory,io} (pressure.c). */
+#define VT_PRESSURE_FILES 3u
+
 /* NIC counters under statistics/, in NicStats field order (nic.c). */
 #define VT_NIC_STAT_COUNT 8u
 
@@ -114,6 +117,15 @@ typedef struct {
 	guint n_features;
 } VtIface;
 
+/* A virtio queue's vector in /proc/interrupts (irq.c). */
+typedef struct {
+	char *device; /* virtio2 */
+	char *queue;  /* input.0 */
+	guint64 count;
+} VtQueueIrq;
+
+void vt_queue_irq_free(VtQueueIrq *irq);
+
 /* A problem worth a line in report->sections, in addition to the collector's own. */
 typedef struct {
 	char *name;  /* e.g. nics:ifb0 */
@@ -133,6 +145,7 @@ struct VtCollector {
 	/* procfs files, kept open */
 	VtFile meminfo, vmstat, swaps, stat, loadavg, uptime, online, hostname, os_release;
 	VtFile sysctl[VT_SYSCTL_COUNT];
+	VtFile pressure[VT_PRESSURE_FILES], softnet;
 	char *boot_id;        /* constant for a boot */
 	char *kernel_release; /* idem */
 	char *os_pretty_name;
@@ -148,6 +161,9 @@ struct VtCollector {
 	char *vmstat_text;    /* idem, for /proc/vmstat, read once per report */
 	gboolean vmstat_read; /* in this report */
 	int vmstat_err;       /* of that read: 0 or -errno */
+	GPtrArray *irqs;      /* VtQueueIrq*, this report's, read on first use */
+	gboolean irqs_read;   /* in this report */
+	int irqs_err;         /* of that read: 0 or -errno */
 };
 
 /* One collector: fills its part of @report; FALSE + error when the section
@@ -162,6 +178,14 @@ gboolean vt_collect_sysctl(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_block(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_nics(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_cpu(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_pressure(VtCollector *c, VtReport *report, GError **error);
+gboolean vt_collect_softnet(VtCollector *c, VtReport *report, GError **error);
+
+/* Appends @nic's virtio queue interrupts (irq.c); trouble goes to @problems. */
+void vt_collect_queue_interrupts(VtCollector *c, const char *iface, VtNic *nic, GString *problems);
+
+/* Forgets this report's /proc/interrupts. */
+void vt_queue_irqs_clear(VtCollector *c);
 
 /* Records a problem for report->sections (bounded there). */
 void vt_collector_note(VtCollector *c, const char *name, const char *format, ...)

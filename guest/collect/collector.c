@@ -20,6 +20,7 @@ static const VtCollectorClass vt_collectors[] = {
 	{"swap", vt_collect_swap},         {"vmstat", vt_collect_vmstat},
 	{"sysctl", vt_collect_sysctl},     {"block", vt_collect_block},
 	{"nics", vt_collect_nics},         {"cpu", vt_collect_cpu},
+	{"pressure", vt_collect_pressure}, {"softnet", vt_collect_softnet},
 };
 
 #define ALL_SECTIONS ((1u << G_N_ELEMENTS(vt_collectors)) - 1u)
@@ -49,6 +50,9 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 		c->hostname = c->os_release = (VtFile)VT_FILE_INIT;
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
 		c->sysctl[i] = (VtFile)VT_FILE_INIT;
+	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
+		c->pressure[i] = (VtFile)VT_FILE_INIT;
+	c->softnet = (VtFile)VT_FILE_INIT;
 	c->notes = g_ptr_array_new_with_free_func((GDestroyNotify)note_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
 	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
@@ -73,6 +77,10 @@ vt_collector_free(VtCollector *c)
 	vt_file_close(&c->os_release);
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
 		vt_file_close(&c->sysctl[i]);
+	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
+		vt_file_close(&c->pressure[i]);
+	vt_file_close(&c->softnet);
+	vt_queue_irqs_clear(c);
 	for (guint i = 0; i < VT_DEVICES_N; i++)
 		vt_device_list_clear(&c->devices[i]);
 	g_ptr_array_unref(c->notes);
@@ -127,8 +135,9 @@ vt_collector_set_sections(VtCollector *c, const char *const *names)
 const char *const *
 vt_collector_section_names(void)
 {
-	static const char *const names[] = {"identity", "meminfo", "swap", "vmstat", "sysctl",
-					    "block",    "nics",    "cpu",  NULL};
+	static const char *const names[] = {"identity", "meminfo", "swap", "vmstat",
+					    "sysctl",   "block",   "nics", "cpu",
+					    "pressure", "softnet", NULL};
 	G_STATIC_ASSERT(G_N_ELEMENTS(names) == G_N_ELEMENTS(vt_collectors) + 1);
 	return names;
 }
@@ -303,6 +312,7 @@ vt_collector_collect(VtCollector *c)
 			  section_new(vt_collectors[k].name, ok, text));
 	}
 	c->current = "collector";
+	vt_queue_irqs_clear(c);
 
 	/* Per-device lines after the collectors' own, within the bound. */
 	room = VT_REPORT_MAX_SECTIONS - (guint)report->n_sections;

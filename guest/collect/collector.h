@@ -26,7 +26,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtCollector, vt_collector_free)
 void vt_collector_set_excluded(VtCollector *collector, const char *const *globs);
 
 /* Section names to collect (identity, meminfo, swap, vmstat, sysctl, block,
- * nics, cpu); NULL means all. */
+ * nics, cpu, pressure, softnet); NULL means all. */
 void vt_collector_set_sections(VtCollector *collector, const char *const *names);
 
 /* Names of every section, NULL-terminated; for config validation. */

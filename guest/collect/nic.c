@@ -369,6 +369,7 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 	collect_link(c, iface, nic, problems);
 	collect_stats(c, iface, nic, problems);
 	collect_ethtool(c, iface, nic, problems);
+	vt_collect_queue_interrupts(c, dev->name, nic, problems);
 	vt_device_note(c, dev, nic->name, problems);
 	VT_APPEND(report->n_nics, report->nics, nic);
 }

@@ -36,7 +36,47 @@ struct VtHypervisor {
 	gboolean poll_again;
 
 	GCancellable *cancellable; /* cancelled when the hypervisor is freed */
+
+	VtHostCaps *caps; /* of this connection's host; NULL when unreadable */
+	VtNodeFacts node;
 };
+
+/* What connecting learns besides the connection, once per connection. */
+typedef struct {
+	char *uri;
+	VtHostCaps *caps;
+	VtNodeFacts node;
+} OpenData;
+
+static void
+open_data_free(OpenData *od)
+{
+	g_free(od->uri);
+	vt_host_caps_free(od->caps);
+	g_free(od);
+}
+
+/* The host's NUMA cells and size: they change only with the host (hotplug
+ * aside), so a connection asks once. Failures leave them unknown. */
+static void
+fetch_host(virConnectPtr conn, OpenData *od)
+{
+	g_autoptr(GError) error = NULL;
+	char *xml = virConnectGetCapabilities(conn);
+	virNodeInfo info;
+
+	if (xml != NULL) {
+		od->caps = vt_host_caps_parse(xml, -1, &error);
+		if (od->caps == NULL)
+			g_debug("capabilities of %s: %s", od->uri, error->message);
+		free(xml);
+	}
+	if (virNodeGetInfo(conn, &info) == 0) {
+		od->node.known = TRUE;
+		od->node.cpus = info.cpus;
+		od->node.memory_bytes = (guint64)info.memory * 1024u;
+	}
+}
 
 static void
 ignore_libvirt_error(void *opaque, virErrorPtr error)
@@ -179,13 +219,15 @@ close_connection(gpointer conn)
 static void
 open_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
-	const char *uri = task_data;
-	virConnectPtr conn = virConnectOpen(uri);
+	OpenData *od = task_data;
+	virConnectPtr conn = virConnectOpen(od->uri);
 
-	if (conn == NULL)
+	if (conn == NULL) {
 		g_task_return_new_error(task, VT_ERROR, VT_ERROR_UNAVAILABLE, "%s", last_error());
-	else
-		g_task_return_pointer(task, conn, close_connection);
+		return;
+	}
+	fetch_host(conn, od);
+	g_task_return_pointer(task, conn, close_connection);
 }
 
 static gboolean
@@ -220,6 +262,9 @@ open_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	}
 	hv->conn = conn;
 	hv->reconnect_delay_s = RECONNECT_FIRST_S;
+	vt_host_caps_free(hv->caps);
+	hv->caps = g_steal_pointer(&((OpenData *)g_task_get_task_data(task))->caps);
+	hv->node = ((OpenData *)g_task_get_task_data(task))->node;
 	if (virConnectRegisterCloseCallback(conn, on_close, hv, NULL) < 0)
 		g_debug("no close callback on %s: %s", hv->uri, last_error());
 	/* Detects a hung libvirtd; unsupported on some drivers (test://). */
@@ -246,13 +291,16 @@ static void
 connect_now(VtHypervisor *hv)
 {
 	g_autoptr(GTask) task = NULL;
+	OpenData *od;
 
 	if (hv->conn != NULL || hv->connecting)
 		return;
 	hv->connecting = TRUE;
 	task = g_task_new(NULL, hv->cancellable, open_done, hv);
 	g_task_set_check_cancellable(task, FALSE);
-	g_task_set_task_data(task, g_strdup(hv->uri), g_free);
+	od = g_new0(OpenData, 1);
+	od->uri = g_strdup(hv->uri);
+	g_task_set_task_data(task, od, (GDestroyNotify)open_data_free);
 	g_task_run_in_thread(task, open_thread);
 }
 
@@ -460,6 +508,7 @@ vt_hypervisor_free(VtHypervisor *hv)
 	if (hv->close_idle)
 		g_source_remove(hv->close_idle);
 	drop_connection(hv);
+	vt_host_caps_free(hv->caps);
 	g_free(hv->uri);
 	g_free(hv);
 }
@@ -490,4 +539,16 @@ vt_hypervisor_is_local(const VtHypervisor *hv)
 	const char *sep = strstr(hv->uri, "://");
 
 	return sep != NULL && sep[3] == '/';
+}
+
+const VtHostCaps *
+vt_hypervisor_get_caps(const VtHypervisor *hv)
+{
+	return hv->caps;
+}
+
+const VtNodeFacts *
+vt_hypervisor_get_node(const VtHypervisor *hv)
+{
+	return hv->node.known ? &hv->node : NULL;
 }

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <libvirt/libvirt.h>
 
+#include "capabilities.h"
 #include "domstats.h"
 
 G_BEGIN_DECLS
@@ -65,5 +66,11 @@ virConnectPtr vt_hypervisor_get_connection(const VtHypervisor *hv);
 /* TRUE when the URI names no host (qemu:///system): channels are then reached
  * by their UNIX socket path rather than through virDomainOpenChannel. */
 gboolean vt_hypervisor_is_local(const VtHypervisor *hv);
+
+/* The host's NUMA cells (virConnectGetCapabilities), fetched once per
+ * connection; NULL before the first or when the driver gave none. */
+const VtHostCaps *vt_hypervisor_get_caps(const VtHypervisor *hv);
+/* virNodeGetInfo of the connection's host, or NULL. */
+const VtNodeFacts *vt_hypervisor_get_node(const VtHypervisor *hv);
 
 G_END_DECLS

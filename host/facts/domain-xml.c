@@ -188,12 +188,41 @@ start_domain(VtXmlState *s, const char **n, const char **v, GError **error)
 	} else if (at(s, "domain/cpu/numa/cell")) {
 		f->numa_cells++;
 	} else if (at(s, "domain/cputune/vcpupin")) {
+		const char *cpuset = attr(n, v, "cpuset");
 		f->vcpupins++;
+		if (cpuset != NULL) {
+			char *joined = f->vcpupin_cpusets == NULL
+					       ? g_strdup(cpuset)
+					       : g_strconcat(f->vcpupin_cpusets, ",", cpuset, NULL);
+			g_free(f->vcpupin_cpusets);
+			f->vcpupin_cpusets = joined;
+		}
 	} else if (at(s, "domain/cputune/emulatorpin")) {
 		f->has_emulatorpin = TRUE;
+		replace(&f->emulatorpin_cpuset, attr(n, v, "cpuset"));
 	} else if (at(s, "domain/numatune")) {
 		f->has_numatune = TRUE;
+	} else if (at(s, "domain/numatune/memory")) {
+		replace(&f->numatune_mode, attr(n, v, "mode") ? attr(n, v, "mode") : "strict");
+		replace(&f->numatune_nodeset, attr(n, v, "nodeset"));
 	}
+}
+
+/* <backingStore type='file'> nested under a disk, one level per layer; an
+ * empty <backingStore/> ends the chain. */
+static void
+start_backing(VtXmlState *s, const char **n, const char **v)
+{
+	const char *last = strrchr(s->path->str, '/') + 1;
+	guint depth = 0;
+
+	for (const char *p = strstr(s->path->str, "/backingStore"); p != NULL;
+	     p = strstr(p + 1, "/backingStore"))
+		depth++;
+	if (strcmp(last, "backingStore") == 0 && attr(n, v, "type") != NULL)
+		s->disk->backing_depth = MAX(s->disk->backing_depth, depth);
+	else if (depth == 1 && at(s, "domain/devices/disk/backingStore/format"))
+		replace(&s->disk->backing_format, attr(n, v, "type"));
 }
 
 static void
@@ -218,6 +247,7 @@ start_disk(VtXmlState *s, const char **n, const char **v, GError **error)
 		replace(&s->disk->format, attr(n, v, "type"));
 		replace(&s->disk->cache, attr(n, v, "cache"));
 		replace(&s->disk->io, attr(n, v, "io"));
+		attr_uint(n, v, "driver", "iothread", 0xffff, &s->disk->iothread, error);
 	} else if (at(s, "domain/devices/disk/target")) {
 		replace(&s->disk->target_dev, attr(n, v, "dev"));
 		replace(&s->disk->bus, attr(n, v, "bus"));
@@ -240,6 +270,8 @@ start_disk(VtXmlState *s, const char **n, const char **v, GError **error)
 		s->disk->shareable = TRUE;
 	} else if (at(s, "domain/devices/disk/address")) {
 		parse_address(n, v, &s->disk->address, error);
+	} else if (g_str_has_prefix(s->path->str, "domain/devices/disk/backingStore")) {
+		start_backing(s, n, v);
 	}
 }
 
@@ -286,6 +318,8 @@ start_iface(VtXmlState *s, const char **n, const char **v, GError **error)
 		replace(&s->iface->source, src);
 	} else if (at(s, "domain/devices/interface/address")) {
 		parse_address(n, v, &s->iface->address, error);
+	} else if (at(s, "domain/devices/interface/mtu")) {
+		attr_uint(n, v, "mtu", "size", 65535 + 1, &s->iface->mtu, error);
 	}
 }
 
@@ -422,6 +456,9 @@ on_end(GMarkupParseContext *ctx, const char *element, gpointer user_data, GError
 			return;
 		}
 		s->have_current = TRUE;
+	} else if (at(s, "domain/iothreads")) {
+		if (!text_uint(s, "iothreads", 0xffff, &f->iothreads, error))
+			return;
 	} else if (at(s, "domain/cpu/model")) {
 		replace(&f->cpu_model, text);
 	} else if (s->disk != NULL && at(s, "domain/devices/disk/serial")) {

@@ -24,6 +24,7 @@ disk_free(gpointer p)
 	g_free(d->io);
 	g_free(d->serial);
 	g_free(d->source);
+	g_free(d->backing_format);
 	address_clear(&d->address);
 	g_free(d);
 }
@@ -78,6 +79,10 @@ vt_domain_facts_free(VtDomainFacts *f)
 	g_free(f->cpu_mode);
 	g_free(f->cpu_model);
 	g_free(f->balloon_model);
+	g_free(f->numatune_mode);
+	g_free(f->numatune_nodeset);
+	g_free(f->vcpupin_cpusets);
+	g_free(f->emulatorpin_cpuset);
 	g_ptr_array_unref(f->disks);
 	g_ptr_array_unref(f->ifaces);
 	g_ptr_array_unref(f->channels);

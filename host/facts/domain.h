@@ -46,6 +46,9 @@ typedef struct {
 	gboolean readonly;
 	gboolean shareable;
 	VtDeviceAddress address;
+	guint iothread;       /* driver@iothread; 0 when the disk has none */
+	guint backing_depth;  /* <backingStore type=…> layers under the top image (live XML) */
+	char *backing_format; /* backingStore/format@type of the first layer */
 } VtDiskFacts;
 
 typedef struct {
@@ -57,6 +60,7 @@ typedef struct {
 	char *target_dev;  /* target@dev: vnet0, tap0 */
 	char *source;      /* source@bridge, @network or @dev */
 	VtDeviceAddress address;
+	guint mtu; /* mtu@size; 0 when absent */
 } VtIfaceFacts;
 
 typedef struct {
@@ -87,6 +91,11 @@ typedef struct {
 	guint vcpupins;   /* cputune/vcpupin count */
 	gboolean has_emulatorpin;
 	gboolean has_numatune;
+	char *numatune_mode; /* numatune/memory@mode: strict, preferred, interleave, restrictive */
+	char *numatune_nodeset; /* numatune/memory@nodeset; NULL with placement='auto' */
+	char *vcpupin_cpusets;  /* every vcpupin@cpuset, joined with ',' (a cpuset itself) */
+	char *emulatorpin_cpuset;
+	guint iothreads;              /* <iothreads>N</iothreads> */
 	guint64 memory_bytes;         /* <memory> (the maximum at boot) */
 	guint64 current_memory_bytes; /* <currentMemory>, or memory_bytes when absent */
 	gboolean hugepages;           /* memoryBacking/hugepages */

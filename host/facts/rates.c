@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include "devstats.h"
+#include "match.h"
+
 /* vCPU numbers scanned in vcpu.N.*: libvirt's own limit on vCPUs per domain is
  * far below this, and a gap ends the scan anyway. */
 #define VT_RATES_MAX_VCPUS 4096u
@@ -188,4 +191,259 @@ vt_rates_compute(VtRates *rates, const VtReport *previous, const VtReport *curre
 	vt_rates_from_reports(rates, previous, current);
 	vt_rates_from_domstats(rates, previous_stats, current_stats, stats_elapsed_s);
 	vt_rates_balloon(rates, current_stats, facts);
+	vt_rates_devices(rates, previous, current, previous_stats, current_stats, stats_elapsed_s,
+			 facts);
+}
+
+/* ------------------------------------------------------------ per device */
+
+/* @previous when its counters can be subtracted from @current's (same boot), else NULL. */
+static const VtReport *
+interval_base(const VtRates *rates, const VtReport *previous)
+{
+	return rates->guest_window == VT_RATES_INTERVAL ? previous : NULL;
+}
+
+static const VtBlock *
+find_block(const VtReport *r, const char *name)
+{
+	for (gsize i = 0; r != NULL && i < r->n_block; i++)
+		if (r->block[i]->name != NULL && strcmp(r->block[i]->name, name) == 0)
+			return r->block[i];
+	return NULL;
+}
+
+static const VtNic *
+find_nic(const VtReport *r, const char *name)
+{
+	for (gsize i = 0; r != NULL && i < r->n_nics; i++)
+		if (r->nics[i]->name != NULL && strcmp(r->nics[i]->name, name) == 0)
+			return r->nics[i];
+	return NULL;
+}
+
+/* now - then into @out; FALSE when the counter went backwards. */
+static gboolean
+delta(guint64 now, guint64 then, guint64 *out)
+{
+	if (now < then)
+		return FALSE;
+	*out = now - then;
+	return TRUE;
+}
+
+static void
+guest_disk(VtDiskRates *d, const VtBlockStats *now, const VtBlockStats *then, double seconds)
+{
+	static const VtBlockStats zero = VIRTTUNE__V1__BLOCK_STATS__INIT;
+	guint64 dr, drm, dw, dwm;
+
+	if (now == NULL || !now->has_reads || !now->has_writes || !now->has_read_ms ||
+	    !now->has_write_ms || seconds <= 0)
+		return;
+	if (then == NULL)
+		then = &zero;
+	if (!delta(now->reads, then->reads, &dr) || !delta(now->read_ms, then->read_ms, &drm) ||
+	    !delta(now->writes, then->writes, &dw) || !delta(now->write_ms, then->write_ms, &dwm))
+		return;
+	d->has_guest = TRUE;
+	d->guest_read_iops = (double)dr / seconds;
+	d->guest_write_iops = (double)dw / seconds;
+	if ((d->has_guest_read_ms = dr > 0))
+		d->guest_read_ms = (double)drm / (double)dr;
+	if ((d->has_guest_write_ms = dw > 0))
+		d->guest_write_ms = (double)dwm / (double)dw;
+}
+
+/* rd.reqs, rd.times, wr.reqs, wr.times of @h into @v; FALSE when one is missing. */
+static gboolean
+host_counters(const VtHostDisk *h, guint64 v[4])
+{
+	return vt_host_disk_get(h, VT_HDISK_RD_REQS, &v[0]) &&
+	       vt_host_disk_get(h, VT_HDISK_RD_TIMES, &v[1]) &&
+	       vt_host_disk_get(h, VT_HDISK_WR_REQS, &v[2]) &&
+	       vt_host_disk_get(h, VT_HDISK_WR_TIMES, &v[3]);
+}
+
+static void
+host_disk(VtDiskRates *d, const VtHostDisk *now, const VtHostDisk *then, double seconds)
+{
+	guint64 v1[4], v0[4] = {0}, dv[4];
+
+	if (!host_counters(now, v1))
+		return;
+	d->host_window = VT_RATES_SINCE_BOOT;
+	if (then != NULL && host_counters(then, v0) && v0[0] <= v1[0] && v0[1] <= v1[1] &&
+	    v0[2] <= v1[2] && v0[3] <= v1[3])
+		d->host_window = VT_RATES_INTERVAL;
+	else
+		memset(v0, 0, sizeof(v0));
+	for (guint i = 0; i < 4; i++)
+		dv[i] = v1[i] - v0[i];
+	d->has_host = TRUE;
+	if (d->host_window == VT_RATES_INTERVAL && seconds > 0) {
+		d->has_host_iops = TRUE;
+		d->host_read_iops = (double)dv[0] / seconds;
+		d->host_write_iops = (double)dv[2] / seconds;
+	}
+	/* rd.times and wr.times are nanoseconds */
+	if ((d->has_host_read_ms = dv[0] > 0))
+		d->host_read_ms = (double)dv[1] / 1e6 / (double)dv[0];
+	if ((d->has_host_write_ms = dv[2] > 0))
+		d->host_write_ms = (double)dv[3] / 1e6 / (double)dv[2];
+}
+
+static void
+disk_rates(VtRates *rates, const VtBlock *b, const VtReport *base, const VtReport *current,
+	   GPtrArray *hosts_now, GPtrArray *hosts_then, double host_s, const VtDomainFacts *facts)
+{
+	VtDiskRates *d = &rates->disks[rates->n_disks];
+	const VtDiskFacts *xml = facts != NULL ? vt_match_disk(facts, current, b, NULL) : NULL;
+	const VtBlock *old = find_block(base, b->name);
+
+	memset(d, 0, sizeof(*d));
+	g_strlcpy(d->name, b->name, sizeof(d->name));
+	guest_disk(d, b->stats, old != NULL ? old->stats : NULL, rates->guest_interval_s);
+	if (xml != NULL && xml->target_dev != NULL && strlen(xml->target_dev) < VT_RATES_NAME_MAX) {
+		g_strlcpy(d->target, xml->target_dev, sizeof(d->target));
+		host_disk(d, vt_host_disk_find(hosts_now, d->target),
+			  vt_host_disk_find(hosts_then, d->target), host_s);
+	}
+	if (d->has_guest && d->has_host && d->host_window == rates->guest_window) {
+		if ((d->has_added_read_ms = d->has_guest_read_ms && d->has_host_read_ms))
+			d->added_read_ms = d->guest_read_ms - d->host_read_ms;
+		if ((d->has_added_write_ms = d->has_guest_write_ms && d->has_host_write_ms))
+			d->added_write_ms = d->guest_write_ms - d->host_write_ms;
+	}
+	rates->n_disks++;
+}
+
+static void
+nic_rates(VtRates *rates, const VtNic *n, const VtReport *base, GPtrArray *hosts_now,
+	  GPtrArray *hosts_then, double host_s, const VtDomainFacts *facts)
+{
+	VtNicRates *r = &rates->nics[rates->n_nics];
+	const VtIfaceFacts *xml = facts != NULL ? vt_match_nic(facts, n) : NULL;
+	const VtNic *old = find_nic(base, n->name);
+	guint64 rx1, tx1, rx0 = 0, tx0 = 0;
+
+	memset(r, 0, sizeof(*r));
+	g_strlcpy(r->name, n->name, sizeof(r->name));
+	if (n->stats != NULL && n->stats->has_rx_dropped && n->stats->has_tx_dropped) {
+		const VtNicStats *then = old != NULL && old->stats != NULL ? old->stats : NULL;
+
+		r->has_guest = (then == NULL || (then->rx_dropped <= n->stats->rx_dropped &&
+						 then->tx_dropped <= n->stats->tx_dropped)) &&
+			       rates->guest_interval_s > 0;
+		r->guest_rx_dropped = n->stats->rx_dropped - (then ? then->rx_dropped : 0);
+		r->guest_tx_dropped = n->stats->tx_dropped - (then ? then->tx_dropped : 0);
+		r->guest_rx_drop_ps =
+			r->has_guest ? (double)r->guest_rx_dropped / rates->guest_interval_s : 0;
+	}
+	if (xml != NULL && xml->target_dev != NULL && strlen(xml->target_dev) < VT_RATES_NAME_MAX) {
+		const VtHostNic *now, *then;
+
+		g_strlcpy(r->target, xml->target_dev, sizeof(r->target));
+		now = vt_host_nic_find(hosts_now, r->target);
+		then = vt_host_nic_find(hosts_then, r->target);
+		if (vt_host_nic_get(now, VT_HNIC_RX_DROP, &rx1) &&
+		    vt_host_nic_get(now, VT_HNIC_TX_DROP, &tx1)) {
+			r->has_host = TRUE;
+			r->host_window = VT_RATES_SINCE_BOOT;
+			if (vt_host_nic_get(then, VT_HNIC_RX_DROP, &rx0) &&
+			    vt_host_nic_get(then, VT_HNIC_TX_DROP, &tx0) && rx0 <= rx1 &&
+			    tx0 <= tx1)
+				r->host_window = VT_RATES_INTERVAL;
+			else
+				rx0 = tx0 = 0;
+			r->host_rx_drop = rx1 - rx0;
+			r->host_tx_drop = tx1 - tx0;
+			if ((r->has_host_rate = r->host_window == VT_RATES_INTERVAL && host_s > 0))
+				r->host_rx_drop_ps = (double)r->host_rx_drop / host_s;
+		}
+	}
+	rates->n_nics++;
+}
+
+static gboolean
+vmstat_value(const VtReport *r, const char *key, guint64 *out)
+{
+	for (gsize i = 0; r != NULL && i < r->n_vmstat; i++)
+		if (strcmp(r->vmstat[i]->key, key) == 0 && r->vmstat[i]->has_value) {
+			*out = r->vmstat[i]->value;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+/* Softnet drops and squeezes, OOM kills: over the interval, or since boot. */
+static void
+guest_wide(VtRates *rates, const VtReport *base, const VtReport *current)
+{
+	const VtSoftnet *now = current->softnet, *then = base != NULL ? base->softnet : NULL;
+	guint64 k1, k0 = 0;
+
+	if (now != NULL && now->has_dropped && now->has_time_squeeze &&
+	    (then == NULL ||
+	     (then->dropped <= now->dropped && then->time_squeeze <= now->time_squeeze))) {
+		rates->has_softnet = TRUE;
+		rates->softnet_dropped = now->dropped - (then ? then->dropped : 0);
+		rates->softnet_squeezed = now->time_squeeze - (then ? then->time_squeeze : 0);
+	}
+	if (vmstat_value(current, "oom_kill", &k1) &&
+	    (base == NULL || !vmstat_value(base, "oom_kill", &k0) || k0 <= k1)) {
+		rates->has_oom = TRUE;
+		rates->oom_kills = k1 - k0;
+	}
+}
+
+void
+vt_rates_devices(VtRates *rates, const VtReport *previous, const VtReport *current,
+		 const VtDomstats *previous_stats, const VtDomstats *current_stats,
+		 double stats_elapsed_s, const VtDomainFacts *facts)
+{
+	g_autoptr(GPtrArray) disks_now = vt_host_disks(current_stats);
+	g_autoptr(GPtrArray) disks_then = vt_host_disks(previous_stats);
+	g_autoptr(GPtrArray) nics_now = vt_host_nics(current_stats);
+	g_autoptr(GPtrArray) nics_then = vt_host_nics(previous_stats);
+	const VtReport *base = interval_base(rates, previous);
+	/* without the daemon's clock, the guest's interval stands in for the host's:
+	 * `virt-tune analyze` is given two domstats taken beside two reports */
+	double host_s = stats_elapsed_s > 0                        ? stats_elapsed_s
+			: rates->guest_window == VT_RATES_INTERVAL ? rates->guest_interval_s
+								   : 0;
+
+	rates->n_disks = rates->n_nics = 0;
+	rates->has_softnet = rates->has_oom = FALSE;
+	if (current == NULL)
+		return;
+	for (gsize i = 0; i < current->n_block && rates->n_disks < VT_RATES_MAX_DISKS; i++)
+		if (current->block[i]->name != NULL &&
+		    strlen(current->block[i]->name) < VT_RATES_NAME_MAX)
+			disk_rates(rates, current->block[i], base, current, disks_now, disks_then,
+				   host_s, facts);
+	for (gsize i = 0; i < current->n_nics && rates->n_nics < VT_RATES_MAX_NICS; i++)
+		if (current->nics[i]->name != NULL &&
+		    strlen(current->nics[i]->name) < VT_RATES_NAME_MAX)
+			nic_rates(rates, current->nics[i], base, nics_now, nics_then, host_s,
+				  facts);
+	guest_wide(rates, base, current);
+}
+
+const VtDiskRates *
+vt_rates_disk(const VtRates *rates, const char *name)
+{
+	for (guint i = 0; rates != NULL && name != NULL && i < rates->n_disks; i++)
+		if (strcmp(rates->disks[i].name, name) == 0)
+			return &rates->disks[i];
+	return NULL;
+}
+
+const VtNicRates *
+vt_rates_nic(const VtRates *rates, const char *name)
+{
+	for (guint i = 0; rates != NULL && name != NULL && i < rates->n_nics; i++)
+		if (strcmp(rates->nics[i].name, name) == 0)
+			return &rates->nics[i];
+	return NULL;
 }

@@ -21,6 +21,46 @@ typedef enum {
 	VT_RATES_SINCE_BOOT, /* one snapshot, cumulative counters over uptime */
 } VtRatesWindow;
 
+/* Device names kept in the rates: DISK_NAME_LEN is 32, IFNAMSIZ 16. */
+#define VT_RATES_NAME_MAX  32u
+#define VT_RATES_MAX_DISKS 128u /* VT_REPORT_MAX_BLOCK */
+#define VT_RATES_MAX_NICS  64u  /* VT_REPORT_MAX_NICS */
+
+/* One guest disk, both sides: I/O per second and the average time per request. */
+typedef struct {
+	char name[VT_RATES_NAME_MAX];   /* guest disk: vda */
+	char target[VT_RATES_NAME_MAX]; /* its XML target and domstats block name; "" unmatched */
+	gboolean has_guest;             /* /sys/block/NAME/stat */
+	double guest_read_iops, guest_write_iops;
+	gboolean has_guest_read_ms, has_guest_write_ms; /* when requests completed */
+	double guest_read_ms, guest_write_ms;
+	gboolean has_host; /* block.N.* of domstats */
+	VtRatesWindow host_window;
+	gboolean has_host_iops; /* needs a clock: the daemon's, or the guest's interval */
+	double host_read_iops, host_write_iops;
+	gboolean has_host_read_ms, has_host_write_ms; /* rd.times / rd.reqs, ns → ms */
+	double host_read_ms, host_write_ms;
+	/* guest minus host, over the same kind of window: what the guest's own
+	 * queue (scheduler, nr_requests) adds on top of the host's storage path */
+	gboolean has_added_read_ms, has_added_write_ms;
+	double added_read_ms, added_write_ms;
+} VtDiskRates;
+
+/* One guest NIC, both sides: drops over the window (counts and per second). */
+typedef struct {
+	char name[VT_RATES_NAME_MAX];   /* guest iface: eth0 */
+	char target[VT_RATES_NAME_MAX]; /* its tap: vnet0; "" unmatched */
+	gboolean has_guest;             /* statistics/rx_dropped, tx_dropped */
+	guint64 guest_rx_dropped, guest_tx_dropped;
+	double guest_rx_drop_ps;
+	gboolean has_host; /* net.N.*: libvirt swaps a tap's counters, so rx.drop are
+			    * packets the host could not hand to the guest */
+	VtRatesWindow host_window;
+	guint64 host_rx_drop, host_tx_drop;
+	gboolean has_host_rate;
+	double host_rx_drop_ps;
+} VtNicRates;
+
 typedef struct {
 	/* guest side, from reports */
 	VtRatesWindow guest_window;
@@ -45,6 +85,17 @@ typedef struct {
 	const char *balloon_source; /* "domstats" or "domain-xml" (static) */
 	guint64 balloon_actual_bytes;
 	guint64 balloon_maximum_bytes;
+
+	/* per device, both sides (vt_rates_devices) */
+	guint n_disks;
+	VtDiskRates disks[VT_RATES_MAX_DISKS];
+	guint n_nics;
+	VtNicRates nics[VT_RATES_MAX_NICS];
+	/* guest-wide: softnet drops and squeezes, OOM kills over the guest window */
+	gboolean has_softnet;
+	guint64 softnet_dropped, softnet_squeezed;
+	gboolean has_oom;
+	guint64 oom_kills;
 } VtRates;
 
 /* Guest rates: @previous may be NULL (or from another boot: since-boot then). */
@@ -60,6 +111,19 @@ void vt_rates_from_domstats(VtRates *rates, const VtDomstats *previous, const Vt
 
 /* Balloon actual vs maximum from @stats, else from @facts. */
 void vt_rates_balloon(VtRates *rates, const VtDomstats *stats, const VtDomainFacts *facts);
+
+/*
+ * Per disk and per NIC of @current, paired with the XML (facts) and domstats:
+ * guest IOPS and latency beside the host's, and the difference; drops on each
+ * side. @stats_elapsed_s <= 0: host IOPS use the guest's interval when both
+ * are intervals. Softnet and OOM kills too.
+ */
+void vt_rates_devices(VtRates *rates, const VtReport *previous, const VtReport *current,
+		      const VtDomstats *previous_stats, const VtDomstats *current_stats,
+		      double stats_elapsed_s, const VtDomainFacts *facts);
+
+const VtDiskRates *vt_rates_disk(const VtRates *rates, const char *name);
+const VtNicRates *vt_rates_nic(const VtRates *rates, const char *name);
 
 /* All of the above at once; every argument but @rates may be NULL. */
 void vt_rates_compute(VtRates *rates, const VtReport *previous, const VtReport *current,

@@ -35,6 +35,9 @@ static const VtCounterField counter_fields[] = {
 	{&virttune__v1__cpu__descriptor, "loadavg_1"},
 	{&virttune__v1__cpu__descriptor, "loadavg_5"},
 	{&virttune__v1__cpu__descriptor, "loadavg_15"},
+	{&virttune__v1__pressure_line__descriptor, NULL},
+	{&virttune__v1__softnet__descriptor, NULL},
+	{&virttune__v1__queue_interrupts__descriptor, "count"},
 };
 
 VtCounters *

@@ -126,7 +126,7 @@ static const BadCase bad_cases[] = {
 	 PATH ":2: interval '' is not a whole number of seconds in 1..86400"},
 	{"[agent]\nsections=meminfo;bogus\n", VT_ERROR_INVALID,
 	 PATH ":2: unknown section 'bogus' (known: identity, meminfo, swap, vmstat, sysctl, "
-	      "block, nics, cpu)"},
+	      "block, nics, cpu, pressure, softnet)"},
 	{"[agent]\nsections=\n", VT_ERROR_INVALID,
 	 PATH ":2: sections is empty; remove the key to collect every section"},
 	{"[agent]\nexclude=sr*;;vdb\n", VT_ERROR_INVALID, PATH ":2: exclude: item 2 is empty"},

@@ -4,7 +4,9 @@
 
 Runs `virt-tune-agent --once --format json` and compares it, field for field,
 with what the standard tools print: free -b and /proc/meminfo, swapon --show,
-/sys/block/*/queue/scheduler, and ethtool -i/-l/-k/-g for every NIC. A NIC or
+/sys/block/*/queue/scheduler, and ethtool -i/-l/-k/-g for every NIC; and
+with /proc/pressure/*, /proc/net/softnet_stat and /proc/interrupts read
+before and after it. A NIC or
 field is skipped only where the tool itself fails (e.g. `ethtool -l ifb0`),
 and then the agent must have left that field unset.
 
@@ -309,6 +311,89 @@ def test_nics(report):
             check(nic.get("mac") == f.read().strip(), "%s mac equals sysfs" % name)
 
 
+# ------------------------------------------- PSI, softnet_stat, queue interrupts
+
+
+def read_pressure():
+    out = {}
+    for res in ("cpu", "memory", "io"):
+        try:
+            with open("/proc/pressure/" + res) as f:
+                for line in f:
+                    kind, *pairs = line.split()
+                    vals = dict(p.split("=") for p in pairs)
+                    out["%s_%s" % (res, kind)] = {k: float(v) for k, v in vals.items()}
+        except OSError:
+            pass
+    return out
+
+
+def read_softnet():
+    sums = [0, 0, 0]
+    with open("/proc/net/softnet_stat") as f:
+        for line in f:
+            for i, word in enumerate(line.split()[:3]):
+                sums[i] += int(word, 16)
+    return dict(zip(("processed", "dropped", "time_squeeze"), sums))
+
+
+def read_queue_irqs():
+    """{virtioN: {queue: count}} from /proc/interrupts."""
+    out = {}
+    with open("/proc/interrupts") as f:
+        cpus = len(f.readline().split())
+        for line in f:
+            words = line.split()
+            m = re.match(r"^(virtio\d+)-((?:input|output)\.\d+)$", words[-1]) if words else None
+            if m:
+                total = sum(int(w) for w in words[1:1 + cpus] if w.isdigit())
+                out.setdefault(m.group(1), {})[m.group(2)] = total
+    return out
+
+
+def between(value, a, b):
+    return value is not None and min(a, b) <= value <= max(a, b)
+
+
+def test_counters(agent):
+    psi1, soft1, irq1 = read_pressure(), read_softnet(), read_queue_irqs()
+    report = agent_report(agent)
+    psi2, soft2, irq2 = read_pressure(), read_softnet(), read_queue_irqs()
+    got = report.get("pressure", {})
+    section = {s["name"]: s for s in report.get("sections", [])}.get("pressure", {})
+
+    if not psi2:
+        check("pressure" not in report and section.get("ok") is False,
+              "pressure: unset without /proc/pressure, and the section says so")
+    check(set(got) == set(psi2), "pressure: every line of /proc/pressure/*",
+          "%s vs %s" % (sorted(got), sorted(psi2)))
+    for key in sorted(psi2):
+        line = got.get(key, {})
+        check(between(line.get("total_us"), psi1[key]["total"], psi2[key]["total"]),
+              "pressure %s total between the readings" % key,
+              "%s not in [%s, %s]" % (line.get("total_us"), psi1[key]["total"], psi2[key]["total"]))
+        for avg in ("avg10", "avg60", "avg300"):
+            # the averages move every 2 s, both ways: one point of slack
+            a, b = psi1[key][avg], psi2[key][avg]
+            check(line.get(avg) is not None and min(a, b) - 1 <= line[avg] <= max(a, b) + 1,
+                  "pressure %s %s near the readings" % (key, avg), "%s vs %s, %s" % (line.get(avg), a, b))
+    for key in ("processed", "dropped", "time_squeeze"):
+        check(between(report.get("softnet", {}).get(key), soft1[key], soft2[key]),
+              "softnet %s between the readings of /proc/net/softnet_stat" % key)
+    for nic in report.get("nics", []):
+        try:
+            dev = os.path.basename(os.readlink("/sys/class/net/%s/device" % nic["name"]))
+        except OSError:
+            dev = ""
+        queues = {q["queue"]: q["count"] for q in nic.get("queue_interrupts", [])}
+        want = irq2.get(dev, {})
+        check(set(queues) == set(want), "%s queue interrupts: every %s-input/output vector"
+              % (nic["name"], dev or "virtio"), "%s vs %s" % (sorted(queues), sorted(want)))
+        for q in sorted(want):
+            check(between(queues.get(q), irq1.get(dev, {}).get(q, 0), want[q]),
+                  "%s %s interrupts between the readings" % (nic["name"], q))
+
+
 def main():
     agent = sys.argv[1]
     for tool in ("free", "swapon", "ethtool"):
@@ -320,6 +405,7 @@ def main():
     test_swap(report)
     test_block(report)
     test_nics(report)
+    test_counters(agent)
     failed = 0
     for i, (status, what, detail) in enumerate(results, 1):
         if detail.startswith("# SKIP"):

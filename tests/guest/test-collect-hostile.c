@@ -5,6 +5,7 @@
  * devices with problems than the report has sections for, and no sysroot.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "collect-util.h"
@@ -198,10 +199,10 @@ test_sections_bound(void)
 	r = vt_collector_collect(c);
 	g_assert_cmpuint(r->n_block, ==, 60);
 	g_assert_cmpuint(r->n_sections, ==, VT_REPORT_MAX_SECTIONS);
-	g_assert_cmpstr(r->sections[8]->name, ==, "block:sd00");
+	g_assert_cmpstr(r->sections[10]->name, ==, "block:sd00");
 	last = r->sections[r->n_sections - 1];
 	g_assert_cmpstr(last->name, ==, "more");
-	/* 60 disks, 23 shown: 37 left, with the sections of this empty root */
+	/* 60 disks, 21 shown: 39 left, with the sections of this empty root */
 	g_assert_nonnull(strstr(last->error, "more devices"));
 	rm_rf(tmp);
 }
@@ -213,11 +214,86 @@ test_missing_sysroot(void)
 	g_autoptr(VtCollector) c = vt_collector_new("/nonexistent/vt-sysroot", NULL);
 	g_autoptr(VtReport) r = vt_collector_collect(c);
 
-	g_assert_cmpuint(r->n_sections, ==, 8);
+	g_assert_cmpuint(r->n_sections, ==, 10);
 	for (size_t i = 0; i < r->n_sections; i++) {
 		g_assert_false(r->sections[i]->ok);
 		g_assert_nonnull(r->sections[i]->error);
 	}
+}
+
+/* PSI, softnet and /proc/interrupts: garbage lines are left out and counted,
+ * a NIC's queues stop at the bound, a queue named twice counts once. */
+static void
+hostile_pressure_softnet_irqs(const char *root)
+{
+	g_autoptr(GString) irqs = g_string_new("    CPU0 CPU1\n");
+	g_autofree char *link = NULL;
+
+	put(root, "proc/pressure/cpu",
+	    "some avg10=nan avg60=0 avg300=0 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 "
+	    "total=5\nfull avg10=1 avg60=1 avg300=1 total=6\n",
+	    -1);
+	put(root, "proc/pressure/memory",
+	    "some avg10=101 avg60=0 avg300=0 total=1\nsome avg60=1 avg300=1 total=1\n", -1);
+	put(root, "proc/pressure/io", "some avg10=1 avg60=2 avg300=3 total=99999999999999999999\n",
+	    -1);
+	put(root, "proc/net/softnet_stat",
+	    "0000000g 0 0\nffffffffffffffff ffffffffffffffff 1\n00000010 00000001 00000002\n"
+	    "12\n",
+	    -1);
+	static const char *const link_files[] = {
+		"mtu",       "address",    "carrier",  "speed",      "rx_bytes",  "rx_packets",
+		"rx_errors", "rx_dropped", "tx_bytes", "tx_packets", "tx_errors", "tx_dropped",
+	};
+
+	put(root, "sys/class/net/bad0/ifindex", "2\n", -1);
+	/* a healthy link: the only problem left is the one with the queues */
+	for (guint i = 0; i < G_N_ELEMENTS(link_files); i++) {
+		g_autofree char *rel = g_strdup_printf("sys/class/net/bad0/%s%s",
+						       i >= 4 ? "statistics/" : "", link_files[i]);
+
+		put(root, rel, i == 1 ? "52:54:00:00:00:01\n" : "1\n", -1);
+	}
+	link = g_build_filename(root, "sys/class/net/bad0/device", NULL);
+	g_assert_cmpint(symlink("../../../virtio7", link), ==, 0);
+	for (guint i = 0; i < VT_REPORT_MAX_QUEUE_IRQS / 2 + 10; i++)
+		g_string_append_printf(
+			irqs, "%u: 1 2 MSI x virtio7-input.%u\n%u: 3 x virtio7-output.%u\n", i * 2,
+			i, i * 2 + 1, i);
+	g_string_append(irqs, "9999: 5 5 MSI virtio7-input.0\nbad line\n: 1 virtio7-input.x\n");
+	put(root, "proc/interrupts", irqs->str, -1);
+}
+
+static void
+test_hostile_pressure(void)
+{
+	g_autofree char *tmp = g_dir_make_tmp("vt-psi-XXXXXX", NULL);
+	g_autofree char *root = g_build_filename(tmp, "root", NULL);
+	g_autoptr(VtCollector) c = NULL;
+	g_autoptr(VtReport) r = NULL;
+	const VtNic *nic;
+
+	hostile_pressure_softnet_irqs(root);
+	c = vt_collector_new(root, NULL);
+	r = vt_collector_collect(c);
+	assert_report_bounded(r);
+	g_assert_nonnull(r->pressure);
+	g_assert_null(r->pressure->cpu_some);
+	g_assert_cmpuint(r->pressure->cpu_full->total_us, ==, 5);
+	g_assert_null(r->pressure->memory_some);
+	g_assert_null(r->pressure->io_some);
+	g_assert_nonnull(strstr(find_section(r, "pressure")->error, "not understood"));
+	g_assert_cmpuint(r->softnet->processed, ==, (guint64)G_MAXINT64);
+	g_assert_cmpuint(r->softnet->dropped, ==, (guint64)G_MAXINT64);
+	g_assert_cmpuint(r->softnet->time_squeeze, ==, 3);
+	g_assert_nonnull(strstr(find_section(r, "softnet")->error, "2 lines"));
+	nic = find_nic(r, "bad0");
+	g_assert_cmpuint(nic->n_queue_interrupts, ==, VT_REPORT_MAX_QUEUE_IRQS);
+	g_assert_cmpstr(nic->queue_interrupts[0]->queue, ==, "input.0");
+	g_assert_cmpuint(nic->queue_interrupts[0]->count, ==, 3);
+	g_assert_cmpuint(nic->queue_interrupts[1]->count, ==, 3);
+	g_assert_nonnull(strstr(find_section(r, "nics:bad0")->error, "more queues"));
+	rm_rf(tmp);
 }
 
 int
@@ -227,5 +303,6 @@ main(int argc, char **argv)
 	g_test_add_func("/collect/hostile", test_hostile);
 	g_test_add_func("/collect/missing-sysroot", test_missing_sysroot);
 	g_test_add_func("/collect/sections-bound", test_sections_bound);
+	g_test_add_func("/collect/hostile-pressure", test_hostile_pressure);
 	return g_test_run();
 }

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Interrupts of each virtio NIC queue: the /proc/interrupts lines named
+ * "virtioN-input.K" and "virtioN-output.K" (drivers/net/virtio_net.c names its
+ * MSI-X vectors after the virtqueues), summed over CPUs; virtioN is the NIC's
+ * /sys/class/net/IFACE/device.
+ */
+#include "collector-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/* /proc/interrupts grows with CPUs x vectors (~11 bytes a cell): 1 MiB holds 256
+ * CPUs x 350 vectors. Read once per report, freed with it. */
+#define VT_INTERRUPTS_TEXT_MAX (1024u * 1024u)
+
+/* The per-CPU columns counted at most: NR_CPUS tops out at 8192. */
+#define VT_INTERRUPTS_CPUS_MAX 8192u
+
+void
+vt_queue_irq_free(VtQueueIrq *irq)
+{
+	g_free(irq->device);
+	g_free(irq->queue);
+	g_free(irq);
+}
+
+/* "virtio2-input.0" → device "virtio2", queue "input.0"; FALSE for any other name. */
+static gboolean
+split_name(const char *name, char **device, char **queue)
+{
+	const char *dash = strchr(name, '-');
+	const char *q, *dot;
+	guint64 n;
+
+	if (!g_str_has_prefix(name, "virtio") || dash == NULL || dash == name + 6)
+		return FALSE;
+	for (const char *p = name + 6; p < dash; p++)
+		if (!g_ascii_isdigit(*p))
+			return FALSE;
+	q = dash + 1;
+	if (!g_str_has_prefix(q, "input.") && !g_str_has_prefix(q, "output."))
+		return FALSE;
+	dot = strchr(q, '.');
+	if (!vt_parse_u64(dot + 1, &n) || strlen(q) >= VT_STRING_MAX)
+		return FALSE;
+	*device = g_strndup(name, (gsize)(dash - name));
+	*queue = g_strdup(q);
+	return TRUE;
+}
+
+/* One vector's line: " 38:   0   9167   PCI-MSIX-0000:00:03.0   1-edge   virtio2-input.0". */
+static VtQueueIrq *
+parse_line(char *line, guint cpus)
+{
+	g_auto(GStrv) words = NULL;
+	guint n, i;
+	guint64 sum = 0, v;
+	VtQueueIrq *irq;
+
+	words = g_strsplit_set(g_strstrip(line), " \t", -1);
+	n = g_strv_length(words);
+	if (n < 3 || !g_str_has_suffix(words[0], ":"))
+		return NULL;
+	irq = g_new0(VtQueueIrq, 1);
+	if (!split_name(words[n - 1], &irq->device, &irq->queue)) {
+		g_free(irq);
+		return NULL;
+	}
+	/* empty words stand for runs of blanks */
+	for (i = 1; i < n - 1 && cpus > 0; i++) {
+		if (words[i][0] == '\0')
+			continue;
+		if (!vt_parse_u64(words[i], &v))
+			break;
+		sum = v > VT_U64_MAX - sum ? VT_U64_MAX : sum + v;
+		cpus--;
+	}
+	irq->count = sum;
+	return irq;
+}
+
+/* The number of "CPUn" columns in the first line. */
+static guint
+count_cpus(const char *header)
+{
+	guint cpus = 0;
+
+	for (const char *p = strstr(header, "CPU"); p != NULL && cpus < VT_INTERRUPTS_CPUS_MAX;
+	     p = strstr(p + 3, "CPU"))
+		cpus++;
+	return cpus;
+}
+
+/* This report's virtio queue vectors, read on first use; NULL when unreadable. */
+static GPtrArray *
+queue_irqs(VtCollector *c)
+{
+	g_autofree char *text = NULL;
+	gboolean truncated = FALSE;
+	char *save = NULL, *line;
+	guint cpus;
+
+	if (c->irqs_read)
+		return c->irqs;
+	c->irqs_read = TRUE;
+	text = g_malloc(VT_INTERRUPTS_TEXT_MAX);
+	c->irqs_err = vt_file_read_once(c->root_fd, "proc/interrupts", text, VT_INTERRUPTS_TEXT_MAX,
+					NULL, &truncated);
+	if (c->irqs_err < 0)
+		return NULL;
+	if (truncated)
+		vt_collector_note(c, "nics",
+				  "/proc/interrupts longer than %u bytes, the rest ignored",
+				  VT_INTERRUPTS_TEXT_MAX);
+	c->irqs = g_ptr_array_new_with_free_func((GDestroyNotify)vt_queue_irq_free);
+	line = strtok_r(text, "\n", &save);
+	cpus = line != NULL ? count_cpus(line) : 0;
+	while (line != NULL && (line = strtok_r(NULL, "\n", &save)) != NULL) {
+		VtQueueIrq *irq = parse_line(line, cpus);
+
+		if (irq != NULL)
+			g_ptr_array_add(c->irqs, irq);
+	}
+	return c->irqs;
+}
+
+void
+vt_queue_irqs_clear(VtCollector *c)
+{
+	g_clear_pointer(&c->irqs, g_ptr_array_unref);
+	c->irqs_read = FALSE;
+	c->irqs_err = 0;
+}
+
+/* "virtio2" for an interface on a virtio device, else NULL. */
+static char *
+virtio_device(VtCollector *c, const char *iface)
+{
+	g_autofree char *path = g_strdup_printf("sys/class/net/%s/device", iface);
+	char link[512];
+	const char *base;
+	ssize_t n = readlinkat(c->root_fd, path, link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return NULL;
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	base = base != NULL ? base + 1 : link;
+	return g_str_has_prefix(base, "virtio") ? g_strdup(base) : NULL;
+}
+
+void
+vt_collect_queue_interrupts(VtCollector *c, const char *iface, VtNic *nic, GString *problems)
+{
+	g_autofree char *device = virtio_device(c, iface);
+	GPtrArray *irqs;
+	gboolean more = FALSE;
+
+	if (device == NULL)
+		return;
+	irqs = queue_irqs(c);
+	if (irqs == NULL) {
+		g_string_append_printf(problems, "%sinterrupts: %s", problems->len ? "; " : "",
+				       g_strerror(-c->irqs_err));
+		return;
+	}
+	for (guint i = 0; i < irqs->len; i++) {
+		const VtQueueIrq *irq = g_ptr_array_index(irqs, i);
+		VtQueueInterrupts *q;
+		gboolean dup = FALSE;
+
+		if (strcmp(irq->device, device) != 0)
+			continue;
+		for (gsize k = 0; k < nic->n_queue_interrupts && !dup; k++)
+			dup = strcmp(nic->queue_interrupts[k]->queue, irq->queue) == 0;
+		if (dup)
+			continue;
+		if (nic->n_queue_interrupts >= VT_REPORT_MAX_QUEUE_IRQS) {
+			more = TRUE;
+			break;
+		}
+		q = g_new(VtQueueInterrupts, 1);
+		virttune__v1__queue_interrupts__init(q);
+		q->queue = g_strdup(irq->queue);
+		q->has_count = TRUE;
+		q->count = irq->count;
+		VT_APPEND(nic->n_queue_interrupts, nic->queue_interrupts, q);
+	}
+	if (more)
+		g_string_append_printf(problems, "%sinterrupts: more queues than the limit",
+				       problems->len ? "; " : "");
+}
