@@ -12,8 +12,18 @@
 #include "agent.h"
 #include "collect/collector.h"
 #include "error.h"
-#include "json.h"
 #include "message.h"
+#ifndef VT_AGENT_PORTABLE
+#include "json.h"
+#define AGENT_FLAVOUR  ""
+#define FORMAT_DEFAULT "json"
+#define FORMAT_HELP    "With --once: json (default) or pb (protobuf)"
+#else
+/* The portable agent links no JSON library: its --once report is protobuf. */
+#define AGENT_FLAVOUR  " (portable)"
+#define FORMAT_DEFAULT "pb"
+#define FORMAT_HELP    "With --once: pb (protobuf, the default; json needs the packaged agent)"
+#endif
 
 static gboolean
 write_all(int fd, const guint8 *data, gsize len, GError **error)
@@ -46,6 +56,11 @@ run_once(const char *sysroot, const char *format, const char *output)
 	int fd = STDOUT_FILENO;
 
 	if (g_strcmp0(format, "json") == 0) {
+#ifdef VT_AGENT_PORTABLE
+		g_printerr("virt-tune-agent: this portable build writes --once reports as pb "
+			   "only (--format pb)\n");
+		return 2;
+#else
 		text = vt_json_message_to_string(&report->base, TRUE, &error);
 		if (text == NULL) {
 			g_printerr("virt-tune-agent: cannot write the report as JSON: %s\n",
@@ -54,6 +69,7 @@ run_once(const char *sysroot, const char *format, const char *output)
 		}
 		data = (const guint8 *)text;
 		len = strlen(text);
+#endif
 	} else {
 		bytes = vt_message_pack(&report->base, FALSE, &error);
 		data = g_bytes_get_data(bytes, &len);
@@ -99,8 +115,7 @@ main(int argc, char **argv)
 	GOptionEntry entries[] = {
 		{"once", 0, 0, G_OPTION_ARG_NONE, &once,
 		 "Print one report and exit (no port needed)", NULL},
-		{"format", 0, 0, G_OPTION_ARG_STRING, &format,
-		 "With --once: json (default) or pb (protobuf)", "json|pb"},
+		{"format", 0, 0, G_OPTION_ARG_STRING, &format, FORMAT_HELP, "json|pb"},
 		{"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
 		 "With --once: write to FILE (atomically) instead of stdout", "FILE|-"},
 		{"sysroot", 0, 0, G_OPTION_ARG_FILENAME, &sysroot,
@@ -135,7 +150,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (version) {
-		g_print("virt-tune-agent %s\n", VT_VERSION);
+		g_print("virt-tune-agent %s%s\n", VT_VERSION, AGENT_FLAVOUR);
 		return 0;
 	}
 	if (format != NULL && g_strcmp0(format, "json") != 0 && g_strcmp0(format, "pb") != 0) {
@@ -151,7 +166,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (once)
-		return run_once(sysroot, format ? format : "json", output);
+		return run_once(sysroot, format ? format : FORMAT_DEFAULT, output);
 
 	options.port = port;
 	options.config = config;

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "json.h"
 #include "kernel/sysattr.h"
 
 #define VT_APPLY_REQUEST_ID_MAX 128u
@@ -41,8 +40,7 @@ vt_apply_kind_of(const VtAction *a)
 VtAction *
 vt_apply_entry_action(const VtJournalEntry *e)
 {
-	return (VtAction *)vt_json_message_from_string(&virttune__v1__action__descriptor,
-						       e->action_json, -1, NULL);
+	return vt_journal_action_from_text(e->action_text, NULL);
 }
 
 static gboolean
@@ -163,14 +161,14 @@ answer(const VtJournalEntry *e, int status, const char *reason, int errnum, cons
 /* An earlier request with the same id: the same action is answered from the
  * journal, another one refused. NULL when the id is new. */
 static VtApplyResult *
-answer_known(VtApplier *ap, const VtApplyRequest *req, const char *action_json)
+answer_known(VtApplier *ap, const VtApplyRequest *req, const char *action_text)
 {
 	VtJournalEntry *prev;
 
 	if (ap->journal == NULL ||
 	    !(prev = vt_journal_find_request(ap->journal, VT_JOURNAL_APPLY, req->request_id)))
 		return NULL;
-	if (strcmp(prev->action_json, action_json) != 0)
+	if (strcmp(prev->action_text, action_text) != 0)
 		return vt_apply_result_new(req->request_id, ST_INVALID, "request_id_reused", 0);
 	return vt_apply_result_from_entry(prev, req->request_id);
 }
@@ -261,16 +259,16 @@ vt_applier_apply(VtApplier *ap, const VtApplyRequest *req)
 {
 	const VtApplyKind *kind = vt_apply_kind_of(req->action);
 	g_auto(VtApplyCheck) c = {0};
-	g_autofree char *action_json = NULL;
+	g_autofree char *action_text = NULL;
 	g_autofree char *command = NULL;
 	VtApplyResult *refusal = NULL;
 	VtJournalEntry *e;
 
 	if (request_id_ok(req->request_id) && kind != NULL)
-		action_json = vt_json_message_to_string(&req->action->base, FALSE, NULL);
-	if (action_json == NULL)
+		action_text = vt_journal_action_to_text(req->action, NULL);
+	if (action_text == NULL)
 		return vt_apply_result_new(req->request_id, ST_INVALID, "bad_request", 0);
-	if ((refusal = answer_known(ap, req, action_json)) != NULL ||
+	if ((refusal = answer_known(ap, req, action_text)) != NULL ||
 	    (refusal = validate(ap, kind, req, &c)) != NULL)
 		return refusal;
 	command = kind->command(req->action, c.target);
@@ -283,7 +281,7 @@ vt_applier_apply(VtApplier *ap, const VtApplyRequest *req)
 
 	if ((e = new_entry(ap, VT_JOURNAL_APPLY, req->request_id, command, &refusal)) == NULL)
 		return refusal;
-	e->action_json = g_steal_pointer(&action_json);
+	e->action_text = g_steal_pointer(&action_text);
 	e->persist = req->has_persist && req->persist;
 	e->before = g_steal_pointer(&c.before);
 	e->target = g_steal_pointer(&c.target);
@@ -366,7 +364,7 @@ vt_applier_rollback(VtApplier *ap, const VtRollbackRequest *req)
 	g_autofree char *live = NULL;
 	g_autofree char *command = NULL;
 	g_autofree char *target = NULL;
-	g_autofree char *a_json = NULL;
+	g_autofree char *a_text = NULL;
 	gboolean persist;
 	VtJournalEntry *orig = NULL, *e;
 	VtApplyResult *refusal;
@@ -393,12 +391,12 @@ vt_applier_rollback(VtApplier *ap, const VtRollbackRequest *req)
 			orig->before, orig->change_id, g_steal_pointer(&command));
 	/* room for the new entry may be made at orig's expense: taken first */
 	target = g_strdup(orig->before);
-	a_json = g_strdup(orig->action_json);
+	a_text = g_strdup(orig->action_text);
 	persist = orig->persist;
 	if ((e = new_entry(ap, VT_JOURNAL_ROLLBACK, req->request_id, command, &refusal)) == NULL)
 		return refusal;
 	e->rollback_of = g_strdup(req->change_id);
-	e->action_json = g_steal_pointer(&a_json);
+	e->action_text = g_steal_pointer(&a_text);
 	e->persist = persist;
 	e->before = g_steal_pointer(&live);
 	e->target = g_steal_pointer(&target);

@@ -10,10 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-glib/json-glib.h>
-
 #include "error.h"
-#include "json.h"
 #include "message.h"
 #include "validate.h"
 #include "kernel/durable.h"
@@ -151,7 +148,7 @@ load_entry(VtJournal *j, const char *name, guint64 seq, GPtrArray *warnings)
 
 	text = read_bounded(path, VT_JOURNAL_ENTRY_MAX, &len, &local);
 	if (text != NULL)
-		e = vt_journal_entry_from_json(text, len, &local);
+		e = vt_journal_entry_from_text(text, len, &local);
 	if (e != NULL && e->seq != seq) {
 		g_set_error(&local, VT_ERROR, VT_ERROR_INVALID,
 			    "seq %" G_GUINT64_FORMAT " in a file named for another", e->seq);
@@ -185,13 +182,16 @@ load_entries(VtJournal *j, GPtrArray *warnings, GError **error)
 	}
 	while ((de = readdir(d)) != NULL) {
 		char *end = NULL;
+		gboolean tmp;
 		guint64 seq;
 
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
 		seq = g_ascii_strtoull(de->d_name, &end, 10);
-		if (end == de->d_name || seq == 0 ||
-		    (strcmp(end, ".json") != 0 && strcmp(end, ".json.tmp") != 0))
+		if (end == de->d_name || seq == 0 || !g_str_has_prefix(end, vt_journal_suffix))
+			continue;
+		tmp = strcmp(end + strlen(vt_journal_suffix), ".tmp") == 0;
+		if (!tmp && end[strlen(vt_journal_suffix)] != '\0')
 			continue;
 		if (seq > VT_JOURNAL_SEQ_MAX) {
 			/* not one of ours: a change a second for three years is 10^8 */
@@ -202,15 +202,13 @@ load_entries(VtJournal *j, GPtrArray *warnings, GError **error)
 			continue;
 		}
 		j->last_seq = MAX(j->last_seq, seq);
-		if (strcmp(end, ".json.tmp") == 0) {
+		if (tmp) {
 			/* a write that never completed: its entry is older */
 			g_autofree char *path = g_build_filename(j->dir, de->d_name, NULL);
 			if (unlink(path) < 0 && errno != ENOENT)
 				vt_journal_warn(warnings, "%s: %s", path, g_strerror(errno));
 			continue;
 		}
-		if (strcmp(end, ".json") != 0)
-			continue;
 		/* a directory of thousands of files is not ours to read whole */
 		if (++scanned > VT_JOURNAL_MAX_ENTRIES * 4u) {
 			vt_journal_warn(warnings, "%s: too many entries; reading the first %u",
@@ -334,7 +332,7 @@ vt_journal_new_entry(VtJournal *j, VtJournalKind kind, GError **error)
 			i++;
 			continue;
 		}
-		path = entry_path(j, old->seq, ".json");
+		path = entry_path(j, old->seq, vt_journal_suffix);
 		if (unlink(path) < 0 && errno != ENOENT) {
 			vt_error_set_errno(error, errno, "%s", path);
 			return NULL;
@@ -358,11 +356,11 @@ vt_journal_new_entry(VtJournal *j, VtJournalKind kind, GError **error)
 gboolean
 vt_journal_commit(VtJournal *j, VtJournalEntry *e, GError **error)
 {
-	g_autofree char *path = entry_path(j, e->seq, ".json");
+	g_autofree char *path = entry_path(j, e->seq, vt_journal_suffix);
 	g_autofree char *text = NULL;
 
 	e->updated_ms = g_get_real_time() / 1000;
-	text = vt_journal_entry_to_json(e);
+	text = vt_journal_entry_to_text(e);
 	if (strlen(text) > VT_JOURNAL_ENTRY_MAX) {
 		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "entry larger than %u bytes",
 			    VT_JOURNAL_ENTRY_MAX);

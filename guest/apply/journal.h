@@ -6,14 +6,16 @@
 G_BEGIN_DECLS
 
 /*
- * The apply journal: one JSON file per change under STATE_DIR/journal/,
- * named by a sequence number (0000000042.json), each written whole (temp
+ * The apply journal: one file per change under STATE_DIR/journal/, named by
+ * a sequence number and the codec's suffix (0000000042.json; the portable
+ * agent, which links no JSON library, writes 0000000042.entry, a key file
+ * with the Action as base64 protobuf), each written whole (temp
  * file, fsync, rename, fsync of the directory), so that a crash leaves every
  * entry either as it was or as it is now. Entries are kept in memory (there
  * are at most VT_JOURNAL_MAX_ENTRIES) and written through.
  *
  * An entry file is read as untrusted input: one over VT_JOURNAL_ENTRY_MAX
- * bytes, not JSON, or with a missing or wrong field is renamed to
+ * bytes, not in the codec's form, or with a missing or wrong field is renamed to
  * NNNNNNNNNN.corrupt, reported in the warnings and skipped.
  */
 #define VT_JOURNAL_MAX_ENTRIES 128u
@@ -40,7 +42,7 @@ typedef struct {
 	char *request_id; /* the host's */
 	VtJournalKind kind;
 	char *rollback_of; /* ROLLBACK: change_id of the apply entry */
-	char *action_json; /* canonical JSON of the Action (for a rollback: the original's) */
+	char *action_text; /* the Action in the codec's canonical form (rollback: the original's) */
 	gboolean persist;
 	VtJournalState state;
 	char *before;
@@ -82,23 +84,38 @@ gboolean vt_journal_commit(VtJournal *journal, VtJournalEntry *entry, GError **e
  * journal, and reconciling it, report what they skip or repair. */
 void vt_journal_warn(GPtrArray *warnings, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
-/* Names for the JSON form and for messages. */
+/* Names for the file form and for messages. */
 const char *vt_journal_state_name(VtJournalState state);
-
-/* Serialise / parse one entry (exposed for tests). */
-char *vt_journal_entry_to_json(const VtJournalEntry *entry);
-VtJournalEntry *vt_journal_entry_from_json(const char *text, gsize len, GError **error);
+const char *vt_journal_kind_name(VtJournalKind kind);
+/* @value as a VtJournalKind (@kind) or VtJournalState; FALSE if unknown. */
+gboolean vt_journal_name_lookup(const char *field, const char *value, gboolean kind, int *out,
+				GError **error);
+/* The rules every entry read back must meet, whatever its file form. */
+gboolean vt_journal_entry_consistent(const VtJournalEntry *entry, GError **error);
 void vt_journal_entry_free(VtJournalEntry *entry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtJournalEntry, vt_journal_entry_free)
 
 G_END_DECLS
-
 #include "message.h"
 G_BEGIN_DECLS
+
 static inline void
 vt_action_free(VtAction *action)
 {
 	vt_message_free((ProtobufCMessage *)action);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtAction, vt_action_free)
+
+/*
+ * The codec, one of two linked in: journal-entry-json.c (JSON-GLib) or
+ * journal-entry-keyfile.c (GKeyFile + protobuf, for the portable agent).
+ * Entry files are named NNNNNNNNNN + vt_journal_suffix.
+ */
+extern const char vt_journal_suffix[];
+char *vt_journal_entry_to_text(const VtJournalEntry *entry);
+VtJournalEntry *vt_journal_entry_from_text(const char *text, gsize len, GError **error);
+/* The Action's canonical text: equal text, equal action. */
+char *vt_journal_action_to_text(const VtAction *action, GError **error);
+VtAction *vt_journal_action_from_text(const char *text, GError **error);
+
 G_END_DECLS

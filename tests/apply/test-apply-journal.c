@@ -165,18 +165,24 @@ test_journal_corrupt(Fixture *f, gconstpointer data)
 	good = apply_json(f, "{\"request_id\":\"j1\",\"action\":" SWAP10 "}");
 	expect(good, ST(applied), "");
 	for (gsize i = 0; i < G_N_ELEMENTS(junk); i++) {
-		g_autofree char *name =
-			g_strdup_printf("var/lib/virt-tune-agent/journal/%010zu.json", i + 100);
+		g_autofree char *name = g_strdup_printf("var/lib/virt-tune-agent/journal/%010zu%s",
+							i + 100, vt_journal_suffix);
 		fake_write(f->root, name, junk[i]);
 	}
 	{
 		g_autofree char *big = g_strnfill(VT_JOURNAL_ENTRY_MAX + 10, ' ');
-		fake_write(f->root, "var/lib/virt-tune-agent/journal/0000000200.json", big);
+		g_autofree char *name = g_strconcat("var/lib/virt-tune-agent/journal/0000000200",
+						    vt_journal_suffix, NULL);
+		fake_write(f->root, name, big);
 	}
 	fixture_restart(f, ALL "persist=true\n", warnings);
 	g_assert_cmpuint(warnings->len, ==, G_N_ELEMENTS(junk) + 1);
 	g_assert_nonnull(rd(f, "var/lib/virt-tune-agent/journal/0000000100.corrupt"));
-	g_assert_null(rd(f, "var/lib/virt-tune-agent/journal/0000000100.json"));
+	{
+		g_autofree char *name = g_strconcat("var/lib/virt-tune-agent/journal/0000000100",
+						    vt_journal_suffix, NULL);
+		g_assert_null(rd(f, name));
+	}
 	/* the good entry is still there, and new ids come after the bad ones */
 	r = apply_json(f, "{\"request_id\":\"j1\",\"action\":" SWAP10 "}");
 	expect(r, ST(applied), "duplicate");
@@ -198,7 +204,7 @@ count_entries(Fixture *f)
 	guint n = 0;
 
 	while ((name = g_dir_read_name(d)) != NULL)
-		n += g_str_has_suffix(name, ".json");
+		n += g_str_has_suffix(name, vt_journal_suffix);
 	return n;
 }
 
@@ -282,7 +288,8 @@ test_journal_id_and_seq(void)
 	g_autofree char *state = g_dir_make_tmp("vt-journal-XXXXXX", NULL);
 	g_autofree char *dir = journal_dir_of(state);
 	g_autofree char *id = g_build_filename(dir, "id", NULL);
-	g_autofree char *stray = g_build_filename(dir, "9999999999.json", NULL);
+	g_autofree char *stray_name = g_strconcat("9999999999", vt_journal_suffix, NULL);
+	g_autofree char *stray = g_build_filename(dir, stray_name, NULL);
 	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VtJournal) j = NULL;
@@ -295,7 +302,8 @@ test_journal_id_and_seq(void)
 	g_assert_no_error(error);
 	g_assert_cmpuint(warnings->len, ==, 2);
 	g_assert_nonnull(strstr(warnings->pdata[0], "not a journal id; starting the new id"));
-	g_assert_nonnull(strstr(warnings->pdata[1], "9999999999.json: a sequence number above"));
+	g_assert_nonnull(strstr(warnings->pdata[1], stray_name));
+	g_assert_nonnull(strstr(warnings->pdata[1], ": a sequence number above"));
 	e = vt_journal_new_entry(j, VT_JOURNAL_APPLY, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(e->seq, ==, 1);

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The journal's key-file form (NNNNNNNNNN.entry), for the portable agent that
+ * links no JSON library: one [entry] group, the Action as base64 of its
+ * protobuf encoding. Read back as untrusted input, with the JSON form's bounds.
+ */
+#include "journal.h"
+
+#include <string.h>
+
+#include "error.h"
+#include "message.h"
+#include "validate.h"
+
+#define GROUP "entry"
+
+const char vt_journal_suffix[] = ".entry";
+
+char *
+vt_journal_action_to_text(const VtAction *action, GError **error)
+{
+	g_autoptr(GBytes) bytes = vt_message_pack(&action->base, FALSE, error);
+	const guint8 *data;
+	gsize len;
+
+	if (bytes == NULL)
+		return NULL;
+	data = g_bytes_get_data(bytes, &len);
+	return g_base64_encode(data, len);
+}
+
+VtAction *
+vt_journal_action_from_text(const char *text, GError **error)
+{
+	g_autofree guint8 *data = NULL;
+	g_autoptr(VtAction) action = NULL;
+	gsize len = 0;
+
+	if (text == NULL || strlen(text) > VT_JOURNAL_ENTRY_MAX ||
+	    strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+		    strlen(text)) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "action: not base64");
+		return NULL;
+	}
+	data = g_base64_decode(text, &len);
+	action = (VtAction *)vt_message_unpack(&virttune__v1__action__descriptor, data, len, error);
+	if (action == NULL || !vt_validate_message(&action->base, NULL, error)) {
+		g_prefix_error(error, "action: ");
+		return NULL;
+	}
+	if (action->kind_case == VIRTTUNE__V1__ACTION__KIND__NOT_SET) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "action: empty");
+		return NULL;
+	}
+	return g_steal_pointer(&action);
+}
+
+static void
+set_string(GKeyFile *kf, const char *name, const char *value)
+{
+	if (value != NULL)
+		g_key_file_set_string(kf, GROUP, name, value);
+}
+
+char *
+vt_journal_entry_to_text(const VtJournalEntry *e)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+
+	g_key_file_set_int64(kf, GROUP, "format", VT_JOURNAL_FORMAT);
+	g_key_file_set_uint64(kf, GROUP, "seq", e->seq);
+	set_string(kf, "change_id", e->change_id);
+	set_string(kf, "request_id", e->request_id);
+	set_string(kf, "kind", vt_journal_kind_name(e->kind));
+	set_string(kf, "rollback_of", e->rollback_of);
+	set_string(kf, "action", e->action_text);
+	g_key_file_set_boolean(kf, GROUP, "persist", e->persist);
+	set_string(kf, "state", vt_journal_state_name(e->state));
+	set_string(kf, "before", e->before);
+	set_string(kf, "target", e->target);
+	set_string(kf, "after", e->after);
+	set_string(kf, "reason", e->reason);
+	if (e->errnum != 0)
+		g_key_file_set_integer(kf, GROUP, "errnum", e->errnum);
+	set_string(kf, "command", e->command);
+	g_key_file_set_int64(kf, GROUP, "created_ms", e->created_ms);
+	g_key_file_set_int64(kf, GROUP, "updated_ms", e->updated_ms);
+	return g_key_file_to_data(kf, NULL, NULL);
+}
+
+/* A string key: FALSE when present but longer than @max. */
+static gboolean
+get_string(GKeyFile *kf, const char *name, gboolean required, gsize max, char **out, GError **error)
+{
+	g_autofree char *s = NULL;
+
+	*out = NULL;
+	if (!g_key_file_has_key(kf, GROUP, name, NULL)) {
+		if (required)
+			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
+		return !required;
+	}
+	s = g_key_file_get_string(kf, GROUP, name, error);
+	if (s == NULL)
+		return FALSE;
+	if (strlen(s) > max) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "'%s' is longer than %zu bytes",
+			    name, max);
+		return FALSE;
+	}
+	*out = g_steal_pointer(&s);
+	return TRUE;
+}
+
+static gboolean
+get_int(GKeyFile *kf, const char *name, gboolean required, gint64 lo, gint64 hi, gint64 *out,
+	GError **error)
+{
+	g_autofree char *s = NULL;
+	gint64 v;
+
+	if (!g_key_file_has_key(kf, GROUP, name, NULL)) {
+		if (required)
+			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
+		return !required;
+	}
+	s = g_key_file_get_value(kf, GROUP, name, NULL);
+	if (s == NULL || !g_ascii_string_to_signed(s, 10, lo, hi, &v, NULL)) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+			    "'%s' is not a whole number in range", name);
+		return FALSE;
+	}
+	*out = v;
+	return TRUE;
+}
+
+static gboolean
+get_enum(GKeyFile *kf, const char *name, gboolean kind, int *out, GError **error)
+{
+	g_autofree char *s = NULL;
+
+	return get_string(kf, name, TRUE, 32, &s, error) &&
+	       vt_journal_name_lookup(name, s, kind, out, error);
+}
+
+/* The scalar keys: ids, kind, state, values, times. */
+static gboolean
+entry_fields(GKeyFile *kf, VtJournalEntry *e, GError **error)
+{
+	gint64 v = 0;
+	int kind = 0, state = 0;
+
+	if (!get_int(kf, "format", TRUE, VT_JOURNAL_FORMAT, VT_JOURNAL_FORMAT, &v, error) ||
+	    !get_int(kf, "seq", TRUE, 1, G_MAXINT64, &v, error))
+		return FALSE;
+	e->seq = (guint64)v;
+	if (!get_string(kf, "change_id", TRUE, 64, &e->change_id, error) ||
+	    !get_string(kf, "request_id", TRUE, 256, &e->request_id, error) ||
+	    !get_enum(kf, "kind", TRUE, &kind, error) ||
+	    !get_string(kf, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
+	    !get_enum(kf, "state", FALSE, &state, error) ||
+	    !get_string(kf, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
+	    !get_string(kf, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
+	    !get_string(kf, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
+	    !get_string(kf, "reason", FALSE, 64, &e->reason, error) ||
+	    !get_string(kf, "command", FALSE, 512, &e->command, error))
+		return FALSE;
+	e->kind = kind;
+	e->state = state;
+	v = 0;
+	if (!get_int(kf, "errnum", FALSE, 0, 4095, &v, error))
+		return FALSE;
+	e->errnum = (int)v;
+	return get_int(kf, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) &&
+	       get_int(kf, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error);
+}
+
+/* The action, re-encoded so that the text kept is the canonical one. */
+static gboolean
+entry_action(GKeyFile *kf, VtJournalEntry *e, GError **error)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(VtAction) action = NULL;
+
+	if (!get_string(kf, "action", TRUE, VT_JOURNAL_ENTRY_MAX, &text, error))
+		return FALSE;
+	action = vt_journal_action_from_text(text, error);
+	if (action == NULL)
+		return FALSE;
+	e->action_text = vt_journal_action_to_text(action, error);
+	return e->action_text != NULL;
+}
+
+VtJournalEntry *
+vt_journal_entry_from_text(const char *text, gsize len, GError **error)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(VtJournalEntry) e = g_new0(VtJournalEntry, 1);
+	g_autofree char *persist = NULL;
+
+	if (len > VT_JOURNAL_ENTRY_MAX) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "larger than %u bytes",
+			    VT_JOURNAL_ENTRY_MAX);
+		return NULL;
+	}
+	if (!g_utf8_validate(text, (gssize)len, NULL)) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "not UTF-8");
+		return NULL;
+	}
+	if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, error))
+		return NULL;
+	if (!g_key_file_has_group(kf, GROUP)) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "no [%s] group", GROUP);
+		return NULL;
+	}
+	persist = g_key_file_get_value(kf, GROUP, "persist", NULL);
+	if (persist != NULL && strcmp(persist, "true") != 0 && strcmp(persist, "false") != 0) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'persist' is not a boolean");
+		return NULL;
+	}
+	e->persist = g_strcmp0(persist, "true") == 0;
+	if (!entry_fields(kf, e, error) || !entry_action(kf, e, error) ||
+	    !vt_journal_entry_consistent(e, error))
+		return NULL;
+	return g_steal_pointer(&e);
+}
