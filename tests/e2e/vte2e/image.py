@@ -184,8 +184,10 @@ def copy_program(cpio, binary, dest):
         cpio.copy(lib, lib, 0o755)
 
 
-def build_initramfs(kernel, out_path, init_script, extra_files=None):
-    """Writes the initramfs; extra_files maps guest paths to bytes (config, policy)."""
+def build_initramfs(kernel, out_path, init_script, extra_files=None, portable_agent=None):
+    """Writes the initramfs; extra_files maps guest paths to bytes (config, policy).
+    With portable_agent (a static binary), that is the agent and no shared
+    library goes in: no ethtool either (dynamic), and busybox is static."""
     t0 = time.monotonic()
     cpio = Cpio()
     for d in ("bin", "sbin", "usr/bin", "usr/sbin", "dev", "proc", "sys", "run", "tmp",
@@ -193,8 +195,14 @@ def build_initramfs(kernel, out_path, init_script, extra_files=None):
         cpio.mkdir(d)
     copy_program(cpio, "/bin/busybox", "/bin/busybox")
     cpio.symlink("/bin/sh", "busybox")
-    copy_program(cpio, agent_binary(), AGENT_PATH)
-    copy_program(cpio, shutil.which("ethtool") or "/usr/sbin/ethtool", "/usr/sbin/ethtool")
+    if portable_agent:
+        for prog in ("/bin/busybox", portable_agent):
+            if shared_libraries(prog):
+                raise HarnessError("%s is not static: %s" % (prog, shared_libraries(prog)))
+        cpio.copy(portable_agent, AGENT_PATH, 0o755)
+    else:
+        copy_program(cpio, agent_binary(), AGENT_PATH)
+        copy_program(cpio, shutil.which("ethtool") or "/usr/sbin/ethtool", "/usr/sbin/ethtool")
     for name in MODULES:
         cpio.copy(find_module(kernel, name), "/lib/modules/%s.ko" % name, 0o644)
     cpio.file("/lib/modules/order", ("\n".join(MODULES) + "\n").encode())
@@ -220,3 +228,21 @@ def build_initramfs(kernel, out_path, init_script, extra_files=None):
         hashlib.sha256(packed).hexdigest()[:12], time.monotonic() - t0))
     return out_path
 
+
+
+def initramfs_names(path):
+    """The names in a gzip'd newc cpio archive (as build_initramfs writes it)."""
+    with open(path, "rb") as f:
+        raw = gzip.decompress(f.read())
+    names, off = [], 0
+    while off + 110 <= len(raw) and raw[off:off + 6] == b"070701":
+        size = int(raw[off + 54:off + 62], 16)
+        namesize = int(raw[off + 94:off + 102], 16)
+        name = raw[off + 110:off + 110 + namesize - 1].decode(errors="replace")
+        if name == "TRAILER!!!":
+            break
+        names.append(name)
+        off += 110 + namesize
+        off += (4 - off % 4) % 4
+        off += size + (4 - size % 4) % 4
+    return names

@@ -32,7 +32,8 @@ def _raise_interrupted(signum, _frame):
 
 
 class Session:
-    def __init__(self, keep=None, cmdline_extra=""):
+    def __init__(self, keep=None, cmdline_extra="", portable_agent=None):
+        self.portable_agent = portable_agent
         self.keep = os.environ.get("VT_E2E_KEEP") == "1" if keep is None else keep
         self.cmdline_extra = cmdline_extra
         self.base = os.environ.get("VT_E2E_TMPDIR") or tempfile.gettempdir()
@@ -61,7 +62,8 @@ class Session:
         t0 = time.monotonic()
         self.initrd = image.build_initramfs(self.kernel,
                                             os.path.join(self.workdir, "initramfs.gz"),
-                                            INIT_SCRIPT, self._guest_files())
+                                            INIT_SCRIPT, self._guest_files(),
+                                            portable_agent=self.portable_agent)
         self.timings["initramfs"] = time.monotonic() - t0
         self.libvirt = libvirtd.PrivateLibvirt(self.workdir)
         self.libvirt.start()
