@@ -30,6 +30,8 @@ static const VtCommand commands[] = {
 	{"apply", "have a guest's agent make a recommended change", vt_cmd_apply},
 	{"rollback", "undo a change made by apply", vt_cmd_rollback},
 	{"changes", "every apply and rollback asked of a domain", vt_cmd_changes},
+	{"enable", "add the agent's channel to a domain (libvirt, no daemon)", vt_cmd_enable},
+	{"disable", "remove the agent's channel from a domain", vt_cmd_disable},
 	{"check", "a Nagios/Icinga plugin: one status line, perfdata, exit 0-3", vt_cmd_check},
 	{"analyze", "recommend changes from saved report, domain XML and domstats files",
 	 vt_cmd_analyze},
