@@ -55,8 +55,10 @@ vt_findings(JsonNode *recommend, const char *rule_prefix, int threshold)
 /* --prometheus: a row per recommendation, without the change (the metrics
  * carry its id, rule, severity and target only). */
 static const VtColumn fleet_rec_columns[] = {
-	{"host", "HOST", VT_COL_TEXT, NULL},        {"domain", "DOMAIN", VT_COL_TEXT, NULL},
-	{"severity", "SEVERITY", VT_COL_TEXT, NULL}, {"target", "TARGET", VT_COL_TEXT, NULL},
+	{"host", "HOST", VT_COL_TEXT, NULL},
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"severity", "SEVERITY", VT_COL_TEXT, NULL},
+	{"target", "TARGET", VT_COL_TEXT, NULL},
 	{"id", "ID", VT_COL_TEXT, NULL},
 };
 
@@ -90,9 +92,9 @@ vt_cmd_recommend(int argc, char **argv)
 	if (!vt_fail_on_parse(fail_on, &threshold))
 		return VT_EXIT_USAGE;
 	args = vt_client_args(argc > 1 ? argv[1] : NULL);
-	rc = o.prometheus ? vt_fleet_request(&o, "recommend", NULL, argc > 1 ? argv[1] : NULL,
-					     &result)
-			  : vt_client_request(o.socket, "recommend", args, 10, &result);
+	rc = o.prometheus
+		     ? vt_fleet_request(&o, "recommend", NULL, argc > 1 ? argv[1] : NULL, &result)
+		     : vt_client_request(o.socket, "recommend", args, 10, &result);
 	if (rc != VT_EXIT_OK)
 		return rc;
 	if (!JSON_NODE_HOLDS_OBJECT(result)) {

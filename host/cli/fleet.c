@@ -38,9 +38,8 @@ typedef struct {
 	gsize n_fields;
 } Audit;
 
-#define MEMORY(kind) "virttune_guest_memory_bytes{kind=\"" kind "\"}"
-#define CHANNELS(kind, state)                                                                      \
-	"virttune_guest_nic_channels{kind=\"" kind "\",state=\"" state "\"}"
+#define MEMORY(kind)          "virttune_guest_memory_bytes{kind=\"" kind "\"}"
+#define CHANNELS(kind, state) "virttune_guest_nic_channels{kind=\"" kind "\",state=\"" state "\"}"
 
 static const Field swap_fields[] = {
 	{"agent", "virttune_guest_agent_info", "state", FIELD_TEXT},
@@ -213,7 +212,8 @@ base_rows(VtPromClient *client, const Audit *a, GHashTable *hosts, const char *d
 		json_object_set_string_member(r->o, "domain", d);
 		if (a->part != NULL)
 			json_object_set_string_member(
-				r->o, a->part, vt_prom_label(s, a->part) ? vt_prom_label(s, a->part) : "");
+				r->o, a->part,
+				vt_prom_label(s, a->part) ? vt_prom_label(s, a->part) : "");
 		for (gsize f = 0; f < a->n_fields; f++)
 			if (a->fields[f].query == NULL)
 				set_value(r->o, &a->fields[f], s);

@@ -17,8 +17,8 @@ VtPromClient *
 vt_cli_prometheus(const VtCliOptions *o, int *exit_code)
 {
 	g_autoptr(GError) error = NULL;
-	VtPromClient *client = vt_prom_client_new(o->prometheus, (guint)o->prometheus_timeout,
-						  &error);
+	VtPromClient *client =
+		vt_prom_client_new(o->prometheus, (guint)o->prometheus_timeout, &error);
 
 	*exit_code = VT_EXIT_OK;
 	if (client == NULL) {
@@ -43,8 +43,7 @@ vt_cli_parse(VtCliOptions *o, const char *parameters, const GOptionEntry *entrie
 	};
 	GOptionEntry fleet[] = {
 		{"prometheus", 0, 0, G_OPTION_ARG_STRING, &o->prometheus,
-		 "Answer for every host this Prometheus scrapes, from virt-tuned's metrics",
-		 "URL"},
+		 "Answer for every host this Prometheus scrapes, from virt-tuned's metrics", "URL"},
 		{"prometheus-timeout", 0, 0, G_OPTION_ARG_INT, &o->prometheus_timeout,
 		 "Seconds to wait for each Prometheus query (default 10)", "SECONDS"},
 		{NULL},

@@ -45,9 +45,8 @@ vt_prom_client_new(const char *url, guint timeout_s, GError **error)
 	len = strlen(c->url);
 	while (len > 0 && c->url[len - 1] == '/')
 		c->url[--len] = '\0';
-	c->session = soup_session_new_with_options("timeout", timeout_s, "idle-timeout",
-						   timeout_s, "user-agent",
-						   "virt-tune/" VT_VERSION, NULL);
+	c->session = soup_session_new_with_options("timeout", timeout_s, "idle-timeout", timeout_s,
+						   "user-agent", "virt-tune/" VT_VERSION, NULL);
 	return c;
 }
 
@@ -119,9 +118,8 @@ parse_sample(JsonNode *node)
 	JsonNode *m = o ? json_object_get_member(o, "metric") : NULL;
 	JsonNode *v = o ? json_object_get_member(o, "value") : NULL;
 	JsonArray *pair = v && JSON_NODE_HOLDS_ARRAY(v) ? json_node_get_array(v) : NULL;
-	JsonNode *text = pair && json_array_get_length(pair) == 2
-				 ? json_array_get_element(pair, 1)
-				 : NULL;
+	JsonNode *text =
+		pair && json_array_get_length(pair) == 2 ? json_array_get_element(pair, 1) : NULL;
 	g_autoptr(GList) names = NULL;
 	VtPromSample *s;
 
@@ -147,15 +145,15 @@ parse_vector(VtPromClient *c, JsonObject *root, GError **error)
 	JsonNode *data = root ? json_object_get_member(root, "data") : NULL;
 	JsonObject *d = data && JSON_NODE_HOLDS_OBJECT(data) ? json_node_get_object(data) : NULL;
 	JsonNode *result = d ? json_object_get_member(d, "result") : NULL;
-	JsonArray *arr = result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result)
-								  : NULL;
+	JsonArray *arr =
+		result && JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
 	g_autoptr(GPtrArray) samples = NULL;
 
 	if (arr == NULL ||
 	    g_strcmp0(json_object_get_string_member_with_default(root, "status", ""), "success") !=
 		    0 ||
-	    g_strcmp0(json_object_get_string_member_with_default(d, "resultType", ""),
-		      "vector") != 0) {
+	    g_strcmp0(json_object_get_string_member_with_default(d, "resultType", ""), "vector") !=
+		    0) {
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
 			    "Prometheus at %s: the answer is not an instant vector", c->url);
 		return NULL;

@@ -26,27 +26,29 @@ agent_state_family(VtScrape *s)
 static void
 swap_families(VtScrape *s)
 {
-	static const char *const in[] = {"direction", "in", NULL};
-	static const char *const out[] = {"direction", "out", NULL};
+	static const char *const dirs[][3] = {{"direction", "in", NULL},
+					      {"direction", "out", NULL}};
 
 	vt_prometheus_family(s->out, "virttune_guest_swappiness", "gauge",
 			     "The guest's vm.swappiness");
-	vt_prometheus_family(s->out, "virttune_guest_swap_pages_per_second", "gauge",
-			     "Pages swapped in and out per second between the last two reports");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		const char *swappiness = vt_report_sysctl(g->report, "vm.swappiness");
 		gint64 v;
 
-		if (swappiness != NULL && g_ascii_string_to_signed(swappiness, 10, 0, 200, &v, NULL))
+		if (swappiness != NULL &&
+		    g_ascii_string_to_signed(swappiness, 10, 0, 200, &v, NULL))
 			vt_prometheus_sample(s->out, "virttune_guest_swappiness", g->name, NULL,
 					     (double)v);
-		if (!g->rates.has_swap)
-			continue;
-		vt_prometheus_sample(s->out, "virttune_guest_swap_pages_per_second", g->name, in,
-				     g->rates.swap_in_pps);
-		vt_prometheus_sample(s->out, "virttune_guest_swap_pages_per_second", g->name, out,
-				     g->rates.swap_out_pps);
+	}
+	vt_prometheus_family(s->out, "virttune_guest_swap_pages_per_second", "gauge",
+			     "Pages swapped in and out per second between the last two reports");
+	for (guint i = 0; i < s->guests->len; i++) {
+		const VtGuest *g = s->guests->pdata[i];
+		for (guint d = 0; g->rates.has_swap && d < G_N_ELEMENTS(dirs); d++)
+			vt_prometheus_sample(s->out, "virttune_guest_swap_pages_per_second",
+					     g->name, dirs[d],
+					     d == 0 ? g->rates.swap_in_pps : g->rates.swap_out_pps);
 	}
 }
 
@@ -74,32 +76,30 @@ balloon_family(VtScrape *s)
 static void
 block_families(VtScrape *s)
 {
-	static const char *const names[] = {
-		"virttune_guest_block_nr_requests", "virttune_guest_block_rotational",
-		"virttune_guest_block_hw_queues", "virttune_guest_block_size_bytes"};
+	static const struct {
+		const char *name, *help;
+	} families[] = {
+		{"virttune_guest_block_nr_requests", "A guest disk's queue/nr_requests"},
+		{"virttune_guest_block_rotational", "1 when the guest sees a rotating disk"},
+		{"virttune_guest_block_hw_queues", "A guest disk's hardware queues"},
+		{"virttune_guest_block_size_bytes", "A guest disk's size"},
+	};
 
-	vt_prometheus_family(s->out, names[0], "gauge", "A guest disk's queue/nr_requests");
-	vt_prometheus_family(s->out, names[1], "gauge", "1 when the guest sees a rotating disk");
-	vt_prometheus_family(s->out, names[2], "gauge", "A guest disk's hardware queues");
-	vt_prometheus_family(s->out, names[3], "gauge", "A guest disk's size");
-	for (guint i = 0; i < s->guests->len; i++) {
-		const VtGuest *g = s->guests->pdata[i];
-		for (gsize k = 0; g->report && k < g->report->n_block; k++) {
-			const VtBlock *b = g->report->block[k];
-			const char *labels[] = {"device", b->name, NULL};
-			const struct {
-				gboolean has;
-				double v;
-			} v[] = {
-				{b->has_nr_requests, b->nr_requests},
-				{b->has_rotational, b->rotational},
-				{b->has_nr_hw_queues, b->nr_hw_queues},
-				{b->has_size_bytes, (double)b->size_bytes},
-			};
-			for (guint n = 0; n < G_N_ELEMENTS(v); n++)
-				if (v[n].has)
-					vt_prometheus_sample(s->out, names[n], g->name, labels,
-							     v[n].v);
+	for (guint n = 0; n < G_N_ELEMENTS(families); n++) {
+		vt_prometheus_family(s->out, families[n].name, "gauge", families[n].help);
+		for (guint i = 0; i < s->guests->len; i++) {
+			const VtGuest *g = s->guests->pdata[i];
+			for (gsize k = 0; g->report && k < g->report->n_block; k++) {
+				const VtBlock *b = g->report->block[k];
+				const char *labels[] = {"device", b->name, NULL};
+				const gboolean has[] = {b->has_nr_requests, b->has_rotational,
+							b->has_nr_hw_queues, b->has_size_bytes};
+				const double v[] = {b->nr_requests, b->rotational, b->nr_hw_queues,
+						    (double)b->size_bytes};
+				if (has[n])
+					vt_prometheus_sample(s->out, families[n].name, g->name,
+							     labels, v[n]);
+			}
 		}
 	}
 }
@@ -123,23 +123,16 @@ offloads_off(const VtNic *nic)
 }
 
 static void
-nic_sample(VtScrape *s, const VtGuest *g, const VtNic *nic)
+nic_info(VtScrape *s, const VtGuest *g, const VtNic *nic)
 {
 	const VtIfaceFacts *x = g->facts ? vt_match_nic(g->facts, nic) : NULL;
 	g_autofree char *off = offloads_off(nic);
-	const char *info[] = {"iface",      nic->name,
-			      "driver",     nic->driver,
-			      "mac",        nic->mac,
-			      "host_model", x ? x->model : NULL,
-			      "host_type",  x ? x->type : NULL,
-			      "offloads_off", off,
+	const char *info[] = {"iface",     nic->name,          "driver",       nic->driver,
+			      "mac",       nic->mac,           "host_model",   x ? x->model : NULL,
+			      "host_type", x ? x->type : NULL, "offloads_off", off,
 			      NULL};
-	const char *iface[] = {"iface", nic->name, NULL};
 
 	vt_prometheus_sample(s->out, "virttune_guest_nic_info", g->name, info, 1);
-	if (x != NULL)
-		vt_prometheus_sample(s->out, "virttune_guest_nic_host_queues", g->name, iface,
-				     MAX(x->queues, 1));
 }
 
 static void
@@ -148,12 +141,24 @@ nic_families(VtScrape *s)
 	vt_prometheus_family(s->out, "virttune_guest_nic_info", "gauge",
 			     "A guest NIC: driver, MAC, the host's model and type, key offloads "
 			     "turned off (value 1)");
-	vt_prometheus_family(s->out, "virttune_guest_nic_host_queues", "gauge",
-			     "Queues the host gives the NIC (domain XML driver queues, 1 when unset)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (gsize k = 0; g->report && k < g->report->n_nics; k++)
-			nic_sample(s, g, g->report->nics[k]);
+			nic_info(s, g, g->report->nics[k]);
+	}
+	vt_prometheus_family(
+		s->out, "virttune_guest_nic_host_queues", "gauge",
+		"Queues the host gives the NIC (domain XML driver queues, 1 when unset)");
+	for (guint i = 0; i < s->guests->len; i++) {
+		const VtGuest *g = s->guests->pdata[i];
+		for (gsize k = 0; g->report && k < g->report->n_nics; k++) {
+			const VtNic *nic = g->report->nics[k];
+			const VtIfaceFacts *x = g->facts ? vt_match_nic(g->facts, nic) : NULL;
+			const char *iface[] = {"iface", nic->name, NULL};
+			if (x != NULL)
+				vt_prometheus_sample(s->out, "virttune_guest_nic_host_queues",
+						     g->name, iface, MAX(x->queues, 1));
+		}
 	}
 }
 

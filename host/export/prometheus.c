@@ -49,7 +49,7 @@ static void
 libvirt_family(Scrape *s)
 {
 	vt_prometheus_family(s->out, "virttune_libvirt_connected", "gauge",
-	       "1 when virt-tuned holds a libvirt connection");
+			     "1 when virt-tuned holds a libvirt connection");
 	g_string_append_printf(s->out, "virttune_libvirt_connected %d\n",
 			       s->libvirt_connected ? 1 : 0);
 }
@@ -68,11 +68,12 @@ static void
 agent_family(Scrape *s)
 {
 	vt_prometheus_family(s->out, "virttune_agent_connected", "gauge",
-	       "1 when the guest's agent answered the handshake");
+			     "1 when the guest's agent answered the handshake");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		vt_prometheus_sample(s->out, "virttune_agent_connected", g->name, NULL,
-		       g->session && vt_session_get_state(g->session) == VT_SESSION_READY);
+				     g->session &&
+					     vt_session_get_state(g->session) == VT_SESSION_READY);
 	}
 }
 
@@ -80,40 +81,46 @@ static void
 report_age_family(Scrape *s)
 {
 	vt_prometheus_family(s->out, "virttune_guest_report_age_seconds", "gauge",
-	       "Seconds since the last report arrived");
+			     "Seconds since the last report arrived");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		if (g->report != NULL)
-			vt_prometheus_sample(s->out, "virttune_guest_report_age_seconds", g->name, NULL,
-			       (double)(s->now_ms - g->report_at_ms) / 1000.0);
+			vt_prometheus_sample(s->out, "virttune_guest_report_age_seconds", g->name,
+					     NULL, (double)(s->now_ms - g->report_at_ms) / 1000.0);
 	}
 }
 
-/* Two families whose samples come guest by guest. */
 static void
 memory_families(Scrape *s)
 {
 	static const char *const kinds[] = {"MemTotal", "MemAvailable", "SwapTotal", "SwapFree",
 					    NULL};
 
-	vt_prometheus_family(s->out, "virttune_guest_memory_bytes", "gauge",
-	       "Guest /proc/meminfo values, by kind (MemTotal, MemAvailable, SwapTotal, "
-	       "SwapFree)");
-	vt_prometheus_family(s->out, "virttune_guest_swap_used_bytes", "gauge", "Guest swap in use");
+	vt_prometheus_family(
+		s->out, "virttune_guest_memory_bytes", "gauge",
+		"Guest /proc/meminfo values, by kind (MemTotal, MemAvailable, SwapTotal, "
+		"SwapFree)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		guint64 total, free_bytes, v;
+		guint64 v;
 
 		for (guint k = 0; kinds[k]; k++)
 			if (vt_report_meminfo(g->report, kinds[k], &v)) {
 				const char *labels[] = {"kind", kinds[k], NULL};
-				vt_prometheus_sample(s->out, "virttune_guest_memory_bytes", g->name, labels,
-				       (double)v);
+				vt_prometheus_sample(s->out, "virttune_guest_memory_bytes", g->name,
+						     labels, (double)v);
 			}
+	}
+	vt_prometheus_family(s->out, "virttune_guest_swap_used_bytes", "gauge",
+			     "Guest swap in use");
+	for (guint i = 0; i < s->guests->len; i++) {
+		const VtGuest *g = s->guests->pdata[i];
+		guint64 total, free_bytes;
+
 		if (vt_report_meminfo(g->report, "SwapTotal", &total) &&
 		    vt_report_meminfo(g->report, "SwapFree", &free_bytes) && total >= free_bytes)
-			vt_prometheus_sample(s->out, "virttune_guest_swap_used_bytes", g->name, NULL,
-			       (double)(total - free_bytes));
+			vt_prometheus_sample(s->out, "virttune_guest_swap_used_bytes", g->name,
+					     NULL, (double)(total - free_bytes));
 	}
 }
 
@@ -124,17 +131,17 @@ swap_pages_family(Scrape *s)
 	static const char *const out[] = {"direction", "out", NULL};
 
 	vt_prometheus_family(s->out, "virttune_guest_swap_pages_total", "counter",
-	       "Pages swapped in and out since the guest booted (/proc/vmstat)");
+			     "Pages swapped in and out since the guest booted (/proc/vmstat)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		const VtSwap *swap = g->report ? g->report->swap : NULL;
 
 		if (swap != NULL && swap->has_pswpin)
 			vt_prometheus_sample(s->out, "virttune_guest_swap_pages_total", g->name, in,
-			       (double)swap->pswpin);
+					     (double)swap->pswpin);
 		if (swap != NULL && swap->has_pswpout)
-			vt_prometheus_sample(s->out, "virttune_guest_swap_pages_total", g->name, out,
-			       (double)swap->pswpout);
+			vt_prometheus_sample(s->out, "virttune_guest_swap_pages_total", g->name,
+					     out, (double)swap->pswpout);
 	}
 }
 
@@ -188,15 +195,17 @@ nic_channel_samples(GString *out, const VtGuest *g, const VtNic *n)
 		const char *labels[] = {"iface", n->name,       "kind", rows[r].kind,
 					"state", rows[r].state, NULL};
 		if (rows[r].has)
-			vt_prometheus_sample(out, "virttune_guest_nic_channels", g->name, labels, rows[r].v);
+			vt_prometheus_sample(out, "virttune_guest_nic_channels", g->name, labels,
+					     rows[r].v);
 	}
 }
 
 static void
 nic_channel_family(Scrape *s)
 {
-	vt_prometheus_family(s->out, "virttune_guest_nic_channels", "gauge",
-	       "Guest NIC channels (ethtool -l): kind combined|rx|tx, state current|max");
+	vt_prometheus_family(
+		s->out, "virttune_guest_nic_channels", "gauge",
+		"Guest NIC channels (ethtool -l): kind combined|rx|tx, state current|max");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (gsize k = 0; g->report && k < g->report->n_nics; k++)
@@ -208,7 +217,7 @@ static void
 recommendation_family(Scrape *s)
 {
 	vt_prometheus_family(s->out, "virttune_recommendation_info", "gauge",
-	       "A recommendation that holds now (value 1)");
+			     "A recommendation that holds now (value 1)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (guint k = 0; g->analysis && k < g->analysis->recommendations->len; k++) {
@@ -218,7 +227,8 @@ recommendation_family(Scrape *s)
 						"severity", vt_severity_name(r->severity),
 						"target",   vt_target_name(r->target),
 						NULL};
-			vt_prometheus_sample(s->out, "virttune_recommendation_info", g->name, labels, 1);
+			vt_prometheus_sample(s->out, "virttune_recommendation_info", g->name,
+					     labels, 1);
 		}
 	}
 }
@@ -227,28 +237,34 @@ static void
 rejects_family(Scrape *s)
 {
 	vt_prometheus_family(s->out, "virttune_frames_rejected_total", "counter",
-	       "Frames refused from a guest, by reason");
+			     "Frames refused from a guest, by reason");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (guint r = 0; g->session && r < VT_REJECT_N_REASONS; r++) {
 			const char *labels[] = {"reason", vt_reject_name(r), NULL};
-			vt_prometheus_sample(s->out, "virttune_frames_rejected_total", g->name, labels,
-			       (double)vt_session_get_rejects(g->session, r));
+			vt_prometheus_sample(s->out, "virttune_frames_rejected_total", g->name,
+					     labels, (double)vt_session_get_rejects(g->session, r));
 		}
 	}
 }
 
 /* In the order they are written. */
 static void (*const families[])(Scrape *s) = {
-	host_family,        libvirt_family,        agent_family,
-	report_age_family,  memory_families,       swap_pages_family,
-	scheduler_family,   nic_channel_family,    recommendation_family,
-	rejects_family,     vt_prometheus_audit_families,
+	host_family,
+	libvirt_family,
+	agent_family,
+	report_age_family,
+	memory_families,
+	swap_pages_family,
+	scheduler_family,
+	nic_channel_family,
+	recommendation_family,
+	rejects_family,
+	vt_prometheus_audit_families,
 };
 
 GString *
-vt_prometheus_render(GPtrArray *guests, gboolean libvirt_connected, const char *host,
-		     gint64 now_ms)
+vt_prometheus_render(GPtrArray *guests, gboolean libvirt_connected, const char *host, gint64 now_ms)
 {
 	Scrape s = {g_string_sized_new(4096), guests, libvirt_connected, host, now_ms};
 
