@@ -20,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -181,6 +182,9 @@ def audit_lists_both_hosts(fleet):
         assert got == expected_rows(), got
         return json.loads(r.out)
     result = wait_until("audit all --prometheus to list both hosts' guests", listed)
+    started = time.monotonic()
+    fleet.cli("audit", "all", "--format", "json")
+    vthost.diag("audit all --prometheus took %.2f s" % (time.monotonic() - started))
     vthost.diag("audit all --prometheus: %d swap rows, %d disks, %d NICs" % (
         len(result["swap"]), len(result["schedulers"]), len(result["nics"])))
     # two disks and one NIC per guest, each under its own host
@@ -299,8 +303,21 @@ def test_errors():
         assert r.rc == 3 and url in r.err and "cannot reach Prometheus" in r.err, r
 
 
+def test_default_host_label():
+    """Without --metrics-host-label the host is the hostname."""
+    with vthost.Env() as env:
+        port = free_port()
+        env.start_daemon(env.node([]), extra=["--metrics-listen", "127.0.0.1:%d" % port])
+        url = "http://127.0.0.1:%d/metrics" % port
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = r.read().decode()
+        want = 'virttune_host_info{host="%s",' % socket.gethostname()
+        assert want in body, body[:500]
+
+
 if __name__ == "__main__":
     vthost.main([
         ("audit, recommend, alerts and the dashboard across two hosts", test_fleet),
         ("an unreachable Prometheus is named", test_errors),
+        ("the host label defaults to the hostname", test_default_host_label),
     ])
