@@ -57,6 +57,9 @@ static const Field swap_fields[] = {
 	{"balloon_maximum_bytes", "virttune_guest_balloon_bytes{kind=\"maximum\"}", NULL,
 	 FIELD_INT},
 	{"balloon_source", "virttune_guest_balloon_bytes{kind=\"actual\"}", "source", FIELD_TEXT},
+	{"balloon_stats_period_s", "virttune_guest_balloon_stats_period_seconds", NULL, FIELD_INT},
+	{"rates_window", "virttune_guest_swap_pages_per_second{direction=\"in\"}", "window",
+	 FIELD_TEXT},
 };
 
 static const Field sched_fields[] = {
@@ -65,6 +68,12 @@ static const Field sched_fields[] = {
 	{"rotational", "virttune_guest_block_rotational", NULL, FIELD_BOOL},
 	{"nr_hw_queues", "virttune_guest_block_hw_queues", NULL, FIELD_INT},
 	{"size_bytes", "virttune_guest_block_size_bytes", NULL, FIELD_INT},
+	{"read_ahead_kb", "virttune_guest_block_read_ahead_kb", NULL, FIELD_INT},
+	{"schedulers", "virttune_guest_block_info", "schedulers", FIELD_LIST},
+	{"driver", "virttune_guest_block_info", "driver", FIELD_TEXT},
+	{"serial", "virttune_guest_block_info", "serial", FIELD_TEXT},
+	{"host_format", "virttune_guest_block_info", "host_format", FIELD_TEXT},
+	{"matched_by", "virttune_guest_block_info", "matched_by", FIELD_TEXT},
 	{"host_target", NULL, "host_target", FIELD_TEXT},
 	{"host_bus", NULL, "host_bus", FIELD_TEXT},
 	{"host_cache", NULL, "host_cache", FIELD_TEXT},

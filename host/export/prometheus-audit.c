@@ -26,8 +26,6 @@ agent_state_family(VtScrape *s)
 static void
 swap_families(VtScrape *s)
 {
-	static const char *const dirs[][3] = {{"direction", "in", NULL},
-					      {"direction", "out", NULL}};
 
 	vt_prometheus_family(s->out, "virttune_guest_swappiness", "gauge",
 			     "The guest's vm.swappiness");
@@ -42,13 +40,20 @@ swap_families(VtScrape *s)
 					     (double)v);
 	}
 	vt_prometheus_family(s->out, "virttune_guest_swap_pages_per_second", "gauge",
-			     "Pages swapped in and out per second between the last two reports");
+			     "Pages swapped in and out per second between the last two reports "
+			     "(window: what the rate spans)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		for (guint d = 0; g->rates.has_swap && d < G_N_ELEMENTS(dirs); d++)
-			vt_prometheus_sample(s->out, "virttune_guest_swap_pages_per_second",
-					     g->name, dirs[d],
-					     d == 0 ? g->rates.swap_in_pps : g->rates.swap_out_pps);
+		const char *window = vt_rates_window_name(g->rates.guest_window);
+		const char *in[] = {"direction", "in", "window", window, NULL};
+		const char *out[] = {"direction", "out", "window", window, NULL};
+
+		if (!g->rates.has_swap)
+			continue;
+		vt_prometheus_sample(s->out, "virttune_guest_swap_pages_per_second", g->name, in,
+				     g->rates.swap_in_pps);
+		vt_prometheus_sample(s->out, "virttune_guest_swap_pages_per_second", g->name, out,
+				     g->rates.swap_out_pps);
 	}
 }
 
@@ -70,6 +75,14 @@ balloon_family(VtScrape *s)
 		vt_prometheus_sample(s->out, "virttune_guest_balloon_bytes", g->name, maximum,
 				     (double)g->rates.balloon_maximum_bytes);
 	}
+	vt_prometheus_family(s->out, "virttune_guest_balloon_stats_period_seconds", "gauge",
+			     "The domain's balloon statistics period (memballoon stats period)");
+	for (guint i = 0; i < s->guests->len; i++) {
+		const VtGuest *g = s->guests->pdata[i];
+		if (g->facts != NULL && g->facts->balloon_period > 0)
+			vt_prometheus_sample(s->out, "virttune_guest_balloon_stats_period_seconds",
+					     g->name, NULL, g->facts->balloon_period);
+	}
 }
 
 /* One gauge per disk value `audit schedulers` shows. */
@@ -83,6 +96,7 @@ block_families(VtScrape *s)
 		{"virttune_guest_block_rotational", "1 when the guest sees a rotating disk"},
 		{"virttune_guest_block_hw_queues", "A guest disk's hardware queues"},
 		{"virttune_guest_block_size_bytes", "A guest disk's size"},
+		{"virttune_guest_block_read_ahead_kb", "A guest disk's queue/read_ahead_kb"},
 	};
 
 	for (guint n = 0; n < G_N_ELEMENTS(families); n++) {
@@ -93,13 +107,58 @@ block_families(VtScrape *s)
 				const VtBlock *b = g->report->block[k];
 				const char *labels[] = {"device", b->name, NULL};
 				const gboolean has[] = {b->has_nr_requests, b->has_rotational,
-							b->has_nr_hw_queues, b->has_size_bytes};
+							b->has_nr_hw_queues, b->has_size_bytes,
+							b->has_read_ahead_kb};
 				const double v[] = {b->nr_requests, b->rotational, b->nr_hw_queues,
-						    (double)b->size_bytes};
+						    (double)b->size_bytes, b->read_ahead_kb};
 				if (has[n])
 					vt_prometheus_sample(s->out, families[n].name, g->name,
 							     labels, v[n]);
 			}
+		}
+	}
+}
+
+/* @n strings, comma-separated (protobuf-c arrays are not NULL-terminated). */
+static char *
+joined(char *const *items, gsize n)
+{
+	GString *s = g_string_new(NULL);
+
+	for (gsize i = 0; i < n; i++) {
+		if (i > 0)
+			g_string_append_c(s, ',');
+		g_string_append(s, items[i]);
+	}
+	return g_string_free(s, FALSE);
+}
+
+/* The rest of a disk `audit schedulers` shows: driver, serial, the
+ * schedulers it offers, and how the host's disk was matched. */
+static void
+block_info_family(VtScrape *s)
+{
+	vt_prometheus_family(
+		s->out, "virttune_guest_block_info", "gauge",
+		"A guest disk: driver, serial, schedulers offered (comma-separated), the "
+		"host disk's format and how it was matched (value 1)");
+	for (guint i = 0; i < s->guests->len; i++) {
+		const VtGuest *g = s->guests->pdata[i];
+		for (gsize k = 0; g->report && k < g->report->n_block; k++) {
+			const VtBlock *b = g->report->block[k];
+			VtMatchHow how = VT_MATCH_NONE;
+			const VtDiskFacts *d =
+				g->facts ? vt_match_disk(g->facts, g->report, b, &how) : NULL;
+			g_autofree char *offered = joined(b->schedulers, b->n_schedulers);
+			const char *labels[] = {"device",      b->name,
+						"driver",      b->driver,
+						"serial",      b->serial,
+						"schedulers",  offered,
+						"host_format", d ? d->format : NULL,
+						"matched_by",  d ? vt_match_how_name(how) : NULL,
+						NULL};
+			vt_prometheus_sample(s->out, "virttune_guest_block_info", g->name, labels,
+					     1);
 		}
 	}
 }
@@ -169,5 +228,6 @@ vt_prometheus_audit_families(VtScrape *s)
 	swap_families(s);
 	balloon_family(s);
 	block_families(s);
+	block_info_family(s);
 	nic_families(s);
 }

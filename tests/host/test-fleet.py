@@ -213,9 +213,19 @@ def audits_match_each_host(fleet):
         remote = json.loads(fleet.cli("audit", "schedulers", "--format", "json").out)
         for row in (r for r in remote if r["host"] == host):
             mine = local[(row["domain"], row["device"])]
-            for key in ("scheduler", "nr_requests", "rotational", "nr_hw_queues", "size_bytes",
-                        "host_target", "host_bus", "host_cache", "host_io"):
+            for key in ("scheduler", "schedulers", "nr_requests", "read_ahead_kb", "rotational",
+                        "nr_hw_queues", "driver", "serial", "size_bytes", "host_target",
+                        "host_bus", "host_cache", "host_io", "host_format", "matched_by"):
                 assert row.get(key) == mine.get(key), (host, key, row, mine)
+        local = {r["domain"]: r for r in env.json("audit", "swap")}
+        remote = json.loads(fleet.cli("audit", "swap", "--format", "json").out)
+        for row in (r for r in remote if r["host"] == host):
+            mine = local[row["domain"]]
+            for key in ("agent", "swap_total_bytes", "swap_used_bytes", "swappiness",
+                        "mem_total_bytes", "balloon_actual_bytes", "balloon_maximum_bytes",
+                        "balloon_source", "balloon_stats_period_s", "rates_window"):
+                assert row.get(key) == mine.get(key), (host, key, row, mine)
+            assert set(mine) - set(row) == {"swap_devices"}, set(mine) - set(row)
         swap = json.loads(fleet.cli("audit", "swap", "--domain", "shared", "--format",
                                     "json").out)
         assert sorted(r["host"] for r in swap) == list(HOSTS), swap
