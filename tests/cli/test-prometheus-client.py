@@ -201,6 +201,13 @@ def test_recommend_rows():
     url, rc, out, err = with_server(answer, "recommend", "db", "--prometheus", "URL",
                                     "--fail-on", "critical")
     assert rc == 0 and "web" not in out and "db" in out, (rc, out)
+    # audit --fail-on counts the fleet's recommendations of the audit's area
+    url, rc, out, err = with_server(answer, "audit", "nics", "--prometheus", "URL",
+                                    "--fail-on", "critical")
+    assert rc == 1, (rc, out, err)
+    url, rc, out, err = with_server(answer, "audit", "schedulers", "--prometheus", "URL",
+                                    "--fail-on", "warning")
+    assert rc == 0, (rc, out, err)
 
 
 TESTS = [(name, fn) for name, fn in sorted(globals().items()) if name.startswith("test_")]
