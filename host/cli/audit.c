@@ -90,7 +90,7 @@ find_kind(const char *name)
 	return -1;
 }
 
-/* FALSE when "all" did not come back as an object: nothing to count then. */
+/* The rows of audit @k, with a HOST column first for --prometheus. */
 static void
 show_rows(const VtCliOptions *o, int k, const char *title, gboolean first, JsonNode *rows)
 {
@@ -106,6 +106,7 @@ show_rows(const VtCliOptions *o, int k, const char *title, gboolean first, JsonN
 		vt_render_rows(stdout, o->fmt, rows, columns, n, vt_use_color(stdout));
 }
 
+/* FALSE when "all" did not come back as an object: nothing to count then. */
 static gboolean
 show_audit(const VtCliOptions *o, int kind, JsonNode *result)
 {

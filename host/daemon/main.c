@@ -108,7 +108,8 @@ to_options(const Args *a, VtDaemonOptions *o)
 	if (a->set.host_label != NULL &&
 	    (a->set.host_label[0] == '\0' || strlen(a->set.host_label) > 255 ||
 	     !g_utf8_validate(a->set.host_label, -1, NULL))) {
-		g_printerr("virt-tuned: --metrics-host-label must be 1..255 bytes of UTF-8\n");
+		g_printerr("virt-tuned: --metrics-host-label (or metrics-host-label=) must be "
+			   "1..255 bytes of UTF-8\n");
 		return FALSE;
 	}
 	o->uri = a->set.uri;
