@@ -200,7 +200,14 @@ def audit_lists_both_hosts(fleet):
 
 
 def audits_match_each_host(fleet):
-    """Each fleet row carries what the host's own audit says, plus host."""
+    """Each fleet row carries what the host's own audit says, plus host (a
+    scrape behind it: compared until they agree)."""
+    wait_until("the fleet audits to match each host's", lambda: audits_match(fleet) or True)
+    csv = fleet.cli("audit", "swap", "--format", "csv")
+    assert csv.rc == 0 and csv.out.splitlines()[0].startswith("host,domain,"), csv
+
+
+def audits_match(fleet):
     for host, (env, _) in fleet.hosts.items():
         local = {r["domain"]: r for r in env.json("audit", "nics")}
         remote = json.loads(fleet.cli("audit", "nics", "--format", "json").out)
@@ -232,8 +239,6 @@ def audits_match_each_host(fleet):
         for row in swap:
             assert row["agent"] == "connected" and row["swappiness"] == 60, row
             assert row["balloon_maximum_bytes"] == 1073741824, row
-    csv = fleet.cli("audit", "swap", "--format", "csv")
-    assert csv.rc == 0 and csv.out.splitlines()[0].startswith("host,domain,"), csv
 
 
 def recommend_lists_both_hosts(fleet):
@@ -242,12 +247,17 @@ def recommend_lists_both_hosts(fleet):
     recs = json.loads(r.out)["recommendations"]
     got = sorted({(x["host"], x["domain"]) for x in recs if x["id"] == "nic.queues:eth0"})
     assert got == expected_rows(), got
-    for host, (env, _) in fleet.hosts.items():
-        local = sorted((x["domain"], x["id"], x["severity"], x["target"])
-                       for x in env.json("recommend")["recommendations"])
-        remote = sorted((x["domain"], x["id"], x["severity"], x["target"])
-                        for x in recs if x["host"] == host)
-        assert local == remote, (host, local, remote)
+
+    def same():
+        recs = json.loads(fleet.cli("recommend", "--format", "json").out)["recommendations"]
+        for host, (env, _) in fleet.hosts.items():
+            local = sorted((x["domain"], x["id"], x["severity"], x["target"])
+                           for x in env.json("recommend")["recommendations"])
+            remote = sorted((x["domain"], x["id"], x["severity"], x["target"])
+                            for x in recs if x["host"] == host)
+            assert local == remote, (host, local, remote)
+        return True
+    wait_until("the fleet's recommendations to match each host's", same)
     failing = fleet.cli("recommend", "--fail-on", "warning")
     assert failing.rc == 1 and "HOST" in failing.out.splitlines()[0], failing
 
