@@ -72,6 +72,8 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	d->channel_mode = o->channel_mode;
 	d->guests =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vt_guest_free);
+	/* the host's /proc and /sys: a fixture tree in tests, "/" otherwise */
+	d->host = vt_host_model_new(g_getenv("VIRT_TUNED_HOST_ROOT"));
 	if (o->rules_config != NULL)
 		d->rules_path = g_strdup(o->rules_config);
 	else if (g_file_test(VT_DAEMON_DEFAULT_RULES, G_FILE_TEST_EXISTS))
@@ -114,6 +116,7 @@ vt_daemon_free(VtDaemon *d)
 	vt_control_free(d->control);
 	vt_changes_free(d->changes);
 	g_hash_table_destroy(d->guests);
+	vt_host_model_free(d->host);
 	vt_hypervisor_free(d->hv);
 	vt_store_free(d->store);
 	vt_rules_config_free(d->rules);

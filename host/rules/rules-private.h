@@ -94,13 +94,6 @@ void vt_rule_host_mem_overcommit(VtRuleCtx *ctx);
 void vt_rule_host_scheduler(VtRuleCtx *ctx);
 void vt_rule_host_sysctl(VtRuleCtx *ctx);
 
-/* host-resources.c, shared with host.sysctl's KSM check: the host's RAM and
- * reserve (FALSE when the RAM is unknown), the guests' memory now and at most. */
-gboolean vt_host_memory_budget(const VtHostInput *h, const VtRulesConfig *cfg, guint64 *ram,
-			       guint64 *reserve, const char **source);
-void vt_host_guest_memory(const VtHostInput *h, guint64 *current, guint64 *maximum,
-			  guint *ballooned);
-
 /* A new recommendation appended to the run (NULL once the run is full). The
  * caller fills action/command/rationale/evidence. */
 VtRecommendation *vt_rule_emit(VtRuleCtx *ctx, const char *subject, VtSeverity severity,

@@ -133,6 +133,13 @@ gboolean vt_rules_config_param(guint index, const char **key, const char **defau
 /* ---------------------------------------------------------------- running */
 
 VtAnalysis *vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config);
+/* The host's RAM and the reserve kept for it (FALSE when the RAM is unknown),
+ * and the guests' memory now (balloon considered) and at most. */
+gboolean vt_host_memory_budget(const VtHostInput *h, const VtRulesConfig *cfg, guint64 *ram,
+			       guint64 *reserve, const char **source);
+void vt_host_guest_memory(const VtHostInput *h, guint64 *current, guint64 *maximum,
+			  guint *ballooned);
+
 /* The host-wide rules (subjects "host", a host device, a sysctl key). */
 VtAnalysis *vt_rules_run_host(const VtHostInput *input, const VtRulesConfig *config);
 void vt_analysis_free(VtAnalysis *analysis);
