@@ -66,7 +66,7 @@ vt_host_guest_memory(const VtHostInput *h, guint64 *current, guint64 *maximum, g
 	}
 }
 
-/* Pinned CPUs that two domains share, as a cpuset string ("" when none). */
+/* Pinned CPUs that two domains share, and the domains pinned to them. */
 typedef struct {
 	guint8 seen[VT_CPUSET_MAX / 8];
 	guint8 shared[VT_CPUSET_MAX / 8];
@@ -74,20 +74,29 @@ typedef struct {
 } PinOverlap;
 
 static void
-pin_add(PinOverlap *o, const char *name, const char *cpuset)
+pin_add(PinOverlap *o, const char *cpuset)
+{
+	guint8 bits[VT_CPUSET_MAX / 8];
+
+	if (!vt_cpuset_parse(cpuset, bits))
+		return;
+	for (guint i = 0; i < sizeof(bits); i++) {
+		o->shared[i] |= bits[i] & o->seen[i];
+		o->seen[i] |= bits[i];
+	}
+}
+
+/* Second pass: the domains whose pins touch a shared CPU. */
+static void
+pin_name(PinOverlap *o, const char *name, const char *cpuset)
 {
 	guint8 bits[VT_CPUSET_MAX / 8];
 	gboolean hit = FALSE;
 
 	if (!vt_cpuset_parse(cpuset, bits))
 		return;
-	for (guint i = 0; i < sizeof(bits); i++) {
-		guint8 both = bits[i] & o->seen[i];
-
-		hit = hit || both != 0;
-		o->shared[i] |= both;
-		o->seen[i] |= bits[i];
-	}
+	for (guint i = 0; i < sizeof(bits) && !hit; i++)
+		hit = (bits[i] & o->shared[i]) != 0;
 	if (hit && o->domains->len < 1024)
 		g_string_append_printf(o->domains, "%s%s", o->domains->len ? "," : "", name);
 }
@@ -128,7 +137,13 @@ count_vcpus(const VtHostInput *h, guint *pinned, guint *unpinned, guint *domains
 		*unpinned += n - p;
 		*domains += 1;
 		if (p > 0)
-			pin_add(o, h->guests[i].name ? h->guests[i].name : "?", f->vcpupin_cpusets);
+			pin_add(o, f->vcpupin_cpusets);
+	}
+	for (guint i = 0; i < h->n_guests; i++) {
+		const VtDomainFacts *f = h->guests[i].facts;
+
+		if (f != NULL && f->vcpupin_cpusets != NULL && f->vcpupins > 0)
+			pin_name(o, h->guests[i].name ? h->guests[i].name : "?", f->vcpupin_cpusets);
 	}
 }
 
