@@ -11,6 +11,28 @@
 
 /* ------------------------------------------------------------ io */
 
+/* Reads and writes together: IOPS summed, latency weighted by IOPS. */
+static gboolean
+weighted_ms(double r_iops, double w_iops, gboolean has_r_ms, double r_ms, gboolean has_w_ms,
+	    double w_ms, double *ms)
+{
+	double n = (has_r_ms ? r_iops : 0) + (has_w_ms ? w_iops : 0);
+
+	*ms = n > 0 ? ((has_r_ms ? r_iops * r_ms : 0) + (has_w_ms ? w_iops * w_ms : 0)) / n : 0;
+	return n > 0;
+}
+
+static void
+io_total(JsonBuilder *b, const char *iops_key, const char *ms_key, gboolean has_iops, double r_iops,
+	 double w_iops, gboolean has_r_ms, double r_ms, gboolean has_w_ms, double w_ms)
+{
+	double ms;
+	gboolean has_ms = weighted_ms(r_iops, w_iops, has_r_ms, r_ms, has_w_ms, w_ms, &ms);
+
+	vt_view_add_double(b, iops_key, has_iops, r_iops + w_iops);
+	vt_view_add_double(b, ms_key, has_ms, ms);
+}
+
 static void
 io_rates(JsonBuilder *b, const VtDiskRates *r)
 {
@@ -30,6 +52,20 @@ io_rates(JsonBuilder *b, const VtDiskRates *r)
 			   r ? r->added_write_ms : 0);
 	vt_view_add_str(b, "host_window", r && r->has_host ? vt_rates_window_name(r->host_window)
 							   : NULL);
+	if (r == NULL)
+		return;
+	io_total(b, "guest_iops", "guest_ms", g, r->guest_read_iops, r->guest_write_iops,
+		 r->has_guest_read_ms, r->guest_read_ms, r->has_guest_write_ms, r->guest_write_ms);
+	io_total(b, "host_iops", "host_ms", h, r->host_read_iops, r->host_write_iops,
+		 r->has_host_read_ms, r->host_read_ms, r->has_host_write_ms, r->host_write_ms);
+	/* the guest-added part over the same mix, when both sides have it */
+	{
+		double ms;
+		gboolean has = weighted_ms(r->guest_read_iops, r->guest_write_iops,
+					   r->has_added_read_ms, r->added_read_ms,
+					   r->has_added_write_ms, r->added_write_ms, &ms);
+		vt_view_add_double(b, "added_ms", has, ms);
+	}
 }
 
 static void
@@ -54,6 +90,11 @@ io_rows(JsonBuilder *b, const VtGuest *g, const VtHostModel *host, gint64 now_ms
 		vt_view_add_int(b, "nr_requests", blk->has_nr_requests, blk->nr_requests);
 		vt_view_add_str(b, "host_cache", d ? d->cache : NULL);
 		vt_view_add_str(b, "host_io", d ? d->io : NULL);
+		if (d != NULL && (d->cache != NULL || d->io != NULL)) {
+			g_autofree char *both = g_strdup_printf(
+				"%s/%s", d->cache ? d->cache : "-", d->io ? d->io : "-");
+			vt_view_add_str(b, "host_cache_io", both);
+		}
 		vt_view_add_int(b, "iothread", d != NULL, d ? d->iothread : 0);
 		vt_view_add_str(b, "host_format", d ? d->format : NULL);
 		vt_view_add_int(b, "chain_depth", d != NULL, d ? d->backing_depth : 0);
