@@ -38,7 +38,10 @@ render_metrics(gpointer user_data)
 	VtDaemon *d = user_data;
 	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, NULL);
 
-	return vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv), vt_now_ms());
+	GString *out = vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv), vt_now_ms());
+
+	vt_prometheus_render_sides(out, guests, d->host);
+	return out;
 }
 
 /* ------------------------------------------------------------ lifecycle */

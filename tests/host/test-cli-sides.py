@@ -7,7 +7,10 @@ reads /proc and /sys under VIRT_TUNED_HOST_ROOT)."""
 import csv
 import io
 import os
+import re
+import socket
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vthost  # noqa: E402
@@ -33,10 +36,11 @@ HOST_KEYS = ["setting", "value", "source", "recommended", "recommendation", "sev
              "detail"]
 
 
-def start(env, n=2):
+def start(env, n=2, extra=()):
     os.environ["VIRT_TUNED_HOST_ROOT"] = HOST_ROOT
     env.start_sim("a", n, interval_ms=60000)
-    env.start_daemon(env.node([("g%d" % i, i, env.sock("a", i)) for i in range(n)]))
+    env.start_daemon(env.node([("g%d" % i, i, env.sock("a", i)) for i in range(n)]),
+                     extra=extra)
     wait_until("the guests' reports",
                lambda: all(g["hostname"] is not None for g in env.guests().values()))
     wait_until("the host's reading", lambda: len(env.json("audit", "host")) > 0)
@@ -138,8 +142,54 @@ def test_recommend_and_fail_on():
         assert r.rc == 0, r
 
 
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# name{labels} value, one per line of the exposition
+SAMPLE = re.compile(r'^([a-z_0-9]+)(\{[^}]*\})? (\S+)$')
+
+
+def test_metrics():
+    with Env() as env:
+        port = free_port()
+        start(env, extra=("--metrics-listen", "127.0.0.1:%d" % port))
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+            text = r.read().decode()
+        samples = {}
+        for line in text.splitlines():
+            if line.startswith("#"):
+                continue
+            m = SAMPLE.match(line)
+            assert m, line
+            samples.setdefault(m.group(1), []).append((m.group(2) or "", float(m.group(3))))
+        for name in ("virttune_disk_iops", "virttune_disk_latency_ms",
+                     "virttune_nic_dropped_packets", "virttune_nic_mtu",
+                     "virttune_guest_softnet_dropped_packets", "virttune_guest_oom_kills",
+                     "virttune_guest_pressure_avg60", "virttune_host_cpus",
+                     "virttune_host_vcpus", "virttune_host_memory_bytes",
+                     "virttune_host_swap_pages_per_second", "virttune_host_oom_kills_total",
+                     "virttune_host_sysctl", "virttune_host_transparent_hugepage_info",
+                     "virttune_host_ksm_run", "virttune_host_image_scheduler_info",
+                     "virttune_host_recommendation_info"):
+            assert "# TYPE %s gauge" % name in text, name
+        sysctl = dict(samples["virttune_host_sysctl"])
+        assert sysctl['{key="vm.swappiness"}'] == 60, sysctl
+        assert dict(samples["virttune_host_memory_bytes"])['{kind="available"}'] == 512 << 20
+        assert dict(samples["virttune_host_vcpus"])['{state="unpinned"}'] == 8
+        assert ('{mode="madvise"}', 1) in samples["virttune_host_transparent_hugepage_info"]
+        recs = [lab for lab, _ in samples["virttune_host_recommendation_info"]]
+        assert any('id="host.sysctl:vm.swappiness"' in lab for lab in recs), recs
+        assert samples["virttune_host_oom_kills_total"] == [("", 2)]
+
+
 vthost.main([
     ("audit io|net|memory|host: the JSON keys of both sides", test_json_keys),
     ("audit tables and CSV show both sides within 100 columns", test_tables_and_csv),
     ("recommend shows the host's own; audit host --fail-on", test_recommend_and_fail_on),
+    ("metrics of both sides and of the host", test_metrics),
 ])
