@@ -100,9 +100,11 @@ cmd_audit(VtDaemon *d, VtControlRequest *req)
 	else if (k != NULL)
 		vt_control_request_reply(req, k->view(guests, d->host, vt_now_ms()));
 	else
-		vt_control_request_error(req, "bad_request",
-					 "unknown audit '%s': swap, schedulers, nics, io, net, memory, "
-					 "host or all", kind);
+		vt_control_request_error(
+			req, "bad_request",
+			"unknown audit '%s': swap, schedulers, nics, io, net, memory, "
+			"host or all",
+			kind);
 }
 
 static void

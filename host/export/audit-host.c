@@ -64,12 +64,17 @@ resource_rows(JsonBuilder *b, const VtHostModel *h)
 	gboolean node = h->has_node;
 	g_autofree char *rate = NULL;
 
-	row_u64(b, "cpus", node || (s && s->has_cpus), node ? h->node.cpus : s ? s->cpus_online : 0,
+	row_u64(b, "cpus", node || (s && s->has_cpus),
+		node ? h->node.cpus
+		: s  ? s->cpus_online
+		     : 0,
 		node ? "virNodeGetInfo" : "sysfs", NULL);
 	row_u64(b, "vcpus_running", TRUE, h->vcpus_total, "domain XML", cpu);
 	row_u64(b, "vcpus_pinned", TRUE, h->vcpus_pinned, "domain XML", cpu);
 	row_u64(b, "memory_bytes", node || (s && s->has_mem_total),
-		node ? h->node.memory_bytes : s ? s->mem_total_bytes : 0,
+		node ? h->node.memory_bytes
+		: s  ? s->mem_total_bytes
+		     : 0,
 		node ? "virNodeGetInfo" : "/proc/meminfo", NULL);
 	row_u64(b, "memory_available_bytes", s && s->has_mem_available,
 		s ? s->mem_available_bytes : 0, "/proc/meminfo", NULL);
@@ -124,8 +129,8 @@ image_rows(JsonBuilder *b, const VtHostModel *h)
 		detail = g_strdup_printf("%s on %s (%u:%u) of %s", img->path, img->dev.name,
 					 img->dev.major, img->dev.minor, img->dev.disk);
 		row(b, setting, img->dev.scheduler[0] ? img->dev.scheduler : NULL,
-		    "/sys/block/DEV/queue/scheduler",
-		    find_rec(h, "host.scheduler", img->dev.disk), detail);
+		    "/sys/block/DEV/queue/scheduler", find_rec(h, "host.scheduler", img->dev.disk),
+		    detail);
 	}
 }
 
@@ -169,8 +174,8 @@ vt_view_add_host_recommendations(JsonNode *view, const VtHostModel *host, GError
 		json_object_set_string_member(out, "scope", "host");
 		members = json_object_get_members(rec);
 		for (GList *l = members; l != NULL; l = l->next)
-			json_object_set_member(out, l->data,
-					       json_node_copy(json_object_get_member(rec, l->data)));
+			json_object_set_member(
+				out, l->data, json_node_copy(json_object_get_member(rec, l->data)));
 		json_array_add_object_element(recs, out);
 	}
 	return TRUE;

@@ -50,8 +50,8 @@ io_rates(JsonBuilder *b, const VtDiskRates *r)
 	vt_view_add_double(b, "added_read_ms", r && r->has_added_read_ms, r ? r->added_read_ms : 0);
 	vt_view_add_double(b, "added_write_ms", r && r->has_added_write_ms,
 			   r ? r->added_write_ms : 0);
-	vt_view_add_str(b, "host_window", r && r->has_host ? vt_rates_window_name(r->host_window)
-							   : NULL);
+	vt_view_add_str(b, "host_window",
+			r && r->has_host ? vt_rates_window_name(r->host_window) : NULL);
 	if (r == NULL)
 		return;
 	io_total(b, "guest_iops", "guest_ms", g, r->guest_read_iops, r->guest_write_iops,
@@ -91,8 +91,8 @@ io_rows(JsonBuilder *b, const VtGuest *g, const VtHostModel *host, gint64 now_ms
 		vt_view_add_str(b, "host_cache", d ? d->cache : NULL);
 		vt_view_add_str(b, "host_io", d ? d->io : NULL);
 		if (d != NULL && (d->cache != NULL || d->io != NULL)) {
-			g_autofree char *both = g_strdup_printf(
-				"%s/%s", d->cache ? d->cache : "-", d->io ? d->io : "-");
+			g_autofree char *both = g_strdup_printf("%s/%s", d->cache ? d->cache : "-",
+								d->io ? d->io : "-");
 			vt_view_add_str(b, "host_cache_io", both);
 		}
 		vt_view_add_int(b, "iothread", d != NULL, d ? d->iothread : 0);

@@ -174,14 +174,10 @@ vt_view_audit_nics(GPtrArray *guests, const VtHostModel *host, gint64 now_ms)
 }
 
 const VtAuditKind vt_audit_kinds[] = {
-	{"swap", "mem.", vt_view_audit_swap},
-	{"schedulers", "blk.", vt_view_audit_schedulers},
-	{"nics", "nic.", vt_view_audit_nics},
-	{"io", "blk.", vt_view_audit_io},
-	{"net", "net.", vt_view_audit_net},
-	{"memory", "mem.", vt_view_audit_memory},
-	{"host", "host.", vt_view_audit_host},
-	{NULL, NULL, NULL},
+	{"swap", "mem.", vt_view_audit_swap},  {"schedulers", "blk.", vt_view_audit_schedulers},
+	{"nics", "nic.", vt_view_audit_nics},  {"io", "blk.", vt_view_audit_io},
+	{"net", "net.", vt_view_audit_net},    {"memory", "mem.", vt_view_audit_memory},
+	{"host", "host.", vt_view_audit_host}, {NULL, NULL, NULL},
 };
 
 const VtAuditKind *

@@ -36,8 +36,8 @@ sample(GString *out, const char *name, const char *const *labels, double value)
 /* ------------------------------------------------------------ disks */
 
 static void
-disk_side(GString *out, const char *name, const char *domain, const char *device,
-	  const char *side, const char *op, gboolean has, double value)
+disk_side(GString *out, const char *name, const char *domain, const char *device, const char *side,
+	  const char *op, gboolean has, double value)
 {
 	const char *labels[] = {"domain", domain, "device", device, "side", side, "op", op, NULL};
 
@@ -77,8 +77,8 @@ disk_families(GString *out, GPtrArray *guests)
 			const VtDiskRates *d = &g->rates.disks[k];
 			disk_side(out, ms, g->name, d->name, "guest", "read", d->has_guest_read_ms,
 				  d->guest_read_ms);
-			disk_side(out, ms, g->name, d->name, "guest", "write", d->has_guest_write_ms,
-				  d->guest_write_ms);
+			disk_side(out, ms, g->name, d->name, "guest", "write",
+				  d->has_guest_write_ms, d->guest_write_ms);
 			disk_side(out, ms, g->name, d->name, "host", "read", d->has_host_read_ms,
 				  d->host_read_ms);
 			disk_side(out, ms, g->name, d->name, "host", "write", d->has_host_write_ms,
@@ -97,8 +97,8 @@ static void
 nic_drop(GString *out, const char *domain, const char *iface, const char *side,
 	 const char *direction, gboolean has, double value)
 {
-	const char *labels[] = {"domain", domain,	  "iface", iface, "side",
-				side,	  "direction", direction, NULL};
+	const char *labels[] = {"domain", domain,      "iface",   iface, "side",
+				side,     "direction", direction, NULL};
 
 	if (has)
 		sample(out, "virttune_nic_dropped_packets", labels, value);
@@ -130,7 +130,7 @@ nic_families(GString *out, GPtrArray *guests)
 		for (gsize k = 0; g->report && k < g->report->n_nics; k++) {
 			const VtNic *n = g->report->nics[k];
 			const char *labels[] = {"domain", g->name, "iface", n->name,
-						"side",	  "guest", NULL};
+						"side",   "guest", NULL};
 			if (n->has_mtu)
 				sample(out, "virttune_nic_mtu", labels, n->mtu);
 		}
@@ -216,7 +216,8 @@ host_memory(GString *out, const VtHostModel *h)
 		sample(out, name, avail, (double)s->mem_available_bytes);
 	if (s->has_swap)
 		sample(out, name, swap,
-		       (double)(s->swap_total_bytes - MIN(s->swap_free_bytes, s->swap_total_bytes)));
+		       (double)(s->swap_total_bytes -
+				MIN(s->swap_free_bytes, s->swap_total_bytes)));
 	sample(out, name, cur, (double)h->guest_memory_current);
 	sample(out, name, max, (double)h->guest_memory_maximum);
 }
@@ -245,9 +246,9 @@ host_settings(GString *out, const VtHostModel *h)
 	       "The host I/O scheduler of the device under each guest image (value 1)");
 	for (guint i = 0; i < h->images->len; i++) {
 		const VtHostImage *img = h->images->pdata[i];
-		const char *labels[] = {"domain", img->domain,	  "disk",
-					img->disk,	  "device",	  img->dev.disk,
-					"scheduler",	  img->dev.scheduler, NULL};
+		const char *labels[] = {"domain",    img->domain,        "disk",
+					img->disk,   "device",           img->dev.disk,
+					"scheduler", img->dev.scheduler, NULL};
 		if (img->resolved && img->dev.scheduler[0] != '\0')
 			sample(out, "virttune_host_image_scheduler_info", labels, 1);
 	}
@@ -255,8 +256,9 @@ host_settings(GString *out, const VtHostModel *h)
 	       "A recommendation about the host itself that holds now (value 1)");
 	for (guint i = 0; h->analysis && i < h->analysis->recommendations->len; i++) {
 		const VtRecommendation *r = h->analysis->recommendations->pdata[i];
-		const char *labels[] = {"id", r->id, "rule", r->rule, "severity",
-					vt_severity_name(r->severity), NULL};
+		const char *labels[] = {"id",    r->id,      "rule",
+					r->rule, "severity", vt_severity_name(r->severity),
+					NULL};
 		sample(out, "virttune_host_recommendation_info", labels, 1);
 	}
 }

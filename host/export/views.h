@@ -40,8 +40,7 @@ JsonNode *vt_view_audit_memory(GPtrArray *guests, const VtHostModel *host, gint6
 JsonNode *vt_view_audit_host(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
 /* Append the host-wide recommendations to a vt_view_recommendations() answer,
  * with "domain": "(host)" and "scope": "host". */
-gboolean vt_view_add_host_recommendations(JsonNode *view, const VtHostModel *host,
-					  GError **error);
+gboolean vt_view_add_host_recommendations(JsonNode *view, const VtHostModel *host, GError **error);
 /* {"swap": […], "schedulers": […], "nics": […], "io": […], …}: every kind below */
 JsonNode *vt_view_audit_all(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
 

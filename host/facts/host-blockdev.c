@@ -132,8 +132,7 @@ vt_host_blockdev_lookup(const char *sysroot, guint major, guint minor, VtHostBlo
 }
 
 gboolean
-vt_host_blockdev_of_path(const char *sysroot, const char *path, VtHostBlockDev *out,
-			 GError **error)
+vt_host_blockdev_of_path(const char *sysroot, const char *path, VtHostBlockDev *out, GError **error)
 {
 	struct stat st;
 	dev_t dev;

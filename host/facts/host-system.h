@@ -80,8 +80,8 @@ const char *vt_host_sysctl_name(VtHostSysctl key); /* "vm.swappiness" */
 
 /* The device MAJOR:MINOR through @sysroot's /sys/dev/block; FALSE with @error
  * naming what was missing. */
-gboolean vt_host_blockdev_lookup(const char *sysroot, guint major, guint minor,
-				 VtHostBlockDev *out, GError **error);
+gboolean vt_host_blockdev_lookup(const char *sysroot, guint major, guint minor, VtHostBlockDev *out,
+				 GError **error);
 
 /* The device under the file or block device @path (stat() of the live
  * filesystem, sysfs under @sysroot). */

@@ -38,8 +38,8 @@ host_rates(VtHostModel *m)
 			    b->pswpin >= a->pswpin && b->pswpout >= a->pswpout;
 	m->swap_in_pps = m->has_swap_rates ? (double)(b->pswpin - a->pswpin) / dt : 0;
 	m->swap_out_pps = m->has_swap_rates ? (double)(b->pswpout - a->pswpout) / dt : 0;
-	m->has_oom_delta = a != NULL && a->has_oom_kills && b->has_oom_kills &&
-			   b->oom_kills >= a->oom_kills;
+	m->has_oom_delta =
+		a != NULL && a->has_oom_kills && b->has_oom_kills && b->oom_kills >= a->oom_kills;
 	m->oom_kills_delta = m->has_oom_delta ? b->oom_kills - a->oom_kills : 0;
 }
 

@@ -259,7 +259,8 @@ static const VtKeySpec params[] = {
 	 .offset = OFF(host_thp),
 	 .default_value = "always",
 	 .choices = "always;madvise;never;any",
-	 .doc = "host transparent_hugepage/enabled wanted (tuned virtual-host: always; any: not checked)"},
+	 .doc = "host transparent_hugepage/enabled wanted (tuned virtual-host: always; any: not "
+		"checked)"},
 	{.key = "host.sysctl.ksm",
 	 .parse = vt_key_parse_choice,
 	 .offset = OFF(host_ksm),

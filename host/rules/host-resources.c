@@ -143,7 +143,8 @@ count_vcpus(const VtHostInput *h, guint *pinned, guint *unpinned, guint *domains
 		const VtDomainFacts *f = h->guests[i].facts;
 
 		if (f != NULL && f->vcpupin_cpusets != NULL && f->vcpupins > 0)
-			pin_name(o, h->guests[i].name ? h->guests[i].name : "?", f->vcpupin_cpusets);
+			pin_name(o, h->guests[i].name ? h->guests[i].name : "?",
+				 f->vcpupin_cpusets);
 	}
 }
 
@@ -173,9 +174,10 @@ vt_rule_host_cpu_overcommit(VtRuleCtx *ctx)
 		return;
 	}
 	rec = vt_rule_emit(ctx, "host", VT_SEVERITY_WARNING, VT_TARGET_HOST);
-	vt_rec_command(rec,
-		       "# fewer unpinned vCPUs (virsh setvcpus DOMAIN N --config), or each domain "
-		       "pinned to CPUs of its own: <cputune><vcpupin vcpu='0' cpuset='N'/></cputune>");
+	vt_rec_command(
+		rec,
+		"# fewer unpinned vCPUs (virsh setvcpus DOMAIN N --config), or each domain "
+		"pinned to CPUs of its own: <cputune><vcpupin vcpu='0' cpuset='N'/></cputune>");
 	vt_rec_rationale(
 		rec,
 		"Running domains have %u unpinned vCPUs on a host with %u CPUs (%u kept for the "
@@ -221,7 +223,7 @@ vt_rule_host_mem_overcommit(VtRuleCtx *ctx)
 		h->system->mem_available_bytes < reserve;
 	avail = h->system != NULL ? h->system->mem_available_bytes : 0;
 	sev = current <= usable ? VT_SEVERITY_INFO
-	      : tight		? VT_SEVERITY_CRITICAL
+	      : tight           ? VT_SEVERITY_CRITICAL
 				: VT_SEVERITY_WARNING;
 	rec = vt_rule_emit(ctx, "host", sev, VT_TARGET_HOST);
 	s_cur = vt_format_bytes(current);
@@ -230,15 +232,16 @@ vt_rule_host_mem_overcommit(VtRuleCtx *ctx)
 	s_res = vt_format_bytes(reserve);
 	vt_rec_command(rec, "# less guest memory (virsh setmem DOMAIN SIZE --live; virsh "
 			    "setmaxmem DOMAIN SIZE --config), or fewer guests on this host");
-	vt_rec_rationale(rec,
-			 "Running domains hold %s of memory now (balloon considered) and may grow "
-			 "to their maximum; the host has %s of RAM and keeps %s for itself, which "
-			 "leaves %s for guests. %s",
-			 s_cur, s_ram, s_res, s_use,
-			 current <= usable ? "They fit now, but only while their balloons stay down."
-			 : tight ? "The host is already below its reserve: it will swap guest memory "
-				   "or kill a QEMU process."
-				 : "The host swaps guest memory once they all use it.");
+	vt_rec_rationale(
+		rec,
+		"Running domains hold %s of memory now (balloon considered) and may grow "
+		"to their maximum; the host has %s of RAM and keeps %s for itself, which "
+		"leaves %s for guests. %s",
+		s_cur, s_ram, s_res, s_use,
+		current <= usable ? "They fit now, but only while their balloons stay down."
+		: tight ? "The host is already below its reserve: it will swap guest memory "
+			  "or kill a QEMU process."
+			: "The host swaps guest memory once they all use it.");
 	vt_ev_uint(rec, "host_memory_bytes", ram);
 	vt_ev_str(rec, "host_memory_source", source);
 	vt_ev_uint(rec, "reserve_bytes", reserve);
@@ -250,6 +253,6 @@ vt_rule_host_mem_overcommit(VtRuleCtx *ctx)
 		vt_ev_uint(rec, "host_available_bytes", avail);
 	if (h->system != NULL && h->system->has_swap)
 		vt_ev_uint(rec, "host_swap_used_bytes",
-			   h->system->swap_total_bytes - MIN(h->system->swap_free_bytes,
-							     h->system->swap_total_bytes));
+			   h->system->swap_total_bytes -
+				   MIN(h->system->swap_free_bytes, h->system->swap_total_bytes));
 }

@@ -45,8 +45,9 @@ pick_scheduler(const VtHostBlockDev *dev, char **accept)
 static void
 scheduler_of(VtRuleCtx *ctx, const VtHostBlockDev *dev)
 {
-	char **accept = dev->has_rotational && dev->rotational ? ctx->cfg->host_sched_accept_rotational
-							       : ctx->cfg->host_sched_accept;
+	char **accept = dev->has_rotational && dev->rotational
+				? ctx->cfg->host_sched_accept_rotational
+				: ctx->cfg->host_sched_accept;
 	g_autoptr(GString) domains = g_string_new(NULL);
 	const char *want;
 	guint n;
@@ -109,8 +110,8 @@ vt_rule_host_scheduler(VtRuleCtx *ctx)
 /* ------------------------------------------------------------ host.sysctl */
 
 static void
-sysctl_high(VtRuleCtx *ctx, VtHostSysctl key, VtHostSysctl bytes_key, guint target,
-	    VtSeverity sev, const char *why)
+sysctl_high(VtRuleCtx *ctx, VtHostSysctl key, VtHostSysctl bytes_key, guint target, VtSeverity sev,
+	    const char *why)
 {
 	const VtHostSystem *sys = ctx->host->system;
 	const char *name = vt_host_sysctl_name(key);
@@ -155,11 +156,12 @@ thp_check(VtRuleCtx *ctx)
 		return;
 	rec = vt_rule_emit(ctx, "transparent_hugepage", VT_SEVERITY_INFO, VT_TARGET_HOST);
 	vt_rec_command(rec, "echo %s > /sys/kernel/mm/transparent_hugepage/enabled", want);
-	vt_rec_rationale(rec,
-			 "Transparent hugepages on the host are '%s'; tuned's virtual-host profile "
-			 "sets '%s' so guest memory is backed by 2 MiB pages where it can be, which "
-			 "cuts the host's TLB misses and page-table walks for every guest.",
-			 sys->thp, want);
+	vt_rec_rationale(
+		rec,
+		"Transparent hugepages on the host are '%s'; tuned's virtual-host profile "
+		"sets '%s' so guest memory is backed by 2 MiB pages where it can be, which "
+		"cuts the host's TLB misses and page-table walks for every guest.",
+		sys->thp, want);
 	vt_ev_str(rec, "key", "transparent_hugepage");
 	vt_ev_str(rec, "value", sys->thp);
 	vt_ev_str(rec, "recommended", want);

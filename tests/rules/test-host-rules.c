@@ -74,7 +74,8 @@ run_case(const Case *c)
 		guests[n].facts = f;
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(c->images) && c->images[i].domain != NULL; i++) {
-		VtHostImage *img = vt_host_image_new(c->images[i].domain, c->images[i].disk, "/img");
+		VtHostImage *img =
+			vt_host_image_new(c->images[i].domain, c->images[i].disk, "/img");
 		g_autoptr(GError) error = NULL;
 
 		img->resolved = vt_host_blockdev_lookup(root, c->images[i].major,
@@ -356,7 +357,8 @@ test_sysctl(void)
 		    {"web1.xml"},
 		    .config = "[rules]\nhost.sysctl.transparent_hugepage=any\n"
 			      "host.sysctl.swappiness=60\nhost.sysctl.ksm=any\n"};
-	Case disabled = {"sysroot-defaults", {"web1.xml"}, .config = "[rules]\nhost.sysctl.enable=false\n"};
+	Case disabled = {
+		"sysroot-defaults", {"web1.xml"}, .config = "[rules]\nhost.sysctl.enable=false\n"};
 	Run r = run_case(&pos);
 	const VtRecommendation *rec = find(&r, "host.sysctl:vm.swappiness");
 
