@@ -175,7 +175,8 @@ static int
 audit_findings(const VtCliOptions *o, int kind, const char *domain, int threshold)
 {
 	g_autoptr(JsonNode) result = NULL;
-	g_autoptr(JsonObject) args = vt_client_args(domain);
+	/* the host's own recommendations come only with every domain's */
+	g_autoptr(JsonObject) args = vt_client_args(kind == VT_AUDIT_HOST ? NULL : domain);
 	int rc;
 
 	if ((rc = vt_client_request(o->socket, "recommend", args, 10, &result)) != VT_EXIT_OK)

@@ -134,6 +134,14 @@ image_rows(JsonBuilder *b, const VtHostModel *h)
 	}
 }
 
+/* What could not be read, so an empty value says why. */
+static void
+missing_rows(JsonBuilder *b, const VtHostModel *h)
+{
+	for (guint i = 0; i < h->system->missing->len; i++)
+		row(b, "unreadable", NULL, NULL, NULL, h->system->missing->pdata[i]);
+}
+
 JsonNode *
 vt_view_audit_host(GPtrArray *guests, const VtHostModel *host, gint64 now_ms)
 {
@@ -146,6 +154,7 @@ vt_view_audit_host(GPtrArray *guests, const VtHostModel *host, gint64 now_ms)
 		resource_rows(b, host);
 		setting_rows(b, host);
 		image_rows(b, host);
+		missing_rows(b, host);
 	}
 	json_builder_end_array(b);
 	return json_builder_get_root(b);

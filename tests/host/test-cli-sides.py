@@ -69,6 +69,7 @@ def test_json_keys():
         for row in rows:
             assert sorted(row) == sorted(HOST_KEYS), row
         s = by_setting(rows)
+        assert "unreadable" not in s, s["unreadable"]  # the fixture host has every file
         assert s["vm.swappiness"]["value"] == "60", s["vm.swappiness"]
         assert s["vm.swappiness"]["recommended"] == "10", s["vm.swappiness"]
         assert s["vm.swappiness"]["recommendation"] == "host.sysctl:vm.swappiness"
@@ -127,6 +128,8 @@ def test_recommend_and_fail_on():
         r = env.cli("recommend")
         assert r.rc == 0 and "host.sysctl:vm.swappiness" in r.out, r.out
         r = env.cli("audit", "host", "--fail-on", "warning")
+        assert r.rc == 1, r
+        r = env.cli("audit", "host", "--domain", "g0", "--fail-on", "warning")
         assert r.rc == 1, r
         # critical only when one is: the fixture host has 512 MiB available,
         # below its 2 GiB reserve, so guest memory past the rest is critical
