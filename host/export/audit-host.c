@@ -46,13 +46,18 @@ row(JsonBuilder *b, const char *setting, const char *value, const char *source,
 	json_builder_end_object(b);
 }
 
+/* A number; sizes ("…_bytes") also in binary units in the detail. */
 static void
 row_u64(JsonBuilder *b, const char *setting, gboolean has, guint64 value, const char *source,
 	const VtRecommendation *rec)
 {
 	g_autofree char *text = has ? g_strdup_printf("%" G_GUINT64_FORMAT, value) : NULL;
+	g_autofree char *size = has && g_str_has_suffix(setting, "_bytes")
+					? g_format_size_full(value, G_FORMAT_SIZE_IEC_UNITS)
+					: NULL;
+	g_autofree char *detail = size ? g_strdup_printf("%s (%s)", size, source) : NULL;
 
-	row(b, setting, text, source, rec, NULL);
+	row(b, setting, text, source, rec, detail);
 }
 
 static void
@@ -69,6 +74,7 @@ resource_rows(JsonBuilder *b, const VtHostModel *h)
 		: s  ? s->cpus_online
 		     : 0,
 		node ? "virNodeGetInfo" : "sysfs", NULL);
+	row_u64(b, "cores", s && s->has_cores, s ? s->cores : 0, "sysfs thread siblings", cpu);
 	row_u64(b, "vcpus_running", TRUE, h->vcpus_total, "domain XML", cpu);
 	row_u64(b, "vcpus_pinned", TRUE, h->vcpus_pinned, "domain XML", cpu);
 	row_u64(b, "memory_bytes", node || (s && s->has_mem_total),

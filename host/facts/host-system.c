@@ -168,6 +168,29 @@ read_thp(VtHostSystem *sys, const char *sysroot)
 	sys->thp[close - open - 1] = '\0';
 }
 
+/* Physical cores: the online CPUs' distinct sibling sets (SMT threads share one). */
+static void
+read_cores(VtHostSystem *sys, const char *sysroot, const guint8 *online)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; i < VT_CPUSET_MAX; i++) {
+		g_autofree char *rel = NULL;
+		g_autofree char *text = NULL;
+
+		if (!(online[i / 8] & (1u << (i % 8))))
+			continue;
+		rel = g_strdup_printf("sys/devices/system/cpu/cpu%u/topology/thread_siblings_list",
+				      i);
+		/* not counted as missing: containers and old kernels lack topology */
+		if ((text = read_text(NULL, sysroot, rel)) == NULL)
+			return;
+		g_hash_table_add(seen, g_strdup(g_strstrip(text)));
+	}
+	sys->cores = g_hash_table_size(seen);
+	sys->has_cores = sys->cores > 0;
+}
+
 static void
 read_cpus(VtHostSystem *sys, const char *sysroot)
 {
@@ -181,6 +204,8 @@ read_cpus(VtHostSystem *sys, const char *sysroot)
 		n += (bits[i / 8] >> (i % 8)) & 1u;
 	sys->has_cpus = n > 0;
 	sys->cpus_online = n;
+	if (n > 0)
+		read_cores(sys, sysroot, bits);
 }
 
 VtHostSystem *

@@ -34,6 +34,8 @@ typedef enum {
 typedef struct {
 	gboolean has_cpus;
 	guint cpus_online; /* /sys/devices/system/cpu/online */
+	gboolean has_cores;
+	guint cores; /* physical cores: distinct thread_siblings_list of the online CPUs */
 	gboolean has_mem_total, has_mem_available, has_swap;
 	guint64 mem_total_bytes, mem_available_bytes; /* /proc/meminfo */
 	guint64 swap_total_bytes, swap_free_bytes;

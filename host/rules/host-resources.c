@@ -154,7 +154,7 @@ vt_rule_host_cpu_overcommit(VtRuleCtx *ctx)
 	const VtHostInput *h = ctx->host;
 	const char *source;
 	guint cpus = host_cpus(h, &source);
-	guint pinned, unpinned, domains, available;
+	guint pinned, unpinned, domains, available, cores = cpus;
 	double limit;
 	g_autofree char *shared = NULL;
 	PinOverlap o = {0};
@@ -166,7 +166,10 @@ vt_rule_host_cpu_overcommit(VtRuleCtx *ctx)
 	}
 	o.domains = g_string_new(NULL);
 	count_vcpus(h, &pinned, &unpinned, &domains, &o);
-	available = cpus > ctx->cfg->host_reserve_cpus ? cpus - ctx->cfg->host_reserve_cpus : 1;
+	/* the guides count physical cores: SMT siblings share one */
+	if (h->system != NULL && h->system->has_cores && h->system->cores < cpus)
+		cores = h->system->cores;
+	available = cores > ctx->cfg->host_reserve_cpus ? cores - ctx->cfg->host_reserve_cpus : 1;
 	limit = available * ctx->cfg->host_unpinned_pct / 100.0;
 	shared = cpuset_text(o.shared);
 	if ((double)unpinned <= limit && shared[0] == '\0') {
@@ -180,15 +183,17 @@ vt_rule_host_cpu_overcommit(VtRuleCtx *ctx)
 		"pinned to CPUs of its own: <cputune><vcpupin vcpu='0' cpuset='N'/></cputune>");
 	vt_rec_rationale(
 		rec,
-		"Running domains have %u unpinned vCPUs on a host with %u CPUs (%u kept for the "
-		"host): more than %.0f%% of what is left (%.1f). %s%s%sThe host's own threads "
+		"Running domains have %u unpinned vCPUs on a host with %u CPUs in %u cores (%u "
+		"kept for the host): more than %.0f%% of what is left (%.1f). %s%s%sThe host's "
+		"own threads "
 		"(QEMU I/O, vhost, the kernel) then compete with vCPUs, which shows in the "
 		"guests as steal time.",
-		unpinned, cpus, ctx->cfg->host_reserve_cpus, ctx->cfg->host_unpinned_pct, limit,
-		shared[0] ? "Pinned vCPUs of " : "", shared[0] ? o.domains->str : "",
+		unpinned, cpus, cores, ctx->cfg->host_reserve_cpus, ctx->cfg->host_unpinned_pct,
+		limit, shared[0] ? "Pinned vCPUs of " : "", shared[0] ? o.domains->str : "",
 		shared[0] ? " share host CPUs. " : "");
 	vt_ev_uint(rec, "host_cpus", cpus);
 	vt_ev_str(rec, "host_cpus_source", source);
+	vt_ev_uint(rec, "host_cores", cores);
 	vt_ev_uint(rec, "reserve_cpus", ctx->cfg->host_reserve_cpus);
 	vt_ev_double(rec, "unpinned_limit", limit);
 	vt_ev_uint(rec, "vcpus_unpinned", unpinned);

@@ -159,6 +159,8 @@ test_facts(void)
 
 	g_assert_true(s->has_cpus);
 	g_assert_cmpuint(s->cpus_online, ==, 4);
+	g_assert_true(s->has_cores); /* two cores of two threads each */
+	g_assert_cmpuint(s->cores, ==, 2);
 	g_assert_cmpuint(s->mem_total_bytes, ==, 16ull << 30);
 	g_assert_cmpuint(s->mem_available_bytes, ==, 512ull << 20);
 	g_assert_cmpuint(s->swap_total_bytes - s->swap_free_bytes, ==, 4ull << 30);
@@ -174,7 +176,8 @@ test_facts(void)
 	g_assert_cmpuint(s->missing->len, ==, 0);
 
 	/* nothing there: nothing known, each file named */
-	g_assert_false(e->has_cpus || e->has_mem_total || e->has_ksm || e->has_sysctl[0]);
+	g_assert_false(e->has_cpus || e->has_cores || e->has_mem_total || e->has_ksm ||
+		       e->has_sysctl[0]);
 	g_assert_cmpstr(e->thp, ==, "");
 	g_assert_cmpuint(e->missing->len, >=, 5);
 	g_assert_nonnull(strstr(e->missing->pdata[0], "No such file"));
@@ -223,7 +226,7 @@ test_facts_live(void)
 static void
 test_cpu_overcommit(void)
 {
-	/* positive: 6 unpinned vCPUs on 4 CPUs (1 kept): limit 2.4 */
+	/* positive: 6 unpinned vCPUs on 4 CPUs in 2 cores (1 kept): limit 0.8 */
 	Case pos = {"sysroot-defaults", {"web1.xml", "db1.xml"}};
 	/* negative: 2 on 8 */
 	Case neg = {"sysroot-tuned", {"web1.xml", "pinned-a.xml"}};
@@ -239,6 +242,8 @@ test_cpu_overcommit(void)
 	g_assert_cmpint(rec->target, ==, VT_TARGET_HOST);
 	g_assert_cmpint(ev_int(rec, "host_cpus"), ==, 4);
 	g_assert_cmpstr(ev_str(rec, "host_cpus_source"), ==, "sysfs");
+	g_assert_cmpint(ev_int(rec, "host_cores"), ==, 2);
+	g_assert_cmpfloat(json_object_get_double_member(rec->evidence, "unpinned_limit"), ==, 0.8);
 	g_assert_cmpint(ev_int(rec, "vcpus_unpinned"), ==, 6);
 	g_assert_cmpstr(ev_str(rec, "shared_pinned_cpus"), ==, "");
 	run_free(&r);
