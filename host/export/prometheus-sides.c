@@ -274,6 +274,8 @@ host_families(GString *out, const VtHostModel *h)
 
 	host_value(out, "virttune_host_cpus", "Host CPUs (virNodeGetInfo, else online in /sys)",
 		   h->has_node || s->has_cpus, h->has_node ? h->node.cpus : s->cpus_online);
+	host_value(out, "virttune_host_cores", "Host physical cores (thread siblings in /sys)",
+		   s->has_cores, s->cores);
 	family(out, "virttune_host_vcpus", "gauge",
 	       "vCPUs of running domains, state pinned|unpinned");
 	sample(out, "virttune_host_vcpus", pinned, h->vcpus_pinned);

@@ -170,6 +170,7 @@ def test_metrics():
             m = SAMPLE.match(line)
             assert m, line
             samples.setdefault(m.group(1), []).append((m.group(2) or "", float(m.group(3))))
+        assert samples["virttune_host_cores"] == [("", 2)], samples["virttune_host_cores"]
         for name in ("virttune_disk_iops", "virttune_disk_latency_ms",
                      "virttune_nic_dropped_packets", "virttune_nic_mtu",
                      "virttune_guest_softnet_dropped_packets", "virttune_guest_oom_kills",
