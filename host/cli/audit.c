@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "fleet.h"
 #include "options.h"
 #include "render.h"
 
@@ -146,16 +147,30 @@ find_kind(const char *name)
 	return -1;
 }
 
+/* The rows of audit @k, with a HOST column first for --prometheus. */
+static void
+show_rows(const VtCliOptions *o, int k, const char *title, gboolean first, JsonNode *rows)
+{
+	gsize n = kinds[k].n_columns;
+	g_autofree VtColumn *with_host =
+		o->prometheus ? vt_fleet_columns(kinds[k].columns, n, &n) : NULL;
+	const VtColumn *columns = with_host ? with_host : kinds[k].columns;
+
+	if (title != NULL)
+		vt_render_section(stdout, o->fmt, title, first, rows, columns, n,
+				  vt_use_color(stdout));
+	else
+		vt_render_rows(stdout, o->fmt, rows, columns, n, vt_use_color(stdout));
+}
+
 /* FALSE when "all" did not come back as an object: nothing to count then. */
 static gboolean
 show_audit(const VtCliOptions *o, int kind, JsonNode *result)
 {
-	gboolean color = vt_use_color(stdout);
 	JsonObject *all;
 
 	if (kind != VT_AUDIT_ALL || o->fmt == VT_FORMAT_JSON) {
-		vt_render_rows(stdout, o->fmt, result, kinds[kind].columns, kinds[kind].n_columns,
-			       color);
+		show_rows(o, kind, NULL, FALSE, result);
 		return TRUE;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(result)) {
@@ -164,9 +179,7 @@ show_audit(const VtCliOptions *o, int kind, JsonNode *result)
 	}
 	all = json_node_get_object(result);
 	for (int k = 0; k < VT_AUDIT_ALL; k++)
-		vt_render_section(stdout, o->fmt, kinds[k].title, k == 0,
-				  json_object_get_member(all, kinds[k].name), kinds[k].columns,
-				  kinds[k].n_columns, color);
+		show_rows(o, k, kinds[k].title, k == 0, json_object_get_member(all, kinds[k].name));
 	return TRUE;
 }
 
@@ -179,7 +192,9 @@ audit_findings(const VtCliOptions *o, int kind, const char *domain, int threshol
 	g_autoptr(JsonObject) args = vt_client_args(kind == VT_AUDIT_HOST ? NULL : domain);
 	int rc;
 
-	if ((rc = vt_client_request(o->socket, "recommend", args, 10, &result)) != VT_EXIT_OK)
+	rc = o->prometheus ? vt_fleet_request(o, "recommend", NULL, domain, &result)
+			   : vt_client_request(o->socket, "recommend", args, 10, &result);
+	if (rc != VT_EXIT_OK)
 		return rc;
 	return vt_findings(result, kinds[kind].rule_prefix, threshold);
 }
@@ -203,6 +218,7 @@ vt_cmd_audit(int argc, char **argv)
 	g_autoptr(JsonObject) args = NULL;
 	int rc, kind, threshold;
 
+	o.fleet = TRUE;
 	if (!vt_cli_parse(&o, parameters, entries, 1, 1, &argc, &argv, &rc))
 		return rc;
 	if ((kind = find_kind(argv[1])) < 0) {
@@ -214,7 +230,9 @@ vt_cmd_audit(int argc, char **argv)
 		return VT_EXIT_USAGE;
 	args = vt_client_args(domain);
 	json_object_set_string_member(args, "kind", kinds[kind].name);
-	if ((rc = vt_client_request(o.socket, "audit", args, 10, &result)) != VT_EXIT_OK)
+	rc = o.prometheus ? vt_fleet_request(&o, "audit", kinds[kind].name, domain, &result)
+			  : vt_client_request(o.socket, "audit", args, 10, &result);
+	if (rc != VT_EXIT_OK)
 		return rc;
 	if (!show_audit(&o, kind, result) || threshold < 1)
 		return VT_EXIT_OK;

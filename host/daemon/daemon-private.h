@@ -19,6 +19,7 @@ struct VtDaemon {
 	char *state_dir;
 	char *socket_path;
 	char *group;
+	char *host_label; /* virttune_host_info{host=…} */
 	guint poll_interval_s;
 	guint retention_days;
 	guint retention_reports;

@@ -38,7 +38,8 @@ render_metrics(gpointer user_data)
 	VtDaemon *d = user_data;
 	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, NULL);
 
-	GString *out = vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv), vt_now_ms());
+	GString *out = vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv),
+					    d->host_label, vt_now_ms());
 
 	vt_prometheus_render_sides(out, guests, d->host);
 	return out;
@@ -69,6 +70,7 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	d->state_dir = g_strdup(o->state_dir ? o->state_dir : VT_DAEMON_DEFAULT_STATE_DIR);
 	d->socket_path = g_strdup(o->socket_path ? o->socket_path : VT_CONTROL_DEFAULT_SOCKET);
 	d->group = g_strdup(o->group);
+	d->host_label = g_strdup(o->host_label ? o->host_label : g_get_host_name());
 	d->poll_interval_s = o->poll_interval_s ? o->poll_interval_s : 10;
 	d->retention_days = o->retention_days;
 	d->retention_reports = o->retention_reports;
@@ -130,6 +132,7 @@ vt_daemon_free(VtDaemon *d)
 	g_free(d->state_dir);
 	g_free(d->socket_path);
 	g_free(d->group);
+	g_free(d->host_label);
 	g_free(d);
 }
 
