@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* audit: one area (swap, block schedulers, NICs) across every guest, or all. */
+/* audit: one area (swap, schedulers, NICs, both sides of I/O, network and
+ * memory, the host itself) across every guest, or all. */
 #include <stdio.h>
 
 #include "cli.h"
@@ -42,6 +43,56 @@ static const VtColumn nic_columns[] = {
 	{"offloads_off", "OFFLOADS OFF", VT_COL_LIST, NULL},
 };
 
+static const VtColumn io_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"device", "DISK", VT_COL_TEXT, NULL},
+	{"guest_iops", "G IOPS", VT_COL_RATE, NULL},
+	{"guest_ms", "G MS", VT_COL_RATE, NULL},
+	{"host_iops", "H IOPS", VT_COL_RATE, NULL},
+	{"host_ms", "H MS", VT_COL_RATE, NULL},
+	{"added_ms", "+MS", VT_COL_RATE, NULL},
+	{"scheduler", "SCHED", VT_COL_TEXT, NULL},
+	{"host_cache_io", "CACHE/IO", VT_COL_TEXT, NULL},
+	{"iothread", "IOTHR", VT_COL_INT, NULL},
+	{"host_format", "FORMAT", VT_COL_TEXT, NULL},
+	{"chain_depth", "CHAIN", VT_COL_INT, NULL},
+};
+
+static const VtColumn net_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"iface", "NIC", VT_COL_TEXT, NULL},
+	{"host_target", "TAP", VT_COL_TEXT, NULL},
+	{"combined", "CHANNELS", VT_COL_RATIO, "max_combined"},
+	{"host_queues", "HOST Q", VT_COL_INT, NULL},
+	{"guest_rx_dropped", "G RX DROP", VT_COL_INT, NULL},
+	{"softnet_dropped", "SOFTNET", VT_COL_INT, NULL},
+	{"host_rx_drop", "H RX DROP", VT_COL_INT, NULL},
+	{"host_tx_drop", "H TX DROP", VT_COL_INT, NULL},
+	{"mtu", "MTU", VT_COL_INT, NULL},
+	{"host_mtu", "HOST MTU", VT_COL_INT, NULL},
+};
+
+static const VtColumn memory_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"mem_available_bytes", "AVAIL", VT_COL_BYTES, NULL},
+	{"mem_total_bytes", "TOTAL", VT_COL_BYTES, NULL},
+	{"swap_in_pages_per_s", "IN/s", VT_COL_RATE, NULL},
+	{"swap_out_pages_per_s", "OUT/s", VT_COL_RATE, NULL},
+	{"oom_kills", "OOM", VT_COL_INT, NULL},
+	{"psi_memory_some_avg60", "PSI SOME", VT_COL_RATE, NULL},
+	{"psi_memory_full_avg60", "PSI FULL", VT_COL_RATE, NULL},
+	{"balloon_actual_bytes", "BALLOON", VT_COL_BYTES, NULL},
+	{"balloon_maximum_bytes", "MAX", VT_COL_BYTES, NULL},
+};
+
+static const VtColumn host_columns[] = {
+	{"setting", "SETTING", VT_COL_TEXT, NULL},
+	{"value", "VALUE", VT_COL_TEXT, NULL},
+	{"recommended", "RECOMMENDED", VT_COL_TEXT, NULL},
+	{"severity", "SEVERITY", VT_COL_TEXT, NULL},
+	{"detail", "DETAIL", VT_COL_TEXT, NULL},
+};
+
 /* Every kind of audit: "all" is the others together, each under its title in
  * a table (one object of the three arrays in JSON). --fail-on counts the
  * recommendations whose rule id starts with the kind's prefix. */
@@ -56,6 +107,12 @@ static const struct {
 	[VT_AUDIT_SCHEDULERS] = {"schedulers", "Block schedulers", sched_columns,
 				 G_N_ELEMENTS(sched_columns), "blk."},
 	[VT_AUDIT_NICS] = {"nics", "NICs", nic_columns, G_N_ELEMENTS(nic_columns), "nic."},
+	[VT_AUDIT_IO] = {"io", "I/O, guest and host", io_columns, G_N_ELEMENTS(io_columns), "blk."},
+	[VT_AUDIT_NET] = {"net", "Network, guest and host", net_columns, G_N_ELEMENTS(net_columns),
+			  "net."},
+	[VT_AUDIT_MEMORY] = {"memory", "Memory", memory_columns, G_N_ELEMENTS(memory_columns),
+			     "mem."},
+	[VT_AUDIT_HOST] = {"host", "The host", host_columns, G_N_ELEMENTS(host_columns), "host."},
 	[VT_AUDIT_ALL] = {"all", NULL, NULL, 0, ""},
 };
 
@@ -131,7 +188,8 @@ static int
 audit_findings(const VtCliOptions *o, int kind, const char *domain, int threshold)
 {
 	g_autoptr(JsonNode) result = NULL;
-	g_autoptr(JsonObject) args = vt_client_args(domain);
+	/* the host's own recommendations come only with every domain's */
+	g_autoptr(JsonObject) args = vt_client_args(kind == VT_AUDIT_HOST ? NULL : domain);
 	int rc;
 
 	rc = o->prometheus ? vt_fleet_request(o, "recommend", NULL, domain, &result)

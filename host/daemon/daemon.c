@@ -38,8 +38,11 @@ render_metrics(gpointer user_data)
 	VtDaemon *d = user_data;
 	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, NULL);
 
-	return vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv), d->host_label,
-				    vt_now_ms());
+	GString *out = vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv),
+					    d->host_label, vt_now_ms());
+
+	vt_prometheus_render_sides(out, guests, d->host);
+	return out;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -74,6 +77,8 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	d->channel_mode = o->channel_mode;
 	d->guests =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vt_guest_free);
+	/* the host's /proc and /sys: a fixture tree in tests, "/" otherwise */
+	d->host = vt_host_model_new(g_getenv("VIRT_TUNED_HOST_ROOT"));
 	if (o->rules_config != NULL)
 		d->rules_path = g_strdup(o->rules_config);
 	else if (g_file_test(VT_DAEMON_DEFAULT_RULES, G_FILE_TEST_EXISTS))
@@ -116,6 +121,7 @@ vt_daemon_free(VtDaemon *d)
 	vt_control_free(d->control);
 	vt_changes_free(d->changes);
 	g_hash_table_destroy(d->guests);
+	vt_host_model_free(d->host);
 	vt_hypervisor_free(d->hv);
 	vt_store_free(d->store);
 	vt_rules_config_free(d->rules);

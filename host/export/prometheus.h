@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "host.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -16,6 +18,10 @@ G_BEGIN_DECLS
  */
 GString *vt_prometheus_render(GPtrArray *guests, gboolean libvirt_connected, const char *host,
 			      gint64 now_ms);
+
+/* prometheus-sides.c: both sides of each guest disk and NIC, PSI, OOM kills,
+ * and the host itself (@host: a VtHostModel, may be NULL), appended to @out. */
+void vt_prometheus_render_sides(GString *out, GPtrArray *guests, const VtHostModel *host);
 
 /* Append @value (NULL: empty) escaped as a label value. */
 void vt_prometheus_append_label(GString *out, const char *value);
