@@ -268,6 +268,15 @@ audit_rows(VtPromClient *client, const Audit *a, GHashTable *hosts, const char *
 	return json_node_init_array(json_node_alloc(), out);
 }
 
+gboolean
+vt_fleet_has_audit(const char *kind)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(audits); i++)
+		if (g_strcmp0(audits[i].name, kind) == 0)
+			return TRUE;
+	return g_strcmp0(kind, "all") == 0;
+}
+
 JsonNode *
 vt_fleet_audit(VtPromClient *client, const char *kind, const char *domain, GError **error)
 {

@@ -16,6 +16,12 @@ G_BEGIN_DECLS
  * virttune_host_info{host} joined on `instance`, else the `instance` label.
  */
 
+/* The audits the metrics carry, for messages. */
+#define VT_FLEET_AUDITS "swap, schedulers, nics and all"
+
+/* TRUE when vt_fleet_audit() answers @kind. */
+gboolean vt_fleet_has_audit(const char *kind);
+
 /* `audit @kind` (swap, schedulers, nics: an array of rows; all: an object of
  * the three), only @domain's rows unless NULL. */
 JsonNode *vt_fleet_audit(VtPromClient *client, const char *kind, const char *domain,

@@ -131,6 +131,18 @@ def test_timeout():
     assert rc == 3 and url in err, (rc, err)
 
 
+def test_areas_not_in_metrics():
+    """The areas the metrics do not carry are refused; "all" is the others."""
+    for area in ("io", "net", "memory", "host"):
+        rc, out, err = run("audit", area, "--prometheus", "http://127.0.0.1:9")
+        assert rc == 2 and "not from Prometheus" in err, (area, rc, err)
+    url, rc, out, err = with_server(fixed(200, vector()), "audit", "all", "--prometheus",
+                                    "URL")
+    assert rc == 0 and "CRITICAL" not in err and "null" not in out, (rc, out, err)
+    titles = [ln for ln in out.splitlines() if ln and not ln.startswith(("HOST", "("))]
+    assert titles == ["Swap", "Block schedulers", "NICs"], out
+
+
 def test_bad_options():
     for args in (["--prometheus", "ftp://example.org"], ["--prometheus", "not a url"],
                  ["--prometheus", "http://127.0.0.1:9", "--prometheus-timeout", "0"],
