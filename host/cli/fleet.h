@@ -28,7 +28,8 @@ JsonNode *vt_fleet_audit(VtPromClient *client, const char *kind, const char *dom
 			 GError **error);
 
 /* {"recommendations": [{host, domain, id, rule, severity, target}…],
- *  "skipped": []}, only @domain's unless NULL. */
+ *  "skipped": []}, only @domain's unless NULL; without @domain, each host's
+ * own recommendations too, under domain "(host)" with scope "host". */
 JsonNode *vt_fleet_recommend(VtPromClient *client, const char *domain, GError **error);
 
 /*

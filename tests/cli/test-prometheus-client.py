@@ -200,19 +200,25 @@ def test_recommend_rows():
                   "rule": "blk.cache", "severity": "info", "target": "host"}, "1"))).encode()
         if q == "virttune_host_info":
             return 200, json.dumps(vector(({"instance": "a:1", "host": "alpha"}, "1"))).encode()
+        if q == "virttune_host_recommendation_info":
+            return 200, json.dumps(vector(
+                ({"instance": "a:1", "id": "host.ksm:host", "rule": "host.ksm",
+                  "severity": "warning"}, "1"))).encode()
         return 200, json.dumps(vector()).encode()
     url, rc, out, err = with_server(answer, "recommend", "--prometheus", "URL", "--format",
                                     "json")
     recs = json.loads(out)["recommendations"]
     assert rc == 0 and [(r["host"], r["domain"], r["id"], r["severity"]) for r in recs] == [
+        ("alpha", "(host)", "host.ksm:host", "warning"),
         ("alpha", "web", "nic.queues:eth0", "critical"), ("b:1", "db", "blk.cache:vdb", "info")
     ], recs
+    assert recs[0]["scope"] == "host" and recs[0]["target"] == "host", recs[0]
     url, rc, out, err = with_server(answer, "recommend", "--prometheus", "URL", "--fail-on",
                                     "critical")
     assert rc == 1 and out.split()[:5] == ["HOST", "DOMAIN", "SEVERITY", "TARGET", "ID"], out
     url, rc, out, err = with_server(answer, "recommend", "db", "--prometheus", "URL",
                                     "--fail-on", "critical")
-    assert rc == 0 and "web" not in out and "db" in out, (rc, out)
+    assert rc == 0 and "web" not in out and "(host)" not in out and "db" in out, (rc, out)
     # audit --fail-on counts the fleet's recommendations of the audit's area
     url, rc, out, err = with_server(answer, "audit", "nics", "--prometheus", "URL",
                                     "--fail-on", "critical")
