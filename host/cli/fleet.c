@@ -301,8 +301,17 @@ vt_fleet_recommend(VtPromClient *client, const char *domain, GError **error)
 		{"target", NULL, "target", FIELD_TEXT},
 		{"rule", NULL, "rule", FIELD_TEXT},
 	};
-	static const Audit recs = {"recommend", "virttune_recommendation_info", "id", fields,
-				   G_N_ELEMENTS(fields)};
+	/* the host's own recommendations join as domain "(host)", target "host",
+	 * as the daemon's recommend shows them */
+	static const Audit recs = {
+		"recommend",
+		"virttune_recommendation_info or "
+		"label_replace(label_replace(virttune_host_recommendation_info, "
+		"\"domain\", \"(host)\", \"rule\", \".*\"), \"target\", \"host\", \"rule\", "
+		"\".*\")",
+		"id",
+		fields,
+		G_N_ELEMENTS(fields)};
 	g_autoptr(GHashTable) hosts = host_names(client, error);
 	g_autoptr(JsonObject) result = json_object_new();
 	JsonNode *rows;
