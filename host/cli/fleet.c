@@ -302,61 +302,6 @@ vt_fleet_audit(VtPromClient *client, const char *kind, const char *domain, GErro
 	return json_node_init_object(json_node_alloc(), all);
 }
 
-static int
-rec_compare(gconstpointer a, gconstpointer b)
-{
-	JsonObject *x = *(JsonObject *const *)a, *y = *(JsonObject *const *)b;
-	static const char *const keys[] = {"host", "domain", "id"};
-	int c = 0;
-
-	for (guint i = 0; c == 0 && i < G_N_ELEMENTS(keys); i++)
-		c = g_strcmp0(json_object_get_string_member_with_default(x, keys[i], ""),
-			      json_object_get_string_member_with_default(y, keys[i], ""));
-	return c;
-}
-
-/* The recommendations about each host itself, as the daemon lists them:
- * domain "(host)", scope and target "host"; then every row sorted. */
-static JsonNode *
-with_host_recommendations(VtPromClient *client, GHashTable *hosts, JsonNode *rows, GError **error)
-{
-	g_autoptr(GPtrArray) series =
-		vt_prom_query(client, "virttune_host_recommendation_info", error);
-	g_autoptr(GPtrArray) all =
-		g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
-	JsonArray *in = json_node_get_array(rows);
-	g_autoptr(JsonArray) out = NULL;
-
-	if (series == NULL)
-		return NULL;
-	for (guint i = 0; i < json_array_get_length(in); i++)
-		g_ptr_array_add(all, json_object_ref(json_array_get_object_element(in, i)));
-	for (guint i = 0; i < series->len; i++) {
-		const VtPromSample *s = series->pdata[i];
-		const char *instance = vt_prom_label(s, "instance");
-		const char *host = g_hash_table_lookup(hosts, instance ? instance : "");
-		const char *id = vt_prom_label(s, "id");
-		JsonObject *o;
-
-		if (id == NULL)
-			continue;
-		o = json_object_new();
-		json_object_set_string_member(o, "host", host ? host : instance ? instance : "");
-		json_object_set_string_member(o, "domain", "(host)");
-		json_object_set_string_member(o, "scope", "host");
-		json_object_set_string_member(o, "id", id);
-		json_object_set_string_member(o, "severity", vt_prom_label(s, "severity"));
-		json_object_set_string_member(o, "target", "host");
-		json_object_set_string_member(o, "rule", vt_prom_label(s, "rule"));
-		g_ptr_array_add(all, o);
-	}
-	g_ptr_array_sort(all, rec_compare);
-	out = json_array_sized_new(all->len);
-	for (guint i = 0; i < all->len; i++)
-		json_array_add_object_element(out, json_object_ref(all->pdata[i]));
-	return json_node_init_array(json_node_alloc(), out);
-}
-
 JsonNode *
 vt_fleet_recommend(VtPromClient *client, const char *domain, GError **error)
 {
@@ -364,23 +309,23 @@ vt_fleet_recommend(VtPromClient *client, const char *domain, GError **error)
 		{"severity", NULL, "severity", FIELD_TEXT},
 		{"target", NULL, "target", FIELD_TEXT},
 		{"rule", NULL, "rule", FIELD_TEXT},
+		{"scope", NULL, "scope", FIELD_TEXT},
 	};
-	static const Audit recs = {"recommend", "virttune_recommendation_info", "id", fields,
-				   G_N_ELEMENTS(fields)};
+	/* the host's own recommendations join as domain "(host)", target and
+	 * scope "host", as the daemon's recommend shows them */
+	static const Audit recs = {
+		"recommend",
+		"virttune_recommendation_info or "
+		"label_replace(label_replace(label_replace(virttune_host_recommendation_info, "
+		"\"domain\", \"(host)\", \"rule\", \".*\"), \"target\", \"host\", \"rule\", "
+		"\".*\"), \"scope\", \"host\", \"rule\", \".*\")",
+		"id", fields, G_N_ELEMENTS(fields)};
 	g_autoptr(GHashTable) hosts = host_names(client, error);
 	g_autoptr(JsonObject) result = json_object_new();
 	JsonNode *rows;
 
 	if (hosts == NULL || (rows = audit_rows(client, &recs, hosts, domain, error)) == NULL)
 		return NULL;
-	/* the host's own recommendations come only with every domain's */
-	if (domain == NULL) {
-		JsonNode *guest_rows = rows;
-		rows = with_host_recommendations(client, hosts, guest_rows, error);
-		json_node_unref(guest_rows);
-		if (rows == NULL)
-			return NULL;
-	}
 	json_object_set_member(result, "recommendations", rows);
 	json_object_set_array_member(result, "skipped", json_array_new());
 	return json_node_init_object(json_node_alloc(), result);

@@ -192,18 +192,19 @@ def test_hostile_strings():
 
 def test_recommend_rows():
     def answer(q):
-        if q == "virttune_recommendation_info":
+        if q.startswith("virttune_recommendation_info or") and \
+                "virttune_host_recommendation_info" in q:
+            # what Prometheus makes of it: the guests' and, relabelled, the host's
             return 200, json.dumps(vector(
                 ({"instance": "a:1", "domain": "web", "id": "nic.queues:eth0",
                   "rule": "nic.queues", "severity": "critical", "target": "guest"}, "1"),
                 ({"instance": "b:1", "domain": "db", "id": "blk.cache:vdb",
-                  "rule": "blk.cache", "severity": "info", "target": "host"}, "1"))).encode()
+                  "rule": "blk.cache", "severity": "info", "target": "host"}, "1"),
+                ({"instance": "a:1", "domain": "(host)", "id": "host.ksm:host",
+                  "rule": "host.ksm", "severity": "warning", "target": "host",
+                  "scope": "host"}, "1"))).encode()
         if q == "virttune_host_info":
             return 200, json.dumps(vector(({"instance": "a:1", "host": "alpha"}, "1"))).encode()
-        if q == "virttune_host_recommendation_info":
-            return 200, json.dumps(vector(
-                ({"instance": "a:1", "id": "host.ksm:host", "rule": "host.ksm",
-                  "severity": "warning"}, "1"))).encode()
         return 200, json.dumps(vector()).encode()
     url, rc, out, err = with_server(answer, "recommend", "--prometheus", "URL", "--format",
                                     "json")
