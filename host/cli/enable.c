@@ -47,8 +47,7 @@ last_libvirt_error(void)
 	return m != NULL ? m : "unknown libvirt error";
 }
 
-static void
-say(FILE *out, const char *format, ...) G_GNUC_PRINTF(2, 3);
+static void say(FILE *out, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 say(FILE *out, const char *format, ...)
@@ -76,8 +75,7 @@ append_attr(GString *s, const char *name, const char *value)
 /* The agent channel in one view of @dom (live or persistent XML): TRUE and
  * *xml_out (for detaching: the element as that view has it) when present. */
 static gboolean
-view_channel(virDomainPtr dom, gboolean inactive, gboolean *present, char **xml_out,
-	     GError **error)
+view_channel(virDomainPtr dom, gboolean inactive, gboolean *present, char **xml_out, GError **error)
 {
 	g_autofree char *xml = virDomainGetXMLDesc(dom, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
 	g_autoptr(VtDomainFacts) facts = NULL;
@@ -200,14 +198,14 @@ change_domain(const EnableOptions *o, virDomainPtr dom)
 			    VT_AGENT_CHANNEL_NAME, flags_name(flags));
 			return VT_EXIT_OK;
 		}
-		vt_render_error("%s %s the %s channel (%s): nothing to %s", label,
-				o->enable ? "already has" : "has no", VT_AGENT_CHANNEL_NAME,
+		vt_render_error("%s %s %s channel (%s): nothing to %s", label,
+				o->enable ? "already has the" : "has no", VT_AGENT_CHANNEL_NAME,
 				flags_name(flags), verb);
 		return VT_EXIT_USAGE;
 	}
 	for (unsigned int view = VIR_DOMAIN_AFFECT_LIVE; view <= VIR_DOMAIN_AFFECT_CONFIG;
 	     view <<= 1) {
-		const char *xml = o->enable ? channel_xml
+		const char *xml = o->enable                        ? channel_xml
 				  : view == VIR_DOMAIN_AFFECT_LIVE ? live_xml
 								   : config_xml;
 
@@ -287,13 +285,13 @@ parse(EnableOptions *o, int *argc, char ***argv)
 		 "Change the persistent definition (next boot)", NULL},
 		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &o->dry_run,
 		 "Print the XML and what would be done; change nothing", NULL},
-		{"all", 0, 0, G_OPTION_ARG_NONE, &o->all,
+		{"all", 0, o->enable ? 0 : G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &o->all,
 		 "Every domain that lacks the channel (enable only)", NULL},
 		{NULL},
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new(
-		o->enable ? "DOMAIN|--all - add the virt-tune agent channel"
-			  : "DOMAIN - remove the virt-tune agent channel");
+	g_autoptr(GOptionContext) ctx =
+		g_option_context_new(o->enable ? "DOMAIN|--all - add the virt-tune agent channel"
+					       : "DOMAIN - remove the virt-tune agent channel");
 	g_autoptr(GError) error = NULL;
 
 	g_option_context_set_description(
