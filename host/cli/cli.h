@@ -45,6 +45,9 @@ int vt_cmd_rollback(int argc, char **argv);
 int vt_cmd_changes(int argc, char **argv);
 /* check.c: a Monitoring Plugins check (exit 0 OK .. 3 UNKNOWN, not VtExit). */
 int vt_cmd_check(int argc, char **argv);
+/* enable.c: add / remove the agent channel through libvirt, no daemon. */
+int vt_cmd_enable(int argc, char **argv);
+int vt_cmd_disable(int argc, char **argv);
 /* analyze.c: rules over saved files, no daemon, no libvirt connection. */
 int vt_cmd_analyze(int argc, char **argv);
 

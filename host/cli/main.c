@@ -31,6 +31,8 @@ static const VtCommand commands[] = {
 	{"rollback", "undo a change made by apply", vt_cmd_rollback},
 	{"changes", "every apply and rollback asked of a domain", vt_cmd_changes},
 	{"check", "a Nagios/Icinga plugin: one status line, perfdata, exit 0-3", vt_cmd_check},
+	{"enable", "add the agent channel to a domain (or --all) through libvirt", vt_cmd_enable},
+	{"disable", "remove the agent channel from a domain through libvirt", vt_cmd_disable},
 	{"analyze", "recommend changes from saved report, domain XML and domstats files",
 	 vt_cmd_analyze},
 	{NULL, NULL, NULL},
