@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "capabilities.h"
 #include "domain.h"
 #include "domstats.h"
 #include "message.h"
@@ -62,6 +63,7 @@ typedef struct {
 	const VtDomainFacts *facts; /* the domain XML, or NULL */
 	const VtDomstats *stats;    /* this domain's domstats, or NULL */
 	const VtRates *rates;       /* from vt_rates_compute(); NULL: computed here */
+	const VtHostCaps *caps;     /* the host's NUMA topology, or NULL */
 } VtRuleInput;
 
 typedef struct _VtRulesConfig VtRulesConfig;
@@ -71,6 +73,7 @@ typedef struct _VtRulesConfig VtRulesConfig;
 typedef enum {
 	VT_RULE_NEEDS_XML = 1 << 0,   /* reads the domain XML */
 	VT_RULE_NEEDS_STATS = 1 << 1, /* reads domstats */
+	VT_RULE_NEEDS_CAPS = 1 << 2,  /* reads the host's capabilities */
 } VtRuleNeeds;
 
 typedef struct {
@@ -79,7 +82,7 @@ typedef struct {
 	VtRuleNeeds needs;
 } VtRuleInfo;
 
-/* Rules in catalogue order (nic, blk, mem, cpu). */
+/* Rules in catalogue order (nic, net, blk, mem, io, cpu). */
 guint vt_rules_count(void);
 const VtRuleInfo *vt_rules_info(guint index);
 /* Catalogue index of @name, or -1. */
