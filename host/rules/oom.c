@@ -81,7 +81,7 @@ vt_rule_mem_oom(VtRuleCtx *ctx)
 		rec,
 		"The guest's OOM killer killed %" G_GUINT64_FORMAT
 		" process%s %s (%" G_GUINT64_FORMAT
-		" since boot): its memory ran out with no swap left to fall back on. %s "
+		" since boot): the guest ran out of memory it could reclaim or swap. %s "
 		"Read the guest's kernel log for the victims; give the domain more memory or "
 		"limit the workload.",
 		now ? r->oom_kills : since_boot, (now ? r->oom_kills : since_boot) == 1 ? "" : "es",
