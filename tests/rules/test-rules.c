@@ -101,7 +101,8 @@ analyze_case(const char *name)
 	in.stats = stats ? vt_domstats_find(stats, NULL) : NULL;
 	in.caps = caps;
 	vt_rates_compute(&rates, previous, report,
-			 prev_stats ? vt_domstats_find(prev_stats, NULL) : NULL, in.stats, 0, facts);
+			 prev_stats ? vt_domstats_find(prev_stats, NULL) : NULL, in.stats, 0,
+			 facts);
 	in.rates = &rates;
 	return vt_rules_run(&in, config);
 }
