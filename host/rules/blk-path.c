@@ -150,9 +150,11 @@ latency_guest(VtRuleCtx *ctx, const VtDiskRates *d, const VtBlock *b, const VtDi
 	vt_rec_rationale(
 		rec,
 		"Requests to %s take %.1f ms longer in the guest than on the host (host side "
-		"%.1f ms read / %.1f ms write): the host's storage path is fast and the time is "
-		"spent queued in the guest, behind %s%u requests on the %s scheduler. %s",
-		d->name, added_ms, d->host_read_ms, d->host_write_ms,
+		"%.1f ms per request): the host's storage path is fast and the time is spent "
+		"queued in the guest, behind %s%u requests on the %s scheduler. %s",
+		d->name, added_ms,
+		max_of(d->has_host_read_ms, d->host_read_ms, d->has_host_write_ms,
+		       d->host_write_ms),
 		b->has_nr_requests ? "up to " : "", b->has_nr_requests ? b->nr_requests : 0,
 		b->scheduler ? b->scheduler : "unknown",
 		deep ? "A shorter queue (nr_requests) bounds how long a request waits; the "
