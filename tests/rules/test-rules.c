@@ -477,6 +477,7 @@ test_cli_errors(void)
 	g_autofree char *good = case_file("healthy", "report.json");
 	g_autofree char *stats = g_build_filename(data_dir(), "facts", "domstats.txt", NULL);
 	g_autofree char *xml = case_file("healthy", "domain.xml");
+	g_autofree char *healthy_stats = case_file("healthy", "domstats.txt");
 	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
 
@@ -507,6 +508,15 @@ test_cli_errors(void)
 	expect_cli_error((const char *const[]){"--report", good, "--domain-xml", xml, "--domstats",
 					       other, NULL},
 			 other, "holds domain 'db2'");
+	/* previous domstats: only with --domstats, and of the same domain */
+	expect_cli_error(
+		(const char *const[]){"--report", good, "--previous-domstats", other, NULL},
+		"--previous-domstats needs --domstats", NULL);
+	expect_cli_error((const char *const[]){"--report", good, "--domain-xml", xml, "--domstats",
+					       healthy_stats, "--previous-domstats", other, NULL},
+			 other, "holds domain 'db2'");
+	expect_cli_error((const char *const[]){"--report", good, "--capabilities", badxml, NULL},
+			 badxml, NULL);
 	expect_cli_error((const char *const[]){NULL}, "--report", NULL);
 	expect_cli_error((const char *const[]){"--report", good, "--format", "yaml", NULL},
 			 "table or json", NULL);
