@@ -31,6 +31,7 @@ vt_daemon_analyse(VtDaemon *d, VtGuest *g, gboolean record)
 	in.facts = g->facts;
 	in.stats = g->stats;
 	in.rates = &g->rates;
+	in.caps = d->hv != NULL ? vt_hypervisor_get_caps(d->hv) : NULL;
 	analysis = vt_rules_run(&in, d->rules);
 	vt_analysis_free(g->analysis);
 	g->analysis = analysis;
