@@ -391,9 +391,9 @@ vt_apply_undo(VtApplier *ap, VtJournalEntry *orig, const char *request_id, gbool
 	}
 	command = kind->command(a, orig->before);
 	if (strcmp(live, orig->after) != 0)
-		return vt_apply_result_set(vt_apply_result_new(request_id, ST_INVALID, "conflict", 0),
-					   live, orig->before, orig->change_id,
-					   g_steal_pointer(&command));
+		return vt_apply_result_set(
+			vt_apply_result_new(request_id, ST_INVALID, "conflict", 0), live,
+			orig->before, orig->change_id, g_steal_pointer(&command));
 	/* room for the new entry may be made at orig's expense: taken first */
 	target = g_strdup(orig->before);
 	a_json = g_strdup(orig->action_json);

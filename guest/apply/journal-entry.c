@@ -211,11 +211,9 @@ entry_confirm(JsonObject *o, VtJournalEntry *e, GError **error)
 
 	if (!json_object_has_member(o, "confirm"))
 		return TRUE;
-	if (!get_enum(o, "confirm", confirm_names, G_N_ELEMENTS(confirm_names), &confirm,
-		      error) ||
+	if (!get_enum(o, "confirm", confirm_names, G_N_ELEMENTS(confirm_names), &confirm, error) ||
 	    !get_int(o, "confirm_within_s", TRUE, 1, VT_CONFIRM_WITHIN_MAX_S, &within, error) ||
-	    !get_int(o, "confirm_deadline_ms", TRUE, 0, G_MAXINT64, &e->confirm_deadline_ms,
-		     error))
+	    !get_int(o, "confirm_deadline_ms", TRUE, 0, G_MAXINT64, &e->confirm_deadline_ms, error))
 		return FALSE;
 	if (e->kind != VT_JOURNAL_APPLY) {
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'confirm' on a rollback");
@@ -306,8 +304,8 @@ vt_journal_entry_from_json(const char *text, gsize len, GError **error)
 	}
 	o = json_node_get_object(node);
 	if (!entry_fields(o, e, error) || !entry_confirm(o, e, error) ||
-	    !entry_persist(o, e, error) ||
-	    !entry_action(o, e, error) || !entry_consistent(e, error))
+	    !entry_persist(o, e, error) || !entry_action(o, e, error) ||
+	    !entry_consistent(e, error))
 		return NULL;
 	return g_steal_pointer(&e);
 }

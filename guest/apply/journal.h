@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "bounds.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -42,8 +44,6 @@ typedef enum {
 	VT_CONFIRM_EXPIRED, /* the deadline passed: undone (state ROLLED_BACK) or, when
 			     * that failed, left as it is (reason says why) */
 } VtConfirmState;
-
-#define VT_CONFIRM_WITHIN_MAX_S (7u * 24u * 3600u)
 
 typedef struct {
 	guint64 seq;

@@ -168,8 +168,7 @@ test_clock_step(Fixture *f, gconstpointer data)
 	a = apply_json(f, "{\"request_id\":\"c1\",\"confirm_within_s\":2,\"action\":" SWAP10 "}");
 	expect(a, ST(applied), "");
 	path = g_strdup_printf("var/lib/virt-tune-agent/journal/%010" G_GUINT64_FORMAT ".json",
-			       (guint64)g_ascii_strtoull(strrchr(a->change_id, '-') + 1, NULL,
-							 10));
+			       (guint64)g_ascii_strtoull(strrchr(a->change_id, '-') + 1, NULL, 10));
 	text = fake_read(f->root, path);
 	g_assert_nonnull(text);
 	deadline = g_strdup_printf("\"confirm_deadline_ms\": %" G_GUINT64_FORMAT,

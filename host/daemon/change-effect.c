@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * What became of each change: its state as the agent's reports tell it
+ * (awaiting confirmation, confirmed, reverted, drifted), its measured effect
+ * from the stored reports around it, and the closed loop that confirms a
+ * change at its deadline only when the effect did not regress.
+ */
+#include "changes.h"
+
+#include <string.h>
+
+#include "builder.h"
+#include "effect.h"
+#include "error.h"
+#include "text.h"
+
+#define REPORTS_PER_WINDOW_MAX 512u
+
+/* ------------------------------------------------------------ effect */
+
+/* "nic.queues:eth0" → rule "nic.queues", subject "eth0". */
+static void
+split_recommendation(const char *id, char **rule, char **subject)
+{
+	const char *colon = id ? strchr(id, ':') : NULL;
+
+	*rule = colon ? g_strndup(id, (gsize)(colon - id)) : g_strdup(id ? id : "");
+	*subject = colon && colon[1] ? g_strdup(colon + 1) : NULL;
+}
+
+static GPtrArray *
+reports_of(GPtrArray *stored)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; i < stored->len; i++)
+		g_ptr_array_add(out, ((VtStoreReport *)stored->pdata[i])->report);
+	return out;
+}
+
+VtEffect *
+vt_change_effect(VtStore *store, const char *uuid, const VtStoreAudit *row, gint64 window_ms,
+		 gint64 until_ms, GError **error)
+{
+	g_autoptr(GPtrArray) before = NULL, after = NULL, rb = NULL, ra = NULL;
+	g_autofree char *rule = NULL, *subject = NULL;
+	gint64 t0 = row->finished_ms > 0 ? row->finished_ms : row->time_ms;
+
+	before = vt_store_history(store, uuid, t0 - window_ms, t0, REPORTS_PER_WINDOW_MAX, error);
+	if (before == NULL)
+		return NULL;
+	after = vt_store_history(store, uuid, t0 + 1, MIN(until_ms, t0 + window_ms),
+				 REPORTS_PER_WINDOW_MAX, error);
+	if (after == NULL)
+		return NULL;
+	rb = reports_of(before);
+	ra = reports_of(after);
+	split_recommendation(row->recommendation_id, &rule, &subject);
+	return vt_effect_compute(rule, subject, rb, ra);
+}
+
+/* ------------------------------------------------------------ state */
+
+static const VtChangeState *
+reported_state(const VtGuest *g, const char *change_id)
+{
+	for (gsize i = 0; g && g->report && i < g->report->n_changes; i++)
+		if (g_strcmp0(g->report->changes[i]->change_id, change_id) == 0)
+			return g->report->changes[i];
+	return NULL;
+}
+
+static char *
+minutes_left(gint64 ms)
+{
+	if (ms <= 0)
+		return g_strdup("due");
+	if (ms < 120000)
+		return g_strdup_printf("%" G_GINT64_FORMAT "s left", (ms + 999) / 1000);
+	if (ms < 2 * 3600000)
+		return g_strdup_printf("%" G_GINT64_FORMAT "m left", (ms + 59999) / 60000);
+	return g_strdup_printf("%" G_GINT64_FORMAT "h left", (ms + 3599999) / 3600000);
+}
+
+/* The state of the applied change @change_id, from the guest's last report,
+ * else from what followed it in the audit trail (@rows from @from on). */
+static char *
+change_state(const VtGuest *g, GPtrArray *rows, guint from, const char *change_id, gint64 now)
+{
+	const VtChangeState *s = reported_state(g, change_id);
+	const char *last = "applied";
+
+	if (s != NULL && g_strcmp0(s->state, "awaiting_confirmation") == 0) {
+		gint64 guest_now = (gint64)g->report->collected_at_ms + (now - g->report_at_ms);
+		g_autofree char *left = minutes_left((gint64)s->deadline_ms - guest_now);
+		return g_strdup_printf("awaiting confirmation (%s)", left);
+	}
+	if (s != NULL && g_strcmp0(s->state, "reverted") == 0)
+		return g_strdup_printf("reverted: %s", s->reason ? s->reason : "not confirmed");
+	if (s != NULL && g_strcmp0(s->state, "rolled_back") == 0)
+		return g_strdup("rolled back");
+	if (s != NULL && s->state != NULL)
+		return g_strdup(s->state); /* confirmed, drifted */
+	for (guint i = from; i < rows->len; i++) {
+		const VtStoreAudit *a = rows->pdata[i];
+		if (g_strcmp0(a->change_id, change_id) != 0)
+			continue;
+		if (g_strcmp0(a->status, "rolled_back") == 0)
+			last = "rolled back";
+		else if (g_strcmp0(a->status, "confirmed") == 0)
+			last = "confirmed";
+	}
+	return g_strdup(last);
+}
+
+void
+vt_changes_annotate(VtStore *store, const VtGuest *g, const char *uuid, GPtrArray *rows,
+		    JsonNode *view, gboolean effect, gint64 window_ms, gint64 now)
+{
+	JsonArray *arr = JSON_NODE_HOLDS_ARRAY(view) ? json_node_get_array(view) : NULL;
+
+	for (guint i = 0; arr && i < rows->len && i < json_array_get_length(arr); i++) {
+		const VtStoreAudit *a = rows->pdata[i];
+		JsonObject *o = json_array_get_object_element(arr, i);
+		g_autoptr(JsonBuilder) b = NULL;
+		g_autoptr(VtEffect) e = NULL;
+		char *state;
+
+		if (o == NULL || g_strcmp0(a->operation, "apply") != 0 ||
+		    g_strcmp0(a->status, "applied") != 0 || a->change_id == NULL)
+			continue;
+		json_object_set_member(
+			o, "state",
+			json_node_init_string(
+				json_node_alloc(),
+				state = change_state(g, rows, i + 1, a->change_id, now)));
+		g_free(state);
+		if (!effect || (e = vt_change_effect(store, uuid, a, window_ms, now, NULL)) == NULL)
+			continue;
+		b = json_builder_new();
+		vt_effect_to_json(b, e);
+		json_object_set_member(o, "effect", json_builder_get_root(b));
+	}
+}
