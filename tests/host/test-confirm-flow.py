@@ -37,7 +37,7 @@ def state_of(env, change):
 
 
 def main():
-    print("1..16")
+    print("1..17")
     tmp = tempfile.mkdtemp(prefix="vt-confirm-flow.")
     procs = {}
     relay = None
@@ -136,6 +136,23 @@ def main():
         check(rc == 0 and change in (_ or "") and "drops_per_s" not in (_ or "") and
               ("iops" in (_ or "")), "changes --effect prints the disk's metrics of the change",
               f"{rc} {_} {err}")
+
+        # closed loop: the daemon confirms at the deadline unless the effect regressed
+        rc0, res0, _ = cli_json(env, "rollback", "g1", change or "none")
+        rc, res, err = apply(6, "--confirm-if-better")
+        loop_change = res.get("change_id")
+
+        def confirmed_by_daemon():
+            _, rows, _ = cli_json(env, "changes", "g1")
+            return [r for r in rows or [] if r.get("operation") == "confirm" and
+                    r.get("change_id") == loop_change and r.get("status") == "confirmed"]
+        rows = wait_for(confirmed_by_daemon, 15)
+        check(rc0 == 0 and rc == 0 and bool(rows) and rows[0].get("peer_uid") == 0 and
+              "iops" in (rows[0].get("reason") or "") and
+              state_of(env, loop_change) == "confirmed" and active(read(sched)) == "mq-deadline",
+              "--confirm-if-better: the daemon confirms a change that did not regress, and the "
+              "audit trail has the numbers", f"{rc0} {rc} {res} {err} {rows}")
+        change = loop_change
 
         # 3. drift: someone sets the old scheduler back
         with open(sched, "w") as f:
