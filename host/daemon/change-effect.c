@@ -142,3 +142,60 @@ vt_changes_annotate(VtStore *store, const VtGuest *g, const char *uuid, GPtrArra
 		json_object_set_member(o, "effect", json_builder_get_root(b));
 	}
 }
+
+/* ------------------------------------------------------------ recommend */
+
+/* "was applied on DATE, undone since" when @rec_id's latest applied change
+ * no longer holds (drifted, reverted or rolled back); NULL otherwise. */
+static char *
+undone_note(GPtrArray *rows, const VtGuest *g, const char *rec_id, gint64 now)
+{
+	for (guint i = rows->len; i > 0; i--) {
+		const VtStoreAudit *a = rows->pdata[i - 1];
+		g_autofree char *state = NULL;
+		g_autoptr(GDateTime) when = NULL;
+		g_autofree char *date = NULL;
+
+		if (g_strcmp0(a->operation, "apply") != 0 || g_strcmp0(a->status, "applied") != 0 ||
+		    g_strcmp0(a->recommendation_id, rec_id) != 0 || a->change_id == NULL)
+			continue;
+		state = change_state(g, rows, i, a->change_id, now);
+		if (g_strcmp0(state, "drifted") != 0 && g_strcmp0(state, "rolled back") != 0 &&
+		    !g_str_has_prefix(state, "reverted"))
+			return NULL;
+		when = g_date_time_new_from_unix_utc(a->time_ms / 1000);
+		date = when ? g_date_time_format(when, "%Y-%m-%d %H:%M UTC") : g_strdup("?");
+		return g_strdup_printf("was applied on %s, undone since (%s)", date, state);
+	}
+	return NULL;
+}
+
+void
+vt_changes_annotate_recommendations(VtStore *store, GHashTable *guests, JsonNode *view, gint64 now)
+{
+	JsonObject *top = JSON_NODE_HOLDS_OBJECT(view) ? json_node_get_object(view) : NULL;
+	JsonArray *recs = top ? json_object_get_array_member(top, "recommendations") : NULL;
+
+	for (guint i = 0; recs && i < json_array_get_length(recs); i++) {
+		JsonObject *r = json_array_get_object_element(recs, i);
+		const char *domain =
+			r ? json_object_get_string_member_with_default(r, "domain", NULL) : NULL;
+		g_autoptr(GPtrArray) sel = domain ? vt_guests_select(guests, domain) : NULL;
+		g_autoptr(GPtrArray) rows = NULL;
+		const VtGuest *g;
+		char *note;
+
+		if (sel == NULL || sel->len != 1)
+			continue;
+		g = sel->pdata[0];
+		rows = vt_store_audit_list(store, g->uuid, 0, 1000, NULL);
+		note = rows ? undone_note(rows, g,
+					  json_object_get_string_member_with_default(r, "id", NULL),
+					  now)
+			    : NULL;
+		if (note != NULL) {
+			json_object_set_string_member(r, "undone", note);
+			g_free(note);
+		}
+	}
+}

@@ -68,6 +68,11 @@ VtEffect *vt_change_effect(VtStore *store, const char *uuid, const VtStoreAudit 
 void vt_changes_annotate(VtStore *store, const VtGuest *guest, const char *uuid, GPtrArray *rows,
 			 JsonNode *view, gboolean effect, gint64 window_ms, gint64 now_ms);
 
+/* Adds "undone" ("was applied on DATE, undone since (…)") to each
+ * recommendation of @view whose last applied change no longer holds. */
+void vt_changes_annotate_recommendations(VtStore *store, GHashTable *guests, JsonNode *view,
+					 gint64 now_ms);
+
 /* What @guest's session brought: a result (ownership taken), a report. */
 void vt_changes_on_result(VtChanges *changes, VtGuest *guest, VtApplyResult *result);
 void vt_changes_on_report(VtChanges *changes, const VtGuest *guest);

@@ -150,10 +150,12 @@ cmd_recommend(VtDaemon *d, VtControlRequest *req)
 	if (!check_domain(req, domain, guests))
 		return;
 	node = vt_view_recommendations(guests, &error);
-	if (node == NULL)
+	if (node == NULL) {
 		vt_control_request_error(req, "internal", "%s", error->message);
-	else
-		vt_control_request_reply(req, node);
+		return;
+	}
+	vt_changes_annotate_recommendations(d->store, d->guests, node, vt_now_ms());
+	vt_control_request_reply(req, node);
 }
 
 /* The options of `apply`; FALSE when answered with why not. */

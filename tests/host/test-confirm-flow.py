@@ -37,7 +37,7 @@ def state_of(env, change):
 
 
 def main():
-    print("1..17")
+    print("1..19")
     tmp = tempfile.mkdtemp(prefix="vt-confirm-flow.")
     procs = {}
     relay = None
@@ -71,11 +71,13 @@ def main():
                  "--state-dir", os.path.join(tmp, "agent-state")],
                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "agent.log"), "a"))
 
+        metrics_port = flow.free_port()
+
         def start_daemon():
             procs["daemon"] = subprocess.Popen(
                 [flow.DAEMON, "--connect", "test://" + node, "--state-dir",
                  os.path.join(tmp, "state"), "--socket", ctl, "--config", empty,
-                 "--poll-interval", "1"],
+                 "--poll-interval", "1", "--metrics-listen", f"127.0.0.1:{metrics_port}"],
                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "daemon.log"), "a"))
 
         def connected():
@@ -160,6 +162,19 @@ def main():
         st = wait_for(lambda: state_of(env, change) == "drifted", 10)
         check(bool(st), "a change undone behind the agent's back shows as drifted",
               state_of(env, change))
+        _, _, body = flow.http_get(f"http://127.0.0.1:{metrics_port}/metrics")
+        check(f'virttune_change_drifted{{domain="g1",change="{change}"}} 1' in (body or ""),
+              "the metric virttune_change_drifted says so", body)
+
+        def undone():
+            rc, recs, _ = cli_json(env, "recommend", "g1")
+            return [r.get("undone") for r in (recs or {}).get("recommendations", [])
+                    if r["id"] == REC and r.get("undone")]
+        notes = wait_for(undone, 10)
+        rc, out, _ = cli(env, "recommend", "g1")
+        check(bool(notes) and notes[0].startswith("was applied on ") and
+              "undone since (drifted)" in notes[0] and notes[0] in out,
+              "recommend brings it back with: was applied on DATE, undone since", f"{notes} {out}")
 
         # 4. the agent restarts mid-window: down at the deadline, reverted when it starts
         wait_for(has_rec, 10)
