@@ -282,6 +282,14 @@ static const VtColumn change_columns[] = {
 	{"peer_uid", "UID", VT_COL_INT, NULL},
 };
 
+static gboolean
+has_number(JsonObject *o, const char *key)
+{
+	JsonNode *n = json_object_get_member(o, key);
+
+	return n != NULL && JSON_NODE_HOLDS_VALUE(n);
+}
+
 /* "12.5 → 3.2" from a summary pair, or "-" when a side has no samples. */
 static char *
 before_after(JsonObject *m)
@@ -289,8 +297,7 @@ before_after(JsonObject *m)
 	JsonObject *b = json_object_get_object_member(m, "before");
 	JsonObject *a = json_object_get_object_member(m, "after");
 
-	if (b == NULL || a == NULL || !json_object_has_member(b, "mean") ||
-	    !json_object_has_member(a, "mean"))
+	if (b == NULL || a == NULL || !has_number(b, "mean") || !has_number(a, "mean"))
 		return g_strdup_printf(
 			"- (n=%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT ") %s",
 			b ? json_object_get_int_member_with_default(b, "n", 0) : 0,
@@ -306,14 +313,11 @@ before_after(JsonObject *m)
 		json_object_get_string_member_with_default(m, "verdict", "?"));
 }
 
-/* Each applied change with its measured effect: before → after per metric. */
+/* One applied change with its measured effect: before → after per metric. */
 static void
-show_effects(JsonNode *result)
+show_effect(JsonObject *r)
 {
-	JsonArray *rows = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
-
-	for (guint i = 0; rows && i < json_array_get_length(rows); i++) {
-		JsonObject *r = json_array_get_object_element(rows, i);
+	{
 		JsonObject *e = r ? json_object_get_object_member(r, "effect") : NULL;
 		JsonArray *metrics = e ? json_object_get_array_member(e, "metrics") : NULL;
 		g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
@@ -322,7 +326,7 @@ show_effects(JsonNode *result)
 		guint n;
 
 		if (metrics == NULL)
-			continue;
+			return;
 		n = MIN(json_array_get_length(metrics), 16u);
 		title = g_strdup_printf(
 			"%s %s (%s): %s",
@@ -341,6 +345,37 @@ show_effects(JsonNode *result)
 		}
 		vt_render_fields(stdout, title, "  ", 22, fields, n);
 	}
+}
+
+static void
+show_effects(JsonNode *result)
+{
+	JsonArray *rows = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+
+	for (guint i = 0; rows && i < json_array_get_length(rows); i++) {
+		JsonObject *r = json_array_get_object_element(rows, i);
+		if (r != NULL)
+			show_effect(r);
+	}
+}
+
+void
+vt_show_change_effect(JsonObject *r)
+{
+	g_autofree char *title = g_strdup_printf(
+		"change %s of %s", json_object_get_string_member_with_default(r, "change_id", "?"),
+		json_object_get_string_member_with_default(r, "domain", "?"));
+	const VtField fields[] = {
+		{"recommendation:",
+		 json_object_get_string_member_with_default(r, "recommendation", "-")},
+		{"applied:", json_object_get_string_member_with_default(r, "time", "-")},
+		{"before:", json_object_get_string_member_with_default(r, "before", "-")},
+		{"after:", json_object_get_string_member_with_default(r, "after", "-")},
+		{"state:", json_object_get_string_member_with_default(r, "state", "-")},
+	};
+
+	vt_render_fields(stdout, title, "  ", 16, fields, G_N_ELEMENTS(fields));
+	show_effect(r);
 }
 
 int

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "views.h"
 #include "effect.h"
 #include "error.h"
 #include "text.h"
@@ -198,4 +199,45 @@ vt_changes_annotate_recommendations(VtStore *store, GHashTable *guests, JsonNode
 			g_free(note);
 		}
 	}
+}
+
+/* ------------------------------------------------------------ show */
+
+JsonNode *
+vt_changes_show(VtStore *store, GHashTable *guests, const char *change_id, gint64 window_ms,
+		gint64 now)
+{
+	g_autoptr(GPtrArray) domains = vt_store_list_domains(store, NULL);
+
+	for (guint i = 0; domains && i < domains->len; i++) {
+		const VtStoreDomain *dom = domains->pdata[i];
+		g_autoptr(VtStoreAudit) row =
+			vt_store_audit_find_change(store, dom->uuid, change_id, NULL);
+		g_autoptr(GPtrArray) rows = NULL;
+		g_autoptr(GPtrArray) sel = NULL;
+		g_autoptr(JsonNode) view = NULL;
+		JsonArray *arr;
+
+		if (row == NULL ||
+		    (rows = vt_store_audit_list(store, dom->uuid, 0, 1000, NULL)) == NULL)
+			continue;
+		sel = vt_guests_select(guests, dom->uuid);
+		view = vt_view_changes(rows);
+		vt_changes_annotate(store, sel && sel->len == 1 ? sel->pdata[0] : NULL, dom->uuid,
+				    rows, view, TRUE, window_ms, now);
+		arr = json_node_get_array(view);
+		for (guint k = json_array_get_length(arr); k > 0; k--) {
+			JsonObject *o = json_array_get_object_element(arr, k - 1);
+			if (g_strcmp0(
+				    json_object_get_string_member_with_default(o, "change_id", ""),
+				    change_id) != 0 ||
+			    g_strcmp0(
+				    json_object_get_string_member_with_default(o, "operation", ""),
+				    "apply") != 0)
+				continue;
+			json_object_set_string_member(o, "domain", dom->name);
+			return json_node_init_object(json_node_alloc(), o);
+		}
+	}
+	return NULL;
 }

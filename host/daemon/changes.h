@@ -73,6 +73,12 @@ void vt_changes_annotate(VtStore *store, const VtGuest *guest, const char *uuid,
 void vt_changes_annotate_recommendations(VtStore *store, GHashTable *guests, JsonNode *view,
 					 gint64 now_ms);
 
+/* The applied change @change_id of any domain the store knows, with its
+ * state and effect (as one row of `changes --effect`, plus "domain"); NULL
+ * when there is none. */
+JsonNode *vt_changes_show(VtStore *store, GHashTable *guests, const char *change_id,
+			  gint64 window_ms, gint64 now_ms);
+
 /* What @guest's session brought: a result (ownership taken), a report. */
 void vt_changes_on_result(VtChanges *changes, VtGuest *guest, VtApplyResult *result);
 void vt_changes_on_report(VtChanges *changes, const VtGuest *guest);

@@ -80,9 +80,19 @@ cmd_list(VtDaemon *d, VtControlRequest *req)
 static void
 cmd_show(VtDaemon *d, VtControlRequest *req)
 {
-	VtGuest *g = find_guest(d, req);
+	const char *arg = vt_control_arg_string(req, "domain");
+	g_autoptr(GPtrArray) found = arg ? vt_guests_select(d->guests, arg) : NULL;
+	JsonNode *change;
+	VtGuest *g;
 
-	if (g != NULL)
+	/* not a running domain: perhaps a change id */
+	if (found != NULL && found->len == 0 &&
+	    (change = vt_changes_show(d->store, d->guests, arg,
+				      vt_changes_get_effect_window(d->changes), vt_now_ms()))) {
+		vt_control_request_reply(req, change);
+		return;
+	}
+	if ((g = find_guest(d, req)) != NULL)
 		vt_control_request_reply(req, vt_view_show(g, vt_now_ms()));
 }
 

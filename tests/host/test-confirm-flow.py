@@ -37,7 +37,7 @@ def state_of(env, change):
 
 
 def main():
-    print("1..19")
+    print("1..20")
     tmp = tempfile.mkdtemp(prefix="vt-confirm-flow.")
     procs = {}
     relay = None
@@ -155,6 +155,11 @@ def main():
               "--confirm-if-better: the daemon confirms a change that did not regress, and the "
               "audit trail has the numbers", f"{rc0} {rc} {res} {err} {rows}")
         change = loop_change
+
+        rc, out, err = cli(env, "show", change or "none")
+        check(rc == 0 and "confirmed" in out and "iops" in out and "mq-deadline" in out,
+              "show CHANGE_ID prints the change, its state and its measured effect",
+              f"{rc} {out} {err}")
 
         # 3. drift: someone sets the old scheduler back
         with open(sched, "w") as f:
