@@ -305,6 +305,24 @@ vt_welch_p(const VtSummary *a, const VtSummary *b)
 
 /* ---------------------------------------------------------------- effect */
 
+/* Seconds between two reports: by the guest's monotonic clock, or by its
+ * wall clock when the monotonic one stands still (a guest that reads it from
+ * a frozen /proc/uptime). FALSE across a reboot (the clock went back). */
+static gboolean
+interval_s(const VtReport *p, const VtReport *c, double *dt)
+{
+	if (p->has_monotonic_ms && c->has_monotonic_ms && c->monotonic_ms < p->monotonic_ms)
+		return FALSE;
+	if (p->has_monotonic_ms && c->has_monotonic_ms && c->monotonic_ms > p->monotonic_ms)
+		*dt = (double)(c->monotonic_ms - p->monotonic_ms) / 1000.0;
+	else if (p->has_collected_at_ms && c->has_collected_at_ms &&
+		 c->collected_at_ms > p->collected_at_ms)
+		*dt = (double)(c->collected_at_ms - p->collected_at_ms) / 1000.0;
+	else
+		return FALSE;
+	return TRUE;
+}
+
 /* Samples of @def over the consecutive pairs of @reports, the newest first
  * when there are more than the bound. */
 static VtSummary
@@ -317,10 +335,8 @@ summarise(const MetricDef *def, GPtrArray *reports, const char *subject)
 		const VtReport *p = reports->pdata[i - 2], *c = reports->pdata[i - 1];
 		double dt;
 
-		if (!p->has_monotonic_ms || !c->has_monotonic_ms ||
-		    c->monotonic_ms <= p->monotonic_ms)
+		if (!interval_s(p, c, &dt))
 			continue;
-		dt = (double)(c->monotonic_ms - p->monotonic_ms) / 1000.0;
 		if (dt <= INTERVAL_MAX_S && def->sample(p, c, dt, subject, &v[n]))
 			n++;
 	}

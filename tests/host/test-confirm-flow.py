@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,11 +37,35 @@ def state_of(env, change):
     return None
 
 
+class DiskLoad(threading.Thread):
+    """Plays the guest's disk: /sys/block/vda/stat grows by 100 reads every
+    0.2 s, each taking `latency_ms` (± 10%)."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path = path
+        self.latency_ms = 1.0
+        self.stop = threading.Event()
+        with open(path) as f:
+            self.fields = [int(x) for x in f.read().split()]
+
+    def run(self):
+        step = 0
+        while not self.stop.wait(0.2):
+            step += 1
+            self.fields[0] += 100
+            self.fields[3] += int(100 * self.latency_ms * (1 + 0.1 * ((step % 5) - 2) / 2))
+            # in place, as the kernel's file: the agent may hold it open
+            with open(self.path, "r+") as f:
+                f.write(" ".join(str(x) for x in self.fields) + "\n")
+                f.truncate()
+
+
 def main():
-    print("1..20")
+    print("1..22")
     tmp = tempfile.mkdtemp(prefix="vt-confirm-flow.")
     procs = {}
-    relay = None
+    relay = load = None
     try:
         root = os.path.join(tmp, "root")
         shutil.copytree(flow.FIXTURE, root, symlinks=True)
@@ -102,6 +127,8 @@ def main():
                                     f"{window}s", *extra)
             return rc, res or {}, err
 
+        load = DiskLoad(os.path.join(root, "sys/block/vda/stat"))
+        load.start()
         start_agent()
         start_daemon()
         check(bool(wait_for(connected, 20)) and bool(wait_for(has_rec, 10)),
@@ -213,6 +240,27 @@ def main():
         start_daemon()
         check(bool(wait_for(connected, 30)), "the daemon comes back")
 
+        # closed loop, regressed: the daemon does not confirm, the agent reverts
+        rc, res, err = apply(10, "--confirm-if-better")
+        bad = res.get("change_id")
+        load.latency_ms = 20.0
+
+        def refused_by_daemon():
+            _, rows, _ = cli_json(env, "changes", "g1")
+            return [r for r in rows or [] if r.get("operation") == "confirm" and
+                    r.get("change_id") == bad and r.get("status") == "not_confirmed"]
+        rows = wait_for(refused_by_daemon, 20)
+        reason = (rows or [{}])[0].get("reason") or ""
+        check(rc == 0 and reason.startswith("regressed") and "latency_ms" in reason,
+              "--confirm-if-better: a regressed change is not confirmed, with the numbers",
+              f"{rc} {err} {rows} " + str([r.get("reason") for r in
+                                           cli_json(env, "changes", "g1")[1] or []
+                                           if r.get("change_id") == bad]))
+        check(bool(wait_for(lambda: active(read(sched)) == "bfq", 15)) and
+              bool(wait_for(lambda: state_of(env, bad) == "reverted: not confirmed", 10)),
+              "and the agent reverts it at the deadline", f"{read(sched)} {state_of(env, bad)}")
+        load.latency_ms = 1.0
+
         # 6. the channel goes away: the agent reverts by itself
         rc, res, err = apply()
         ok = rc == 0 and active(read(sched)) == "mq-deadline"
@@ -233,6 +281,8 @@ def main():
                     p.kill()
         if relay:
             relay.stop = True
+        if load:
+            load.stop.set()
         if os.environ.get("VT_KEEP_TMP") is None:
             shutil.rmtree(tmp, ignore_errors=True)
     failed = flow.results.count(False)
