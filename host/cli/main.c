@@ -29,6 +29,7 @@ static const VtCommand commands[] = {
 	{"recommend", "what to change in guests or domain XML, and why", vt_cmd_recommend},
 	{"apply", "have a guest's agent make a recommended change", vt_cmd_apply},
 	{"rollback", "undo a change made by apply", vt_cmd_rollback},
+	{"confirm", "keep a change applied with --confirm-within", vt_cmd_confirm},
 	{"changes", "every apply and rollback asked of a domain", vt_cmd_changes},
 	{"check", "a Nagios/Icinga plugin: one status line, perfdata, exit 0-3", vt_cmd_check},
 	{"enable", "add the agent channel to a domain (or --all) through libvirt", vt_cmd_enable},
