@@ -44,6 +44,7 @@ static const VtKeySpec daemon_keys[] = {
 	{"poll-interval", parse_count, SET(poll), 0, G_MAXINT},
 	{"retention-days", parse_count, SET(retention_days), 0, G_MAXINT},
 	{"retention-reports", parse_count, SET(retention_reports), 0, G_MAXINT},
+	{"control-idle-timeout", parse_count, SET(control_idle), 0, 86400},
 };
 
 gboolean

@@ -92,6 +92,7 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	d->control = vt_control_new(d->socket_path, d->group, vt_daemon_on_request, d, error);
 	if (d->control == NULL)
 		return NULL;
+	vt_control_set_idle_timeout(d->control, o->control_idle_timeout_s);
 	d->hv = vt_hypervisor_new(d->uri, d->poll_interval_s, &vt_daemon_hypervisor_callbacks, d);
 	if (o->metrics_listen != NULL) {
 		d->http = vt_http_new(o->metrics_listen, render_metrics, d, error);

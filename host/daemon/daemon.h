@@ -26,6 +26,7 @@ typedef struct {
 	guint poll_interval_s;
 	guint retention_days;
 	guint retention_reports; /* per domain */
+	guint control_idle_timeout_s; /* 0: never */
 	VtChannelMode channel_mode;
 } VtDaemonOptions;
 

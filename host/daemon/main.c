@@ -52,6 +52,8 @@ parse_args(Args *a, int argc, char **argv, int *rc)
 		 "Drop reports older than this (default 30; 0 keeps all)", "DAYS"},
 		{"retention-reports", 0, 0, G_OPTION_ARG_INT, &a->set.retention_reports,
 		 "Keep at most this many reports per domain (default 100000; 0: no limit)", "N"},
+		{"control-idle-timeout", 0, 0, G_OPTION_ARG_INT, &a->set.control_idle,
+		 "Close a control client idle this long (default 60; 0: never)", "SECONDS"},
 		{"version", 'V', 0, G_OPTION_ARG_NONE, &a->version, "Print the version and exit",
 		 NULL},
 		{NULL},
@@ -97,6 +99,10 @@ to_options(const Args *a, VtDaemonOptions *o)
 			   a->set.channel);
 		return FALSE;
 	}
+	if (a->set.control_idle < -1 || a->set.control_idle > 86400) {
+		g_printerr("virt-tuned: --control-idle-timeout must be 0..86400 seconds\n");
+		return FALSE;
+	}
 	if (a->set.poll == 0 || a->set.poll > 3600) {
 		g_printerr("virt-tuned: --poll-interval must be 1..3600 seconds\n");
 		return FALSE;
@@ -111,6 +117,8 @@ to_options(const Args *a, VtDaemonOptions *o)
 	o->retention_days = a->set.retention_days >= 0 ? (guint)a->set.retention_days : 30;
 	o->retention_reports =
 		a->set.retention_reports >= 0 ? (guint)a->set.retention_reports : 100000;
+	o->control_idle_timeout_s = a->set.control_idle >= 0 ? (guint)a->set.control_idle
+							     : VT_CONTROL_DEFAULT_IDLE_TIMEOUT_S;
 	return TRUE;
 }
 
