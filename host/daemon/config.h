@@ -16,7 +16,7 @@ typedef struct {
 
 #define VT_DAEMON_SETTINGS_INIT                                                                    \
 	{                                                                                          \
-		.poll = -1, .retention_days = -1, .retention_reports = -1, .control_idle = -1                       \
+		.poll = -1, .retention_days = -1, .retention_reports = -1, .control_idle = -1      \
 	}
 
 void vt_daemon_settings_clear(VtDaemonSettings *s);

@@ -98,8 +98,8 @@ resume_input(Client *c)
 	if (!c->paused || c->closed)
 		return;
 	c->paused = FALSE;
-	c->in_watch = g_unix_fd_add(c->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_in,
-				    client_ref(c));
+	c->in_watch =
+		g_unix_fd_add(c->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_client_in, client_ref(c));
 	process_input(c); /* the requests it pipelined meanwhile */
 }
 

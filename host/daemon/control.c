@@ -34,8 +34,7 @@ refuse_reason(const VtControl *control, uid_t uid)
 				       same, (guint)uid);
 	if (!vt_control_uid_is_privileged(uid) &&
 	    unprivileged >= VT_CONTROL_MAX_CLIENTS - VT_CONTROL_ROOT_RESERVE)
-		return g_strdup_printf("busy: %u clients, the rest is kept for root",
-				       unprivileged);
+		return g_strdup_printf("busy: %u clients, the rest is kept for root", unprivileged);
 	return NULL;
 }
 

@@ -25,7 +25,7 @@ typedef struct {
 	const char *metrics_listen; /* HOST:PORT of the Prometheus endpoint, or NULL */
 	guint poll_interval_s;
 	guint retention_days;
-	guint retention_reports; /* per domain */
+	guint retention_reports;      /* per domain */
 	guint control_idle_timeout_s; /* 0: never */
 	VtChannelMode channel_mode;
 } VtDaemonOptions;

@@ -23,7 +23,7 @@ struct VtHttp {
 
 /* One accepted connection, until libsoup lets it go. */
 typedef struct {
-	VtHttp *http; /* NULL once the server is gone */
+	VtHttp *http;            /* NULL once the server is gone */
 	GSocketConnection *conn; /* weak: libsoup holds it */
 	char *peer;
 	guint timer;
@@ -269,8 +269,8 @@ vt_http_new(const char *listen, VtHttpRender render, gpointer user_data, GError 
 	http->render = render;
 	http->user_data = user_data;
 	http->max_conns = VT_HTTP_MAX_CONNECTIONS;
-	http->conns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					    (GDestroyNotify)conn_free);
+	http->conns =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)conn_free);
 	http->cancel = g_cancellable_new();
 	http->server = soup_server_new("server-header", "virt-tuned", NULL);
 	soup_server_add_handler(http->server, "/metrics", on_metrics, http, NULL);
