@@ -88,6 +88,7 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	d->store = vt_store_open(db, error);
 	if (d->store == NULL)
 		return NULL;
+	vt_store_set_budget(d->store, (gint64)o->store_budget_mib * 1024 * 1024);
 	d->changes = vt_changes_new(d->store, d->guests);
 	d->control = vt_control_new(d->socket_path, d->group, vt_daemon_on_request, d, error);
 	if (d->control == NULL)

@@ -9,6 +9,8 @@ G_BEGIN_DECLS
 #define VT_DAEMON_DEFAULT_STATE_DIR "/var/lib/virt-tune"
 #define VT_DAEMON_DEFAULT_CONFIG    "/etc/virt-tune/virt-tuned.conf"
 #define VT_DAEMON_DEFAULT_RULES     "/etc/virt-tune/rules.conf"
+/* Per domain: see virt-tuned.conf(5), store-budget-mib, for how it is sized. */
+#define VT_DAEMON_DEFAULT_STORE_BUDGET_MIB 256
 
 typedef enum {
 	VT_CHANNEL_AUTO,   /* the UNIX socket for qemu:/// URIs, else a libvirt stream */
@@ -27,6 +29,7 @@ typedef struct {
 	guint retention_days;
 	guint retention_reports;      /* per domain */
 	guint control_idle_timeout_s; /* 0: never */
+	guint store_budget_mib;       /* per domain; 0: none */
 	VtChannelMode channel_mode;
 } VtDaemonOptions;
 
