@@ -38,18 +38,55 @@ vt_store_domain_bytes(VtStore *store, gint64 domain_id, gint64 *bytes, GError **
 	return TRUE;
 }
 
+static gint64 *
+int64_dup(gint64 v)
+{
+	gint64 *p = g_new(gint64, 1);
+
+	*p = v;
+	return p;
+}
+
+/* What the sections of @layout_id not in @seen add (and adds them to it). */
+static gboolean
+layout_cost(VtStore *store, gint64 layout_id, GHashTable *seen, gint64 *cost, GError **error)
+{
+	g_autoptr(VtStoreStmt) st =
+		vt_store_stmt(store,
+			      "SELECT p.section_id, length(s.data) FROM layout_parts p"
+			      " JOIN sections s ON s.id = p.section_id WHERE p.layout_id = ?",
+			      error);
+	int rc;
+
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_int64(st, 1, layout_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(st, 0);
+
+		if (g_hash_table_add(seen, int64_dup(id)))
+			*cost += sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_DONE)
+		return vt_store_sql_error(store, error, "measuring a domain's reports");
+	return TRUE;
+}
+
 /* The time from which @domain_id's newest reports fit in @target bytes
- * (never past its newest report); G_MININT64 when all of them fit. */
+ * (never past its newest report); G_MININT64 when all of them fit. Each
+ * section counts once, with the newest report that uses it. */
 static gboolean
 find_cut(VtStore *store, gint64 domain_id, gint64 target, gint64 *cut, GError **error)
 {
 	g_autoptr(VtStoreStmt) st = vt_store_stmt(
 		store,
-		"SELECT r.time_ms, length(r.counters) + COALESCE((SELECT SUM(length(s.data))"
-		"   FROM layout_parts p JOIN sections s ON s.id = p.section_id"
-		"   WHERE p.layout_id = r.layout_id), 0)"
-		" FROM reports r WHERE r.domain_id = ? ORDER BY r.time_ms DESC",
+		"SELECT time_ms, length(counters), layout_id FROM reports WHERE domain_id = ?"
+		" ORDER BY time_ms DESC",
 		error);
+	g_autoptr(GHashTable) sections =
+		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+	g_autoptr(GHashTable) layouts =
+		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	gint64 acc = 0, newer = G_MININT64;
 	int rc;
 
@@ -59,8 +96,13 @@ find_cut(VtStore *store, gint64 domain_id, gint64 target, gint64 *cut, GError **
 	sqlite3_bind_int64(st, 1, domain_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		gint64 t = sqlite3_column_int64(st, 0);
+		gint64 layout = sqlite3_column_int64(st, 2);
 
 		acc += sqlite3_column_int64(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+		    g_hash_table_add(layouts, int64_dup(layout)) &&
+		    !layout_cost(store, layout, sections, &acc, error))
+			return FALSE;
 		if (acc > target) {
 			*cut = newer == G_MININT64 ? t : newer; /* keep the newest */
 			return TRUE;
