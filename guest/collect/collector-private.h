@@ -6,6 +6,7 @@
 
 #include "bounds.h"
 #include "collector.h"
+#include "kernel/ethtool-monitor.h"
 #include "kernel/ethtool.h"
 #include "kernel/sysattr.h"
 #include "report-text.h"
@@ -115,6 +116,13 @@ typedef struct {
 	char **feature_names;   /* already cleaned for the report */
 	gboolean names_cleaned; /* some name was not valid text */
 	guint n_features;
+	/* Channels, rings and feature bits as last asked; reused while the
+	 * ethtool monitor announces no change (VtCollector.ethtool_stable). */
+	gboolean ethtool_kept;
+	struct ethtool_channels channels;
+	struct ethtool_ringparam rings;
+	int features_rc;
+	struct ethtool_get_features_block *blocks; /* (n_features + 31) / 32 */
 } VtIface;
 
 /* A virtio queue's vector in /proc/interrupts (irq.c). */
@@ -138,6 +146,12 @@ struct VtCollector {
 	const VtEthtoolOps *ops;
 	VtEthtool *ethtool; /* opened on first use */
 	gboolean ethtool_tried;
+	/* The kernel's ethtool change announcements (live system and kernel
+	 * ioctls only), joined on first use; NULL where ethtool netlink is not. */
+	VtEthtoolMonitor *monitor;
+	gboolean monitor_tried;
+	gboolean ethtool_stable; /* this report: kept ethtool answers still hold */
+	guint ethtool_reports;   /* reports since every answer was asked again */
 	GPatternSpec **excluded;
 	guint n_excluded;
 	guint32 sections_mask; /* bit i: vt_collectors[i] wanted */

@@ -66,6 +66,7 @@ vt_collector_free(VtCollector *c)
 		return;
 	vt_collector_set_excluded(c, NULL);
 	vt_ethtool_close(c->ethtool);
+	vt_ethtool_monitor_close(c->monitor);
 	vt_file_close(&c->meminfo);
 	vt_file_close(&c->vmstat);
 	vt_file_close(&c->swaps);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Every network interface but lo and the excluded: ethtool settings, sysfs link and counters. */
+/* Every network interface but lo and the excluded: ethtool settings (kept while the
+ * ethtool monitor announces no change), sysfs link and counters. */
 #include "collector-private.h"
 
 #include <errno.h>
@@ -71,6 +72,9 @@ static const VtEightU32 rings_fields = {
 G_STATIC_ASSERT(sizeof(struct ethtool_channels) == 9 * sizeof(guint32));
 G_STATIC_ASSERT(sizeof(struct ethtool_ringparam) == 9 * sizeof(guint32));
 
+/* Reports between two askings of every ethtool answer, announced or not. */
+#define VT_ETHTOOL_REFRESH_REPORTS 60u
+
 /* "aa:bb:..": hex pairs and colons; up to MAX_ADDR_LEN (32) bytes of address. */
 #define MAC_TEXT_MAX (32u * 3u)
 
@@ -86,6 +90,9 @@ iface_reset(VtDevice *dev)
 	iface->names_cleaned = FALSE;
 	g_clear_pointer(&iface->feature_names, g_strfreev);
 	iface->n_features = 0;
+	iface->ethtool_kept = FALSE;
+	iface->features_rc = 0;
+	g_clear_pointer(&iface->blocks, g_free);
 }
 
 static gboolean
@@ -276,11 +283,9 @@ load_feature_names(VtEthtool *e, VtIface *iface)
 }
 
 static void
-collect_features(VtEthtool *e, VtIface *iface, VtNic *nic, GString *problems)
+collect_features(VtIface *iface, VtNic *nic, GString *problems)
 {
-	g_autofree struct ethtool_get_features_block *blocks = NULL;
 	guint n = MIN(iface->n_features, VT_REPORT_MAX_FEATURES);
-	int rc;
 
 	if (iface->names_rc < 0) {
 		problem(problems, "features",
@@ -290,15 +295,13 @@ collect_features(VtEthtool *e, VtIface *iface, VtNic *nic, GString *problems)
 	}
 	if (iface->n_features == 0)
 		return;
-	blocks = g_new0(struct ethtool_get_features_block, (iface->n_features + 31) / 32);
-	rc = vt_ethtool_get_feature_bits(e, iface->base.name, iface->n_features, blocks);
-	if (rc < 0) {
-		problem(problems, "features", g_strerror(-rc));
+	if (iface->features_rc < 0) {
+		problem(problems, "features", g_strerror(-iface->features_rc));
 		return;
 	}
 	nic->features = g_new(VtFeature *, n);
 	for (guint i = 0; i < n; i++) {
-		const struct ethtool_get_features_block *b = &blocks[i / 32];
+		const struct ethtool_get_features_block *b = &iface->blocks[i / 32];
 		guint32 bit = 1u << (i % 32);
 		VtFeature *f;
 
@@ -321,26 +324,47 @@ collect_features(VtEthtool *e, VtIface *iface, VtNic *nic, GString *problems)
 		problem(problems, "features", "more than the limit, the rest left out");
 }
 
+/* Asks channels, rings and feature bits again; keeps them when every answer
+ * is one that only an announced change can move. */
+static void
+ask_ethtool(VtEthtool *e, VtIface *iface)
+{
+	const char *name = iface->base.name;
+
+	if (iface->channels_rc != -EOPNOTSUPP)
+		iface->channels_rc = vt_ethtool_get_channels(e, name, &iface->channels);
+	if (iface->rings_rc != -EOPNOTSUPP)
+		iface->rings_rc = vt_ethtool_get_rings(e, name, &iface->rings);
+	if (!iface->names_done)
+		load_feature_names(e, iface);
+	iface->features_rc = 0;
+	if (iface->names_rc == 0 && iface->n_features > 0) {
+		/* the count is fixed while the names are kept */
+		if (iface->blocks == NULL)
+			iface->blocks = g_new0(struct ethtool_get_features_block,
+					       (iface->n_features + 31) / 32);
+		iface->features_rc = vt_ethtool_get_feature_bits(e, name, iface->n_features,
+								 iface->blocks);
+	}
+	iface->ethtool_kept = (iface->channels_rc == 0 || iface->channels_rc == -EOPNOTSUPP) &&
+			      (iface->rings_rc == 0 || iface->rings_rc == -EOPNOTSUPP) &&
+			      iface->features_rc == 0;
+}
+
 static void
 collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 {
 	VtEthtool *e = vt_collector_ethtool(c);
-	struct ethtool_channels ch;
-	struct ethtool_ringparam r;
 
 	if (e == NULL)
 		return;
 	collect_drvinfo(e, iface, nic, problems);
-	if (iface->channels_rc != -EOPNOTSUPP)
-		iface->channels_rc = vt_ethtool_get_channels(e, iface->base.name, &ch);
-	nic->channels =
-		(VtChannels *)eight_u32(&channels_fields, iface->channels_rc, &ch, problems);
-	if (iface->rings_rc != -EOPNOTSUPP)
-		iface->rings_rc = vt_ethtool_get_rings(e, iface->base.name, &r);
-	nic->rings = (VtRings *)eight_u32(&rings_fields, iface->rings_rc, &r, problems);
-	if (!iface->names_done)
-		load_feature_names(e, iface);
-	collect_features(e, iface, nic, problems);
+	if (!iface->ethtool_kept || !c->ethtool_stable)
+		ask_ethtool(e, iface);
+	nic->channels = (VtChannels *)eight_u32(&channels_fields, iface->channels_rc,
+						&iface->channels, problems);
+	nic->rings = (VtRings *)eight_u32(&rings_fields, iface->rings_rc, &iface->rings, problems);
+	collect_features(iface, nic, problems);
 }
 
 static void
@@ -379,8 +403,40 @@ static const VtDeviceKind iface_kind = {
 	VT_REPORT_MAX_NICS, sizeof(VtIface), iface_skip,      iface_reset,  collect_iface,
 };
 
+/*
+ * Whether this report may reuse the ethtool answers kept per NIC. Only on
+ * the live system with the kernel's ioctls (a test's recorded answers are
+ * asked every time), only with the monitor joined before the answers were
+ * asked, and at least every VT_ETHTOOL_REFRESH_REPORTS reports anyway, for a
+ * driver that changes a setting without announcing it.
+ */
+static void
+check_ethtool_stable(VtCollector *c)
+{
+	c->ethtool_stable = FALSE;
+	if (c->ops != NULL || strcmp(c->sysroot, "/") != 0)
+		return;
+	if (!c->monitor_tried) {
+		c->monitor_tried = TRUE;
+		/* without ethtool netlink (before 5.6) every report asks, as before */
+		if (vt_ethtool_monitor_open(&c->monitor) < 0)
+			c->monitor = NULL;
+		return;
+	}
+	if (c->monitor == NULL)
+		return;
+	/* drained on every report, so that what is queued is only what is new */
+	if (vt_ethtool_monitor_changed(c->monitor) ||
+	    ++c->ethtool_reports >= VT_ETHTOOL_REFRESH_REPORTS) {
+		c->ethtool_reports = 0;
+		return;
+	}
+	c->ethtool_stable = TRUE;
+}
+
 gboolean
 vt_collect_nics(VtCollector *c, VtReport *report, GError **error)
 {
+	check_ethtool_stable(c);
 	return vt_collect_devices(c, &iface_kind, report, error);
 }
