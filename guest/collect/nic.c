@@ -343,8 +343,8 @@ ask_ethtool(VtEthtool *e, VtIface *iface)
 		if (iface->blocks == NULL)
 			iface->blocks = g_new0(struct ethtool_get_features_block,
 					       (iface->n_features + 31) / 32);
-		iface->features_rc = vt_ethtool_get_feature_bits(e, name, iface->n_features,
-								 iface->blocks);
+		iface->features_rc =
+			vt_ethtool_get_feature_bits(e, name, iface->n_features, iface->blocks);
 	}
 	iface->ethtool_kept = (iface->channels_rc == 0 || iface->channels_rc == -EOPNOTSUPP) &&
 			      (iface->rings_rc == 0 || iface->rings_rc == -EOPNOTSUPP) &&

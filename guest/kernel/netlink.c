@@ -252,9 +252,9 @@ answer_in(const guint8 *buf, gsize len, guint32 seq, const char *group, guint16 
 		if (msg->nlmsg_type != GENL_ID_CTRL)
 			continue;
 		payload = vt_nl_payload(msg, GENL_HDRLEN, &plen, &r);
-		*result = payload == NULL ? r
-					  : vt_genl_parse_family(payload, plen, group, family,
-								 group_id);
+		*result = payload == NULL
+				  ? r
+				  : vt_genl_parse_family(payload, plen, group, family, group_id);
 		return 1;
 	}
 	if (r < 0) {
@@ -265,8 +265,7 @@ answer_in(const guint8 *buf, gsize len, guint32 seq, const char *group, guint16 
 }
 
 int
-vt_genl_resolve(int fd, const char *name, const char *group, guint16 *family,
-		guint32 *group_id)
+vt_genl_resolve(int fd, const char *name, const char *group, guint16 *family, guint32 *group_id)
 {
 	g_autofree guint8 *buf = g_malloc(VT_NL_DATAGRAM_MAX);
 	static guint32 seq_counter;
