@@ -165,8 +165,11 @@ vt_genl_parse_family(const guint8 *payload, gsize len, const char *group, guint1
 		*family = 0;
 		return tb[CTRL_ATTR_FAMILY_ID] == NULL ? -ENOENT : -EPROTO;
 	}
-	if (group != NULL && tb[CTRL_ATTR_MCAST_GROUPS] != NULL)
-		return find_group(tb[CTRL_ATTR_MCAST_GROUPS], group, group_id);
+	if (group != NULL && tb[CTRL_ATTR_MCAST_GROUPS] != NULL &&
+	    (r = find_group(tb[CTRL_ATTR_MCAST_GROUPS], group, group_id)) < 0) {
+		*family = 0;
+		return r;
+	}
 	return 0;
 }
 
