@@ -8,6 +8,7 @@
 #include "collector.h"
 #include "kernel/ethtool-monitor.h"
 #include "kernel/ethtool.h"
+#include "kernel/links.h"
 #include "kernel/sysattr.h"
 #include "report-text.h"
 
@@ -123,6 +124,10 @@ typedef struct {
 	struct ethtool_ringparam rings;
 	int features_rc;
 	struct ethtool_get_features_block *blocks; /* (n_features + 31) / 32 */
+	/* The virtio device under the interface (its queues' interrupts): a
+	 * device does not move while the interface exists. */
+	gboolean virtio_done;
+	char *virtio_device; /* NULL: not on virtio */
 } VtIface;
 
 /* A virtio queue's vector in /proc/interrupts (irq.c). */
@@ -152,6 +157,11 @@ struct VtCollector {
 	gboolean monitor_tried;
 	gboolean ethtool_stable; /* this report: kept ethtool answers still hold */
 	guint ethtool_reports;   /* reports since every answer was asked again */
+	/* Link state and counters of every interface, one rtnetlink dump per
+	 * report (live system only); NULL where the socket could not be had. */
+	VtLinks *links;
+	gboolean links_tried;
+	gboolean links_ok; /* this report's dump worked: nics take from it */
 	GPatternSpec **excluded;
 	guint n_excluded;
 	guint32 sections_mask; /* bit i: vt_collectors[i] wanted */
@@ -175,6 +185,7 @@ struct VtCollector {
 	char *vmstat_text;    /* idem, for /proc/vmstat, read once per report */
 	gboolean vmstat_read; /* in this report */
 	int vmstat_err;       /* of that read: 0 or -errno */
+	char *irq_text;       /* /proc/interrupts, allocated on first use and kept */
 	GPtrArray *irqs;      /* VtQueueIrq*, this report's, read on first use */
 	gboolean irqs_read;   /* in this report */
 	int irqs_err;         /* of that read: 0 or -errno */
@@ -195,8 +206,12 @@ gboolean vt_collect_cpu(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_pressure(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_softnet(VtCollector *c, VtReport *report, GError **error);
 
-/* Appends @nic's virtio queue interrupts (irq.c); trouble goes to @problems. */
-void vt_collect_queue_interrupts(VtCollector *c, const char *iface, VtNic *nic, GString *problems);
+/* "virtio2" when @iface sits on a virtio device, else NULL (irq.c). */
+char *vt_virtio_device(VtCollector *c, const char *iface);
+
+/* Appends the interrupts of virtio device @device's queues to @nic (irq.c);
+ * trouble goes to @problems. */
+void vt_collect_queue_interrupts(VtCollector *c, const char *device, VtNic *nic, GString *problems);
 
 /* Forgets this report's /proc/interrupts. */
 void vt_queue_irqs_clear(VtCollector *c);

@@ -67,6 +67,7 @@ vt_collector_free(VtCollector *c)
 	vt_collector_set_excluded(c, NULL);
 	vt_ethtool_close(c->ethtool);
 	vt_ethtool_monitor_close(c->monitor);
+	vt_links_close(c->links);
 	vt_file_close(&c->meminfo);
 	vt_file_close(&c->vmstat);
 	vt_file_close(&c->swaps);
@@ -90,6 +91,7 @@ vt_collector_free(VtCollector *c)
 	g_free(c->os_pretty_name);
 	g_free(c->text);
 	g_free(c->vmstat_text);
+	g_free(c->irq_text);
 	vt_fd_close(c->root_fd);
 	g_free(c->sysroot);
 	g_free(c);

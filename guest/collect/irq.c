@@ -14,7 +14,7 @@
 #include "error.h"
 
 /* /proc/interrupts grows with CPUs x vectors (~11 bytes a cell): 1 MiB holds 256
- * CPUs x 350 vectors. Read once per report, freed with it. */
+ * CPUs x 350 vectors. Read once per report into a buffer the collector keeps. */
 #define VT_INTERRUPTS_TEXT_MAX (1024u * 1024u)
 
 /* The per-CPU columns counted at most: NR_CPUS tops out at 8192. */
@@ -99,15 +99,17 @@ count_cpus(const char *header)
 static GPtrArray *
 queue_irqs(VtCollector *c)
 {
-	g_autofree char *text = NULL;
 	gboolean truncated = FALSE;
-	char *save = NULL, *line;
+	char *save = NULL, *line, *text;
 	guint cpus;
 
 	if (c->irqs_read)
 		return c->irqs;
 	c->irqs_read = TRUE;
-	text = g_malloc(VT_INTERRUPTS_TEXT_MAX);
+	/* kept: only the pages the text reaches are ever touched */
+	if (c->irq_text == NULL)
+		c->irq_text = g_malloc(VT_INTERRUPTS_TEXT_MAX);
+	text = c->irq_text;
 	c->irqs_err = vt_file_read_once(c->root_fd, "proc/interrupts", text, VT_INTERRUPTS_TEXT_MAX,
 					NULL, &truncated);
 	if (c->irqs_err < 0)
@@ -120,8 +122,12 @@ queue_irqs(VtCollector *c)
 	line = strtok_r(text, "\n", &save);
 	cpus = line != NULL ? count_cpus(line) : 0;
 	while (line != NULL && (line = strtok_r(NULL, "\n", &save)) != NULL) {
-		VtQueueIrq *irq = parse_line(line, cpus);
+		VtQueueIrq *irq;
 
+		/* most lines are other devices': not split into words at all */
+		if (strstr(line, "virtio") == NULL)
+			continue;
+		irq = parse_line(line, cpus);
 		if (irq != NULL)
 			g_ptr_array_add(c->irqs, irq);
 	}
@@ -136,9 +142,8 @@ vt_queue_irqs_clear(VtCollector *c)
 	c->irqs_err = 0;
 }
 
-/* "virtio2" for an interface on a virtio device, else NULL. */
-static char *
-virtio_device(VtCollector *c, const char *iface)
+char *
+vt_virtio_device(VtCollector *c, const char *iface)
 {
 	g_autofree char *path = g_strdup_printf("sys/class/net/%s/device", iface);
 	char link[512];
@@ -154,15 +159,11 @@ virtio_device(VtCollector *c, const char *iface)
 }
 
 void
-vt_collect_queue_interrupts(VtCollector *c, const char *iface, VtNic *nic, GString *problems)
+vt_collect_queue_interrupts(VtCollector *c, const char *device, VtNic *nic, GString *problems)
 {
-	g_autofree char *device = virtio_device(c, iface);
-	GPtrArray *irqs;
+	GPtrArray *irqs = queue_irqs(c);
 	gboolean more = FALSE;
 
-	if (device == NULL)
-		return;
-	irqs = queue_irqs(c);
 	if (irqs == NULL) {
 		g_string_append_printf(problems, "%sinterrupts: %s", problems->len ? "; " : "",
 				       g_strerror(-c->irqs_err));

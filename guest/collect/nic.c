@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Every network interface but lo and the excluded: ethtool settings (kept while the
- * ethtool monitor announces no change), sysfs link and counters. */
+ * ethtool monitor announces no change), link state and counters (one rtnetlink dump
+ * per report on the live system, sysfs otherwise). */
 #include "collector-private.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 
 #include "error.h"
@@ -93,6 +95,8 @@ iface_reset(VtDevice *dev)
 	iface->ethtool_kept = FALSE;
 	iface->features_rc = 0;
 	g_clear_pointer(&iface->blocks, g_free);
+	iface->virtio_done = FALSE;
+	g_clear_pointer(&iface->virtio_device, g_free);
 }
 
 static gboolean
@@ -161,12 +165,12 @@ message_new(const ProtobufCMessageDescriptor *desc)
 	return msg;
 }
 
+/* mtu, address and carrier from the sysfs attributes. */
 static void
-collect_link(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
+link_from_sysfs(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 {
 	char buf[VT_ATTR_MAX];
 	guint64 u64;
-	gint64 i64;
 	int err;
 
 	err = vt_device_read(c, &iface->base, VT_IFACE_MTU, buf, sizeof(buf));
@@ -192,6 +196,44 @@ collect_link(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 	} else {
 		problem(problems, "carrier", err ? errno_text(err) : "not 0 or 1");
 	}
+}
+
+/* The same from the rtnetlink dump, with the same meaning as sysfs gives. */
+static void
+link_from_netlink(const VtLink *link, VtNic *nic, GString *problems)
+{
+	char mac[VT_LINK_ADDR_MAX * 3u];
+
+	if (link->has_mtu) {
+		nic->has_mtu = TRUE;
+		nic->mtu = link->mtu;
+	} else {
+		problem(problems, "mtu", "not present");
+	}
+	if (vt_link_address_text(link, mac, sizeof(mac)))
+		nic->mac = vt_report_string(mac, -1, NULL);
+	else
+		problem(problems, "address", "not a hardware address");
+	/* sysfs refuses carrier while the interface is down: no link then */
+	if (!(link->flags & IFF_UP) || link->has_carrier) {
+		nic->has_link_up = TRUE;
+		nic->link_up = (link->flags & IFF_UP) && link->carrier;
+	} else {
+		problem(problems, "carrier", "not present");
+	}
+}
+
+static void
+collect_link(VtCollector *c, VtIface *iface, const VtLink *link, VtNic *nic, GString *problems)
+{
+	char buf[VT_ATTR_MAX];
+	gint64 i64;
+	int err;
+
+	if (link != NULL)
+		link_from_netlink(link, nic, problems);
+	else
+		link_from_sysfs(c, iface, nic, problems);
 
 	/* -1 (SPEED_UNKNOWN) or EINVAL when down: unknown, left unset */
 	err = vt_device_read(c, &iface->base, VT_IFACE_SPEED, buf, sizeof(buf));
@@ -206,15 +248,21 @@ collect_link(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 }
 
 static void
-collect_stats(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
+collect_stats(VtCollector *c, VtIface *iface, const VtLink *link, VtNic *nic, GString *problems)
 {
 	ProtobufCMessage *s = message_new(&virttune__v1__nic_stats__descriptor);
 	char buf[VT_ATTR_MAX];
 
+	G_STATIC_ASSERT(VT_LINK_STATS == VT_NIC_STAT_COUNT);
 	for (guint i = 0; i < VT_NIC_STAT_COUNT; i++) {
-		int err = vt_device_read(c, &iface->base, VT_IFACE_STATS0 + i, buf, sizeof(buf));
+		int err;
 		guint64 v;
 
+		if (link != NULL && link->has_stats) {
+			set_u64(s, &stat_fields[i], link->stats[i]);
+			continue;
+		}
+		err = vt_device_read(c, &iface->base, VT_IFACE_STATS0 + i, buf, sizeof(buf));
 		if (err == 0 && vt_parse_u64(buf, &v))
 			set_u64(s, &stat_fields[i], v);
 		else
@@ -375,6 +423,8 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 	g_autoptr(GString) problems = g_string_new(NULL);
 	gboolean changed = FALSE;
 	char buf[VT_ATTR_MAX];
+	/* not in the dump (created since, or renamed): sysfs, as without netlink */
+	const VtLink *link = c->links_ok ? vt_links_find(c->links, dev->name) : NULL;
 	gint64 ifindex = -1;
 	int err;
 
@@ -384,16 +434,24 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 		problem(problems, "name", "not valid UTF-8, replaced");
 
 	/* An interface re-created under the same name gets a new ifindex. */
-	err = vt_device_read(c, dev, VT_IFACE_IFINDEX, buf, sizeof(buf));
-	if (err == 0 && vt_parse_i64(buf, &ifindex) && iface->ifindex >= 0 &&
-	    ifindex != iface->ifindex)
+	if (link != NULL)
+		ifindex = link->ifindex;
+	else if ((err = vt_device_read(c, dev, VT_IFACE_IFINDEX, buf, sizeof(buf))) != 0 ||
+		 !vt_parse_i64(buf, &ifindex))
+		ifindex = -1;
+	if (ifindex >= 0 && iface->ifindex >= 0 && ifindex != iface->ifindex)
 		vt_device_reset(dev);
 	iface->ifindex = ifindex;
 
-	collect_link(c, iface, nic, problems);
-	collect_stats(c, iface, nic, problems);
+	collect_link(c, iface, link, nic, problems);
+	collect_stats(c, iface, link, nic, problems);
 	collect_ethtool(c, iface, nic, problems);
-	vt_collect_queue_interrupts(c, dev->name, nic, problems);
+	if (!iface->virtio_done) {
+		iface->virtio_done = TRUE;
+		iface->virtio_device = vt_virtio_device(c, dev->name);
+	}
+	if (iface->virtio_device != NULL)
+		vt_collect_queue_interrupts(c, iface->virtio_device, nic, problems);
 	vt_device_note(c, dev, nic->name, problems);
 	VT_APPEND(report->n_nics, report->nics, nic);
 }
@@ -434,9 +492,26 @@ check_ethtool_stable(VtCollector *c)
 	c->ethtool_stable = TRUE;
 }
 
+/* This report's rtnetlink dump of every interface (live system only); on
+ * any failure the interfaces are read from sysfs as before. */
+static void
+dump_links(VtCollector *c)
+{
+	c->links_ok = FALSE;
+	if (strcmp(c->sysroot, "/") != 0)
+		return;
+	if (!c->links_tried) {
+		c->links_tried = TRUE;
+		if (vt_links_open(&c->links) < 0)
+			c->links = NULL;
+	}
+	c->links_ok = c->links != NULL && vt_links_dump(c->links) == 0;
+}
+
 gboolean
 vt_collect_nics(VtCollector *c, VtReport *report, GError **error)
 {
 	check_ethtool_stable(c);
+	dump_links(c);
 	return vt_collect_devices(c, &iface_kind, report, error);
 }
