@@ -6,9 +6,11 @@ Run as root inside a throw-away network namespace, so that no other program
 sees the change it makes:  unshare -n tests/guest/record-netlink.py OUTDIR
 
 Writes OUTDIR/ctrl-family-ethtool.bin (the generic netlink controller's answer
-about the "ethtool" family) and OUTDIR/ethtool-features-ntf-lo.bin (what the
-family's "monitor" group announces when `ethtool -K lo gro off` runs), and
-prints the family and group ids the kernel chose.
+about the "ethtool" family), OUTDIR/ethtool-features-ntf-lo.bin (what the
+family's "monitor" group announces when `ethtool -K lo gro off` runs) and
+OUTDIR/rtnl-getlink-dump.bin (the first datagram of an RTM_GETLINK dump: lo,
+the namespace's one interface, up after `ip link set lo up`), and prints the
+family and group ids the kernel chose.
 """
 import os
 import socket
@@ -23,6 +25,9 @@ CTRL_ATTR_FAMILY_ID = 1
 CTRL_ATTR_FAMILY_NAME = 2
 CTRL_ATTR_MCAST_GROUPS = 7
 SOL_NETLINK = 270
+NETLINK_ROUTE = 0
+RTM_GETLINK = 18
+NLM_F_REQUEST_DUMP = 0x1 | 0x300
 NETLINK_ADD_MEMBERSHIP = 1
 
 
@@ -42,6 +47,14 @@ def getfamily(sock, name):
     attr = struct.pack("HH", 4 + len(name) + 1, CTRL_ATTR_FAMILY_NAME) + value
     body = struct.pack("BBH", CTRL_CMD_GETFAMILY, 1, 0) + attr
     sock.send(struct.pack("IHHII", 16 + len(body), GENL_ID_CTRL, 1, 1, 0) + body)
+    return sock.recv(65536)
+
+
+def getlink_dump():
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+    sock.bind((0, 0))
+    body = struct.pack("BBHiII", 0, 0, 0, 0, 0, 0)
+    sock.send(struct.pack("IHHII", 16 + len(body), RTM_GETLINK, NLM_F_REQUEST_DUMP, 1, 0) + body)
     return sock.recv(65536)
 
 
@@ -66,6 +79,9 @@ def main():
         f.write(answer)
     with open(os.path.join(out, "ethtool-features-ntf-lo.bin"), "wb") as f:
         f.write(note)
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    with open(os.path.join(out, "rtnl-getlink-dump.bin"), "wb") as f:
+        f.write(getlink_dump())
     print("family", family, "monitor group", group)
 
 

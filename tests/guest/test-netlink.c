@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The netlink message and attribute parser of guest/kernel/netlink.c and the
- * ethtool monitor's notification check, on messages recorded from a 6.18
- * kernel (tests/data/netlink, see its README) and on hostile ones: cut at
- * every length, attributes longer than their message, lengths below a
- * header, wrong-sized values, strings without their NUL.
+ * ethtool monitor's notification check and the rtnetlink link parser, on
+ * messages recorded from a 6.18 kernel (tests/data/netlink, see its README) and on hostile ones:
+ * cut at every length, attributes longer than their message, lengths below a header, wrong-sized
+ * values, strings without their NUL.
  */
 #include <errno.h>
 #include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel/ethtool-monitor.h"
+#include "kernel/links.h"
 #include "kernel/netlink.h"
 
 /* What the recording kernel gave the ethtool family and its monitor group. */
@@ -266,6 +271,175 @@ test_message_lengths(void)
 	}
 }
 
+/* ------------------------------------------------------------ rtnetlink links */
+
+static void
+test_link_recorded(void)
+{
+	g_autoptr(GBytes) b = recorded("rtnl-getlink-dump.bin");
+	gsize len, off = 0;
+	const guint8 *buf = g_bytes_get_data(b, &len);
+	const struct nlmsghdr *msg = NULL;
+	char mac[VT_LINK_ADDR_MAX * 3];
+	VtLink link;
+
+	g_assert_cmpint(vt_nl_next_message(buf, len, &off, &msg), ==, 1);
+	g_assert_cmpint(vt_link_parse(msg, &link), ==, 1);
+	g_assert_cmpstr(link.name, ==, "lo");
+	g_assert_cmpint(link.ifindex, ==, 1);
+	g_assert_true(link.flags & IFF_UP);
+	g_assert_true(link.has_mtu);
+	g_assert_cmpuint(link.mtu, ==, 65536);
+	g_assert_cmpuint(link.addr_len, ==, 6);
+	g_assert_true(vt_link_address_text(&link, mac, sizeof(mac)));
+	g_assert_cmpstr(mac, ==, "00:00:00:00:00:00");
+	g_assert_true(link.has_carrier);
+	g_assert_true(link.carrier);
+	g_assert_true(link.has_stats);
+	/* nothing went through the new namespace's lo */
+	for (guint i = 0; i < VT_LINK_STATS; i++)
+		g_assert_cmpuint(link.stats[i], ==, 0);
+	g_assert_cmpint(vt_nl_next_message(buf, len, &off, &msg), ==, 0);
+}
+
+/* The recorded link message with its length cut to every size: parsed (when
+ * the cut falls between attributes) or refused, never read past the cut. */
+static void
+test_link_truncated(void)
+{
+	g_autoptr(GBytes) b = recorded("rtnl-getlink-dump.bin");
+	gsize len;
+	const guint8 *buf = g_bytes_get_data(b, &len);
+	guint32 full = ((const struct nlmsghdr *)(const void *)buf)->nlmsg_len;
+	guint parsed = 0;
+
+	for (guint32 cut = NLMSG_HDRLEN; cut < full; cut++) {
+		g_autofree guint8 *c = exact_copy(buf, cut);
+		struct nlmsghdr *h = (struct nlmsghdr *)(void *)c;
+		VtLink link;
+		int r;
+
+		h->nlmsg_len = cut;
+		r = vt_link_parse(h, &link);
+		g_assert_true(r == 1 || r == -EPROTO);
+		parsed += r == 1;
+	}
+	/* a cut after the name and between attributes still parses */
+	g_assert_cmpuint(parsed, >, 0);
+}
+
+/* An RTM_NEWLINK message named @name with one more attribute @type of @len bytes. */
+static gsize
+link_message(guint8 *buf, const char *name, guint16 type, const void *data, guint16 len)
+{
+	struct nlmsghdr h = {.nlmsg_type = RTM_NEWLINK};
+	struct ifinfomsg ifi = {.ifi_index = 7, .ifi_flags = IFF_UP};
+	gsize n = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ifi));
+
+	memcpy(buf + NLMSG_HDRLEN, &ifi, sizeof(ifi));
+	n += put_attr(buf + n, IFLA_IFNAME, (guint16)(NLA_HDRLEN + strlen(name) + 1), name,
+		      strlen(name) + 1);
+	if (data != NULL)
+		n += put_attr(buf + n, type, (guint16)(NLA_HDRLEN + len), data, len);
+	h.nlmsg_len = (guint32)n;
+	memcpy(buf, &h, sizeof(h));
+	return n;
+}
+
+static void
+test_link_hostile(void)
+{
+	guint8 buf[2048] = {0};
+	guint8 big[1100] = {0};
+	struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
+	VtLink link;
+
+	link_message(buf, "eth0", 0, NULL, 0);
+	g_assert_cmpint(vt_link_parse(h, &link), ==, 1);
+	g_assert_cmpint(link.ifindex, ==, 7);
+	g_assert_false(link.has_mtu || link.has_carrier || link.has_stats);
+	g_assert_false(vt_link_address_text(&link, (char[96]){0}, 96));
+	/* another message type is no link */
+	h->nlmsg_type = RTM_NEWADDR;
+	g_assert_cmpint(vt_link_parse(h, &link), ==, 0);
+	/* a name as long as IFNAMSIZ with no room for the NUL, and an empty one */
+	link_message(buf, "0123456789abcdef", 0, NULL, 0);
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	link_message(buf, "", 0, NULL, 0);
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	/* an address longer than any hardware has */
+	link_message(buf, "eth0", IFLA_ADDRESS, big, VT_LINK_ADDR_MAX + 1);
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	/* counters cut short, and oversize */
+	link_message(buf, "eth0", IFLA_STATS64, big, VT_LINK_STATS * 8 - 1);
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	link_message(buf, "eth0", IFLA_STATS64, big, sizeof(big));
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	/* mtu and carrier of the wrong size or value */
+	link_message(buf, "eth0", IFLA_MTU, big, 2);
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	link_message(buf, "eth0", IFLA_CARRIER, big, 4);
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	big[0] = 2;
+	link_message(buf, "eth0", IFLA_CARRIER, big, 1);
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	/* an attribute claiming more than the message */
+	link_message(buf, "eth0", 0, NULL, 0);
+	h->nlmsg_len -= 4;
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+	/* shorter than the ifinfomsg */
+	h->nlmsg_len = NLMSG_HDRLEN + 4;
+	g_assert_cmpint(vt_link_parse(h, &link), ==, -EPROTO);
+}
+
+/* The live dump against sysfs, for what does not move: ifindex, mtu, address. */
+static void
+test_links_live(void)
+{
+	g_autoptr(VtLinks) links = NULL;
+	g_autoptr(GDir) dir = g_dir_open("/sys/class/net", 0, NULL);
+	const char *name;
+	guint seen = 0;
+	int r = vt_links_open(&links);
+
+	if (r < 0 || dir == NULL) {
+		g_test_skip("no rtnetlink or no /sys/class/net here");
+		return;
+	}
+	g_assert_cmpint(vt_links_dump(links), ==, 0);
+	/* twice: the kept memory and the sequence numbers hold */
+	g_assert_cmpint(vt_links_dump(links), ==, 0);
+	while ((name = g_dir_read_name(dir)) != NULL) {
+		const VtLink *link = vt_links_find(links, name);
+		/* an interface made since the dump: once more */
+		if (link == NULL && vt_links_dump(links) == 0)
+			link = vt_links_find(links, name);
+		g_autofree char *base = g_build_filename("/sys/class/net", name, NULL);
+		g_autofree char *path = g_build_filename(base, "ifindex", NULL);
+		g_autofree char *ifindex = NULL, *mtu = NULL, *address = NULL;
+		char mac[VT_LINK_ADDR_MAX * 3];
+
+		g_assert_nonnull(link);
+		g_assert_true(g_file_get_contents(path, &ifindex, NULL, NULL));
+		g_assert_cmpint(link->ifindex, ==, atoi(ifindex));
+		g_free(path);
+		path = g_build_filename(base, "mtu", NULL);
+		g_assert_true(g_file_get_contents(path, &mtu, NULL, NULL));
+		g_assert_cmpuint(link->mtu, ==, (guint)atoi(mtu));
+		g_free(path);
+		path = g_build_filename(base, "address", NULL);
+		g_assert_true(g_file_get_contents(path, &address, NULL, NULL));
+		g_strchomp(address);
+		if (*address != '\0') {
+			g_assert_true(vt_link_address_text(link, mac, sizeof(mac)));
+			g_assert_cmpstr(mac, ==, address);
+		}
+		seen++;
+	}
+	g_assert_cmpuint(seen, >, 0);
+	g_assert_null(vt_links_find(links, "no-such-if"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -276,5 +450,9 @@ main(int argc, char **argv)
 	g_test_add_func("/netlink/attr-lengths", test_attr_lengths);
 	g_test_add_func("/netlink/group-nest-oversize", test_group_nest_oversize);
 	g_test_add_func("/netlink/message-lengths", test_message_lengths);
+	g_test_add_func("/netlink/link-recorded", test_link_recorded);
+	g_test_add_func("/netlink/link-truncated", test_link_truncated);
+	g_test_add_func("/netlink/link-hostile", test_link_hostile);
+	g_test_add_func("/netlink/links-live", test_links_live);
 	return g_test_run();
 }
