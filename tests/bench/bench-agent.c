@@ -59,16 +59,23 @@ percentile(GArray *v, double p)
 	return g_array_index(v, double, (guint)((v->len - 1) * p));
 }
 
+/* A "Key:   N kB" line of /proc/self/status, or -1. */
 static long
-vm_rss_kb(void)
+status_kb(const char *key)
 {
 	g_autofree char *text = NULL;
 	const char *p;
 
 	if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
 		return -1;
-	p = strstr(text, "VmRSS:");
-	return p ? strtol(p + 6, NULL, 10) : -1;
+	p = strstr(text, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+static long
+vm_rss_kb(void)
+{
+	return status_kb("VmRSS:");
 }
 
 /* ------------------------------------------------------------ size breakdown */
@@ -372,6 +379,9 @@ main(int argc, char **argv)
 	       collect_only, spread[0]);
 	printf("steady RSS: %ld kB after warm-up, %ld kB after %d reports\n", rss_warm, rss_end,
 	       reports);
+	/* what it is made of: the heap and stacks, the mapped program and libraries */
+	printf("of which RssAnon %ld kB, RssFile %ld kB\n", status_kb("RssAnon:"),
+	       status_kb("RssFile:"));
 	sample = vt_collector_collect(c);
 	print_breakdown(sample);
 	time_sections(c, reports, buf);
