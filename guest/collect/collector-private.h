@@ -185,7 +185,8 @@ struct VtCollector {
 	char *vmstat_text;    /* idem, for /proc/vmstat, read once per report */
 	gboolean vmstat_read; /* in this report */
 	int vmstat_err;       /* of that read: 0 or -errno */
-	char *irq_text;       /* /proc/interrupts, allocated on first use and kept */
+	VtFile interrupts;    /* /proc/interrupts, kept open */
+	char *irq_text;       /* its text, allocated on first use and kept */
 	GPtrArray *irqs;      /* VtQueueIrq*, this report's, read on first use */
 	gboolean irqs_read;   /* in this report */
 	int irqs_err;         /* of that read: 0 or -errno */

@@ -52,7 +52,7 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 		c->sysctl[i] = (VtFile)VT_FILE_INIT;
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
 		c->pressure[i] = (VtFile)VT_FILE_INIT;
-	c->softnet = (VtFile)VT_FILE_INIT;
+	c->softnet = c->interrupts = (VtFile)VT_FILE_INIT;
 	c->notes = g_ptr_array_new_with_free_func((GDestroyNotify)note_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
 	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
@@ -82,6 +82,7 @@ vt_collector_free(VtCollector *c)
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
 		vt_file_close(&c->pressure[i]);
 	vt_file_close(&c->softnet);
+	vt_file_close(&c->interrupts);
 	vt_queue_irqs_clear(c);
 	for (guint i = 0; i < VT_DEVICES_N; i++)
 		vt_device_list_clear(&c->devices[i]);

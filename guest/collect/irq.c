@@ -52,29 +52,42 @@ split_name(const char *name, char **device, char **queue)
 	return TRUE;
 }
 
-/* One vector's line: " 38:   0   9167   PCI-MSIX-0000:00:03.0   1-edge   virtio2-input.0". */
+/* The last blank-separated word of @line, or NULL when it has one word only. */
+static char *
+last_word(char *line)
+{
+	char *p = line + strlen(line);
+
+	while (p > line && p[-1] != ' ' && p[-1] != '\t')
+		p--;
+	return p > line ? p : NULL;
+}
+
+/* One vector's line: " 38:   0   9167   PCI-MSIX-0000:00:03.0   1-edge   virtio2-input.0".
+ * The name is looked at first: other vectors' lines are left without a copy. */
 static VtQueueIrq *
 parse_line(char *line, guint cpus)
 {
-	g_auto(GStrv) words = NULL;
-	guint n, i;
+	char *name, *p, *save = NULL;
 	guint64 sum = 0, v;
 	VtQueueIrq *irq;
+	gsize first;
 
-	words = g_strsplit_set(g_strstrip(line), " \t", -1);
-	n = g_strv_length(words);
-	if (n < 3 || !g_str_has_suffix(words[0], ":"))
+	line = g_strstrip(line);
+	first = strcspn(line, " \t");
+	name = last_word(line);
+	if (name == NULL || first == 0 || line[first - 1] != ':' || name <= line + first)
 		return NULL;
 	irq = g_new0(VtQueueIrq, 1);
-	if (!split_name(words[n - 1], &irq->device, &irq->queue)) {
+	if (!split_name(name, &irq->device, &irq->queue)) {
 		g_free(irq);
 		return NULL;
 	}
-	/* empty words stand for runs of blanks */
-	for (i = 1; i < n - 1 && cpus > 0; i++) {
-		if (words[i][0] == '\0')
-			continue;
-		if (!vt_parse_u64(words[i], &v))
+	/* the counts: the words between the number and the name, up to @cpus of them */
+	name[-1] = '\0';
+	for (p = strtok_r(line + first, " \t", &save); p != NULL && cpus > 0;
+	     p = strtok_r(NULL, " \t", &save)) {
+		if (!vt_parse_u64(p, &v))
 			break;
 		sum = v > VT_U64_MAX - sum ? VT_U64_MAX : sum + v;
 		cpus--;
@@ -110,8 +123,9 @@ queue_irqs(VtCollector *c)
 	if (c->irq_text == NULL)
 		c->irq_text = g_malloc(VT_INTERRUPTS_TEXT_MAX);
 	text = c->irq_text;
-	c->irqs_err = vt_file_read_once(c->root_fd, "proc/interrupts", text, VT_INTERRUPTS_TEXT_MAX,
-					NULL, &truncated);
+	/* kept open: a re-read at offset 0 regenerates it, without a path lookup */
+	c->irqs_err = vt_file_read(&c->interrupts, c->root_fd, "proc/interrupts", text,
+				   VT_INTERRUPTS_TEXT_MAX, NULL, &truncated);
 	if (c->irqs_err < 0)
 		return NULL;
 	if (truncated)

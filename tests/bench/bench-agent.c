@@ -5,7 +5,7 @@
  * RSS; and, in the same run, the shell way (cat of the same files plus
  * ethtool -i/-l/-k/-g per NIC, fork+exec each) timed the same way with the
  * children's CPU included. Prints figures; passes or fails nothing.
- * Usage: bench-agent [--reports N] [--shell-runs N] [--sysroot DIR]
+ * Usage: bench-agent [--reports N] [--shell-runs N] [--sysroot DIR] [--section NAME...]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -341,11 +341,14 @@ main(int argc, char **argv)
 {
 	int reports = 1000, shell_runs = 100;
 	g_autofree char *sysroot = NULL;
+	g_auto(GStrv) sections = NULL;
 	GOptionEntry entries[] = {
 		{"reports", 'n', 0, G_OPTION_ARG_INT, &reports, "Reports to time (1000)", "N"},
 		{"shell-runs", 's', 0, G_OPTION_ARG_INT, &shell_runs,
 		 "Shell-way rounds to time (100; 0 skips)", "N"},
 		{"sysroot", 0, 0, G_OPTION_ARG_FILENAME, &sysroot, "Sysroot (default /)", "DIR"},
+		{"section", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sections,
+		 "Collect only this section (repeatable; for profiling one)", "NAME"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -363,6 +366,7 @@ main(int argc, char **argv)
 	}
 
 	c = vt_collector_new(sysroot, NULL);
+	vt_collector_set_sections(c, (const char *const *)sections);
 	/* warm-up: fds opened, feature names fetched, allocator settled */
 	for (int i = 0; i < 50; i++)
 		vt_report_free(vt_collector_collect(c));
@@ -384,7 +388,8 @@ main(int argc, char **argv)
 	       status_kb("RssFile:"));
 	sample = vt_collector_collect(c);
 	print_breakdown(sample);
-	time_sections(c, reports, buf);
+	if (sections == NULL)
+		time_sections(c, reports, buf);
 
 	if (shell_runs > 0 && (sysroot == NULL || strcmp(sysroot, "/") == 0)) {
 		double shell_median = time_shell(shell_runs);
