@@ -188,8 +188,13 @@ struct VtCollector {
 	VtFile interrupts;    /* /proc/interrupts, kept open */
 	char *irq_text;       /* its text, allocated on first use and kept */
 	GPtrArray *irqs;      /* VtQueueIrq*, this report's, read on first use */
-	gboolean irqs_read;   /* in this report */
-	int irqs_err;         /* of that read: 0 or -errno */
+	/* Feature messages of the last recycled report, in its order; the next
+	 * report takes them in the same order (the names then match) and leaves
+	 * NULL where it took one. At most VT_FEATURE_POOL_MAX. */
+	GPtrArray *feature_pool;
+	guint feature_next;
+	gboolean irqs_read; /* in this report */
+	int irqs_err;       /* of that read: 0 or -errno */
 };
 
 /* One collector: fills its part of @report; FALSE + error when the section
@@ -266,6 +271,12 @@ int vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize 
 void vt_device_reset(VtDevice *dev);
 
 void vt_device_list_clear(VtDeviceList *list);
+
+/* Feature messages kept between reports at most (collector.c). */
+#define VT_FEATURE_POOL_MAX (VT_REPORT_MAX_NICS * VT_REPORT_MAX_FEATURES)
+
+/* A feature message named @name: the next one of the pool, else a new one. */
+VtFeature *vt_collector_feature(VtCollector *c, const char *name);
 
 /* Appends to a repeated field of pointers, growing it by doubling. */
 #define VT_APPEND(n_field, field, item)                                                            \

@@ -331,7 +331,7 @@ load_feature_names(VtEthtool *e, VtIface *iface)
 }
 
 static void
-collect_features(VtIface *iface, VtNic *nic, GString *problems)
+collect_features(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 {
 	guint n = MIN(iface->n_features, VT_REPORT_MAX_FEATURES);
 
@@ -356,9 +356,7 @@ collect_features(VtIface *iface, VtNic *nic, GString *problems)
 		/* unused feature bits have empty names; ethtool skips them too */
 		if (iface->feature_names[i][0] == '\0')
 			continue;
-		f = g_new(VtFeature, 1);
-		virttune__v1__feature__init(f);
-		f->name = g_strdup(iface->feature_names[i]);
+		f = vt_collector_feature(c, iface->feature_names[i]);
 		f->has_active = f->has_fixed = f->has_requested = TRUE;
 		f->active = (b->active & bit) != 0;
 		f->requested = (b->requested & bit) != 0;
@@ -412,7 +410,7 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 	nic->channels = (VtChannels *)eight_u32(&channels_fields, iface->channels_rc,
 						&iface->channels, problems);
 	nic->rings = (VtRings *)eight_u32(&rings_fields, iface->rings_rc, &iface->rings, problems);
-	collect_features(iface, nic, problems);
+	collect_features(c, iface, nic, problems);
 }
 
 static void
