@@ -73,6 +73,13 @@ vt_journal_entry_to_text(const VtJournalEntry *e)
 	json_builder_add_int_value(b, e->created_ms);
 	json_builder_set_member_name(b, "updated_ms");
 	json_builder_add_int_value(b, e->updated_ms);
+	if (e->confirm != VT_CONFIRM_NONE) {
+		add_string(b, "confirm", vt_journal_confirm_name(e->confirm));
+		json_builder_set_member_name(b, "confirm_within_s");
+		json_builder_add_int_value(b, e->confirm_within_s);
+		json_builder_set_member_name(b, "confirm_deadline_ms");
+		json_builder_add_int_value(b, e->confirm_deadline_ms);
+	}
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	return vt_json_node_to_string(root, TRUE);
@@ -128,12 +135,12 @@ get_int(JsonObject *o, const char *name, gboolean required, gint64 lo, gint64 hi
 }
 
 static gboolean
-get_enum(JsonObject *o, const char *name, gboolean kind, int *out, GError **error)
+get_enum(JsonObject *o, const char *name, VtJournalNames table, int *out, GError **error)
 {
 	g_autofree char *s = NULL;
 
 	return get_string(o, name, TRUE, 32, &s, error) &&
-	       vt_journal_name_lookup(name, s, kind, out, error);
+	       vt_journal_name_lookup(name, s, table, out, error);
 }
 
 /* The scalar members: ids, kind, state, values, times. */
@@ -149,9 +156,9 @@ entry_fields(JsonObject *o, VtJournalEntry *e, GError **error)
 	e->seq = (guint64)v;
 	if (!get_string(o, "change_id", TRUE, 64, &e->change_id, error) ||
 	    !get_string(o, "request_id", TRUE, 256, &e->request_id, error) ||
-	    !get_enum(o, "kind", TRUE, &kind, error) ||
+	    !get_enum(o, "kind", VT_JOURNAL_NAMES_KIND, &kind, error) ||
 	    !get_string(o, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
-	    !get_enum(o, "state", FALSE, &state, error) ||
+	    !get_enum(o, "state", VT_JOURNAL_NAMES_STATE, &state, error) ||
 	    !get_string(o, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
 	    !get_string(o, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
 	    !get_string(o, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
@@ -165,6 +172,28 @@ entry_fields(JsonObject *o, VtJournalEntry *e, GError **error)
 	e->errnum = json_object_has_member(o, "errnum") ? (int)v : 0;
 	return get_int(o, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) &&
 	       get_int(o, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error);
+}
+
+/* The confirmation window, when the change was applied with one. */
+static gboolean
+entry_confirm(JsonObject *o, VtJournalEntry *e, GError **error)
+{
+	gint64 within = 0;
+	int confirm = 0;
+
+	if (!json_object_has_member(o, "confirm"))
+		return TRUE;
+	if (!get_enum(o, "confirm", VT_JOURNAL_NAMES_CONFIRM, &confirm, error) ||
+	    !get_int(o, "confirm_within_s", TRUE, 1, VT_CONFIRM_WITHIN_MAX_S, &within, error) ||
+	    !get_int(o, "confirm_deadline_ms", TRUE, 0, G_MAXINT64, &e->confirm_deadline_ms, error))
+		return FALSE;
+	if (e->kind != VT_JOURNAL_APPLY) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'confirm' on a rollback");
+		return FALSE;
+	}
+	e->confirm = confirm;
+	e->confirm_within_s = (guint32)within;
+	return TRUE;
 }
 
 static gboolean
@@ -231,8 +260,9 @@ vt_journal_entry_from_text(const char *text, gsize len, GError **error)
 		return NULL;
 	}
 	o = json_node_get_object(node);
-	if (!entry_fields(o, e, error) || !entry_persist(o, e, error) ||
-	    !entry_action(o, e, error) || !vt_journal_entry_consistent(e, error))
+	if (!entry_fields(o, e, error) || !entry_confirm(o, e, error) ||
+	    !entry_persist(o, e, error) || !entry_action(o, e, error) ||
+	    !vt_journal_entry_consistent(e, error))
 		return NULL;
 	return g_steal_pointer(&e);
 }

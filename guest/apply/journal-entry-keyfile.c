@@ -85,6 +85,11 @@ vt_journal_entry_to_text(const VtJournalEntry *e)
 	set_string(kf, "command", e->command);
 	g_key_file_set_int64(kf, GROUP, "created_ms", e->created_ms);
 	g_key_file_set_int64(kf, GROUP, "updated_ms", e->updated_ms);
+	if (e->confirm != VT_CONFIRM_NONE) {
+		set_string(kf, "confirm", vt_journal_confirm_name(e->confirm));
+		g_key_file_set_uint64(kf, GROUP, "confirm_within_s", e->confirm_within_s);
+		g_key_file_set_int64(kf, GROUP, "confirm_deadline_ms", e->confirm_deadline_ms);
+	}
 	return g_key_file_to_data(kf, NULL, NULL);
 }
 
@@ -135,12 +140,12 @@ get_int(GKeyFile *kf, const char *name, gboolean required, gint64 lo, gint64 hi,
 }
 
 static gboolean
-get_enum(GKeyFile *kf, const char *name, gboolean kind, int *out, GError **error)
+get_enum(GKeyFile *kf, const char *name, VtJournalNames table, int *out, GError **error)
 {
 	g_autofree char *s = NULL;
 
 	return get_string(kf, name, TRUE, 32, &s, error) &&
-	       vt_journal_name_lookup(name, s, kind, out, error);
+	       vt_journal_name_lookup(name, s, table, out, error);
 }
 
 /* The scalar keys: ids, kind, state, values, times. */
@@ -156,9 +161,9 @@ entry_fields(GKeyFile *kf, VtJournalEntry *e, GError **error)
 	e->seq = (guint64)v;
 	if (!get_string(kf, "change_id", TRUE, 64, &e->change_id, error) ||
 	    !get_string(kf, "request_id", TRUE, 256, &e->request_id, error) ||
-	    !get_enum(kf, "kind", TRUE, &kind, error) ||
+	    !get_enum(kf, "kind", VT_JOURNAL_NAMES_KIND, &kind, error) ||
 	    !get_string(kf, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
-	    !get_enum(kf, "state", FALSE, &state, error) ||
+	    !get_enum(kf, "state", VT_JOURNAL_NAMES_STATE, &state, error) ||
 	    !get_string(kf, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
 	    !get_string(kf, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
 	    !get_string(kf, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
@@ -173,6 +178,29 @@ entry_fields(GKeyFile *kf, VtJournalEntry *e, GError **error)
 	e->errnum = (int)v;
 	return get_int(kf, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) &&
 	       get_int(kf, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error);
+}
+
+/* The confirmation window, when the change was applied with one. */
+static gboolean
+entry_confirm(GKeyFile *kf, VtJournalEntry *e, GError **error)
+{
+	gint64 within = 0;
+	int confirm = 0;
+
+	if (!g_key_file_has_key(kf, GROUP, "confirm", NULL))
+		return TRUE;
+	if (!get_enum(kf, "confirm", VT_JOURNAL_NAMES_CONFIRM, &confirm, error) ||
+	    !get_int(kf, "confirm_within_s", TRUE, 1, VT_CONFIRM_WITHIN_MAX_S, &within, error) ||
+	    !get_int(kf, "confirm_deadline_ms", TRUE, 0, G_MAXINT64, &e->confirm_deadline_ms,
+		     error))
+		return FALSE;
+	if (e->kind != VT_JOURNAL_APPLY) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'confirm' on a rollback");
+		return FALSE;
+	}
+	e->confirm = confirm;
+	e->confirm_within_s = (guint32)within;
+	return TRUE;
 }
 
 /* The action, re-encoded so that the text kept is the canonical one. */
@@ -219,8 +247,8 @@ vt_journal_entry_from_text(const char *text, gsize len, GError **error)
 		return NULL;
 	}
 	e->persist = g_strcmp0(persist, "true") == 0;
-	if (!entry_fields(kf, e, error) || !entry_action(kf, e, error) ||
-	    !vt_journal_entry_consistent(e, error))
+	if (!entry_fields(kf, e, error) || !entry_confirm(kf, e, error) ||
+	    !entry_action(kf, e, error) || !vt_journal_entry_consistent(e, error))
 		return NULL;
 	return g_steal_pointer(&e);
 }

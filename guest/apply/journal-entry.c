@@ -9,6 +9,7 @@
 
 static const char *const state_names[] = {"prepared", "applied", "failed", "rolled_back"};
 static const char *const kind_names[] = {"apply", "rollback"};
+static const char *const confirm_names[] = {"none", "awaiting", "confirmed", "expired"};
 
 const char *
 vt_journal_state_name(VtJournalState state)
@@ -39,12 +40,22 @@ vt_journal_kind_name(VtJournalKind kind)
 	return (guint)kind < G_N_ELEMENTS(kind_names) ? kind_names[kind] : "?";
 }
 
+const char *
+vt_journal_confirm_name(VtConfirmState confirm)
+{
+	return (guint)confirm < G_N_ELEMENTS(confirm_names) ? confirm_names[confirm] : "?";
+}
+
 gboolean
-vt_journal_name_lookup(const char *field, const char *value, gboolean kind, int *out,
+vt_journal_name_lookup(const char *field, const char *value, VtJournalNames table, int *out,
 		       GError **error)
 {
-	const char *const *names = kind ? kind_names : state_names;
-	gsize n = kind ? G_N_ELEMENTS(kind_names) : G_N_ELEMENTS(state_names);
+	const char *const *names = table == VT_JOURNAL_NAMES_KIND    ? kind_names
+				   : table == VT_JOURNAL_NAMES_STATE ? state_names
+								     : confirm_names;
+	gsize n = table == VT_JOURNAL_NAMES_KIND    ? G_N_ELEMENTS(kind_names)
+		  : table == VT_JOURNAL_NAMES_STATE ? G_N_ELEMENTS(state_names)
+						    : G_N_ELEMENTS(confirm_names);
 
 	for (gsize i = 0; i < n; i++) {
 		if (strcmp(value, names[i]) == 0) {
@@ -56,9 +67,34 @@ vt_journal_name_lookup(const char *field, const char *value, gboolean kind, int 
 	return FALSE;
 }
 
+/* The confirmation window: only on an apply entry, within its bounds; none
+ * leaves every confirm field at zero. */
+static gboolean
+confirm_consistent(const VtJournalEntry *e, GError **error)
+{
+	if (e->confirm == VT_CONFIRM_NONE) {
+		if (e->confirm_within_s == 0 && e->confirm_deadline_ms == 0)
+			return TRUE;
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "confirm fields without 'confirm'");
+		return FALSE;
+	}
+	if (e->kind != VT_JOURNAL_APPLY) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'confirm' on a rollback");
+		return FALSE;
+	}
+	if ((guint)e->confirm >= G_N_ELEMENTS(confirm_names) || e->confirm_within_s < 1 ||
+	    e->confirm_within_s > VT_CONFIRM_WITHIN_MAX_S || e->confirm_deadline_ms < 0) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "confirm fields out of range");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 vt_journal_entry_consistent(const VtJournalEntry *e, GError **error)
 {
+	if (!confirm_consistent(e, error))
+		return FALSE;
 	if ((e->kind == VT_JOURNAL_ROLLBACK) != (e->rollback_of != NULL) ||
 	    (e->kind == VT_JOURNAL_ROLLBACK && e->state == VT_JOURNAL_ROLLED_BACK) ||
 	    (e->state != VT_JOURNAL_PREPARED && e->state != VT_JOURNAL_FAILED &&

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "bounds.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -36,6 +38,15 @@ typedef enum {
 	VT_JOURNAL_ROLLED_BACK, /* an apply entry whose change was undone */
 } VtJournalState;
 
+/* A change applied with a confirmation window (ApplyRequest.confirm_within_s). */
+typedef enum {
+	VT_CONFIRM_NONE,     /* applied for good: no window */
+	VT_CONFIRM_AWAITING, /* undone at the deadline unless confirmed */
+	VT_CONFIRM_CONFIRMED,
+	VT_CONFIRM_EXPIRED, /* the deadline passed: undone (state ROLLED_BACK) or, when
+			     * that failed, left as it is (reason says why) */
+} VtConfirmState;
+
 typedef struct {
 	guint64 seq;
 	char *change_id;  /* "<journal id>-<seq>": stable for the life of the journal */
@@ -53,6 +64,10 @@ typedef struct {
 	char *command;
 	gint64 created_ms;
 	gint64 updated_ms;
+	VtConfirmState confirm;
+	guint32 confirm_within_s;
+	gint64 confirm_deadline_ms; /* CLOCK_REALTIME: survives a restart and a reboot */
+	gint64 mono_deadline_us;    /* in memory only: the same deadline, immune to clock steps */
 } VtJournalEntry;
 
 typedef struct VtJournal VtJournal;
@@ -87,9 +102,16 @@ void vt_journal_warn(GPtrArray *warnings, const char *format, ...) G_GNUC_PRINTF
 /* Names for the file form and for messages. */
 const char *vt_journal_state_name(VtJournalState state);
 const char *vt_journal_kind_name(VtJournalKind kind);
-/* @value as a VtJournalKind (@kind) or VtJournalState; FALSE if unknown. */
-gboolean vt_journal_name_lookup(const char *field, const char *value, gboolean kind, int *out,
-				GError **error);
+const char *vt_journal_confirm_name(VtConfirmState confirm);
+/* Which names vt_journal_name_lookup() looks @value up in. */
+typedef enum {
+	VT_JOURNAL_NAMES_KIND,    /* VtJournalKind */
+	VT_JOURNAL_NAMES_STATE,   /* VtJournalState */
+	VT_JOURNAL_NAMES_CONFIRM, /* VtConfirmState */
+} VtJournalNames;
+/* @value as the enum @table names; FALSE if unknown. */
+gboolean vt_journal_name_lookup(const char *field, const char *value, VtJournalNames table,
+				int *out, GError **error);
 /* The rules every entry read back must meet, whatever its file form. */
 gboolean vt_journal_entry_consistent(const VtJournalEntry *entry, GError **error);
 void vt_journal_entry_free(VtJournalEntry *entry);

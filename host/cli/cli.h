@@ -14,6 +14,7 @@ typedef enum {
 	VT_EXIT_USAGE = 2,       /* bad arguments, unknown domain; analyze: malformed input */
 	VT_EXIT_UNREACHABLE = 3, /* no daemon at the socket */
 	VT_EXIT_FAILED = 4,      /* the daemon could not do it (agent absent, timeout) */
+	VT_EXIT_BUSY = 5,        /* the daemon serves as many clients as it may */
 } VtExit;
 
 /* status.c */
@@ -29,6 +30,10 @@ typedef enum {
 	VT_AUDIT_SWAP,
 	VT_AUDIT_SCHEDULERS,
 	VT_AUDIT_NICS,
+	VT_AUDIT_IO,
+	VT_AUDIT_NET,
+	VT_AUDIT_MEMORY,
+	VT_AUDIT_HOST,
 	VT_AUDIT_ALL,
 } VtAuditKind;
 const char *vt_audit_kind_name(VtAuditKind kind);
@@ -38,10 +43,13 @@ int vt_cmd_history(int argc, char **argv);
 int vt_cmd_recommend(int argc, char **argv);
 int vt_cmd_apply(int argc, char **argv);
 int vt_cmd_rollback(int argc, char **argv);
+int vt_cmd_confirm(int argc, char **argv);
+/* One change of `show CHANGE_ID`: its values, state and measured effect. */
+void vt_show_change_effect(JsonObject *change);
 int vt_cmd_changes(int argc, char **argv);
 /* check.c: a Monitoring Plugins check (exit 0 OK .. 3 UNKNOWN, not VtExit). */
 int vt_cmd_check(int argc, char **argv);
-/* enable.c: the agent's channel in a domain's XML, through libvirt. */
+/* enable.c: add / remove the agent channel through libvirt, no daemon. */
 int vt_cmd_enable(int argc, char **argv);
 int vt_cmd_disable(int argc, char **argv);
 /* analyze.c: rules over saved files, no daemon, no libvirt connection. */

@@ -31,6 +31,7 @@ vt_daemon_analyse(VtDaemon *d, VtGuest *g, gboolean record)
 	in.facts = g->facts;
 	in.stats = g->stats;
 	in.rates = &g->rates;
+	in.caps = d->hv != NULL ? vt_hypervisor_get_caps(d->hv) : NULL;
 	analysis = vt_rules_run(&in, d->rules);
 	vt_analysis_free(g->analysis);
 	g->analysis = analysis;
@@ -93,6 +94,9 @@ on_ready(VtSession *session, const VtHello *hello, gpointer user_data)
 
 	g_free(g->agent_version);
 	g->agent_version = g_strdup(hello->agent_version);
+	g->can_confirm = FALSE;
+	for (gsize i = 0; i < hello->n_capabilities; i++)
+		g->can_confirm |= g_strcmp0(hello->capabilities[i], "confirm") == 0;
 	g->retry_delay_s = 0;
 	set_error(g, NULL);
 	vt_guest_log(G_LOG_LEVEL_INFO, g, "agent %s connected (boot %s)",
@@ -112,6 +116,8 @@ on_report(VtSession *session, VtReport *report, gpointer user_data)
 	if (d->store != NULL &&
 	    !vt_store_add_report(d->store, g->uuid, g->name, at, report, NULL, &error))
 		vt_guest_log(G_LOG_LEVEL_WARNING, g, "report not stored: %s", error->message);
+	if (d->store != NULL)
+		g->store_budget_exceeded = vt_store_budget_exceeded(d->store, g->uuid);
 	vt_daemon_analyse(d, g, TRUE);
 	vt_changes_on_report(d->changes, g);
 }
@@ -280,6 +286,16 @@ update_guest(VtDaemon *d, VtGuest *g, VtDomainSnapshot *s)
 					 g_strcmp0(ch->target_state, "disconnected") != 0);
 }
 
+/* The host itself, after its guests: their images and memory are its input. */
+static void
+update_host(VtDaemon *d, VtHypervisor *hv)
+{
+	g_autoptr(GPtrArray) all = vt_guests_select(d->guests, NULL);
+
+	vt_host_model_update(d->host, all, vt_hypervisor_get_node(hv), vt_hypervisor_get_caps(hv),
+			     d->rules, g_get_monotonic_time());
+}
+
 static void
 on_poll(VtHypervisor *hv, GPtrArray *domains, gpointer user_data)
 {
@@ -305,6 +321,7 @@ on_poll(VtHypervisor *hv, GPtrArray *domains, gpointer user_data)
 			g_ptr_array_add(gone, g_strdup(((VtGuest *)value)->uuid));
 	for (guint i = 0; i < gone->len; i++)
 		remove_guest(d, gone->pdata[i]);
+	update_host(d, hv);
 }
 
 static void

@@ -3,6 +3,8 @@
  * virt-tuned: finds the guests that run virt-tune-agent, reads their reports,
  * correlates them with libvirt and answers `virt-tune` on a control socket.
  */
+#include <string.h>
+
 #include <glib.h>
 
 #include "config.h"
@@ -44,6 +46,8 @@ parse_args(Args *a, int argc, char **argv, int *rc)
 		 "Rule thresholds and targets ([rules] GKeyFile)", "FILE"},
 		{"metrics-listen", 0, 0, G_OPTION_ARG_STRING, &a->set.metrics,
 		 "Serve Prometheus metrics on HOST:PORT (default: off)", "HOST:PORT"},
+		{"metrics-host-label", 0, 0, G_OPTION_ARG_STRING, &a->set.host_label,
+		 "The host label of the metrics (default: the hostname)", "NAME"},
 		{"channel", 0, 0, G_OPTION_ARG_STRING, &a->set.channel,
 		 "How to reach agents: auto (default), socket or stream", "MODE"},
 		{"poll-interval", 0, 0, G_OPTION_ARG_INT, &a->set.poll,
@@ -52,6 +56,16 @@ parse_args(Args *a, int argc, char **argv, int *rc)
 		 "Drop reports older than this (default 30; 0 keeps all)", "DAYS"},
 		{"retention-reports", 0, 0, G_OPTION_ARG_INT, &a->set.retention_reports,
 		 "Keep at most this many reports per domain (default 100000; 0: no limit)", "N"},
+		{"effect-window", 0, 0, G_OPTION_ARG_INT, &a->set.effect_window,
+		 "Seconds of reports before and after a change that measure its effect "
+		 "(default 600)",
+		 "SECONDS"},
+		{"control-idle-timeout", 0, 0, G_OPTION_ARG_INT, &a->set.control_idle,
+		 "Close a control client idle this long (default 60; 0: never)", "SECONDS"},
+		{"store-budget-mib", 0, 0, G_OPTION_ARG_INT, &a->set.store_budget,
+		 "Stored reports per domain, at most this many MiB (default " G_STRINGIFY(
+			 VT_DAEMON_DEFAULT_STORE_BUDGET_MIB) "; 0: no budget)",
+		 "MIB"},
 		{"version", 'V', 0, G_OPTION_ARG_NONE, &a->version, "Print the version and exit",
 		 NULL},
 		{NULL},
@@ -97,8 +111,28 @@ to_options(const Args *a, VtDaemonOptions *o)
 			   a->set.channel);
 		return FALSE;
 	}
+	if (a->set.effect_window >= 0 &&
+	    (a->set.effect_window < 1 || a->set.effect_window > 86400)) {
+		g_printerr("virt-tuned: --effect-window must be 1..86400 seconds\n");
+		return FALSE;
+	}
+	if (a->set.control_idle < -1 || a->set.control_idle > 86400) {
+		g_printerr("virt-tuned: --control-idle-timeout must be 0..86400 seconds\n");
+		return FALSE;
+	}
+	if (a->set.store_budget < -1 || a->set.store_budget > 1048576) {
+		g_printerr("virt-tuned: --store-budget-mib must be 0..1048576\n");
+		return FALSE;
+	}
 	if (a->set.poll == 0 || a->set.poll > 3600) {
 		g_printerr("virt-tuned: --poll-interval must be 1..3600 seconds\n");
+		return FALSE;
+	}
+	if (a->set.host_label != NULL &&
+	    (a->set.host_label[0] == '\0' || strlen(a->set.host_label) > 255 ||
+	     !g_utf8_validate(a->set.host_label, -1, NULL))) {
+		g_printerr("virt-tuned: --metrics-host-label (or metrics-host-label=) must be "
+			   "1..255 bytes of UTF-8\n");
 		return FALSE;
 	}
 	o->uri = a->set.uri;
@@ -107,10 +141,16 @@ to_options(const Args *a, VtDaemonOptions *o)
 	o->group = a->set.group;
 	o->rules_config = a->set.rules;
 	o->metrics_listen = a->set.metrics;
+	o->host_label = a->set.host_label;
 	o->poll_interval_s = a->set.poll > 0 ? (guint)a->set.poll : 10;
 	o->retention_days = a->set.retention_days >= 0 ? (guint)a->set.retention_days : 30;
 	o->retention_reports =
 		a->set.retention_reports >= 0 ? (guint)a->set.retention_reports : 100000;
+	o->effect_window_s = a->set.effect_window >= 0 ? (guint)a->set.effect_window : 600;
+	o->store_budget_mib = a->set.store_budget >= 0 ? (guint)a->set.store_budget
+						       : VT_DAEMON_DEFAULT_STORE_BUDGET_MIB;
+	o->control_idle_timeout_s = a->set.control_idle >= 0 ? (guint)a->set.control_idle
+							     : VT_CONTROL_DEFAULT_IDLE_TIMEOUT_S;
 	return TRUE;
 }
 

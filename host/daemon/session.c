@@ -10,6 +10,8 @@
 
 #define HELLO_RETRY_FIRST_MS 500
 #define HELLO_RETRY_MAX_MS   8000
+/* A ReportRequest unanswered this long no longer holds back the next one. */
+#define ASK_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 typedef struct {
 	double tokens;
@@ -34,6 +36,12 @@ struct VtSession {
 
 	TokenBucket frames;
 	TokenBucket bytes;
+	/* The host's own ReportRequest: one outstanding at a time, and its
+	 * answer (one frame, at most a frame's bytes) is not charged to the
+	 * guest's rate limit. */
+	gint64 asked_us; /* when the outstanding one went out; 0: none */
+	guint credit_frames;
+	gsize credit_bytes;
 	gint64 reject_times[VT_GUEST_MAX_REJECTS]; /* ring of the last rejects, µs */
 	guint reject_next;
 	guint64 rejects[VT_REJECT_N_REASONS];
@@ -78,19 +86,27 @@ vt_session_state_name(VtSessionState state)
 	return "unknown";
 }
 
+static VtSessionClock session_clock = g_get_monotonic_time;
+
+void
+vt_session_set_clock(VtSessionClock clock)
+{
+	session_clock = clock != NULL ? clock : g_get_monotonic_time;
+}
+
 static void
 bucket_init(TokenBucket *b, double rate, double burst)
 {
 	b->rate = rate;
 	b->burst = burst;
 	b->tokens = burst;
-	b->last_us = g_get_monotonic_time();
+	b->last_us = session_clock();
 }
 
 static gboolean
 bucket_take(TokenBucket *b, double n)
 {
-	gint64 now = g_get_monotonic_time();
+	gint64 now = session_clock();
 
 	b->tokens = MIN(b->burst, b->tokens + (double)(now - b->last_us) * b->rate / 1e6);
 	b->last_us = now;
@@ -108,7 +124,7 @@ static void start_handshake(VtSession *s);
 static gboolean
 session_reject(VtSession *s, VtReject reason, const char *detail)
 {
-	gint64 now = g_get_monotonic_time();
+	gint64 now = session_clock();
 	gint64 oldest;
 
 	s->rejects[reason]++;
@@ -224,6 +240,7 @@ handle_envelope(VtSession *s, VtEnvelope *env)
 			return;
 		}
 		s->reports++;
+		s->asked_us = 0; /* whoever asked is answered by this one */
 		if (s->callbacks.on_report) {
 			VtReport *report = env->report;
 			env->report = NULL; /* ownership moves to the callee */
@@ -273,7 +290,9 @@ on_frame(const guint8 *payload, gsize len, gpointer user_data)
 	g_autoptr(VtEnvelope) env = NULL;
 	const char *why = NULL;
 
-	if (!bucket_take(&s->frames, 1))
+	if (s->credit_frames > 0)
+		s->credit_frames--; /* the answer to a ReportRequest of ours */
+	else if (!bucket_take(&s->frames, 1))
 		return session_reject(s, VT_REJECT_RATE, "too many frames per second");
 	env = vt_envelope_unpack(payload, len, &error);
 	if (env == NULL)
@@ -299,8 +318,10 @@ static void
 on_transport_data(const guint8 *data, gsize len, gpointer user_data)
 {
 	VtSession *s = user_data;
+	gsize free_bytes = MIN(len, s->credit_bytes);
 
-	if (!bucket_take(&s->bytes, (double)len)) {
+	s->credit_bytes -= free_bytes;
+	if (len > free_bytes && !bucket_take(&s->bytes, (double)(len - free_bytes))) {
 		s->rejects[VT_REJECT_RATE]++;
 		cut_off(s, "sends more than its byte rate allows");
 		return;
@@ -430,6 +451,9 @@ vt_session_attach(VtSession *session, VtTransport *transport)
 	bucket_init(&session->bytes, VT_GUEST_BYTES_PER_SEC, VT_GUEST_BYTES_BURST);
 	memset(session->reject_times, 0, sizeof(session->reject_times));
 	session->reject_next = 0;
+	session->asked_us = 0;
+	session->credit_frames = 0;
+	session->credit_bytes = 0;
 	session->garbage_counted = vt_frame_decoder_skipped_bytes(session->decoder);
 	vt_transport_start(transport, &callbacks, session);
 	if (session->transport == NULL)
@@ -490,13 +514,22 @@ vt_session_request_report(VtSession *session, const char *reason, GError **error
 {
 	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
 	VtReportRequest req = VIRTTUNE__V1__REPORT_REQUEST__INIT;
+	gint64 now = g_get_monotonic_time();
 
 	if (!require_ready(session, error))
 		return FALSE;
+	/* However many ask, one request is outstanding: its report answers all. */
+	if (session->asked_us != 0 && now - session->asked_us < ASK_TIMEOUT_US)
+		return TRUE;
 	req.reason = (char *)reason;
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_REPORT_REQUEST;
 	env.report_request = &req;
-	return send_envelope(session, &env, error);
+	if (!send_envelope(session, &env, error))
+		return FALSE;
+	session->asked_us = now;
+	session->credit_frames = 1;
+	session->credit_bytes = VT_FRAME_HEADER_SIZE + VT_FRAME_MAX;
+	return TRUE;
 }
 
 gboolean
@@ -520,5 +553,17 @@ vt_session_send_rollback(VtSession *session, const VtRollbackRequest *request, G
 		return FALSE;
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST;
 	env.rollback_request = (VtRollbackRequest *)request;
+	return send_envelope(session, &env, error);
+}
+
+gboolean
+vt_session_send_confirm(VtSession *session, const VtConfirmRequest *request, GError **error)
+{
+	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
+
+	if (!require_ready(session, error))
+		return FALSE;
+	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_CONFIRM_REQUEST;
+	env.confirm_request = (VtConfirmRequest *)request;
 	return send_envelope(session, &env, error);
 }

@@ -53,6 +53,12 @@ typedef struct {
 			  gpointer user_data);
 } VtSessionCallbacks;
 
+/* The monotonic clock the rate limits and refusal windows read, in µs;
+ * NULL restores g_get_monotonic_time(). Process-wide: for tests that must
+ * not depend on how fast the machine runs them. */
+typedef gint64 (*VtSessionClock)(void);
+void vt_session_set_clock(VtSessionClock clock);
+
 VtSession *vt_session_new(const char *name, const VtSessionCallbacks *callbacks,
 			  gpointer user_data);
 void vt_session_free(VtSession *session);
@@ -78,8 +84,13 @@ guint64 vt_session_get_reports(const VtSession *session);
 /* Frames that came before the handshake completed and were ignored. */
 guint64 vt_session_get_ignored(const VtSession *session);
 
+/* Ask for a report now. While one asked for is outstanding (up to 10 s) no
+ * other is sent: the report that comes answers every asker. The answer is
+ * not charged to the guest's frame and byte rate limits. */
 gboolean vt_session_request_report(VtSession *session, const char *reason, GError **error);
 gboolean vt_session_send_apply(VtSession *session, const VtApplyRequest *request, GError **error);
+gboolean vt_session_send_confirm(VtSession *session, const VtConfirmRequest *request,
+				 GError **error);
 gboolean vt_session_send_rollback(VtSession *session, const VtRollbackRequest *request,
 				  GError **error);
 

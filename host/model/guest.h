@@ -36,14 +36,16 @@ typedef struct {
 	VtReport *prev_report;
 	gint64 report_at_ms; /* host realtime when it arrived */
 	char *agent_version;
+	gboolean can_confirm; /* the agent's Hello offers "confirm" */
 
 	VtRates rates; /* from the two reports, the two domstats and the facts */
 
 	guint retry_timer; /* reconnect to the channel */
 	guint retry_delay_s;
-	char *last_error;     /* why the agent is not connected, for `list` */
-	gboolean seen;        /* mark & sweep over a poll */
-	VtAnalysis *analysis; /* the rules over the latest report and facts */
+	char *last_error;              /* why the agent is not connected, for `list` */
+	gboolean seen;                 /* mark & sweep over a poll */
+	VtAnalysis *analysis;          /* the rules over the latest report and facts */
+	guint64 store_budget_exceeded; /* times its reports went over the store budget */
 	gpointer daemon;
 } VtGuest;
 

@@ -4,7 +4,8 @@
 The kernel package is fetched with apt-get download and unpacked with dpkg-deb -x
 into the cache; nothing is installed into /boot. The initramfs is a gzip'd cpio
 (newc) written here, holding busybox, the virtio modules in dependency order,
-virt-tune-agent and ethtool with the shared libraries ldd lists, and /init.
+virt-tune-agent, ethtool and (when installed) qemu-ga with the shared libraries ldd
+lists, and /init.
 """
 
 import gzip
@@ -196,6 +197,7 @@ def build_initramfs(kernel, out_path, init_script, extra_files=None, portable_ag
     copy_program(cpio, "/bin/busybox", "/bin/busybox")
     cpio.symlink("/bin/sh", "busybox")
     if portable_agent:
+        # no shared library at all: the guest agent of QEMU is left out too
         for prog in ("/bin/busybox", portable_agent):
             if shared_libraries(prog):
                 raise HarnessError("%s is not static: %s" % (prog, shared_libraries(prog)))
@@ -203,6 +205,10 @@ def build_initramfs(kernel, out_path, init_script, extra_files=None, portable_ag
     else:
         copy_program(cpio, agent_binary(), AGENT_PATH)
         copy_program(cpio, shutil.which("ethtool") or "/usr/sbin/ethtool", "/usr/sbin/ethtool")
+        # QEMU's guest agent, for tests/bench/roundtrip; optional (qemu-guest-agent)
+        qga = shutil.which("qemu-ga") or "/usr/sbin/qemu-ga"
+        if os.access(qga, os.X_OK):
+            copy_program(cpio, qga, "/usr/sbin/qemu-ga")
     for name in MODULES:
         cpio.copy(find_module(kernel, name), "/lib/modules/%s.ko" % name, 0o644)
     cpio.file("/lib/modules/order", ("\n".join(MODULES) + "\n").encode())
