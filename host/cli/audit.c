@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* audit: one area (swap, block schedulers, NICs) across every guest, or all. */
+/* audit: one area (swap, schedulers, NICs, both sides of I/O, network and
+ * memory, the host itself) across every guest, or all. */
 #include <stdio.h>
 
 #include "cli.h"
 #include "client.h"
+#include "fleet.h"
 #include "options.h"
 #include "render.h"
 
@@ -41,6 +43,56 @@ static const VtColumn nic_columns[] = {
 	{"offloads_off", "OFFLOADS OFF", VT_COL_LIST, NULL},
 };
 
+static const VtColumn io_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"device", "DISK", VT_COL_TEXT, NULL},
+	{"guest_iops", "G IOPS", VT_COL_RATE, NULL},
+	{"guest_ms", "G MS", VT_COL_RATE, NULL},
+	{"host_iops", "H IOPS", VT_COL_RATE, NULL},
+	{"host_ms", "H MS", VT_COL_RATE, NULL},
+	{"added_ms", "+MS", VT_COL_RATE, NULL},
+	{"scheduler", "SCHED", VT_COL_TEXT, NULL},
+	{"host_cache_io", "CACHE/IO", VT_COL_TEXT, NULL},
+	{"iothread", "IOTHR", VT_COL_INT, NULL},
+	{"host_format", "FORMAT", VT_COL_TEXT, NULL},
+	{"chain_depth", "CHAIN", VT_COL_INT, NULL},
+};
+
+static const VtColumn net_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"iface", "NIC", VT_COL_TEXT, NULL},
+	{"host_target", "TAP", VT_COL_TEXT, NULL},
+	{"combined", "CHANNELS", VT_COL_RATIO, "max_combined"},
+	{"host_queues", "HOST Q", VT_COL_INT, NULL},
+	{"guest_rx_dropped", "G RX DROP", VT_COL_INT, NULL},
+	{"softnet_dropped", "SOFTNET", VT_COL_INT, NULL},
+	{"host_rx_drop", "H RX DROP", VT_COL_INT, NULL},
+	{"host_tx_drop", "H TX DROP", VT_COL_INT, NULL},
+	{"mtu", "MTU", VT_COL_INT, NULL},
+	{"host_mtu", "HOST MTU", VT_COL_INT, NULL},
+};
+
+static const VtColumn memory_columns[] = {
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"mem_available_bytes", "AVAIL", VT_COL_BYTES, NULL},
+	{"mem_total_bytes", "TOTAL", VT_COL_BYTES, NULL},
+	{"swap_in_pages_per_s", "IN/s", VT_COL_RATE, NULL},
+	{"swap_out_pages_per_s", "OUT/s", VT_COL_RATE, NULL},
+	{"oom_kills", "OOM", VT_COL_INT, NULL},
+	{"psi_memory_some_avg60", "PSI SOME", VT_COL_RATE, NULL},
+	{"psi_memory_full_avg60", "PSI FULL", VT_COL_RATE, NULL},
+	{"balloon_actual_bytes", "BALLOON", VT_COL_BYTES, NULL},
+	{"balloon_maximum_bytes", "MAX", VT_COL_BYTES, NULL},
+};
+
+static const VtColumn host_columns[] = {
+	{"setting", "SETTING", VT_COL_TEXT, NULL},
+	{"value", "VALUE", VT_COL_TEXT, NULL},
+	{"recommended", "RECOMMENDED", VT_COL_TEXT, NULL},
+	{"severity", "SEVERITY", VT_COL_TEXT, NULL},
+	{"detail", "DETAIL", VT_COL_TEXT, NULL},
+};
+
 /* Every kind of audit: "all" is the others together, each under its title in
  * a table (one object of the three arrays in JSON). --fail-on counts the
  * recommendations whose rule id starts with the kind's prefix. */
@@ -55,6 +107,12 @@ static const struct {
 	[VT_AUDIT_SCHEDULERS] = {"schedulers", "Block schedulers", sched_columns,
 				 G_N_ELEMENTS(sched_columns), "blk."},
 	[VT_AUDIT_NICS] = {"nics", "NICs", nic_columns, G_N_ELEMENTS(nic_columns), "nic."},
+	[VT_AUDIT_IO] = {"io", "I/O, guest and host", io_columns, G_N_ELEMENTS(io_columns), "blk."},
+	[VT_AUDIT_NET] = {"net", "Network, guest and host", net_columns, G_N_ELEMENTS(net_columns),
+			  "net."},
+	[VT_AUDIT_MEMORY] = {"memory", "Memory", memory_columns, G_N_ELEMENTS(memory_columns),
+			     "mem."},
+	[VT_AUDIT_HOST] = {"host", "The host", host_columns, G_N_ELEMENTS(host_columns), "host."},
 	[VT_AUDIT_ALL] = {"all", NULL, NULL, 0, ""},
 };
 
@@ -89,16 +147,30 @@ find_kind(const char *name)
 	return -1;
 }
 
+/* The rows of audit @k, with a HOST column first for --prometheus. */
+static void
+show_rows(const VtCliOptions *o, int k, const char *title, gboolean first, JsonNode *rows)
+{
+	gsize n = kinds[k].n_columns;
+	g_autofree VtColumn *with_host =
+		o->prometheus ? vt_fleet_columns(kinds[k].columns, n, &n) : NULL;
+	const VtColumn *columns = with_host ? with_host : kinds[k].columns;
+
+	if (title != NULL)
+		vt_render_section(stdout, o->fmt, title, first, rows, columns, n,
+				  vt_use_color(stdout));
+	else
+		vt_render_rows(stdout, o->fmt, rows, columns, n, vt_use_color(stdout));
+}
+
 /* FALSE when "all" did not come back as an object: nothing to count then. */
 static gboolean
 show_audit(const VtCliOptions *o, int kind, JsonNode *result)
 {
-	gboolean color = vt_use_color(stdout);
 	JsonObject *all;
 
 	if (kind != VT_AUDIT_ALL || o->fmt == VT_FORMAT_JSON) {
-		vt_render_rows(stdout, o->fmt, result, kinds[kind].columns, kinds[kind].n_columns,
-			       color);
+		show_rows(o, kind, NULL, FALSE, result);
 		return TRUE;
 	}
 	if (!JSON_NODE_HOLDS_OBJECT(result)) {
@@ -107,9 +179,7 @@ show_audit(const VtCliOptions *o, int kind, JsonNode *result)
 	}
 	all = json_node_get_object(result);
 	for (int k = 0; k < VT_AUDIT_ALL; k++)
-		vt_render_section(stdout, o->fmt, kinds[k].title, k == 0,
-				  json_object_get_member(all, kinds[k].name), kinds[k].columns,
-				  kinds[k].n_columns, color);
+		show_rows(o, k, kinds[k].title, k == 0, json_object_get_member(all, kinds[k].name));
 	return TRUE;
 }
 
@@ -118,10 +188,13 @@ static int
 audit_findings(const VtCliOptions *o, int kind, const char *domain, int threshold)
 {
 	g_autoptr(JsonNode) result = NULL;
-	g_autoptr(JsonObject) args = vt_client_args(domain);
+	/* the host's own recommendations come only with every domain's */
+	g_autoptr(JsonObject) args = vt_client_args(kind == VT_AUDIT_HOST ? NULL : domain);
 	int rc;
 
-	if ((rc = vt_client_request(o->socket, "recommend", args, 10, &result)) != VT_EXIT_OK)
+	rc = o->prometheus ? vt_fleet_request(o, "recommend", NULL, domain, &result)
+			   : vt_client_request(o->socket, "recommend", args, 10, &result);
+	if (rc != VT_EXIT_OK)
 		return rc;
 	return vt_findings(result, kinds[kind].rule_prefix, threshold);
 }
@@ -145,6 +218,7 @@ vt_cmd_audit(int argc, char **argv)
 	g_autoptr(JsonObject) args = NULL;
 	int rc, kind, threshold;
 
+	o.fleet = TRUE;
 	if (!vt_cli_parse(&o, parameters, entries, 1, 1, &argc, &argv, &rc))
 		return rc;
 	if ((kind = find_kind(argv[1])) < 0) {
@@ -156,7 +230,9 @@ vt_cmd_audit(int argc, char **argv)
 		return VT_EXIT_USAGE;
 	args = vt_client_args(domain);
 	json_object_set_string_member(args, "kind", kinds[kind].name);
-	if ((rc = vt_client_request(o.socket, "audit", args, 10, &result)) != VT_EXIT_OK)
+	rc = o.prometheus ? vt_fleet_request(&o, "audit", kinds[kind].name, domain, &result)
+			  : vt_client_request(o.socket, "audit", args, 10, &result);
+	if (rc != VT_EXIT_OK)
 		return rc;
 	if (!show_audit(&o, kind, result) || threshold < 1)
 		return VT_EXIT_OK;

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "fleet.h"
 #include "options.h"
 #include "render.h"
 
@@ -51,6 +52,16 @@ vt_findings(JsonNode *recommend, const char *rule_prefix, int threshold)
 	return VT_EXIT_OK;
 }
 
+/* --prometheus: a row per recommendation, without the change (the metrics
+ * carry its id, rule, severity and target only). */
+static const VtColumn fleet_rec_columns[] = {
+	{"host", "HOST", VT_COL_TEXT, NULL},
+	{"domain", "DOMAIN", VT_COL_TEXT, NULL},
+	{"severity", "SEVERITY", VT_COL_TEXT, NULL},
+	{"target", "TARGET", VT_COL_TEXT, NULL},
+	{"id", "ID", VT_COL_TEXT, NULL},
+};
+
 int
 vt_cmd_recommend(int argc, char **argv)
 {
@@ -70,6 +81,7 @@ vt_cmd_recommend(int argc, char **argv)
 	JsonObject *r;
 	int rc, threshold;
 
+	o.fleet = TRUE;
 	if (!vt_cli_parse(&o, "[DOMAIN|--all] - what to change, and why", entries, 0, 1, &argc,
 			  &argv, &rc))
 		return rc;
@@ -80,7 +92,10 @@ vt_cmd_recommend(int argc, char **argv)
 	if (!vt_fail_on_parse(fail_on, &threshold))
 		return VT_EXIT_USAGE;
 	args = vt_client_args(argc > 1 ? argv[1] : NULL);
-	if ((rc = vt_client_request(o.socket, "recommend", args, 10, &result)) != VT_EXIT_OK)
+	rc = o.prometheus
+		     ? vt_fleet_request(&o, "recommend", NULL, argc > 1 ? argv[1] : NULL, &result)
+		     : vt_client_request(o.socket, "recommend", args, 10, &result);
+	if (rc != VT_EXIT_OK)
 		return rc;
 	if (!JSON_NODE_HOLDS_OBJECT(result)) {
 		vt_render_json(stdout, result);
@@ -92,6 +107,10 @@ vt_cmd_recommend(int argc, char **argv)
 	else if (o.fmt == VT_FORMAT_CSV) /* every member of a recommendation: no columns */
 		vt_render_rows(stdout, o.fmt, json_object_get_member(r, "recommendations"), NULL, 0,
 			       FALSE);
+	else if (o.prometheus != NULL)
+		vt_render_rows(stdout, o.fmt, json_object_get_member(r, "recommendations"),
+			       fleet_rec_columns, G_N_ELEMENTS(fleet_rec_columns),
+			       vt_use_color(stdout));
 	else
 		vt_render_recommendations(stdout, r, VT_RECS_FLEET, vt_use_color(stdout));
 	return threshold > 0 ? vt_findings(result, "", threshold) : VT_EXIT_OK;

@@ -29,6 +29,10 @@ typedef enum {
 	VT_AUDIT_SWAP,
 	VT_AUDIT_SCHEDULERS,
 	VT_AUDIT_NICS,
+	VT_AUDIT_IO,
+	VT_AUDIT_NET,
+	VT_AUDIT_MEMORY,
+	VT_AUDIT_HOST,
 	VT_AUDIT_ALL,
 } VtAuditKind;
 const char *vt_audit_kind_name(VtAuditKind kind);

@@ -3,12 +3,29 @@
 
 #include "cli.h"
 #include "client.h"
+#include "prometheus-client.h"
 
 void
 vt_cli_options_clear(VtCliOptions *options)
 {
 	g_free(options->socket);
 	g_free(options->format);
+	g_free(options->prometheus);
+}
+
+VtPromClient *
+vt_cli_prometheus(const VtCliOptions *o, int *exit_code)
+{
+	g_autoptr(GError) error = NULL;
+	VtPromClient *client =
+		vt_prom_client_new(o->prometheus, (guint)o->prometheus_timeout, &error);
+
+	*exit_code = VT_EXIT_OK;
+	if (client == NULL) {
+		vt_render_error("%s", error->message);
+		*exit_code = VT_EXIT_USAGE;
+	}
+	return client;
 }
 
 gboolean
@@ -24,6 +41,13 @@ vt_cli_parse(VtCliOptions *o, const char *parameters, const GOptionEntry *entrie
 		 "FORMAT"},
 		{NULL},
 	};
+	GOptionEntry fleet[] = {
+		{"prometheus", 0, 0, G_OPTION_ARG_STRING, &o->prometheus,
+		 "Answer for every host this Prometheus scrapes, from virt-tuned's metrics", "URL"},
+		{"prometheus-timeout", 0, 0, G_OPTION_ARG_INT, &o->prometheus_timeout,
+		 "Seconds to wait for each Prometheus query (default 10)", "SECONDS"},
+		{NULL},
+	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(parameters);
 	g_autoptr(GError) error = NULL;
 
@@ -31,6 +55,9 @@ vt_cli_parse(VtCliOptions *o, const char *parameters, const GOptionEntry *entrie
 	g_option_context_add_main_entries(ctx, common, NULL);
 	if (entries != NULL)
 		g_option_context_add_main_entries(ctx, entries, NULL);
+	if (o->fleet)
+		g_option_context_add_main_entries(ctx, fleet, NULL);
+	o->prometheus_timeout = 10;
 	if (!g_option_context_parse(ctx, argc, argv, &error)) {
 		vt_render_error("%s (see --help)", error->message);
 		return FALSE;

@@ -96,12 +96,15 @@ cmd_audit(VtDaemon *d, VtControlRequest *req)
 	if (!check_domain(req, domain, guests))
 		return;
 	if (kind == NULL || g_strcmp0(kind, "all") == 0)
-		vt_control_request_reply(req, vt_view_audit_all(guests, vt_now_ms()));
+		vt_control_request_reply(req, vt_view_audit_all(guests, d->host, vt_now_ms()));
 	else if (k != NULL)
-		vt_control_request_reply(req, k->view(guests, vt_now_ms()));
+		vt_control_request_reply(req, k->view(guests, d->host, vt_now_ms()));
 	else
-		vt_control_request_error(req, "bad_request",
-					 "unknown audit '%s': swap, schedulers, nics or all", kind);
+		vt_control_request_error(
+			req, "bad_request",
+			"unknown audit '%s': swap, schedulers, nics, io, net, memory, "
+			"host or all",
+			kind);
 }
 
 static void
@@ -149,6 +152,10 @@ cmd_recommend(VtDaemon *d, VtControlRequest *req)
 	if (!check_domain(req, domain, guests))
 		return;
 	node = vt_view_recommendations(guests, &error);
+	/* the host's own recommendations when no one domain is asked for */
+	if (node != NULL && domain == NULL &&
+	    !vt_view_add_host_recommendations(node, d->host, &error))
+		g_clear_pointer(&node, json_node_unref);
 	if (node == NULL)
 		vt_control_request_error(req, "internal", "%s", error->message);
 	else

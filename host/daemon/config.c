@@ -16,6 +16,7 @@ vt_daemon_settings_clear(VtDaemonSettings *s)
 	g_free(s->channel);
 	g_free(s->rules);
 	g_free(s->metrics);
+	g_free(s->host_label);
 }
 
 /* A whole number >= 0 into an int field (-1 means unset). */
@@ -41,6 +42,7 @@ static const VtKeySpec daemon_keys[] = {
 	{"channel", vt_key_parse_string, SET(channel), 0, 64},
 	{"rules-config", vt_key_parse_string, SET(rules), 0, PATH_MAX_BYTES},
 	{"metrics-listen", vt_key_parse_string, SET(metrics), 0, 256},
+	{"metrics-host-label", vt_key_parse_string, SET(host_label), 0, 255},
 	{"poll-interval", parse_count, SET(poll), 0, G_MAXINT},
 	{"retention-days", parse_count, SET(retention_days), 0, G_MAXINT},
 	{"retention-reports", parse_count, SET(retention_reports), 0, G_MAXINT},

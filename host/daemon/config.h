@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 /* The settings that virt-tuned.conf and the command line share, under the
  * same names; unset: NULL, or -1 for numbers. */
 typedef struct {
-	char *uri, *state_dir, *socket, *group, *channel, *rules, *metrics;
+	char *uri, *state_dir, *socket, *group, *channel, *rules, *metrics, *host_label;
 	int poll, retention_days, retention_reports;
 } VtDaemonSettings;
 

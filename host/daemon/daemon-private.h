@@ -5,6 +5,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "guest.h"
+#include "host.h"
 #include "http.h"
 #include "hypervisor.h"
 #include "rules.h"
@@ -18,6 +19,7 @@ struct VtDaemon {
 	char *state_dir;
 	char *socket_path;
 	char *group;
+	char *host_label; /* virttune_host_info{host=…} */
 	guint poll_interval_s;
 	guint retention_days;
 	guint retention_reports;
@@ -28,6 +30,7 @@ struct VtDaemon {
 	VtControl *control;
 	VtStore *store;
 	GHashTable *guests; /* uuid -> VtGuest */
+	VtHostModel *host;  /* the hypervisor host itself */
 	VtChanges *changes; /* apply, rollback and refresh requests in flight */
 	VtRulesConfig *rules;
 	char *rules_path; /* NULL: the built-in defaults */

@@ -38,7 +38,11 @@ render_metrics(gpointer user_data)
 	VtDaemon *d = user_data;
 	g_autoptr(GPtrArray) guests = vt_guests_select(d->guests, NULL);
 
-	return vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv), vt_now_ms());
+	GString *out = vt_prometheus_render(guests, vt_hypervisor_is_connected(d->hv),
+					    d->host_label, vt_now_ms());
+
+	vt_prometheus_render_sides(out, guests, d->host);
+	return out;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -66,12 +70,15 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	d->state_dir = g_strdup(o->state_dir ? o->state_dir : VT_DAEMON_DEFAULT_STATE_DIR);
 	d->socket_path = g_strdup(o->socket_path ? o->socket_path : VT_CONTROL_DEFAULT_SOCKET);
 	d->group = g_strdup(o->group);
+	d->host_label = g_strdup(o->host_label ? o->host_label : g_get_host_name());
 	d->poll_interval_s = o->poll_interval_s ? o->poll_interval_s : 10;
 	d->retention_days = o->retention_days;
 	d->retention_reports = o->retention_reports;
 	d->channel_mode = o->channel_mode;
 	d->guests =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vt_guest_free);
+	/* the host's /proc and /sys: a fixture tree in tests, "/" otherwise */
+	d->host = vt_host_model_new(g_getenv("VIRT_TUNED_HOST_ROOT"));
 	if (o->rules_config != NULL)
 		d->rules_path = g_strdup(o->rules_config);
 	else if (g_file_test(VT_DAEMON_DEFAULT_RULES, G_FILE_TEST_EXISTS))
@@ -114,6 +121,7 @@ vt_daemon_free(VtDaemon *d)
 	vt_control_free(d->control);
 	vt_changes_free(d->changes);
 	g_hash_table_destroy(d->guests);
+	vt_host_model_free(d->host);
 	vt_hypervisor_free(d->hv);
 	vt_store_free(d->store);
 	vt_rules_config_free(d->rules);
@@ -124,6 +132,7 @@ vt_daemon_free(VtDaemon *d)
 	g_free(d->state_dir);
 	g_free(d->socket_path);
 	g_free(d->group);
+	g_free(d->host_label);
 	g_free(d);
 }
 

@@ -23,6 +23,7 @@ typedef struct {
 	const char *group;          /* may read through the control socket; NULL: root only */
 	const char *rules_config;   /* NULL: the defaults (or the default path if present) */
 	const char *metrics_listen; /* HOST:PORT of the Prometheus endpoint, or NULL */
+	const char *host_label;     /* virttune_host_info{host=…}; NULL: the hostname */
 	guint poll_interval_s;
 	guint retention_days;
 	guint retention_reports; /* per domain */

@@ -280,6 +280,16 @@ update_guest(VtDaemon *d, VtGuest *g, VtDomainSnapshot *s)
 					 g_strcmp0(ch->target_state, "disconnected") != 0);
 }
 
+/* The host itself, after its guests: their images and memory are its input. */
+static void
+update_host(VtDaemon *d, VtHypervisor *hv)
+{
+	g_autoptr(GPtrArray) all = vt_guests_select(d->guests, NULL);
+
+	vt_host_model_update(d->host, all, vt_hypervisor_get_node(hv), vt_hypervisor_get_caps(hv),
+			     d->rules, g_get_monotonic_time());
+}
+
 static void
 on_poll(VtHypervisor *hv, GPtrArray *domains, gpointer user_data)
 {
@@ -305,6 +315,7 @@ on_poll(VtHypervisor *hv, GPtrArray *domains, gpointer user_data)
 			g_ptr_array_add(gone, g_strdup(((VtGuest *)value)->uuid));
 	for (guint i = 0; i < gone->len; i++)
 		remove_guest(d, gone->pdata[i]);
+	update_host(d, hv);
 }
 
 static void

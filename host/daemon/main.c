@@ -3,6 +3,8 @@
  * virt-tuned: finds the guests that run virt-tune-agent, reads their reports,
  * correlates them with libvirt and answers `virt-tune` on a control socket.
  */
+#include <string.h>
+
 #include <glib.h>
 
 #include "config.h"
@@ -44,6 +46,8 @@ parse_args(Args *a, int argc, char **argv, int *rc)
 		 "Rule thresholds and targets ([rules] GKeyFile)", "FILE"},
 		{"metrics-listen", 0, 0, G_OPTION_ARG_STRING, &a->set.metrics,
 		 "Serve Prometheus metrics on HOST:PORT (default: off)", "HOST:PORT"},
+		{"metrics-host-label", 0, 0, G_OPTION_ARG_STRING, &a->set.host_label,
+		 "The host label of the metrics (default: the hostname)", "NAME"},
 		{"channel", 0, 0, G_OPTION_ARG_STRING, &a->set.channel,
 		 "How to reach agents: auto (default), socket or stream", "MODE"},
 		{"poll-interval", 0, 0, G_OPTION_ARG_INT, &a->set.poll,
@@ -101,12 +105,20 @@ to_options(const Args *a, VtDaemonOptions *o)
 		g_printerr("virt-tuned: --poll-interval must be 1..3600 seconds\n");
 		return FALSE;
 	}
+	if (a->set.host_label != NULL &&
+	    (a->set.host_label[0] == '\0' || strlen(a->set.host_label) > 255 ||
+	     !g_utf8_validate(a->set.host_label, -1, NULL))) {
+		g_printerr("virt-tuned: --metrics-host-label (or metrics-host-label=) must be "
+			   "1..255 bytes of UTF-8\n");
+		return FALSE;
+	}
 	o->uri = a->set.uri;
 	o->state_dir = a->set.state_dir;
 	o->socket_path = a->set.socket;
 	o->group = a->set.group;
 	o->rules_config = a->set.rules;
 	o->metrics_listen = a->set.metrics;
+	o->host_label = a->set.host_label;
 	o->poll_interval_s = a->set.poll > 0 ? (guint)a->set.poll : 10;
 	o->retention_days = a->set.retention_days >= 0 ? (guint)a->set.retention_days : 30;
 	o->retention_reports =

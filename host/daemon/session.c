@@ -78,19 +78,27 @@ vt_session_state_name(VtSessionState state)
 	return "unknown";
 }
 
+static VtSessionClock session_clock = g_get_monotonic_time;
+
+void
+vt_session_set_clock(VtSessionClock clock)
+{
+	session_clock = clock != NULL ? clock : g_get_monotonic_time;
+}
+
 static void
 bucket_init(TokenBucket *b, double rate, double burst)
 {
 	b->rate = rate;
 	b->burst = burst;
 	b->tokens = burst;
-	b->last_us = g_get_monotonic_time();
+	b->last_us = session_clock();
 }
 
 static gboolean
 bucket_take(TokenBucket *b, double n)
 {
-	gint64 now = g_get_monotonic_time();
+	gint64 now = session_clock();
 
 	b->tokens = MIN(b->burst, b->tokens + (double)(now - b->last_us) * b->rate / 1e6);
 	b->last_us = now;
@@ -108,7 +116,7 @@ static void start_handshake(VtSession *s);
 static gboolean
 session_reject(VtSession *s, VtReject reason, const char *detail)
 {
-	gint64 now = g_get_monotonic_time();
+	gint64 now = session_clock();
 	gint64 oldest;
 
 	s->rejects[reason]++;

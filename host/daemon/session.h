@@ -53,6 +53,12 @@ typedef struct {
 			  gpointer user_data);
 } VtSessionCallbacks;
 
+/* The monotonic clock the rate limits and refusal windows read, in µs;
+ * NULL restores g_get_monotonic_time(). Process-wide: for tests that must
+ * not depend on how fast the machine runs them. */
+typedef gint64 (*VtSessionClock)(void);
+void vt_session_set_clock(VtSessionClock clock);
+
 VtSession *vt_session_new(const char *name, const VtSessionCallbacks *callbacks,
 			  gpointer user_data);
 void vt_session_free(VtSession *session);

@@ -153,28 +153,31 @@ rows(GPtrArray *guests, gint64 now_ms,
 }
 
 JsonNode *
-vt_view_audit_swap(GPtrArray *guests, gint64 now_ms)
+vt_view_audit_swap(GPtrArray *guests, const VtHostModel *host, gint64 now_ms)
 {
+	(void)host;
 	return rows(guests, now_ms, swap_row);
 }
 
 JsonNode *
-vt_view_audit_schedulers(GPtrArray *guests, gint64 now_ms)
+vt_view_audit_schedulers(GPtrArray *guests, const VtHostModel *host, gint64 now_ms)
 {
+	(void)host;
 	return rows(guests, now_ms, disk_rows);
 }
 
 JsonNode *
-vt_view_audit_nics(GPtrArray *guests, gint64 now_ms)
+vt_view_audit_nics(GPtrArray *guests, const VtHostModel *host, gint64 now_ms)
 {
+	(void)host;
 	return rows(guests, now_ms, nic_rows);
 }
 
 const VtAuditKind vt_audit_kinds[] = {
-	{"swap", "mem.", vt_view_audit_swap},
-	{"schedulers", "blk.", vt_view_audit_schedulers},
-	{"nics", "nic.", vt_view_audit_nics},
-	{NULL, NULL, NULL},
+	{"swap", "mem.", vt_view_audit_swap},  {"schedulers", "blk.", vt_view_audit_schedulers},
+	{"nics", "nic.", vt_view_audit_nics},  {"io", "blk.", vt_view_audit_io},
+	{"net", "net.", vt_view_audit_net},    {"memory", "mem.", vt_view_audit_memory},
+	{"host", "host.", vt_view_audit_host}, {NULL, NULL, NULL},
 };
 
 const VtAuditKind *
@@ -187,14 +190,14 @@ vt_audit_kind_find(const char *name)
 }
 
 JsonNode *
-vt_view_audit_all(GPtrArray *guests, gint64 now_ms)
+vt_view_audit_all(GPtrArray *guests, const VtHostModel *host, gint64 now_ms)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 
 	json_builder_begin_object(b);
 	for (const VtAuditKind *k = vt_audit_kinds; k->name != NULL; k++) {
 		json_builder_set_member_name(b, k->name);
-		json_builder_add_value(b, k->view(guests, now_ms));
+		json_builder_add_value(b, k->view(guests, host, now_ms));
 	}
 	json_builder_end_object(b);
 	return json_builder_get_root(b);

@@ -2,14 +2,9 @@
 #include "prometheus.h"
 
 #include "guest.h"
+#include "match.h"
 
-/* One scrape: what every family is written from, and where to. */
-typedef struct {
-	GString *out;
-	GPtrArray *guests;
-	gboolean libvirt_connected;
-	gint64 now_ms;
-} Scrape;
+typedef VtScrape Scrape;
 
 void
 vt_prometheus_append_label(GString *out, const char *value)
@@ -26,15 +21,16 @@ vt_prometheus_append_label(GString *out, const char *value)
 	}
 }
 
-static void
-family(GString *out, const char *name, const char *type, const char *help)
+void
+vt_prometheus_family(GString *out, const char *name, const char *type, const char *help)
 {
 	g_string_append_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* name{domain="…"[,k="v"…]} value */
-static void
-sample(GString *out, const char *name, const char *domain, const char *const *labels, double value)
+void
+vt_prometheus_sample(GString *out, const char *name, const char *domain, const char *const *labels,
+		     double value)
 {
 	char num[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -52,62 +48,79 @@ sample(GString *out, const char *name, const char *domain, const char *const *la
 static void
 libvirt_family(Scrape *s)
 {
-	family(s->out, "virttune_libvirt_connected", "gauge",
-	       "1 when virt-tuned holds a libvirt connection");
+	vt_prometheus_family(s->out, "virttune_libvirt_connected", "gauge",
+			     "1 when virt-tuned holds a libvirt connection");
 	g_string_append_printf(s->out, "virttune_libvirt_connected %d\n",
 			       s->libvirt_connected ? 1 : 0);
 }
 
 static void
+host_family(Scrape *s)
+{
+	vt_prometheus_family(s->out, "virttune_host_info", "gauge",
+			     "This virt-tuned: its host name (--metrics-host-label) and version");
+	g_string_append(s->out, "virttune_host_info{host=\"");
+	vt_prometheus_append_label(s->out, s->host);
+	g_string_append(s->out, "\",version=\"" VT_VERSION "\"} 1\n");
+}
+
+static void
 agent_family(Scrape *s)
 {
-	family(s->out, "virttune_agent_connected", "gauge",
-	       "1 when the guest's agent answered the handshake");
+	vt_prometheus_family(s->out, "virttune_agent_connected", "gauge",
+			     "1 when the guest's agent answered the handshake");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		sample(s->out, "virttune_agent_connected", g->name, NULL,
-		       g->session && vt_session_get_state(g->session) == VT_SESSION_READY);
+		vt_prometheus_sample(s->out, "virttune_agent_connected", g->name, NULL,
+				     g->session &&
+					     vt_session_get_state(g->session) == VT_SESSION_READY);
 	}
 }
 
 static void
 report_age_family(Scrape *s)
 {
-	family(s->out, "virttune_guest_report_age_seconds", "gauge",
-	       "Seconds since the last report arrived");
+	vt_prometheus_family(s->out, "virttune_guest_report_age_seconds", "gauge",
+			     "Seconds since the last report arrived");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		if (g->report != NULL)
-			sample(s->out, "virttune_guest_report_age_seconds", g->name, NULL,
-			       (double)(s->now_ms - g->report_at_ms) / 1000.0);
+			vt_prometheus_sample(s->out, "virttune_guest_report_age_seconds", g->name,
+					     NULL, (double)(s->now_ms - g->report_at_ms) / 1000.0);
 	}
 }
 
-/* Two families whose samples come guest by guest. */
 static void
 memory_families(Scrape *s)
 {
 	static const char *const kinds[] = {"MemTotal", "MemAvailable", "SwapTotal", "SwapFree",
 					    NULL};
 
-	family(s->out, "virttune_guest_memory_bytes", "gauge",
-	       "Guest /proc/meminfo values, by kind (MemTotal, MemAvailable, SwapTotal, "
-	       "SwapFree)");
-	family(s->out, "virttune_guest_swap_used_bytes", "gauge", "Guest swap in use");
+	vt_prometheus_family(
+		s->out, "virttune_guest_memory_bytes", "gauge",
+		"Guest /proc/meminfo values, by kind (MemTotal, MemAvailable, SwapTotal, "
+		"SwapFree)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		guint64 total, free_bytes, v;
+		guint64 v;
 
 		for (guint k = 0; kinds[k]; k++)
 			if (vt_report_meminfo(g->report, kinds[k], &v)) {
 				const char *labels[] = {"kind", kinds[k], NULL};
-				sample(s->out, "virttune_guest_memory_bytes", g->name, labels,
-				       (double)v);
+				vt_prometheus_sample(s->out, "virttune_guest_memory_bytes", g->name,
+						     labels, (double)v);
 			}
+	}
+	vt_prometheus_family(s->out, "virttune_guest_swap_used_bytes", "gauge",
+			     "Guest swap in use");
+	for (guint i = 0; i < s->guests->len; i++) {
+		const VtGuest *g = s->guests->pdata[i];
+		guint64 total, free_bytes;
+
 		if (vt_report_meminfo(g->report, "SwapTotal", &total) &&
 		    vt_report_meminfo(g->report, "SwapFree", &free_bytes) && total >= free_bytes)
-			sample(s->out, "virttune_guest_swap_used_bytes", g->name, NULL,
-			       (double)(total - free_bytes));
+			vt_prometheus_sample(s->out, "virttune_guest_swap_used_bytes", g->name,
+					     NULL, (double)(total - free_bytes));
 	}
 }
 
@@ -117,35 +130,46 @@ swap_pages_family(Scrape *s)
 	static const char *const in[] = {"direction", "in", NULL};
 	static const char *const out[] = {"direction", "out", NULL};
 
-	family(s->out, "virttune_guest_swap_pages_total", "counter",
-	       "Pages swapped in and out since the guest booted (/proc/vmstat)");
+	vt_prometheus_family(s->out, "virttune_guest_swap_pages_total", "counter",
+			     "Pages swapped in and out since the guest booted (/proc/vmstat)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		const VtSwap *swap = g->report ? g->report->swap : NULL;
 
 		if (swap != NULL && swap->has_pswpin)
-			sample(s->out, "virttune_guest_swap_pages_total", g->name, in,
-			       (double)swap->pswpin);
+			vt_prometheus_sample(s->out, "virttune_guest_swap_pages_total", g->name, in,
+					     (double)swap->pswpin);
 		if (swap != NULL && swap->has_pswpout)
-			sample(s->out, "virttune_guest_swap_pages_total", g->name, out,
-			       (double)swap->pswpout);
+			vt_prometheus_sample(s->out, "virttune_guest_swap_pages_total", g->name,
+					     out, (double)swap->pswpout);
 	}
 }
 
+/* With the host's side of the disk: the XML disk it matches, its bus, cache
+ * and I/O mode (empty when it matches none). */
 static void
 scheduler_family(Scrape *s)
 {
-	family(s->out, "virttune_guest_block_scheduler_info", "gauge",
-	       "The active I/O scheduler of each guest disk (value 1)");
+	vt_prometheus_family(s->out, "virttune_guest_block_scheduler_info", "gauge",
+			     "The active I/O scheduler of each guest disk, with the host's target, "
+			     "bus, cache and io mode (value 1)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (gsize k = 0; g->report && k < g->report->n_block; k++) {
 			const VtBlock *b = g->report->block[k];
-			const char *labels[] = {"device", b->name, "scheduler",
-						b->scheduler ? b->scheduler : "", NULL};
+			VtMatchHow how = VT_MATCH_NONE;
+			const VtDiskFacts *d =
+				g->facts ? vt_match_disk(g->facts, g->report, b, &how) : NULL;
+			const char *labels[] = {"device",      b->name,
+						"scheduler",   b->scheduler,
+						"host_target", d ? d->target_dev : NULL,
+						"host_bus",    d ? d->bus : NULL,
+						"host_cache",  d ? d->cache : NULL,
+						"host_io",     d ? d->io : NULL,
+						NULL};
 			if (b->scheduler != NULL)
-				sample(s->out, "virttune_guest_block_scheduler_info", g->name,
-				       labels, 1);
+				vt_prometheus_sample(s->out, "virttune_guest_block_scheduler_info",
+						     g->name, labels, 1);
 		}
 	}
 }
@@ -171,15 +195,17 @@ nic_channel_samples(GString *out, const VtGuest *g, const VtNic *n)
 		const char *labels[] = {"iface", n->name,       "kind", rows[r].kind,
 					"state", rows[r].state, NULL};
 		if (rows[r].has)
-			sample(out, "virttune_guest_nic_channels", g->name, labels, rows[r].v);
+			vt_prometheus_sample(out, "virttune_guest_nic_channels", g->name, labels,
+					     rows[r].v);
 	}
 }
 
 static void
 nic_channel_family(Scrape *s)
 {
-	family(s->out, "virttune_guest_nic_channels", "gauge",
-	       "Guest NIC channels (ethtool -l): kind combined|rx|tx, state current|max");
+	vt_prometheus_family(
+		s->out, "virttune_guest_nic_channels", "gauge",
+		"Guest NIC channels (ethtool -l): kind combined|rx|tx, state current|max");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (gsize k = 0; g->report && k < g->report->n_nics; k++)
@@ -190,8 +216,8 @@ nic_channel_family(Scrape *s)
 static void
 recommendation_family(Scrape *s)
 {
-	family(s->out, "virttune_recommendation_info", "gauge",
-	       "A recommendation that holds now (value 1)");
+	vt_prometheus_family(s->out, "virttune_recommendation_info", "gauge",
+			     "A recommendation that holds now (value 1)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (guint k = 0; g->analysis && k < g->analysis->recommendations->len; k++) {
@@ -201,7 +227,8 @@ recommendation_family(Scrape *s)
 						"severity", vt_severity_name(r->severity),
 						"target",   vt_target_name(r->target),
 						NULL};
-			sample(s->out, "virttune_recommendation_info", g->name, labels, 1);
+			vt_prometheus_sample(s->out, "virttune_recommendation_info", g->name,
+					     labels, 1);
 		}
 	}
 }
@@ -209,29 +236,37 @@ recommendation_family(Scrape *s)
 static void
 rejects_family(Scrape *s)
 {
-	family(s->out, "virttune_frames_rejected_total", "counter",
-	       "Frames refused from a guest, by reason");
+	vt_prometheus_family(s->out, "virttune_frames_rejected_total", "counter",
+			     "Frames refused from a guest, by reason");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (guint r = 0; g->session && r < VT_REJECT_N_REASONS; r++) {
 			const char *labels[] = {"reason", vt_reject_name(r), NULL};
-			sample(s->out, "virttune_frames_rejected_total", g->name, labels,
-			       (double)vt_session_get_rejects(g->session, r));
+			vt_prometheus_sample(s->out, "virttune_frames_rejected_total", g->name,
+					     labels, (double)vt_session_get_rejects(g->session, r));
 		}
 	}
 }
 
 /* In the order they are written. */
 static void (*const families[])(Scrape *s) = {
-	libvirt_family,     agent_family,          report_age_family,
-	memory_families,    swap_pages_family,     scheduler_family,
-	nic_channel_family, recommendation_family, rejects_family,
+	host_family,
+	libvirt_family,
+	agent_family,
+	report_age_family,
+	memory_families,
+	swap_pages_family,
+	scheduler_family,
+	nic_channel_family,
+	recommendation_family,
+	rejects_family,
+	vt_prometheus_audit_families,
 };
 
 GString *
-vt_prometheus_render(GPtrArray *guests, gboolean libvirt_connected, gint64 now_ms)
+vt_prometheus_render(GPtrArray *guests, gboolean libvirt_connected, const char *host, gint64 now_ms)
 {
-	Scrape s = {g_string_sized_new(4096), guests, libvirt_connected, now_ms};
+	Scrape s = {g_string_sized_new(4096), guests, libvirt_connected, host, now_ms};
 
 	for (guint i = 0; i < G_N_ELEMENTS(families); i++)
 		families[i](&s);

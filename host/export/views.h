@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 
 #include "guest.h"
+#include "host.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -26,16 +27,27 @@ JsonNode *vt_view_show(const VtGuest *guest, gint64 now_ms);
 JsonNode *vt_view_recommendations(GPtrArray *guests, GError **error);
 
 /* audit.c: rows for `audit swap|schedulers|nics`, one per guest, disk or NIC */
-JsonNode *vt_view_audit_swap(GPtrArray *guests, gint64 now_ms);
-JsonNode *vt_view_audit_schedulers(GPtrArray *guests, gint64 now_ms);
-JsonNode *vt_view_audit_nics(GPtrArray *guests, gint64 now_ms);
-/* {"swap": […], "schedulers": […], "nics": […]}: every kind below */
-JsonNode *vt_view_audit_all(GPtrArray *guests, gint64 now_ms);
+JsonNode *vt_view_audit_swap(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
+JsonNode *vt_view_audit_schedulers(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
+JsonNode *vt_view_audit_nics(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
+/* audit-sides.c: both sides of each guest disk, NIC and guest memory */
+JsonNode *vt_view_audit_io(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
+JsonNode *vt_view_audit_net(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
+JsonNode *vt_view_audit_memory(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
+/* audit-host.c: the host's own figures and settings, one row each
+ * ({"setting", "value", "source", "recommended", "recommendation", "severity",
+ * "detail"}); @host may be NULL (no rows) */
+JsonNode *vt_view_audit_host(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
+/* Append the host-wide recommendations to a vt_view_recommendations() answer,
+ * with "domain": "(host)" and "scope": "host". */
+gboolean vt_view_add_host_recommendations(JsonNode *view, const VtHostModel *host, GError **error);
+/* {"swap": […], "schedulers": […], "nics": […], "io": […], …}: every kind below */
+JsonNode *vt_view_audit_all(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
 
 typedef struct {
 	const char *name;        /* `audit NAME` */
 	const char *rule_prefix; /* the rules of its area: `audit NAME --fail-on` */
-	JsonNode *(*view)(GPtrArray *guests, gint64 now_ms);
+	JsonNode *(*view)(GPtrArray *guests, const VtHostModel *host, gint64 now_ms);
 } VtAuditKind;
 
 /* The kinds in the order `audit all` shows them; ends with a NULL name. */

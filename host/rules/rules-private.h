@@ -48,10 +48,26 @@ struct _VtRulesConfig {
 	/* cpu.mode */
 	char **cpu_modes_ok;
 	char *cpu_mode_target;
+	/* host.cpu-overcommit */
+	guint host_reserve_cpus;
+	double host_unpinned_pct;
+	/* host.mem-overcommit */
+	guint host_reserve_mib;
+	double host_reserve_pct;
+	/* host.scheduler */
+	char **host_sched_accept;
+	char **host_sched_accept_rotational;
+	/* host.sysctl */
+	guint host_swappiness;
+	guint host_dirty_ratio;
+	guint host_dirty_background_ratio;
+	char *host_thp;
+	char *host_ksm;
 };
 
 typedef struct {
 	const VtRuleInput *in;
+	const VtHostInput *host; /* host-wide rules only */
 	const VtRulesConfig *cfg;
 	const char *rule;
 	VtAnalysis *out;
@@ -73,6 +89,10 @@ void vt_rule_mem_balloon_stats(VtRuleCtx *ctx);
 void vt_rule_mem_hugepages(VtRuleCtx *ctx);
 void vt_rule_cpu_steal(VtRuleCtx *ctx);
 void vt_rule_cpu_mode(VtRuleCtx *ctx);
+void vt_rule_host_cpu_overcommit(VtRuleCtx *ctx);
+void vt_rule_host_mem_overcommit(VtRuleCtx *ctx);
+void vt_rule_host_scheduler(VtRuleCtx *ctx);
+void vt_rule_host_sysctl(VtRuleCtx *ctx);
 
 /* A new recommendation appended to the run (NULL once the run is full). The
  * caller fills action/command/rationale/evidence. */

@@ -47,6 +47,18 @@ static const VtRuleEntry rule_table[] = {
 	 vt_rule_cpu_steal},
 	{{"cpu.mode", "CPU mode other than host-passthrough/host-model", VT_RULE_NEEDS_XML},
 	 vt_rule_cpu_mode},
+	{{"host.cpu-overcommit",
+	  "unpinned vCPUs beyond the host's share, or pinned sets overlapping", VT_RULE_HOST},
+	 vt_rule_host_cpu_overcommit},
+	{{"host.mem-overcommit", "guest memory beyond host RAM minus the host's reserve",
+	  VT_RULE_HOST},
+	 vt_rule_host_mem_overcommit},
+	{{"host.scheduler", "host I/O scheduler under guest images not suited to the device",
+	  VT_RULE_HOST},
+	 vt_rule_host_scheduler},
+	{{"host.sysctl", "host swappiness, dirty ratios, THP or KSM off tuned's virtual-host",
+	  VT_RULE_HOST},
+	 vt_rule_host_sysctl},
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(rule_table) <= VT_RULES_MAX);
@@ -425,6 +437,8 @@ vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config)
 		const VtRuleEntry *e = &rule_table[i];
 		VtRuleCtx ctx = {.in = &in, .cfg = config, .rule = e->info.name, .out = out};
 
+		if (e->info.needs & VT_RULE_HOST)
+			continue;
 		if (!config->enabled[i]) {
 			vt_rule_skip(&ctx, "disabled in the configuration (%s.enable=false)",
 				     e->info.name);
@@ -446,6 +460,32 @@ vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config)
 	}
 	/* Rules emit in report order; sorting makes the output independent of it
 	 * for equal subjects only through the subject, which is unique per rule. */
+	g_ptr_array_sort(out->recommendations, recommendation_compare);
+	return out;
+}
+
+VtAnalysis *
+vt_rules_run_host(const VtHostInput *input, const VtRulesConfig *config)
+{
+	g_autoptr(VtRulesConfig) defaults = NULL;
+	VtAnalysis *out = g_new0(VtAnalysis, 1);
+
+	out->recommendations = g_ptr_array_new_with_free_func(recommendation_free);
+	out->skipped = g_ptr_array_new_with_free_func(skip_free);
+	if (config == NULL)
+		config = defaults = vt_rules_config_new();
+	for (guint i = 0; i < G_N_ELEMENTS(rule_table); i++) {
+		const VtRuleEntry *e = &rule_table[i];
+		VtRuleCtx ctx = {.host = input, .cfg = config, .rule = e->info.name, .out = out};
+
+		if (!(e->info.needs & VT_RULE_HOST))
+			continue;
+		if (!config->enabled[i])
+			vt_rule_skip(&ctx, "disabled in the configuration (%s.enable=false)",
+				     e->info.name);
+		else
+			e->run(&ctx);
+	}
 	g_ptr_array_sort(out->recommendations, recommendation_compare);
 	return out;
 }

@@ -4,8 +4,10 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "capabilities.h"
 #include "domain.h"
 #include "domstats.h"
+#include "host-system.h"
 #include "message.h"
 #include "rates.h"
 
@@ -64,6 +66,23 @@ typedef struct {
 	const VtRates *rates;       /* from vt_rates_compute(); NULL: computed here */
 } VtRuleInput;
 
+/* One running domain, as the host-wide rules see it. */
+typedef struct {
+	const char *name;
+	const VtDomainFacts *facts; /* NULL: its XML is not known (left out of the sums) */
+	const VtRates *rates;       /* balloon actual; may be NULL */
+} VtHostGuestInput;
+
+/* What a run of the host-wide rules (host.*) sees; any member may be NULL/0. */
+typedef struct {
+	const VtHostSystem *system; /* the host's /proc and /sys */
+	const VtNodeFacts *node;    /* virNodeGetInfo */
+	const VtHostCaps *caps;     /* virConnectGetCapabilities */
+	const VtHostGuestInput *guests;
+	guint n_guests;
+	GPtrArray *images; /* VtHostImage: the device under each guest image */
+} VtHostInput;
+
 typedef struct _VtRulesConfig VtRulesConfig;
 
 /* ---------------------------------------------------------------- registry */
@@ -71,6 +90,7 @@ typedef struct _VtRulesConfig VtRulesConfig;
 typedef enum {
 	VT_RULE_NEEDS_XML = 1 << 0,   /* reads the domain XML */
 	VT_RULE_NEEDS_STATS = 1 << 1, /* reads domstats */
+	VT_RULE_HOST = 1 << 2,        /* about the host itself: vt_rules_run_host() only */
 } VtRuleNeeds;
 
 typedef struct {
@@ -113,6 +133,15 @@ gboolean vt_rules_config_param(guint index, const char **key, const char **defau
 /* ---------------------------------------------------------------- running */
 
 VtAnalysis *vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config);
+/* The host's RAM and the reserve kept for it (FALSE when the RAM is unknown),
+ * and the guests' memory now (balloon considered) and at most. */
+gboolean vt_host_memory_budget(const VtHostInput *h, const VtRulesConfig *cfg, guint64 *ram,
+			       guint64 *reserve, const char **source);
+void vt_host_guest_memory(const VtHostInput *h, guint64 *current, guint64 *maximum,
+			  guint *ballooned);
+
+/* The host-wide rules (subjects "host", a host device, a sysctl key). */
+VtAnalysis *vt_rules_run_host(const VtHostInput *input, const VtRulesConfig *config);
 void vt_analysis_free(VtAnalysis *analysis);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtAnalysis, vt_analysis_free)
 

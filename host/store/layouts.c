@@ -27,29 +27,6 @@ sha256(const guint8 *data, gsize len)
 	return g_bytes_new(digest, digest_len);
 }
 
-static gsize
-scalar_size(ProtobufCType type)
-{
-	switch (type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return 4;
-	}
-}
-
 /*
  * One serialized Report per field set in @skeleton, in field order. Each part
  * is a shallow copy of one field into an empty Report: it only gets packed.
@@ -65,7 +42,7 @@ split_sections(const VtReport *skeleton)
 		VtReport part = VIRTTUNE__V1__REPORT__INIT;
 		const char *src = (const char *)skeleton;
 		char *dst = (char *)&part;
-		gsize qsize = 0, vsize = scalar_size(f->type);
+		gsize qsize = 0, vsize = vt_protobuf_type_size(f->type);
 		gboolean set;
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The README's demo (run through tools/demo, which builds first): boot the
 end-to-end scenario guest under a private libvirtd, start virt-tuned next to
-it, show `virt-tune audit all` and `virt-tune recommend`, apply
+it, show `virt-tune audit nics|io|net|memory|host` (each side next to the
+other, and the host itself) and `virt-tune recommend`, apply
 nic.queues:eth0 and show the report change, then tear everything down, also
 on Ctrl-C. Progress goes to stderr, the commands' output to stdout.
 
@@ -73,7 +74,19 @@ def demo(s):
     wait_for(lambda: swapping(d) and REC in d.cli("recommend", GUEST_NAME, fmt=None).out,
              60, 1)
     step("what the guest runs, next to what the host gave it")
-    show(d, "audit", "all")
+    show(d, "audit", "nics")
+    wait_for(lambda: any(r.get("domain") == GUEST_NAME and r.get("host_iops") is not None
+                         for r in d.cli("audit", "io").json() or []), 30, 1)
+    step("each disk from both sides: guest IOPS and latency, the host's, the part the "
+         "guest adds, and how the host serves it")
+    show(d, "audit", "io")
+    step("each NIC from both sides: channels, drops in the guest and on the tap, MTU")
+    show(d, "audit", "net")
+    step("memory: available, swap rates, OOM kills, pressure (PSI) and the balloon")
+    show(d, "audit", "memory")
+    step("the host itself: CPUs and memory handed out, its sysctls against tuned's "
+         "virtual-host profile, the scheduler under each image")
+    show(d, "audit", "host")
     step("what virt-tuned recommends, and why")
     show(d, "recommend", GUEST_NAME)
     before = nic(d).get("combined")

@@ -269,7 +269,7 @@ def main():
 
         st, ctype, body = http_get(f"http://127.0.0.1:{metrics_port}/metrics")
         want = ['virttune_agent_connected{domain="g1"} 1',
-                'virttune_guest_block_scheduler_info{domain="g1",device="vda",scheduler="bfq"} 1',
+                'virttune_guest_block_scheduler_info{domain="g1",device="vda",scheduler="bfq",',
                 'virttune_recommendation_info{domain="g1",id="blk.scheduler:vda"']
         missing = [w for w in want if w not in body]
         check(st == 200 and ctype.startswith("text/plain; version=0.0.4") and not missing,
