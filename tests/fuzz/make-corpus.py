@@ -158,7 +158,7 @@ copy("daemon-conf", "example", "packaging", "virt-tuned.conf.example")
 write("daemon-conf", "full",
       "[daemon]\nconnect=qemu:///system\nstate-dir=/var/lib/virt-tune\n"
       "socket=/run/virt-tune/virt-tuned.sock\ngroup=virt-tune\nchannel=org.virttune.agent.0\n"
-      "rules-config=/etc/virt-tune/rules.conf\nmetrics-listen=127.0.0.1:9177\n"
+      "rules-config=/etc/virt-tune/rules.conf\nmetrics-listen=127.0.0.1:9177\nmetrics-host-label=h1\n"
       "poll-interval=10\nretention-days=30\nretention-reports=100000\n")
 write("daemon-conf", "unknown", "[deamon]\npoll-interval=1\n[daemon]\npoll-intervall=3\n")
 write("daemon-conf", "range", "[daemon]\npoll-interval=2147483648\nretention-days=-1\n")
