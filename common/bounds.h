@@ -39,6 +39,9 @@
 #define VT_STRING_MAX              256u /* any single string field */
 #define VT_REPEATED_MAX            256u /* any other repeated field */
 
+/* ApplyRequest.confirm_within_s: the longest window before a change reverts. */
+#define VT_CONFIRM_WITHIN_MAX_S (7u * 24u * 3600u)
+
 /* Host side: how much one guest may send before it is cut off. */
 #define VT_GUEST_FRAMES_PER_SEC  20u /* sustained; reports come every few seconds */
 #define VT_GUEST_FRAMES_BURST    40u

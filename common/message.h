@@ -39,6 +39,8 @@ typedef Virttune__V1__SetQueueParam VtSetQueueParam;
 typedef Virttune__V1__SetSysctl VtSetSysctl;
 typedef Virttune__V1__ApplyResult VtApplyResult;
 typedef Virttune__V1__RollbackRequest VtRollbackRequest;
+typedef Virttune__V1__ConfirmRequest VtConfirmRequest;
+typedef Virttune__V1__ChangeState VtChangeState;
 typedef Virttune__V1__Error VtWireError;
 typedef Virttune__V1__Report__MeminfoEntry VtReportMeminfoEntry;
 typedef Virttune__V1__Report__SysctlEntry VtReportSysctlEntry;

@@ -64,6 +64,7 @@ typedef struct {
 	guint retry_ms;
 	guint report_timer;
 	guint stall_timer;
+	guint deadline_timer; /* the next change to revert unless confirmed */
 	guint64 stall_mark;
 	guint signals[3];
 
@@ -86,7 +87,17 @@ void vt_agent_settle(VtAgent *a);
 /* Writes what the port takes now; the rest waits for G_IO_OUT. */
 void vt_agent_flush(VtAgent *a);
 
+/* deadlines.c */
+
+/* Reverts the changes that are due, and arms the timer for the next one. */
+void vt_agent_arm_deadline(VtAgent *a);
+/* Adds the applier's change states to @report. */
+void vt_agent_add_change_states(VtAgent *a, VtReport *report);
+
 /* session.c */
+
+/* A report now, when a host is there to take it. */
+void vt_agent_send_report(VtAgent *a);
 
 /* Frames @env (version and sequence number set here) and queues it. */
 void vt_agent_send(VtAgent *a, VtEnvelope *env, gboolean is_report);

@@ -127,6 +127,7 @@ agent_free(VtAgent *a)
 	g_clear_handle_id(&a->retry_timer, g_source_remove);
 	g_clear_handle_id(&a->report_timer, g_source_remove);
 	g_clear_handle_id(&a->stall_timer, g_source_remove);
+	g_clear_handle_id(&a->deadline_timer, g_source_remove);
 	g_clear_pointer(&a->outbox, vt_outbox_free);
 	g_clear_pointer(&a->decoder, vt_frame_decoder_free);
 	g_clear_pointer(&a->port, vt_port_free);
@@ -168,6 +169,7 @@ vt_agent_run(const VtAgentOptions *options)
 	a->absent_since_us = g_get_monotonic_time();
 	vt_frame_decoder_set_callbacks(a->decoder, vt_agent_on_frame, vt_agent_on_reject, a);
 	open_applier(a);
+	vt_agent_arm_deadline(a);
 
 	load_config(a, TRUE);
 	if (a->interval == 0)

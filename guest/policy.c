@@ -22,6 +22,10 @@ static const VtSysctlSpec sysctl_specs[] = {
 	 thp_enabled_words},
 	{"kernel.transparent_hugepage.defrag", "sys/kernel/mm/transparent_hugepage/defrag", 0, 0,
 	 thp_defrag_words},
+	/* receive backlog and socket buffer ceilings: 1 GiB is far past any NIC's need */
+	{"net.core.netdev_max_backlog", "proc/sys/net/core/netdev_max_backlog", 1, 1048576, NULL},
+	{"net.core.rmem_max", "proc/sys/net/core/rmem_max", 4096, 1073741824, NULL},
+	{"net.core.wmem_max", "proc/sys/net/core/wmem_max", 4096, 1073741824, NULL},
 };
 
 const VtSysctlSpec *

@@ -70,6 +70,7 @@ send_report(VtAgent *a)
 		report->has_monotonic_ms = TRUE;
 		report->monotonic_ms = (guint64)(g_get_monotonic_time() / 1000);
 	}
+	vt_agent_add_change_states(a, report);
 	size = vt_report_fit(report, VT_REPORT_FIT_MAX);
 	if (size > VT_REPORT_FIT_MAX)
 		g_warning("the report still packs to %" G_GSIZE_FORMAT " bytes after trimming",
@@ -77,6 +78,13 @@ send_report(VtAgent *a)
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_REPORT;
 	env.report = report;
 	vt_agent_send(a, &env, TRUE);
+}
+
+void
+vt_agent_send_report(VtAgent *a)
+{
+	if (a->in_session)
+		send_report(a);
 }
 
 static gboolean
@@ -100,7 +108,8 @@ vt_agent_restart_report_timer(VtAgent *a)
 static void
 handle_hello(VtAgent *a, const VtEnvelope *in)
 {
-	static const char *capabilities[] = {"report", "report_request", "apply", "rollback"};
+	static const char *capabilities[] = {"report", "report_request", "apply", "rollback",
+					     "confirm"};
 	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
 	VtHello hello = VIRTTUNE__V1__HELLO__INIT;
 	VtPolicySummary policy = VIRTTUNE__V1__POLICY_SUMMARY__INIT;
@@ -158,8 +167,11 @@ handle_change(VtAgent *a, const VtEnvelope *in)
 
 	if (in->body_case == VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST)
 		result = vt_applier_apply(a->applier, in->apply_request);
+	else if (in->body_case == VIRTTUNE__V1__ENVELOPE__BODY_CONFIRM_REQUEST)
+		result = vt_applier_confirm(a->applier, in->confirm_request);
 	else
 		result = vt_applier_rollback(a->applier, in->rollback_request);
+	vt_agent_arm_deadline(a);
 	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "REQUEST_ID", "%s",
 			 result->request_id ? result->request_id : "", "CHANGE_ID", "%s",
 			 result->change_id ? result->change_id : "", "MESSAGE",
@@ -206,6 +218,7 @@ vt_agent_on_frame(const guint8 *payload, gsize len, gpointer data)
 		break;
 	case VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST:
 	case VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST:
+	case VIRTTUNE__V1__ENVELOPE__BODY_CONFIRM_REQUEST:
 		if (!a->in_session)
 			send_error(a, "hello_required", "send Hello first", env);
 		else

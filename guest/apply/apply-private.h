@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 #define ST_FAILED      VIRTTUNE__V1__APPLY_RESULT__STATUS__failed
 #define ST_VALIDATED   VIRTTUNE__V1__APPLY_RESULT__STATUS__validated
 #define ST_ROLLED_BACK VIRTTUNE__V1__APPLY_RESULT__STATUS__rolled_back
+#define ST_CONFIRMED   VIRTTUNE__V1__APPLY_RESULT__STATUS__confirmed
 
 struct VtApplier {
 	char *sysroot;
@@ -95,6 +96,16 @@ VtApplyResult *vt_apply_result_set(VtApplyResult *r, const char *before, const c
 VtApplyResult *vt_apply_result_from_entry(const VtJournalEntry *e, const char *request_id);
 /* failed/journal, or failed/journal_full when the journal holds no more. */
 VtApplyResult *vt_apply_result_journal(const char *request_id, const GError *error);
+
+/* Undoes @orig, an applied change, with a rollback entry for @request_id;
+ * @by_policy: refused when the policy does not allow the class (engine.c). */
+VtApplyResult *vt_apply_undo(VtApplier *ap, VtJournalEntry *orig, const char *request_id,
+			     gboolean by_policy);
+
+/* A new apply entry gets a window of @within_s seconds (confirm.c). */
+void vt_apply_confirm_arm(VtJournalEntry *e, guint32 within_s);
+/* Adds @e's deadline to @r when @e awaits confirmation; returns @r. */
+VtApplyResult *vt_apply_confirm_answer(const VtJournalEntry *e, VtApplyResult *r);
 
 /* Rewrites every drop-in from the journal's applied persistent changes (dropins.c). */
 gboolean vt_applier_rebuild_dropins(VtApplier *ap, GError **error);

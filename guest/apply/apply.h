@@ -76,6 +76,31 @@ void vt_applier_set_hook(VtApplier *ap, VtApplyHook hook, gpointer user);
 VtApplyResult *vt_applier_apply(VtApplier *ap, const VtApplyRequest *req);
 VtApplyResult *vt_applier_rollback(VtApplier *ap, const VtRollbackRequest *req);
 
+/*
+ * Changes applied with ApplyRequest.confirm_within_s (confirm.c). The journal
+ * holds the deadline as CLOCK_REALTIME, so that it survives a restart and a
+ * reboot; while the agent runs, the same deadline on the monotonic clock is
+ * kept too, and whichever comes first counts: a clock stepped back cannot
+ * delay a revert, one stepped forward can only bring it sooner. A deadline read
+ * at start is never further than the change's window away.
+ *
+ * vt_applier_confirm answers confirmed (or "duplicate" when it already was),
+ * and writes the drop-in of a persistent change; invalid/unknown_change,
+ * not_awaiting (applied without a window, or rolled back), expired (the
+ * deadline passed first: the change was undone, or could not be).
+ */
+VtApplyResult *vt_applier_confirm(VtApplier *ap, const VtConfirmRequest *req);
+/* Undoes every change whose deadline has passed; what it did or could not do
+ * becomes @warnings (char *). Returns how many it undid. */
+guint vt_applier_expire(VtApplier *ap, GPtrArray *warnings);
+/* Milliseconds until the next deadline (0: one is due), -1 when none. */
+gint64 vt_applier_next_deadline_ms(VtApplier *ap);
+/* The changes that await confirmation, ended by one, or no longer hold
+ * (drifted: the live value is not what the change left), newest first, at
+ * most @max; VtChangeState * freed with vt_change_state_free. */
+GPtrArray *vt_applier_change_states(VtApplier *ap, guint max);
+void vt_change_state_free(VtChangeState *s);
+
 void vt_apply_result_free(VtApplyResult *result);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtApplyResult, vt_apply_result_free)
 

@@ -144,7 +144,9 @@ entry_settings(VtApplier *ap, const VtJournalEntry *e, GPtrArray *settings, GPtr
 		if (!g_ptr_array_find_with_equal_func(files, s->file, g_str_equal, NULL))
 			g_ptr_array_add(files, g_strdup(s->file));
 	}
-	if (e->state == VT_JOURNAL_APPLIED)
+	/* a change awaiting confirmation gets its drop-in once confirmed */
+	if (e->state == VT_JOURNAL_APPLIED && e->confirm != VT_CONFIRM_AWAITING &&
+	    e->confirm != VT_CONFIRM_EXPIRED)
 		g_ptr_array_extend_and_steal(settings, g_steal_pointer(&mine));
 }
 

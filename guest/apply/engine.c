@@ -249,7 +249,8 @@ apply_change(VtApplier *ap, const VtApplyKind *kind, const VtAction *a, VtJourna
 		return answer(e, ST_FAILED, "not_taken", 0, e->after, e->change_id, command);
 	}
 	e->state = VT_JOURNAL_APPLIED; /* what the drop-ins are built from */
-	if (e->persist && !vt_applier_rebuild_dropins(ap, &error))
+	if (e->persist && e->confirm != VT_CONFIRM_AWAITING &&
+	    !vt_applier_rebuild_dropins(ap, &error))
 		return persist_failed(ap, kind, a, e, command);
 	if (!finish(ap, e, VT_JOURNAL_APPLIED, NULL, 0, &error))
 		return vt_apply_result_journal(e->request_id, error);
@@ -266,7 +267,9 @@ vt_applier_apply(VtApplier *ap, const VtApplyRequest *req)
 	VtApplyResult *refusal = NULL;
 	VtJournalEntry *e;
 
-	if (request_id_ok(req->request_id) && kind != NULL)
+	if (request_id_ok(req->request_id) && kind != NULL &&
+	    (!req->has_confirm_within_s ||
+	     (req->confirm_within_s > 0 && req->confirm_within_s <= VT_CONFIRM_WITHIN_MAX_S)))
 		action_json = vt_json_message_to_string(&req->action->base, FALSE, NULL);
 	if (action_json == NULL)
 		return vt_apply_result_new(req->request_id, ST_INVALID, "bad_request", 0);
@@ -287,9 +290,11 @@ vt_applier_apply(VtApplier *ap, const VtApplyRequest *req)
 	e->persist = req->has_persist && req->persist;
 	e->before = g_steal_pointer(&c.before);
 	e->target = g_steal_pointer(&c.target);
+	if (req->has_confirm_within_s)
+		vt_apply_confirm_arm(e, req->confirm_within_s);
 	if ((e = journal_before(ap, e, &refusal)) == NULL)
 		return refusal;
-	return apply_change(ap, kind, req->action, e, &command);
+	return vt_apply_confirm_answer(e, apply_change(ap, kind, req->action, e, &command));
 }
 
 /* ---------------------------------------------------------------- rollback */
@@ -360,52 +365,61 @@ rollback_allowed(const VtPolicy *policy, const VtApplyKind *kind, const VtAction
 }
 
 VtApplyResult *
-vt_applier_rollback(VtApplier *ap, const VtRollbackRequest *req)
+vt_apply_undo(VtApplier *ap, VtJournalEntry *orig, const char *request_id, gboolean by_policy)
 {
-	g_autoptr(VtAction) a = NULL;
+	g_autoptr(VtAction) a = vt_apply_entry_action(orig);
+	const VtApplyKind *kind = vt_apply_kind_of(a);
 	g_autofree char *live = NULL;
 	g_autofree char *command = NULL;
 	g_autofree char *target = NULL;
 	g_autofree char *a_json = NULL;
+	g_autofree char *change_id = g_strdup(orig->change_id);
 	gboolean persist;
-	VtJournalEntry *orig = NULL, *e;
+	VtJournalEntry *e;
 	VtApplyResult *refusal;
-	const VtApplyKind *kind;
 	int err;
 
-	if ((refusal = rollback_refusal(ap, req, &orig)) != NULL)
-		return refusal;
-	a = vt_apply_entry_action(orig);
-	if ((kind = vt_apply_kind_of(a)) == NULL)
-		return vt_apply_result_new(req->request_id, ST_INVALID, "unknown_change", 0);
-	if (!rollback_allowed(ap->policy, kind, a))
-		return vt_apply_result_new(req->request_id, ST_REFUSED, "policy", 0);
+	if (kind == NULL)
+		return vt_apply_result_new(request_id, ST_INVALID, "unknown_change", 0);
+	if (by_policy && !rollback_allowed(ap->policy, kind, a))
+		return vt_apply_result_new(request_id, ST_REFUSED, "policy", 0);
 	if ((err = kind->read(ap, a, &live)) < 0) {
 		g_auto(VtApplyCheck) c = {0};
 
 		vt_apply_read_verdict(&c, err);
-		return vt_apply_result_new(req->request_id, c.status, c.reason, c.errnum);
+		return vt_apply_result_new(request_id, c.status, c.reason, c.errnum);
 	}
 	command = kind->command(a, orig->before);
 	if (strcmp(live, orig->after) != 0)
 		return vt_apply_result_set(
-			vt_apply_result_new(req->request_id, ST_INVALID, "conflict", 0), live,
+			vt_apply_result_new(request_id, ST_INVALID, "conflict", 0), live,
 			orig->before, orig->change_id, g_steal_pointer(&command));
 	/* room for the new entry may be made at orig's expense: taken first */
 	target = g_strdup(orig->before);
 	a_json = g_strdup(orig->action_json);
 	persist = orig->persist;
-	if ((e = new_entry(ap, VT_JOURNAL_ROLLBACK, req->request_id, command, &refusal)) == NULL)
+	if ((e = new_entry(ap, VT_JOURNAL_ROLLBACK, request_id, command, &refusal)) == NULL)
 		return refusal;
-	e->rollback_of = g_strdup(req->change_id);
+	e->rollback_of = g_strdup(change_id);
 	e->action_json = g_steal_pointer(&a_json);
 	e->persist = persist;
 	e->before = g_steal_pointer(&live);
 	e->target = g_steal_pointer(&target);
 	if ((e = journal_before(ap, e, &refusal)) == NULL)
 		return refusal;
-	orig = vt_journal_find_change(ap->journal, req->change_id);
+	orig = vt_journal_find_change(ap->journal, change_id);
 	return rollback_change(ap, kind, a, orig, e, &command);
+}
+
+VtApplyResult *
+vt_applier_rollback(VtApplier *ap, const VtRollbackRequest *req)
+{
+	VtJournalEntry *orig = NULL;
+	VtApplyResult *refusal;
+
+	if ((refusal = rollback_refusal(ap, req, &orig)) != NULL)
+		return refusal;
+	return vt_apply_undo(ap, orig, req->request_id, TRUE);
 }
 
 /* ---------------------------------------------------------------- start */
@@ -488,6 +502,7 @@ vt_applier_new(const char *sysroot, const char *state_dir, const VtEthtoolOps *o
 	}
 	if (dropins && !vt_applier_rebuild_dropins(ap, &error))
 		vt_journal_warn(warnings, "cannot rewrite the drop-ins: %s", error->message);
+	vt_applier_expire(ap, warnings); /* what came due while the agent was not running */
 	return ap;
 }
 

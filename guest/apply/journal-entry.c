@@ -13,6 +13,13 @@
 
 static const char *const state_names[] = {"prepared", "applied", "failed", "rolled_back"};
 static const char *const kind_names[] = {"apply", "rollback"};
+static const char *const confirm_names[] = {"none", "awaiting", "confirmed", "expired"};
+
+const char *
+vt_journal_confirm_name(VtConfirmState confirm)
+{
+	return (guint)confirm < G_N_ELEMENTS(confirm_names) ? confirm_names[confirm] : "?";
+}
 
 const char *
 vt_journal_state_name(VtJournalState state)
@@ -85,6 +92,13 @@ vt_journal_entry_to_json(const VtJournalEntry *e)
 	json_builder_add_int_value(b, e->created_ms);
 	json_builder_set_member_name(b, "updated_ms");
 	json_builder_add_int_value(b, e->updated_ms);
+	if (e->confirm != VT_CONFIRM_NONE) {
+		add_string(b, "confirm", confirm_names[e->confirm]);
+		json_builder_set_member_name(b, "confirm_within_s");
+		json_builder_add_int_value(b, e->confirm_within_s);
+		json_builder_set_member_name(b, "confirm_deadline_ms");
+		json_builder_add_int_value(b, e->confirm_deadline_ms);
+	}
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	return vt_json_node_to_string(root, TRUE);
@@ -188,6 +202,28 @@ entry_fields(JsonObject *o, VtJournalEntry *e, GError **error)
 	       get_int(o, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error);
 }
 
+/* The confirmation window, when the change was applied with one. */
+static gboolean
+entry_confirm(JsonObject *o, VtJournalEntry *e, GError **error)
+{
+	gint64 within = 0;
+	int confirm = 0;
+
+	if (!json_object_has_member(o, "confirm"))
+		return TRUE;
+	if (!get_enum(o, "confirm", confirm_names, G_N_ELEMENTS(confirm_names), &confirm, error) ||
+	    !get_int(o, "confirm_within_s", TRUE, 1, VT_CONFIRM_WITHIN_MAX_S, &within, error) ||
+	    !get_int(o, "confirm_deadline_ms", TRUE, 0, G_MAXINT64, &e->confirm_deadline_ms, error))
+		return FALSE;
+	if (e->kind != VT_JOURNAL_APPLY) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'confirm' on a rollback");
+		return FALSE;
+	}
+	e->confirm = confirm;
+	e->confirm_within_s = (guint32)within;
+	return TRUE;
+}
+
 static gboolean
 entry_persist(JsonObject *o, VtJournalEntry *e, GError **error)
 {
@@ -267,8 +303,9 @@ vt_journal_entry_from_json(const char *text, gsize len, GError **error)
 		return NULL;
 	}
 	o = json_node_get_object(node);
-	if (!entry_fields(o, e, error) || !entry_persist(o, e, error) ||
-	    !entry_action(o, e, error) || !entry_consistent(e, error))
+	if (!entry_fields(o, e, error) || !entry_confirm(o, e, error) ||
+	    !entry_persist(o, e, error) || !entry_action(o, e, error) ||
+	    !entry_consistent(e, error))
 		return NULL;
 	return g_steal_pointer(&e);
 }

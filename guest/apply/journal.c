@@ -316,8 +316,10 @@ vt_journal_find_change(VtJournal *j, const char *change_id)
 static gboolean
 removable(const VtJournalEntry *e)
 {
-	/* applied persistent changes are what the drop-ins are rebuilt from */
+	/* applied persistent changes are what the drop-ins are rebuilt from;
+	 * a change awaiting confirmation holds its own deadline */
 	return e->state != VT_JOURNAL_PREPARED &&
+	       !(e->confirm == VT_CONFIRM_AWAITING && e->state == VT_JOURNAL_APPLIED) &&
 	       !(e->kind == VT_JOURNAL_APPLY && e->persist && e->state == VT_JOURNAL_APPLIED);
 }
 

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "bounds.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -34,6 +36,15 @@ typedef enum {
 	VT_JOURNAL_ROLLED_BACK, /* an apply entry whose change was undone */
 } VtJournalState;
 
+/* A change applied with a confirmation window (ApplyRequest.confirm_within_s). */
+typedef enum {
+	VT_CONFIRM_NONE,     /* applied for good: no window */
+	VT_CONFIRM_AWAITING, /* undone at the deadline unless confirmed */
+	VT_CONFIRM_CONFIRMED,
+	VT_CONFIRM_EXPIRED, /* the deadline passed: undone (state ROLLED_BACK) or, when
+			     * that failed, left as it is (reason says why) */
+} VtConfirmState;
+
 typedef struct {
 	guint64 seq;
 	char *change_id;  /* "<journal id>-<seq>": stable for the life of the journal */
@@ -51,6 +62,10 @@ typedef struct {
 	char *command;
 	gint64 created_ms;
 	gint64 updated_ms;
+	VtConfirmState confirm;
+	guint32 confirm_within_s;
+	gint64 confirm_deadline_ms; /* CLOCK_REALTIME: survives a restart and a reboot */
+	gint64 mono_deadline_us;    /* in memory only: the same deadline, immune to clock steps */
 } VtJournalEntry;
 
 typedef struct VtJournal VtJournal;
@@ -84,6 +99,7 @@ void vt_journal_warn(GPtrArray *warnings, const char *format, ...) G_GNUC_PRINTF
 
 /* Names for the JSON form and for messages. */
 const char *vt_journal_state_name(VtJournalState state);
+const char *vt_journal_confirm_name(VtConfirmState confirm);
 
 /* Serialise / parse one entry (exposed for tests). */
 char *vt_journal_entry_to_json(const VtJournalEntry *entry);

@@ -60,10 +60,11 @@ vt_apply_result_from_entry(const VtJournalEntry *e, const char *request_id)
 		status = e->state == VT_JOURNAL_FAILED ? ST_FAILED : ST_APPLIED;
 	if (status != ST_FAILED)
 		reason = "duplicate";
-	return vt_apply_result_set(vt_apply_result_new(request_id, status, reason, e->errnum),
-				   e->before, e->after,
-				   e->kind == VT_JOURNAL_ROLLBACK ? e->rollback_of : e->change_id,
-				   g_strdup(e->command));
+	return vt_apply_confirm_answer(
+		e, vt_apply_result_set(
+			   vt_apply_result_new(request_id, status, reason, e->errnum), e->before,
+			   e->after, e->kind == VT_JOURNAL_ROLLBACK ? e->rollback_of : e->change_id,
+			   g_strdup(e->command)));
 }
 
 VtApplyResult *

@@ -19,6 +19,8 @@ typedef enum {
 	IN_PREVIOUS,
 	IN_XML,
 	IN_STATS,
+	IN_PREVIOUS_STATS,
+	IN_CAPS,
 	IN_CONFIG,
 	N_INPUTS,
 } InputFile;
@@ -32,6 +34,10 @@ static const struct {
 			 "An earlier report of the same guest, for rates over the interval"},
 	[IN_XML] = {"domain-xml", "The domain XML (virsh dumpxml DOMAIN)"},
 	[IN_STATS] = {"domstats", "The output of virsh domstats --raw DOMAIN"},
+	[IN_PREVIOUS_STATS] = {"previous-domstats",
+			       "Earlier domstats of the domain, taken beside --previous-report, "
+			       "for host-side rates over the same interval"},
+	[IN_CAPS] = {"capabilities", "The host's capabilities (virsh capabilities): NUMA topology"},
 	[IN_CONFIG] = {"config", "Rules configuration ([rules] thresholds, <rule>.enable=false)"},
 };
 
@@ -57,6 +63,9 @@ typedef struct {
 	VtDomainFacts *facts;
 	GPtrArray *all_stats;
 	const VtDomstats *stats; /* the domain's, in all_stats */
+	GPtrArray *all_prev_stats;
+	const VtDomstats *prev_stats; /* the same domain's, in all_prev_stats */
+	VtHostCaps *caps;
 	VtRulesConfig *config;
 } AnalyzeInputs;
 
@@ -67,6 +76,8 @@ analyze_inputs_clear(AnalyzeInputs *in)
 	g_clear_pointer(&in->previous, vt_report_free);
 	g_clear_pointer(&in->facts, vt_domain_facts_free);
 	g_clear_pointer(&in->all_stats, g_ptr_array_unref);
+	g_clear_pointer(&in->all_prev_stats, g_ptr_array_unref);
+	g_clear_pointer(&in->caps, vt_host_caps_free);
 	g_clear_pointer(&in->config, vt_rules_config_free);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AnalyzeInputs, analyze_inputs_clear)
@@ -124,9 +135,10 @@ parse_options(AnalyzeOptions *o, int *argc, char ***argv)
 	};
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_summary(
-		ctx, "Runs the rules over a saved report and, when given, the domain XML and\n"
-		     "domstats. Missing inputs narrow what can be said; the output lists the\n"
-		     "rules that were not evaluated and why. No daemon or libvirt connection.");
+		ctx, "Runs the rules over a saved report and, when given, the domain XML,\n"
+		     "domstats and the host's capabilities. Missing inputs narrow what can be\n"
+		     "said; the output lists the rules that were not evaluated and why. No\n"
+		     "daemon or libvirt connection.");
 	if (!g_option_context_parse(ctx, argc, argv, &error))
 		return fail(NULL, error);
 	if (*argc > 1)
@@ -139,21 +151,40 @@ parse_options(AnalyzeOptions *o, int *argc, char ***argv)
 	return VT_EXIT_OK;
 }
 
-/* The domain's stats in the domstats file: the one the domain XML names. */
+/* The domain's stats in a domstats file: the one the domain XML names. */
 static int
-find_stats(AnalyzeInputs *in, const char *path)
+find_stats(const AnalyzeInputs *in, GPtrArray *all, const char *path, const VtDomstats **out)
 {
 	const char *name = in->facts ? in->facts->name : NULL;
 
-	in->stats = vt_domstats_find(in->all_stats, name);
-	if (in->stats == NULL && in->facts != NULL && in->all_stats->len == 1)
+	*out = vt_domstats_find(all, name);
+	if (*out == NULL && in->facts != NULL && all->len == 1)
 		return usage_error("%s: holds domain '%s', but the domain XML is '%s'", path,
-				   ((VtDomstats *)in->all_stats->pdata[0])->domain,
+				   ((VtDomstats *)all->pdata[0])->domain,
 				   name ? name : "(unnamed)");
-	if (in->stats == NULL)
+	if (*out == NULL)
 		return usage_error("%s: holds %u domains and none is named by the domain XML; "
 				   "pass one domain's stats or --domain-xml",
-				   path, in->all_stats->len);
+				   path, all->len);
+	return VT_EXIT_OK;
+}
+
+/* --previous-domstats: the same domain as --domstats, which it needs. */
+static int
+load_previous_stats(AnalyzeInputs *in, const char *path)
+{
+	g_autoptr(GError) error = NULL;
+	int rc;
+
+	if (in->stats == NULL)
+		return usage_error("--previous-domstats needs --domstats");
+	if ((in->all_prev_stats = vt_domstats_load(path, &error)) == NULL)
+		return fail(NULL, error);
+	if ((rc = find_stats(in, in->all_prev_stats, path, &in->prev_stats)) != VT_EXIT_OK)
+		return rc;
+	if (g_strcmp0(in->prev_stats->domain, in->stats->domain) != 0)
+		return usage_error("%s: holds domain '%s', but --domstats holds '%s'", path,
+				   in->prev_stats->domain, in->stats->domain);
 	return VT_EXIT_OK;
 }
 
@@ -178,11 +209,19 @@ load_inputs(const AnalyzeOptions *o, AnalyzeInputs *in)
 	if (path[IN_XML] != NULL &&
 	    (in->facts = vt_domain_facts_load(path[IN_XML], &error)) == NULL)
 		return fail(NULL, error);
-	if (path[IN_STATS] == NULL)
-		return VT_EXIT_OK;
-	if ((in->all_stats = vt_domstats_load(path[IN_STATS], &error)) == NULL)
+	if (path[IN_CAPS] != NULL && (in->caps = vt_host_caps_load(path[IN_CAPS], &error)) == NULL)
 		return fail(NULL, error);
-	return find_stats(in, path[IN_STATS]);
+	if (path[IN_STATS] != NULL) {
+		int rc;
+
+		if ((in->all_stats = vt_domstats_load(path[IN_STATS], &error)) == NULL)
+			return fail(NULL, error);
+		if ((rc = find_stats(in, in->all_stats, path[IN_STATS], &in->stats)) != VT_EXIT_OK)
+			return rc;
+	}
+	if (path[IN_PREVIOUS_STATS] == NULL)
+		return VT_EXIT_OK;
+	return load_previous_stats(in, path[IN_PREVIOUS_STATS]);
 }
 
 int
@@ -200,12 +239,13 @@ vt_cmd_analyze(int argc, char **argv)
 	if ((rc = parse_options(&o, &argc, &argv)) != VT_EXIT_OK ||
 	    (rc = load_inputs(&o, &in)) != VT_EXIT_OK)
 		return rc;
-	vt_rates_compute(&rates, in.previous, in.report, NULL, in.stats, 0, in.facts);
+	vt_rates_compute(&rates, in.previous, in.report, in.prev_stats, in.stats, 0, in.facts);
 	input.report = in.report;
 	input.previous = in.previous;
 	input.facts = in.facts;
 	input.stats = in.stats;
 	input.rates = &rates;
+	input.caps = in.caps;
 	analysis = vt_rules_run(&input, in.config);
 	if ((node = vt_analysis_to_json(analysis, &error)) == NULL)
 		return fail("output", error);

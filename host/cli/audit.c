@@ -178,8 +178,10 @@ show_audit(const VtCliOptions *o, int kind, JsonNode *result)
 		return FALSE;
 	}
 	all = json_node_get_object(result);
-	for (int k = 0; k < VT_AUDIT_ALL; k++)
-		show_rows(o, k, kinds[k].title, k == 0, json_object_get_member(all, kinds[k].name));
+	for (int k = 0; k < VT_AUDIT_ALL; k++) /* --prometheus: the areas the metrics carry */
+		if (json_object_has_member(all, kinds[k].name))
+			show_rows(o, k, kinds[k].title, k == 0,
+				  json_object_get_member(all, kinds[k].name));
 	return TRUE;
 }
 
@@ -228,6 +230,11 @@ vt_cmd_audit(int argc, char **argv)
 	}
 	if (!vt_fail_on_parse(fail_on, &threshold))
 		return VT_EXIT_USAGE;
+	if (o.prometheus != NULL && !vt_fleet_has_audit(kinds[kind].name)) {
+		vt_render_error("audit %s: not from Prometheus (--prometheus audits %s)",
+				kinds[kind].name, VT_FLEET_AUDITS);
+		return VT_EXIT_USAGE;
+	}
 	args = vt_client_args(domain);
 	json_object_set_string_member(args, "kind", kinds[kind].name);
 	rc = o.prometheus ? vt_fleet_request(&o, "audit", kinds[kind].name, domain, &result)

@@ -2,6 +2,7 @@
 /* recommend, apply, rollback and changes: what to change, and changing it. */
 #include <stdio.h>
 
+#include "bounds.h"
 #include "cli.h"
 #include "client.h"
 #include "fleet.h"
@@ -128,7 +129,7 @@ show_change(JsonObject *r)
 		json_object_get_string_member_with_default(r, "domain", "?"),
 		json_object_get_string_member_with_default(r, "status", "?"),
 		reason && *reason ? " — " : "", reason ? reason : "");
-	VtField fields[5];
+	VtField fields[6];
 	gsize n = 0;
 
 	if (json_object_has_member(r, "command") && !json_object_get_null_member(r, "command"))
@@ -140,6 +141,9 @@ show_change(JsonObject *r)
 	if (json_object_has_member(r, "change_id") && !json_object_get_null_member(r, "change_id"))
 		fields[n++] =
 			(VtField){"change id:", json_object_get_string_member(r, "change_id")};
+	if (json_object_has_member(r, "confirm_deadline"))
+		fields[n++] = (VtField){"reverts at:", json_object_get_string_member_with_default(
+							       r, "confirm_deadline", "?")};
 	if (json_object_has_member(r, "recommendation_gone"))
 		fields[n++] =
 			(VtField){NULL, json_object_get_boolean_member(r, "recommendation_gone")
@@ -165,17 +169,50 @@ change_done(const VtCliOptions *o, JsonNode *result)
 	status = json_object_get_string_member_with_default(json_node_get_object(result), "status",
 							    "");
 	return g_strcmp0(status, "applied") == 0 || g_strcmp0(status, "validated") == 0 ||
-			       g_strcmp0(status, "rolled_back") == 0
+			       g_strcmp0(status, "rolled_back") == 0 ||
+			       g_strcmp0(status, "confirmed") == 0
 		       ? VT_EXIT_OK
 		       : VT_EXIT_FAILED;
+}
+
+/* "20s", "3m", "1h" or plain seconds, 1 s to 7 days; 0 when not. */
+static gint64
+parse_duration(const char *text)
+{
+	char *end = NULL;
+	guint64 v;
+	gint64 unit = 1;
+
+	if (text == NULL || !g_ascii_isdigit(text[0]))
+		return 0;
+	v = g_ascii_strtoull(text, &end, 10);
+	if (g_strcmp0(end, "m") == 0)
+		unit = 60;
+	else if (g_strcmp0(end, "h") == 0)
+		unit = 3600;
+	else if (*end != '\0' && g_strcmp0(end, "s") != 0)
+		return 0;
+	if (v == 0 || v > (guint64)VT_CONFIRM_WITHIN_MAX_S / (guint64)unit)
+		return 0;
+	return (gint64)v * unit;
 }
 
 int
 vt_cmd_apply(int argc, char **argv)
 {
 	g_auto(VtCliOptions) o = {0};
-	gboolean dry_run = FALSE, persist = FALSE;
+	gboolean dry_run = FALSE, persist = FALSE, if_better = FALSE;
+	g_autofree char *within = NULL;
+	gint64 within_s = 0;
 	const GOptionEntry entries[] = {
+		{"confirm-within", 0, 0, G_OPTION_ARG_STRING, &within,
+		 "The agent reverts the change by itself unless `virt-tune confirm` comes "
+		 "within DURATION (20s, 3m, 1h)",
+		 "DURATION"},
+		{"confirm-if-better", 0, 0, G_OPTION_ARG_NONE, &if_better,
+		 "With --confirm-within: the daemon confirms at the deadline unless the "
+		 "measured effect regressed",
+		 NULL},
 		{"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
 		 "Let the agent validate it and show before/after; change nothing", NULL},
 		{"persist", 0, 0, G_OPTION_ARG_NONE, &persist,
@@ -191,10 +228,22 @@ vt_cmd_apply(int argc, char **argv)
 			  "change",
 			  entries, 2, 2, &argc, &argv, &rc))
 		return rc;
+	if (within != NULL && (within_s = parse_duration(within)) == 0) {
+		vt_render_error("--confirm-within takes a duration of 1s to 7 days: 20s, 3m, 1h");
+		return VT_EXIT_USAGE;
+	}
+	if (if_better && within_s == 0) {
+		vt_render_error("--confirm-if-better needs --confirm-within");
+		return VT_EXIT_USAGE;
+	}
 	args = vt_client_args(argv[1]);
 	json_object_set_string_member(args, "recommendation", argv[2]);
 	json_object_set_boolean_member(args, "dry_run", dry_run);
 	json_object_set_boolean_member(args, "persist", persist);
+	if (within_s > 0) {
+		json_object_set_int_member(args, "confirm_within_s", within_s);
+		json_object_set_boolean_member(args, "confirm_if_better", if_better);
+	}
 	if ((rc = vt_client_request(o.socket, "apply", args, 30, &result)) != VT_EXIT_OK)
 		return rc;
 	return change_done(&o, result);
@@ -218,6 +267,26 @@ vt_cmd_rollback(int argc, char **argv)
 	return change_done(&o, result);
 }
 
+int
+vt_cmd_confirm(int argc, char **argv)
+{
+	g_auto(VtCliOptions) o = {0};
+	g_autoptr(JsonNode) result = NULL;
+	g_autoptr(JsonObject) args = NULL;
+	int rc;
+
+	if (!vt_cli_parse(&o,
+			  "DOMAIN CHANGE_ID - keep a change applied with --confirm-within "
+			  "(see `virt-tune changes`)",
+			  NULL, 2, 2, &argc, &argv, &rc))
+		return rc;
+	args = vt_client_args(argv[1]);
+	json_object_set_string_member(args, "change_id", argv[2]);
+	if ((rc = vt_client_request(o.socket, "confirm", args, 30, &result)) != VT_EXIT_OK)
+		return rc;
+	return change_done(&o, result);
+}
+
 /* ------------------------------------------------------------ changes */
 
 static const VtColumn change_columns[] = {
@@ -225,11 +294,108 @@ static const VtColumn change_columns[] = {
 	{"operation", "OP", VT_COL_TEXT, NULL},
 	{"recommendation", "RECOMMENDATION", VT_COL_TEXT, NULL},
 	{"status", "STATUS", VT_COL_TEXT, NULL},
+	{"state", "STATE", VT_COL_TEXT, NULL},
 	{"before", "BEFORE", VT_COL_TEXT, NULL},
 	{"after", "AFTER", VT_COL_TEXT, NULL},
 	{"change_id", "CHANGE ID", VT_COL_TEXT, NULL},
 	{"peer_uid", "UID", VT_COL_INT, NULL},
 };
+
+static gboolean
+has_number(JsonObject *o, const char *key)
+{
+	JsonNode *n = json_object_get_member(o, key);
+
+	return n != NULL && JSON_NODE_HOLDS_VALUE(n);
+}
+
+/* "12.5 → 3.2" from a summary pair, or "-" when a side has no samples. */
+static char *
+before_after(JsonObject *m)
+{
+	JsonObject *b = json_object_get_object_member(m, "before");
+	JsonObject *a = json_object_get_object_member(m, "after");
+
+	if (b == NULL || a == NULL || !has_number(b, "mean") || !has_number(a, "mean"))
+		return g_strdup_printf(
+			"- (n=%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT ") %s",
+			b ? json_object_get_int_member_with_default(b, "n", 0) : 0,
+			a ? json_object_get_int_member_with_default(a, "n", 0) : 0,
+			json_object_get_string_member_with_default(m, "verdict", "?"));
+	return g_strdup_printf(
+		"%.4g → %.4g %s (n=%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT ", p=%.3g) %s",
+		json_object_get_double_member(b, "mean"), json_object_get_double_member(a, "mean"),
+		json_object_get_string_member_with_default(m, "unit", ""),
+		json_object_get_int_member_with_default(b, "n", 0),
+		json_object_get_int_member_with_default(a, "n", 0),
+		json_object_get_double_member_with_default(m, "p", 1),
+		json_object_get_string_member_with_default(m, "verdict", "?"));
+}
+
+/* One applied change with its measured effect: before → after per metric. */
+static void
+show_effect(JsonObject *r)
+{
+	{
+		JsonObject *e = r ? json_object_get_object_member(r, "effect") : NULL;
+		JsonArray *metrics = e ? json_object_get_array_member(e, "metrics") : NULL;
+		g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+		g_autofree VtField *fields = NULL;
+		g_autofree char *title = NULL;
+		guint n;
+
+		if (metrics == NULL)
+			return;
+		n = MIN(json_array_get_length(metrics), 16u);
+		title = g_strdup_printf(
+			"%s %s (%s): %s",
+			json_object_get_string_member_with_default(r, "change_id", "?"),
+			json_object_get_string_member_with_default(r, "recommendation", "?"),
+			json_object_get_string_member_with_default(r, "state", "?"),
+			json_object_get_string_member_with_default(e, "verdict", "?"));
+		fields = g_new0(VtField, n);
+		for (guint k = 0; k < n; k++) {
+			JsonObject *m = json_array_get_object_element(metrics, k);
+			if (m == NULL)
+				continue;
+			fields[k].key = json_object_get_string_member_with_default(m, "name", "?");
+			fields[k].value = before_after(m);
+			g_ptr_array_add(lines, (char *)fields[k].value);
+		}
+		vt_render_fields(stdout, title, "  ", 22, fields, n);
+	}
+}
+
+static void
+show_effects(JsonNode *result)
+{
+	JsonArray *rows = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+
+	for (guint i = 0; rows && i < json_array_get_length(rows); i++) {
+		JsonObject *r = json_array_get_object_element(rows, i);
+		if (r != NULL)
+			show_effect(r);
+	}
+}
+
+void
+vt_show_change_effect(JsonObject *r)
+{
+	g_autofree char *title = g_strdup_printf(
+		"change %s of %s", json_object_get_string_member_with_default(r, "change_id", "?"),
+		json_object_get_string_member_with_default(r, "domain", "?"));
+	const VtField fields[] = {
+		{"recommendation:",
+		 json_object_get_string_member_with_default(r, "recommendation", "-")},
+		{"applied:", json_object_get_string_member_with_default(r, "time", "-")},
+		{"before:", json_object_get_string_member_with_default(r, "before", "-")},
+		{"after:", json_object_get_string_member_with_default(r, "after", "-")},
+		{"state:", json_object_get_string_member_with_default(r, "state", "-")},
+	};
+
+	vt_render_fields(stdout, title, "  ", 16, fields, G_N_ELEMENTS(fields));
+	show_effect(r);
+}
 
 int
 vt_cmd_changes(int argc, char **argv)
@@ -237,15 +403,25 @@ vt_cmd_changes(int argc, char **argv)
 	g_auto(VtCliOptions) o = {0};
 	g_autoptr(JsonNode) result = NULL;
 	g_autoptr(JsonObject) args = NULL;
+	gboolean effect = FALSE;
+	const GOptionEntry entries[] = {
+		{"effect", 'e', 0, G_OPTION_ARG_NONE, &effect,
+		 "The measured effect of each applied change: before → after and a verdict", NULL},
+		{NULL},
+	};
 	int rc;
 
-	if (!vt_cli_parse(&o, "DOMAIN - every apply and rollback asked of a domain", NULL, 1, 1,
+	if (!vt_cli_parse(&o, "DOMAIN - every apply and rollback asked of a domain", entries, 1, 1,
 			  &argc, &argv, &rc))
 		return rc;
 	args = vt_client_args(argv[1]);
-	if ((rc = vt_client_request(o.socket, "changes", args, 10, &result)) != VT_EXIT_OK)
+	json_object_set_boolean_member(args, "effect", effect);
+	if ((rc = vt_client_request(o.socket, "changes", args, 30, &result)) != VT_EXIT_OK)
 		return rc;
-	vt_render_rows(stdout, o.fmt, result, change_columns, G_N_ELEMENTS(change_columns),
-		       vt_use_color(stdout));
+	if (effect && o.fmt == VT_FORMAT_TABLE)
+		show_effects(result);
+	else
+		vt_render_rows(stdout, o.fmt, result, change_columns, G_N_ELEMENTS(change_columns),
+			       vt_use_color(stdout));
 	return VT_EXIT_OK;
 }

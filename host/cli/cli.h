@@ -42,9 +42,15 @@ int vt_cmd_history(int argc, char **argv);
 int vt_cmd_recommend(int argc, char **argv);
 int vt_cmd_apply(int argc, char **argv);
 int vt_cmd_rollback(int argc, char **argv);
+int vt_cmd_confirm(int argc, char **argv);
+/* One change of `show CHANGE_ID`: its values, state and measured effect. */
+void vt_show_change_effect(JsonObject *change);
 int vt_cmd_changes(int argc, char **argv);
 /* check.c: a Monitoring Plugins check (exit 0 OK .. 3 UNKNOWN, not VtExit). */
 int vt_cmd_check(int argc, char **argv);
+/* enable.c: add / remove the agent channel through libvirt, no daemon. */
+int vt_cmd_enable(int argc, char **argv);
+int vt_cmd_disable(int argc, char **argv);
 /* analyze.c: rules over saved files, no daemon, no libvirt connection. */
 int vt_cmd_analyze(int argc, char **argv);
 

@@ -268,6 +268,15 @@ audit_rows(VtPromClient *client, const Audit *a, GHashTable *hosts, const char *
 	return json_node_init_array(json_node_alloc(), out);
 }
 
+gboolean
+vt_fleet_has_audit(const char *kind)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(audits); i++)
+		if (g_strcmp0(audits[i].name, kind) == 0)
+			return TRUE;
+	return g_strcmp0(kind, "all") == 0;
+}
+
 JsonNode *
 vt_fleet_audit(VtPromClient *client, const char *kind, const char *domain, GError **error)
 {
@@ -300,18 +309,17 @@ vt_fleet_recommend(VtPromClient *client, const char *domain, GError **error)
 		{"severity", NULL, "severity", FIELD_TEXT},
 		{"target", NULL, "target", FIELD_TEXT},
 		{"rule", NULL, "rule", FIELD_TEXT},
+		{"scope", NULL, "scope", FIELD_TEXT},
 	};
-	/* the host's own recommendations join as domain "(host)", target "host",
-	 * as the daemon's recommend shows them */
+	/* the host's own recommendations join as domain "(host)", target and
+	 * scope "host", as the daemon's recommend shows them */
 	static const Audit recs = {
 		"recommend",
 		"virttune_recommendation_info or "
-		"label_replace(label_replace(virttune_host_recommendation_info, "
+		"label_replace(label_replace(label_replace(virttune_host_recommendation_info, "
 		"\"domain\", \"(host)\", \"rule\", \".*\"), \"target\", \"host\", \"rule\", "
-		"\".*\")",
-		"id",
-		fields,
-		G_N_ELEMENTS(fields)};
+		"\".*\"), \"scope\", \"host\", \"rule\", \".*\")",
+		"id", fields, G_N_ELEMENTS(fields)};
 	g_autoptr(GHashTable) hosts = host_names(client, error);
 	g_autoptr(JsonObject) result = json_object_new();
 	JsonNode *rows;

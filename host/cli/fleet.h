@@ -16,13 +16,20 @@ G_BEGIN_DECLS
  * virttune_host_info{host} joined on `instance`, else the `instance` label.
  */
 
+/* The audits the metrics carry, for messages. */
+#define VT_FLEET_AUDITS "swap, schedulers, nics and all"
+
+/* TRUE when vt_fleet_audit() answers @kind. */
+gboolean vt_fleet_has_audit(const char *kind);
+
 /* `audit @kind` (swap, schedulers, nics: an array of rows; all: an object of
  * the three), only @domain's rows unless NULL. */
 JsonNode *vt_fleet_audit(VtPromClient *client, const char *kind, const char *domain,
 			 GError **error);
 
 /* {"recommendations": [{host, domain, id, rule, severity, target}…],
- *  "skipped": []}, only @domain's unless NULL. */
+ *  "skipped": []}, only @domain's unless NULL; without @domain, each host's
+ * own recommendations too, under domain "(host)" with scope "host". */
 JsonNode *vt_fleet_recommend(VtPromClient *client, const char *domain, GError **error);
 
 /*

@@ -306,6 +306,11 @@ append_recommendation(GString *out, JsonObject *rec, VtRecsLayout layout, gboole
 		vt_text_clip(out, id, VT_TABLE_WIDTH - VT_RECS_INDENT);
 		g_string_append_c(out, '\n');
 	}
+	if (json_object_has_member(rec, "undone")) {
+		g_autofree char *undone = for_terminal(member_text(rec, "undone"));
+		g_string_append_printf(out, "%*s%s\n", layout == VT_RECS_FLEET ? 17 : 16, "",
+				       undone);
+	}
 	for (guint k = 0; lines[k] != NULL; k++) {
 		g_autofree char *line = NULL;
 		if (*lines[k] == '\0')

@@ -150,7 +150,10 @@ show_like(int argc, char **argv, const char *command, const char *parameters, gu
 	args = vt_client_args(argv[1]);
 	if ((rc = vt_client_request(o.socket, command, args, timeout_s, &result)) != VT_EXIT_OK)
 		return rc;
-	if (o.fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result))
+	if (o.fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result) &&
+	    json_object_has_member(json_node_get_object(result), "change_id"))
+		vt_show_change_effect(json_node_get_object(result));
+	else if (o.fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result))
 		show_domain(json_node_get_object(result));
 	else
 		vt_render_json(stdout, result);
@@ -160,7 +163,10 @@ show_like(int argc, char **argv, const char *command, const char *parameters, gu
 int
 vt_cmd_show(int argc, char **argv)
 {
-	return show_like(argc, argv, "show", "DOMAIN - what the host and the guest say", 10);
+	return show_like(
+		argc, argv, "show",
+		"DOMAIN|CHANGE_ID - what the host and the guest say, or what became of a change",
+		10);
 }
 
 int

@@ -12,13 +12,28 @@
  * its journal) until it is answered or given up. */
 #define APPLY_RESEND_S  3
 #define APPLY_TIMEOUT_S 15
+/* With --confirm-if-better the daemon confirms this long before the agent's
+ * deadline (the confirmation needs a round trip). */
+#define CONFIRM_MARGIN_MS 3000
 
 struct VtChanges {
 	VtStore *store;
 	GHashTable *guests;  /* uuid -> VtGuest, the daemon's */
 	GHashTable *waiters; /* uuid -> GPtrArray of Waiter: `refresh` requests */
 	GHashTable *pending; /* request_id -> Pending: apply/rollback in flight */
+	GPtrArray *watches;  /* Watch: changes to confirm if not regressed */
+	gint64 effect_window_ms;
 };
+
+/* A change applied with --confirm-if-better, until its deadline. */
+typedef struct {
+	VtChanges *changes;
+	char *uuid;
+	char *change_id;
+	char *recommendation_id;
+	gint64 applied_ms;
+	guint timer;
+} Watch;
 
 typedef struct {
 	VtChanges *changes;
@@ -38,8 +53,10 @@ typedef struct {
 	VtControlRequest *request;
 	guint resend_timer;
 	guint timeout_timer;
-	VtApplyResult *result;    /* once answered */
-	gboolean awaiting_report; /* applied: wait for the report that shows it */
+	VtApplyResult *result;      /* once answered */
+	gboolean awaiting_report;   /* applied: wait for the report that shows it */
+	gboolean confirm_if_better; /* applied with a window: confirm if not regressed */
+	char *note;                 /* the audit trail's reason unless the agent gives one */
 } Pending;
 
 /* ------------------------------------------------------------ refresh waiters */
@@ -120,6 +137,7 @@ pending_free(Pending *p)
 	g_free(p->request_id);
 	g_free(p->recommendation_id);
 	g_free(p->operation);
+	g_free(p->note);
 	g_free(p);
 }
 
@@ -165,6 +183,8 @@ pending_reply(Pending *p, const VtGuest *g)
 	vt_view_add_str(b, "change_id", r->change_id);
 	vt_view_add_str(b, "command", shown_command(r->command));
 	vt_view_add_int(b, "errnum", r->has_errnum, r->errnum);
+	if (r->has_confirm_deadline_ms)
+		vt_view_add_time(b, "confirm_deadline", (gint64)r->confirm_deadline_ms);
 	/* the report that came after the change: is the advice gone? */
 	if (p->awaiting_report && g != NULL)
 		vt_view_add_bool(b, "recommendation_gone", TRUE,
@@ -226,6 +246,8 @@ send_pending(Pending *p, GError **error)
 	}
 	if (p->envelope->body_case == VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST)
 		return vt_session_send_apply(g->session, p->envelope->apply_request, error);
+	if (p->envelope->body_case == VIRTTUNE__V1__ENVELOPE__BODY_CONFIRM_REQUEST)
+		return vt_session_send_confirm(g->session, p->envelope->confirm_request, error);
 	return vt_session_send_rollback(g->session, p->envelope->rollback_request, error);
 }
 
@@ -250,23 +272,29 @@ start_pending(VtChanges *c, const VtGuest *g, VtControlRequest *req, Pending *p,
 
 	entry.time_ms = vt_now_ms();
 	entry.domain_uuid = g->uuid;
-	entry.peer_uid = (guint32)vt_control_request_get_uid(req);
+	entry.peer_uid = req != NULL ? (guint32)vt_control_request_get_uid(req) : 0;
 	entry.request_id = p->request_id;
 	entry.recommendation_id = p->recommendation_id;
 	entry.operation = p->operation;
 	entry.action_json = (char *)action_json;
+	entry.reason = p->note;
 	if (p->envelope->body_case == VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST)
 		entry.change_id = p->envelope->rollback_request->change_id;
+	if (p->envelope->body_case == VIRTTUNE__V1__ENVELOPE__BODY_CONFIRM_REQUEST)
+		entry.change_id = p->envelope->confirm_request->change_id;
 	/* The audit trail first: a request that is not recorded is not sent. */
 	if (!vt_store_audit_record(c->store, &entry, &p->audit_id, &error)) {
-		vt_control_request_error(req, "store", "audit trail: %s", error->message);
+		if (req != NULL)
+			vt_control_request_error(req, "store", "audit trail: %s", error->message);
 		pending_free(p);
 		return;
 	}
 	if (!send_pending(p, &error)) {
 		VtStoreAudit outcome = {.status = (char *)"not_sent", .reason = error->message};
 		vt_store_audit_finish(c->store, p->audit_id, vt_now_ms(), &outcome, NULL);
-		vt_control_request_error(req, "no_agent", "%s: %s", g->name, error->message);
+		if (req != NULL)
+			vt_control_request_error(req, "no_agent", "%s: %s", g->name,
+						 error->message);
 		pending_free(p);
 		return;
 	}
@@ -278,12 +306,12 @@ start_pending(VtChanges *c, const VtGuest *g, VtControlRequest *req, Pending *p,
 
 void
 vt_changes_apply(VtChanges *c, const VtGuest *g, VtControlRequest *req, const VtRecommendation *rec,
-		 gboolean dry_run, gboolean persist)
+		 const VtApplyOptions *opt)
 {
 	g_autoptr(GBytes) packed = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *action_json = vt_json_message_to_string(&rec->action->base, FALSE, NULL);
-	Pending *p = pending_new(c, g, dry_run ? "dry-run" : "apply");
+	Pending *p = pending_new(c, g, opt->dry_run ? "dry-run" : "apply");
 	VtApplyRequest *ar = g_new0(VtApplyRequest, 1);
 
 	p->recommendation_id = g_strdup(rec->id);
@@ -294,8 +322,13 @@ vt_changes_apply(VtChanges *c, const VtGuest *g, VtControlRequest *req, const Vt
 	ar->action = (VtAction *)vt_message_unpack(&virttune__v1__action__descriptor,
 						   g_bytes_get_data(packed, NULL),
 						   g_bytes_get_size(packed), &error);
-	ar->has_dry_run = ar->dry_run = dry_run;
-	ar->has_persist = ar->persist = persist;
+	ar->has_dry_run = ar->dry_run = opt->dry_run;
+	ar->has_persist = ar->persist = opt->persist;
+	if (opt->confirm_within_s > 0) {
+		ar->has_confirm_within_s = TRUE;
+		ar->confirm_within_s = opt->confirm_within_s;
+		p->confirm_if_better = opt->confirm_if_better;
+	}
 	p->envelope->body_case = VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST;
 	p->envelope->apply_request = ar;
 	if (ar->action == NULL) {
@@ -317,6 +350,38 @@ vt_changes_rollback(VtChanges *c, const VtGuest *g, VtControlRequest *req, const
 	rr->change_id = g_strdup(change_id);
 	p->envelope->body_case = VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST;
 	p->envelope->rollback_request = rr;
+	start_pending(c, g, req, p, NULL);
+}
+
+void
+vt_changes_confirm(VtChanges *c, const VtGuest *g, VtControlRequest *req, const char *change_id,
+		   const char *why)
+{
+	Pending *p;
+	VtConfirmRequest *cr;
+
+	if (!g->can_confirm) {
+		if (req != NULL)
+			vt_control_request_error(req, "unsupported",
+						 "the agent of %s (%s) cannot confirm changes; "
+						 "upgrade it",
+						 g->name,
+						 g->agent_version ? g->agent_version : "?");
+		return;
+	}
+	p = pending_new(c, g, "confirm");
+	cr = g_new0(VtConfirmRequest, 1);
+	virttune__v1__confirm_request__init(cr);
+	cr->request_id = g_strdup(p->request_id);
+	cr->change_id = g_strdup(change_id);
+	p->envelope->body_case = VIRTTUNE__V1__ENVELOPE__BODY_CONFIRM_REQUEST;
+	p->envelope->confirm_request = cr;
+	p->note = g_strdup(why);
+	{
+		g_autoptr(VtStoreAudit) orig =
+			vt_store_audit_find_change(c->store, g->uuid, change_id, NULL);
+		p->recommendation_id = orig ? g_strdup(orig->recommendation_id) : NULL;
+	}
 	start_pending(c, g, req, p, NULL);
 }
 
@@ -344,7 +409,7 @@ vt_changes_on_result(VtChanges *c, VtGuest *g, VtApplyResult *result)
 	outcome.before = result->before;
 	outcome.after = result->after;
 	outcome.change_id = result->change_id;
-	outcome.reason = result->reason;
+	outcome.reason = result->reason && *result->reason ? result->reason : p->note;
 	if (!vt_store_audit_finish(c->store, p->audit_id, vt_now_ms(), &outcome, &error))
 		vt_guest_log(G_LOG_LEVEL_WARNING, g, "audit: %s", error->message);
 	vt_guest_log(G_LOG_LEVEL_MESSAGE, g, "%s %s: %s%s%s", p->operation,
@@ -352,7 +417,11 @@ vt_changes_on_result(VtChanges *c, VtGuest *g, VtApplyResult *result)
 		     result->reason && *result->reason ? " " : "",
 		     result->reason ? result->reason : "");
 	/* A change took effect: show the operator the report that proves it. */
+	if (result->status == VIRTTUNE__V1__APPLY_RESULT__STATUS__applied &&
+	    result->has_confirm_deadline_ms && p->confirm_if_better)
+		vt_changes_watch(c, g, p->recommendation_id, result, p->envelope->apply_request);
 	if ((result->status == VIRTTUNE__V1__APPLY_RESULT__STATUS__applied ||
+	     result->status == VIRTTUNE__V1__APPLY_RESULT__STATUS__confirmed ||
 	     result->status == VIRTTUNE__V1__APPLY_RESULT__STATUS__rolled_back) &&
 	    vt_session_request_report(g->session, "after-apply", NULL)) {
 		p->awaiting_report = TRUE;
@@ -393,6 +462,101 @@ vt_changes_forget(VtChanges *c, const char *uuid)
 			g_hash_table_iter_remove(&iter);
 }
 
+/* ------------------------------------------------------------ closed loop */
+
+static void
+watch_free(Watch *w)
+{
+	if (w->timer)
+		g_source_remove(w->timer);
+	g_free(w->uuid);
+	g_free(w->change_id);
+	g_free(w->recommendation_id);
+	g_free(w);
+}
+
+/* Records that the daemon let the agent revert @w's change, and why. */
+static void
+record_skip(VtChanges *c, const Watch *w, const char *why)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *request_id = g_uuid_string_random();
+	VtStoreAudit entry = {0};
+
+	entry.time_ms = entry.finished_ms = vt_now_ms();
+	entry.domain_uuid = w->uuid;
+	entry.request_id = request_id;
+	entry.recommendation_id = w->recommendation_id;
+	entry.operation = (char *)"confirm";
+	entry.status = (char *)"not_confirmed";
+	entry.change_id = w->change_id;
+	entry.reason = (char *)why;
+	if (!vt_store_audit_record(c->store, &entry, NULL, &error))
+		g_warning("audit: %s", error->message);
+}
+
+static gboolean
+watch_due(gpointer user_data)
+{
+	Watch *w = user_data;
+	VtChanges *c = w->changes;
+	VtGuest *g = g_hash_table_lookup(c->guests, w->uuid);
+	VtStoreAudit row = {0};
+	g_autoptr(VtEffect) effect = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *why = NULL;
+
+	w->timer = 0;
+	row.time_ms = row.finished_ms = w->applied_ms;
+	row.recommendation_id = w->recommendation_id;
+	effect =
+		vt_change_effect(c->store, w->uuid, &row, c->effect_window_ms, vt_now_ms(), &error);
+	why = effect ? vt_effect_describe(effect)
+		     : g_strdup_printf("effect unknown: %s", error->message);
+	if (g == NULL) {
+		record_skip(c, w, "the domain stopped");
+	} else if (effect == NULL || effect->verdict == VT_VERDICT_REGRESSED) {
+		vt_guest_log(G_LOG_LEVEL_MESSAGE, g,
+			     "change %s not confirmed, the agent reverts it: %s", w->change_id,
+			     why);
+		record_skip(c, w, why);
+	} else {
+		vt_guest_log(G_LOG_LEVEL_MESSAGE, g, "confirming change %s: %s", w->change_id, why);
+		vt_changes_confirm(c, g, NULL, w->change_id, why);
+	}
+	g_ptr_array_remove(c->watches, w);
+	return G_SOURCE_REMOVE;
+}
+
+void
+vt_changes_watch(VtChanges *c, const VtGuest *g, const char *recommendation_id,
+		 const VtApplyResult *result, const VtApplyRequest *request)
+{
+	Watch *w = g_new0(Watch, 1);
+	gint64 within_ms = (gint64)request->confirm_within_s * 1000;
+
+	w->changes = c;
+	w->uuid = g_strdup(g->uuid);
+	w->change_id = g_strdup(result->change_id);
+	w->recommendation_id = g_strdup(recommendation_id);
+	w->applied_ms = vt_now_ms();
+	w->timer = g_timeout_add((guint)MAX(within_ms - CONFIRM_MARGIN_MS, within_ms / 2),
+				 watch_due, w);
+	g_ptr_array_add(c->watches, w);
+}
+
+void
+vt_changes_set_effect_window(VtChanges *c, gint64 window_ms)
+{
+	c->effect_window_ms = window_ms;
+}
+
+gint64
+vt_changes_get_effect_window(const VtChanges *c)
+{
+	return c->effect_window_ms;
+}
+
 VtChanges *
 vt_changes_new(VtStore *store, GHashTable *guests)
 {
@@ -404,6 +568,8 @@ vt_changes_new(VtStore *store, GHashTable *guests)
 					   (GDestroyNotify)g_ptr_array_unref);
 	c->pending =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)pending_free);
+	c->watches = g_ptr_array_new_with_free_func((GDestroyNotify)watch_free);
+	c->effect_window_ms = VT_EFFECT_WINDOW_DEFAULT_MS;
 	return c;
 }
 
@@ -414,5 +580,6 @@ vt_changes_free(VtChanges *c)
 		return;
 	g_hash_table_destroy(c->pending);
 	g_hash_table_destroy(c->waiters);
+	g_ptr_array_unref(c->watches);
 	g_free(c);
 }

@@ -2,6 +2,7 @@
 /* The control socket's commands: one table, what each may do and who may ask. */
 #include "daemon-private.h"
 
+#include "bounds.h"
 #include "views.h"
 
 /* Answers @req and returns FALSE when @domain is given and not running. */
@@ -79,9 +80,19 @@ cmd_list(VtDaemon *d, VtControlRequest *req)
 static void
 cmd_show(VtDaemon *d, VtControlRequest *req)
 {
-	VtGuest *g = find_guest(d, req);
+	const char *arg = vt_control_arg_string(req, "domain");
+	g_autoptr(GPtrArray) found = arg ? vt_guests_select(d->guests, arg) : NULL;
+	JsonNode *change;
+	VtGuest *g;
 
-	if (g != NULL)
+	/* not a running domain: perhaps a change id */
+	if (found != NULL && found->len == 0 &&
+	    (change = vt_changes_show(d->store, d->guests, arg,
+				      vt_changes_get_effect_window(d->changes), vt_now_ms()))) {
+		vt_control_request_reply(req, change);
+		return;
+	}
+	if ((g = find_guest(d, req)) != NULL)
 		vt_control_request_reply(req, vt_view_show(g, vt_now_ms()));
 }
 
@@ -156,15 +167,46 @@ cmd_recommend(VtDaemon *d, VtControlRequest *req)
 	if (node != NULL && domain == NULL &&
 	    !vt_view_add_host_recommendations(node, d->host, &error))
 		g_clear_pointer(&node, json_node_unref);
-	if (node == NULL)
+	if (node == NULL) {
 		vt_control_request_error(req, "internal", "%s", error->message);
-	else
-		vt_control_request_reply(req, node);
+		return;
+	}
+	vt_changes_annotate_recommendations(d->store, d->guests, node, vt_now_ms());
+	vt_control_request_reply(req, node);
+}
+
+/* The options of `apply`; FALSE when answered with why not. */
+static gboolean
+apply_options(const VtGuest *g, VtControlRequest *req, VtApplyOptions *opt)
+{
+	gint64 within = vt_control_arg_int(req, "confirm_within_s", 0);
+
+	opt->dry_run = vt_control_arg_bool(req, "dry_run");
+	opt->persist = vt_control_arg_bool(req, "persist");
+	opt->confirm_if_better = vt_control_arg_bool(req, "confirm_if_better");
+	if (within < 0 || within > VT_CONFIRM_WITHIN_MAX_S ||
+	    (opt->confirm_if_better && within == 0)) {
+		vt_control_request_error(req, "bad_request",
+					 "confirm_within_s must be 1 s to 7 days, and is needed "
+					 "by confirm_if_better");
+		return FALSE;
+	}
+	if (within > 0 && !g->can_confirm) {
+		vt_control_request_error(req, "unsupported",
+					 "the agent of %s (%s) cannot revert changes by itself "
+					 "(no confirm capability); upgrade it or apply without "
+					 "--confirm-within",
+					 g->name, g->agent_version ? g->agent_version : "?");
+		return FALSE;
+	}
+	opt->confirm_within_s = (guint32)within;
+	return TRUE;
 }
 
 static void
 cmd_apply(VtDaemon *d, VtControlRequest *req)
 {
+	VtApplyOptions opt = {0};
 	const char *id = vt_control_arg_string(req, "recommendation");
 	const VtRecommendation *rec;
 	VtGuest *g = find_guest(d, req);
@@ -189,8 +231,25 @@ cmd_apply(VtDaemon *d, VtControlRequest *req)
 					 rec->command ? rec->command : "see its rationale");
 		return;
 	}
-	vt_changes_apply(d->changes, g, req, rec, vt_control_arg_bool(req, "dry_run"),
-			 vt_control_arg_bool(req, "persist"));
+	if (!apply_options(g, req, &opt))
+		return;
+	vt_changes_apply(d->changes, g, req, rec, &opt);
+}
+
+static void
+cmd_confirm(VtDaemon *d, VtControlRequest *req)
+{
+	const char *change_id = vt_control_arg_string(req, "change_id");
+	VtGuest *g = find_guest(d, req);
+
+	if (g == NULL)
+		return;
+	if (change_id == NULL)
+		vt_control_request_error(req, "bad_request",
+					 "confirm needs a change id (see `virt-tune changes %s`)",
+					 g->name);
+	else
+		vt_changes_confirm(d->changes, g, req, change_id, NULL);
 }
 
 static void
@@ -215,14 +274,20 @@ cmd_changes(VtDaemon *d, VtControlRequest *req)
 	g_autoptr(GPtrArray) rows = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *uuid = stored_uuid(d, req);
+	JsonNode *view;
 
 	if (uuid == NULL)
 		return;
 	rows = vt_store_audit_list(d->store, uuid, 0, 1000, &error);
-	if (rows == NULL)
+	if (rows == NULL) {
 		vt_control_request_error(req, "store", "%s", error->message);
-	else
-		vt_control_request_reply(req, vt_view_changes(rows));
+		return;
+	}
+	view = vt_view_changes(rows);
+	vt_changes_annotate(d->store, g_hash_table_lookup(d->guests, uuid), uuid, rows, view,
+			    vt_control_arg_bool(req, "effect"),
+			    vt_changes_get_effect_window(d->changes), vt_now_ms());
+	vt_control_request_reply(req, view);
 }
 
 static const struct {
@@ -235,6 +300,7 @@ static const struct {
 	{"history", FALSE, cmd_history},     {"refresh", FALSE, cmd_refresh},
 	{"recommend", FALSE, cmd_recommend}, {"apply", TRUE, cmd_apply},
 	{"rollback", TRUE, cmd_rollback},    {"changes", FALSE, cmd_changes},
+	{"confirm", TRUE, cmd_confirm},
 };
 
 void

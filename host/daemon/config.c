@@ -46,6 +46,7 @@ static const VtKeySpec daemon_keys[] = {
 	{"poll-interval", parse_count, SET(poll), 0, G_MAXINT},
 	{"retention-days", parse_count, SET(retention_days), 0, G_MAXINT},
 	{"retention-reports", parse_count, SET(retention_reports), 0, G_MAXINT},
+	{"effect-window", parse_count, SET(effect_window), 1, 86400},
 };
 
 /* Fills what @s leaves unset from @kf. */

@@ -96,6 +96,8 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	if (d->store == NULL)
 		return NULL;
 	d->changes = vt_changes_new(d->store, d->guests);
+	if (o->effect_window_s > 0)
+		vt_changes_set_effect_window(d->changes, (gint64)o->effect_window_s * 1000);
 	d->control = vt_control_new(d->socket_path, d->group, vt_daemon_on_request, d, error);
 	if (d->control == NULL)
 		return NULL;

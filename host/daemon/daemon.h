@@ -27,6 +27,7 @@ typedef struct {
 	guint poll_interval_s;
 	guint retention_days;
 	guint retention_reports; /* per domain */
+	guint effect_window_s;   /* reports before and after a change; 0: the default */
 	VtChannelMode channel_mode;
 } VtDaemonOptions;
 

@@ -31,6 +31,7 @@ vt_daemon_analyse(VtDaemon *d, VtGuest *g, gboolean record)
 	in.facts = g->facts;
 	in.stats = g->stats;
 	in.rates = &g->rates;
+	in.caps = d->hv != NULL ? vt_hypervisor_get_caps(d->hv) : NULL;
 	analysis = vt_rules_run(&in, d->rules);
 	vt_analysis_free(g->analysis);
 	g->analysis = analysis;
@@ -93,6 +94,9 @@ on_ready(VtSession *session, const VtHello *hello, gpointer user_data)
 
 	g_free(g->agent_version);
 	g->agent_version = g_strdup(hello->agent_version);
+	g->can_confirm = FALSE;
+	for (gsize i = 0; i < hello->n_capabilities; i++)
+		g->can_confirm |= g_strcmp0(hello->capabilities[i], "confirm") == 0;
 	g->retry_delay_s = 0;
 	set_error(g, NULL);
 	vt_guest_log(G_LOG_LEVEL_INFO, g, "agent %s connected (boot %s)",

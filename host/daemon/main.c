@@ -56,6 +56,10 @@ parse_args(Args *a, int argc, char **argv, int *rc)
 		 "Drop reports older than this (default 30; 0 keeps all)", "DAYS"},
 		{"retention-reports", 0, 0, G_OPTION_ARG_INT, &a->set.retention_reports,
 		 "Keep at most this many reports per domain (default 100000; 0: no limit)", "N"},
+		{"effect-window", 0, 0, G_OPTION_ARG_INT, &a->set.effect_window,
+		 "Seconds of reports before and after a change that measure its effect "
+		 "(default 600)",
+		 "SECONDS"},
 		{"version", 'V', 0, G_OPTION_ARG_NONE, &a->version, "Print the version and exit",
 		 NULL},
 		{NULL},
@@ -101,6 +105,11 @@ to_options(const Args *a, VtDaemonOptions *o)
 			   a->set.channel);
 		return FALSE;
 	}
+	if (a->set.effect_window >= 0 &&
+	    (a->set.effect_window < 1 || a->set.effect_window > 86400)) {
+		g_printerr("virt-tuned: --effect-window must be 1..86400 seconds\n");
+		return FALSE;
+	}
 	if (a->set.poll == 0 || a->set.poll > 3600) {
 		g_printerr("virt-tuned: --poll-interval must be 1..3600 seconds\n");
 		return FALSE;
@@ -123,6 +132,7 @@ to_options(const Args *a, VtDaemonOptions *o)
 	o->retention_days = a->set.retention_days >= 0 ? (guint)a->set.retention_days : 30;
 	o->retention_reports =
 		a->set.retention_reports >= 0 ? (guint)a->set.retention_reports : 100000;
+	o->effect_window_s = a->set.effect_window >= 0 ? (guint)a->set.effect_window : 600;
 	return TRUE;
 }
 

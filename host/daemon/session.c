@@ -530,3 +530,15 @@ vt_session_send_rollback(VtSession *session, const VtRollbackRequest *request, G
 	env.rollback_request = (VtRollbackRequest *)request;
 	return send_envelope(session, &env, error);
 }
+
+gboolean
+vt_session_send_confirm(VtSession *session, const VtConfirmRequest *request, GError **error)
+{
+	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
+
+	if (!require_ready(session, error))
+		return FALSE;
+	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_CONFIRM_REQUEST;
+	env.confirm_request = (VtConfirmRequest *)request;
+	return send_envelope(session, &env, error);
+}

@@ -86,6 +86,8 @@ guint64 vt_session_get_ignored(const VtSession *session);
 
 gboolean vt_session_request_report(VtSession *session, const char *reason, GError **error);
 gboolean vt_session_send_apply(VtSession *session, const VtApplyRequest *request, GError **error);
+gboolean vt_session_send_confirm(VtSession *session, const VtConfirmRequest *request,
+				 GError **error);
 gboolean vt_session_send_rollback(VtSession *session, const VtRollbackRequest *request,
 				  GError **error);
 

@@ -233,6 +233,26 @@ recommendation_family(Scrape *s)
 	}
 }
 
+/* The changes the agent's last report names: 1 when one no longer holds. */
+static void
+change_drift_family(Scrape *s)
+{
+	vt_prometheus_family(
+		s->out, "virttune_change_drifted", "gauge",
+		"1 when an applied change no longer holds in the guest (undone since)");
+	for (guint i = 0; i < s->guests->len; i++) {
+		const VtGuest *g = s->guests->pdata[i];
+		for (gsize k = 0; g->report && k < g->report->n_changes; k++) {
+			const VtChangeState *c = g->report->changes[k];
+			const char *labels[] = {"change", c->change_id, NULL};
+
+			if (c->change_id != NULL)
+				vt_prometheus_sample(s->out, "virttune_change_drifted", g->name,
+						     labels, g_strcmp0(c->state, "drifted") == 0);
+		}
+	}
+}
+
 static void
 rejects_family(Scrape *s)
 {
@@ -250,17 +270,9 @@ rejects_family(Scrape *s)
 
 /* In the order they are written. */
 static void (*const families[])(Scrape *s) = {
-	host_family,
-	libvirt_family,
-	agent_family,
-	report_age_family,
-	memory_families,
-	swap_pages_family,
-	scheduler_family,
-	nic_channel_family,
-	recommendation_family,
-	rejects_family,
-	vt_prometheus_audit_families,
+	host_family,           libvirt_family,      agent_family,     report_age_family,
+	memory_families,       swap_pages_family,   scheduler_family, nic_channel_family,
+	recommendation_family, change_drift_family, rejects_family,   vt_prometheus_audit_families,
 };
 
 GString *

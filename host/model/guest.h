@@ -36,6 +36,7 @@ typedef struct {
 	VtReport *prev_report;
 	gint64 report_at_ms; /* host realtime when it arrived */
 	char *agent_version;
+	gboolean can_confirm; /* the agent's Hello offers "confirm" */
 
 	VtRates rates; /* from the two reports, the two domstats and the facts */
 

@@ -110,8 +110,9 @@ vt_rule_blk_scheduler(VtRuleCtx *ctx)
 	}
 }
 
-static const char *
-disk_subject(const VtRuleInput *in, const VtDiskFacts *disk, const VtBlock **guest, VtMatchHow *how)
+const char *
+vt_disk_subject(const VtRuleInput *in, const VtDiskFacts *disk, const VtBlock **guest,
+		VtMatchHow *how)
 {
 	*guest = vt_match_xml_disk(in->facts, in->report, disk, how);
 	if (*guest != NULL && (*guest)->name != NULL)
@@ -119,9 +120,8 @@ disk_subject(const VtRuleInput *in, const VtDiskFacts *disk, const VtBlock **gue
 	return disk->target_dev ? disk->target_dev : "disk";
 }
 
-/* <disk type='T' device='D'><source …/>…</disk> to locate the disk in virsh edit. */
-static char *
-disk_fragment(const VtDiskFacts *disk, const char *inner)
+char *
+vt_disk_fragment(const VtDiskFacts *disk, const char *inner)
 {
 	const char *attr = "file";
 
@@ -132,6 +132,17 @@ disk_fragment(const VtDiskFacts *disk, const char *inner)
 	return g_strdup_printf("<disk type='%s' device='%s'><source %s='%s'/>%s</disk>",
 			       disk->type ? disk->type : "file", disk->device, attr,
 			       disk->source ? disk->source : "", inner);
+}
+
+const VtDiskFacts *
+vt_disk_by_target(const VtDomainFacts *facts, const char *target)
+{
+	for (guint i = 0; facts != NULL && target != NULL && i < facts->disks->len; i++) {
+		const VtDiskFacts *d = facts->disks->pdata[i];
+		if (g_strcmp0(d->target_dev, target) == 0)
+			return d;
+	}
+	return NULL;
 }
 
 /* The first vdX name no XML disk uses. */
@@ -172,10 +183,10 @@ vt_rule_blk_bus(VtRuleCtx *ctx)
 		if (g_strcmp0(disk->device, "disk") != 0 ||
 		    !vt_strv_has(ctx->cfg->bus_slow, disk->bus))
 			continue;
-		subject = disk_subject(in, disk, &guest, &how);
+		subject = vt_disk_subject(in, disk, &guest, &how);
 		name = free_virtio_name(in->facts);
 		target = g_strdup_printf("<target dev='%s' bus='virtio'/>", name);
-		fragment = disk_fragment(disk, target);
+		fragment = vt_disk_fragment(disk, target);
 		rec = vt_rule_emit_xml(ctx, subject, VT_SEVERITY_WARNING, fragment);
 		if (rec == NULL)
 			return;
@@ -222,12 +233,12 @@ vt_rule_blk_cache(VtRuleCtx *ctx)
 		    !vt_strv_has(ctx->cfg->cache_flag, disk->cache))
 			continue;
 		unsafe = strcmp(disk->cache, "unsafe") == 0;
-		subject = disk_subject(in, disk, &guest, &how);
+		subject = vt_disk_subject(in, disk, &guest, &how);
 		driver = g_strdup_printf("<driver name='%s'%s%s%s cache='none' io='native'/>",
 					 disk->driver_name ? disk->driver_name : "qemu",
 					 disk->format ? " type='" : "",
 					 disk->format ? disk->format : "", disk->format ? "'" : "");
-		fragment = disk_fragment(disk, driver);
+		fragment = vt_disk_fragment(disk, driver);
 		rec = vt_rule_emit_xml(ctx, subject,
 				       unsafe ? VT_SEVERITY_WARNING : VT_SEVERITY_INFO, fragment);
 		if (rec == NULL)

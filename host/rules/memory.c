@@ -32,8 +32,8 @@ typedef struct {
 	char *window; /* "over the last 30 s" */
 } Swapping;
 
-static gboolean
-balloon_inflated(const VtRates *rates)
+gboolean
+vt_balloon_inflated(const VtRates *rates)
 {
 	return rates->has_balloon && rates->balloon_maximum_bytes > 0 &&
 	       (double)rates->balloon_actual_bytes <
@@ -162,7 +162,7 @@ vt_rule_mem_swapping(VtRuleCtx *ctx)
 			: g_strdup_printf("on average since boot (%.0f s ago)",
 					  rates->guest_interval_s);
 
-	if (balloon_inflated(rates)) {
+	if (vt_balloon_inflated(rates)) {
 		rec = deflate_balloon(ctx, &sw);
 	} else if (sw.has_mem && sw.avail_pct < ctx->cfg->swap_low_available_pct) {
 		rec = grow_memory(ctx, &sw);

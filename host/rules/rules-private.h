@@ -2,6 +2,7 @@
 /* Shared by the rule families; not part of the public API. */
 #pragma once
 
+#include "match.h"
 #include "rules.h"
 
 G_BEGIN_DECLS
@@ -48,6 +49,28 @@ struct _VtRulesConfig {
 	/* cpu.mode */
 	char **cpu_modes_ok;
 	char *cpu_mode_target;
+	/* blk.latency */
+	double lat_host_ms;
+	double lat_added_ms;
+	double lat_min_iops;
+	guint lat_nr_requests;
+	/* blk.iothread */
+	double iothread_min_iops;
+	/* blk.chain */
+	guint chain_max_depth;
+	/* blk.format */
+	double format_min_iops;
+	/* net.drops */
+	guint drops_min_packets;
+	guint drops_backlog;
+	guint drops_rmem_max;
+	guint drops_rx_queue_size;
+	/* mem.pressure, cpu.pressure, io.pressure: some/full avg60, % */
+	double psi_mem_some, psi_mem_full;
+	double psi_cpu_some;
+	double psi_io_some, psi_io_full;
+	double psi_cpu_vcpu_wait_pct; /* host vCPU wait share that names the host */
+	guint psi_mem_grow_pct;
 	/* host.cpu-overcommit */
 	guint host_reserve_cpus;
 	double host_unpinned_pct;
@@ -89,6 +112,17 @@ void vt_rule_mem_balloon_stats(VtRuleCtx *ctx);
 void vt_rule_mem_hugepages(VtRuleCtx *ctx);
 void vt_rule_cpu_steal(VtRuleCtx *ctx);
 void vt_rule_cpu_mode(VtRuleCtx *ctx);
+void vt_rule_blk_latency(VtRuleCtx *ctx);
+void vt_rule_blk_iothread(VtRuleCtx *ctx);
+void vt_rule_blk_chain(VtRuleCtx *ctx);
+void vt_rule_blk_format(VtRuleCtx *ctx);
+void vt_rule_net_drops(VtRuleCtx *ctx);
+void vt_rule_net_mtu(VtRuleCtx *ctx);
+void vt_rule_mem_oom(VtRuleCtx *ctx);
+void vt_rule_mem_pressure(VtRuleCtx *ctx);
+void vt_rule_cpu_pressure(VtRuleCtx *ctx);
+void vt_rule_io_pressure(VtRuleCtx *ctx);
+void vt_rule_cpu_numa(VtRuleCtx *ctx);
 void vt_rule_host_cpu_overcommit(VtRuleCtx *ctx);
 void vt_rule_host_mem_overcommit(VtRuleCtx *ctx);
 void vt_rule_host_scheduler(VtRuleCtx *ctx);
@@ -117,6 +151,7 @@ VtAction *vt_action_set_channels(const char *iface, guint32 combined);
 VtAction *vt_action_set_feature(const char *iface, const char *feature, gboolean on);
 VtAction *vt_action_set_scheduler(const char *device, const char *name);
 VtAction *vt_action_set_sysctl(const char *key, const char *value);
+VtAction *vt_action_set_nr_requests(const char *device, guint32 nr_requests);
 
 /* Report lookups. */
 /* Guest vCPUs online, else the XML's current vCPUs, else 0. */
@@ -132,6 +167,20 @@ char *vt_domain_word(const VtRuleInput *in);
  */
 char *vt_rec_device_word(VtRecommendation *rec, const char *name, gboolean is_disk);
 gboolean vt_strv_has(char **strv, const char *s);
+/* The guest's name for XML disk @disk (its target dev when the guest does not
+ * show it), with the guest's block device in @guest when matched. */
+const char *vt_disk_subject(const VtRuleInput *in, const VtDiskFacts *disk, const VtBlock **guest,
+			    VtMatchHow *how);
+/* <disk type='T' device='D'><source …/>@inner</disk>: locates a disk in virsh edit. */
+char *vt_disk_fragment(const VtDiskFacts *disk, const char *inner);
+/* [<iothreads>1</iothreads>] <disk …><driver … cache='none' io='native'
+ * iothread='N'/></disk>: the host's storage path for @x, tuned. */
+char *vt_disk_storage_fragment(const VtDomainFacts *f, const VtDiskFacts *x);
+/* The XML disk whose target dev is @target, or NULL. */
+const VtDiskFacts *vt_disk_by_target(const VtDomainFacts *facts, const char *target);
+/* The balloon holds memory back (actual below maximum by more than rounding). */
+gboolean vt_balloon_inflated(const VtRates *rates);
+
 /* "4.0 GiB" style sizes for rationales. */
 char *vt_format_bytes(guint64 bytes);
 

@@ -29,12 +29,30 @@ static const VtRuleEntry rule_table[] = {
 	 vt_rule_nic_model},
 	{{"nic.offload", "TSO/GSO/GRO off on a virtio NIC that offers them", 0},
 	 vt_rule_nic_offload},
+	{{"net.drops",
+	  "packets dropped: by the host's tap (guest does not drain) or by the guest's stack",
+	  VT_RULE_NEEDS_XML | VT_RULE_NEEDS_STATS},
+	 vt_rule_net_drops},
+	{{"net.mtu", "guest MTU differs from the domain XML's <mtu>", VT_RULE_NEEDS_XML},
+	 vt_rule_net_mtu},
 	{{"blk.scheduler", "I/O scheduler other than none/mq-deadline on a virtio or NVMe disk", 0},
 	 vt_rule_blk_scheduler},
 	{{"blk.bus", "disk on an emulated bus (ide, sata, usb)", VT_RULE_NEEDS_XML},
 	 vt_rule_blk_bus},
 	{{"blk.cache", "data disk with cache=writeback or cache=unsafe", VT_RULE_NEEDS_XML},
 	 vt_rule_blk_cache},
+	{{"blk.latency", "disk latency high: on the host's storage path or queued in the guest",
+	  VT_RULE_NEEDS_XML | VT_RULE_NEEDS_STATS},
+	 vt_rule_blk_latency},
+	{{"blk.iothread", "busy virtio disk without an iothread", VT_RULE_NEEDS_XML},
+	 vt_rule_blk_iothread},
+	{{"blk.chain", "qcow2 backing chain deeper than the threshold", VT_RULE_NEEDS_XML},
+	 vt_rule_blk_chain},
+	{{"blk.format", "busy disk on a qcow2 image rather than raw", VT_RULE_NEEDS_XML},
+	 vt_rule_blk_format},
+	{{"mem.oom", "the guest's OOM killer killed processes", 0}, vt_rule_mem_oom},
+	{{"mem.pressure", "guest memory pressure (PSI) above the thresholds", 0},
+	 vt_rule_mem_pressure},
 	{{"mem.swapping", "guest swaps faster than the threshold", 0}, vt_rule_mem_swapping},
 	{{"mem.swappiness", "swap present and vm.swappiness above the role's target", 0},
 	 vt_rule_mem_swappiness},
@@ -47,6 +65,11 @@ static const VtRuleEntry rule_table[] = {
 	 vt_rule_cpu_steal},
 	{{"cpu.mode", "CPU mode other than host-passthrough/host-model", VT_RULE_NEEDS_XML},
 	 vt_rule_cpu_mode},
+	{{"cpu.pressure", "guest CPU pressure (PSI) above the threshold", 0}, vt_rule_cpu_pressure},
+	{{"io.pressure", "guest I/O pressure (PSI) above the thresholds", 0}, vt_rule_io_pressure},
+	{{"cpu.numa", "vCPUs or memory spread over host NUMA nodes",
+	  VT_RULE_NEEDS_XML | VT_RULE_NEEDS_CAPS},
+	 vt_rule_cpu_numa},
 	{{"host.cpu-overcommit",
 	  "unpinned vCPUs beyond the host's share, or pinned sets overlapping", VT_RULE_HOST},
 	 vt_rule_host_cpu_overcommit},
@@ -326,6 +349,22 @@ vt_action_set_sysctl(const char *key, const char *value)
 	return a;
 }
 
+VtAction *
+vt_action_set_nr_requests(const char *device, guint32 nr_requests)
+{
+	VtAction *a = action_new();
+	VtSetQueueParam *m = malloc(sizeof(*m));
+
+	g_assert(m != NULL);
+	virttune__v1__set_queue_param__init(m);
+	m->device = xstrdup(device);
+	m->has_nr_requests = TRUE;
+	m->nr_requests = nr_requests;
+	a->kind_case = VIRTTUNE__V1__ACTION__KIND_SET_QUEUE_PARAM;
+	a->set_queue_param = m;
+	return a;
+}
+
 /* ------------------------------------------------------------ lookups */
 
 guint
@@ -454,6 +493,10 @@ vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config)
 		}
 		if ((e->info.needs & VT_RULE_NEEDS_STATS) && in.stats == NULL) {
 			vt_rule_skip(&ctx, "needs the domain's domstats");
+			continue;
+		}
+		if ((e->info.needs & VT_RULE_NEEDS_CAPS) && in.caps == NULL) {
+			vt_rule_skip(&ctx, "needs the host's capabilities (NUMA topology)");
 			continue;
 		}
 		e->run(&ctx);

@@ -64,6 +64,7 @@ typedef struct {
 	const VtDomainFacts *facts; /* the domain XML, or NULL */
 	const VtDomstats *stats;    /* this domain's domstats, or NULL */
 	const VtRates *rates;       /* from vt_rates_compute(); NULL: computed here */
+	const VtHostCaps *caps;     /* the host's NUMA topology, or NULL */
 } VtRuleInput;
 
 /* One running domain, as the host-wide rules see it. */
@@ -91,6 +92,7 @@ typedef enum {
 	VT_RULE_NEEDS_XML = 1 << 0,   /* reads the domain XML */
 	VT_RULE_NEEDS_STATS = 1 << 1, /* reads domstats */
 	VT_RULE_HOST = 1 << 2,        /* about the host itself: vt_rules_run_host() only */
+	VT_RULE_NEEDS_CAPS = 1 << 3,  /* reads the host's capabilities */
 } VtRuleNeeds;
 
 typedef struct {
@@ -99,7 +101,7 @@ typedef struct {
 	VtRuleNeeds needs;
 } VtRuleInfo;
 
-/* Rules in catalogue order (nic, blk, mem, cpu). */
+/* Rules in catalogue order (nic, net, blk, mem, io, cpu). */
 guint vt_rules_count(void);
 const VtRuleInfo *vt_rules_info(guint index);
 /* Catalogue index of @name, or -1. */

@@ -165,7 +165,7 @@ typedef struct {
 	guint32 peer_uid;  /* SO_PEERCRED of the requester */
 	char *request_id;  /* ApplyRequest/RollbackRequest request_id */
 	char *recommendation_id;
-	char *operation;   /* required: "apply", "dry-run" or "rollback" */
+	char *operation;   /* required: "apply", "dry-run", "rollback" or "confirm" */
 	char *action_json; /* canonical JSON of the Action, or NULL */
 	char *status;      /* ApplyResult status name; NULL on input means "pending" */
 	char *before;

@@ -153,6 +153,8 @@ fake_sysroot_new(void)
 	fake_write(root, "proc/sys/vm/dirty_ratio", "20\n");
 	fake_write(root, "proc/sys/vm/dirty_background_ratio", "10\n");
 	fake_write(root, "proc/sys/vm/vfs_cache_pressure", "100\n");
+	fake_write(root, "proc/sys/net/core/netdev_max_backlog", "1000\n");
+	fake_write(root, "proc/sys/net/core/rmem_max", "212992\n");
 	fake_write(root, "sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n");
 	fake_write(root, "sys/kernel/mm/transparent_hugepage/defrag",
 		   "always defer defer+madvise [madvise] never\n");

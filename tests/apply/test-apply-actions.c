@@ -54,6 +54,14 @@ static const Case cases[] = {
 	 "{\"set_sysctl\":{\"key\":\"kernel.transparent_hugepage.defrag\",\"value\":\"defer\"}}",
 	 "sys/kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise [madvise] never",
 	 "defer", "echo defer > /sys/kernel/mm/transparent_hugepage/defrag"},
+	{"allow=sysctl:net.core.netdev_max_backlog",
+	 "{\"set_sysctl\":{\"key\":\"net.core.netdev_max_backlog\",\"value\":\"5000\"}}",
+	 "proc/sys/net/core/netdev_max_backlog", "1000", "5000",
+	 "sysctl -w net.core.netdev_max_backlog=5000"},
+	{"allow=sysctl:net.core.rmem_max",
+	 "{\"set_sysctl\":{\"key\":\"net.core.rmem_max\",\"value\":\"16777216\"}}",
+	 "proc/sys/net/core/rmem_max", "212992", "16777216",
+	 "sysctl -w net.core.rmem_max=16777216"},
 };
 
 static void

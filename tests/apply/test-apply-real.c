@@ -150,6 +150,61 @@ veth_checks(const char *state)
 	g_assert_cmpstr(kback->after, ==, "on");
 }
 
+/* Waits (bounded) until @n changes were reverted at their deadline. */
+static void
+expire_until(VtApplier *ap, guint n)
+{
+	gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	guint done = 0;
+
+	while ((done += vt_applier_expire(ap, NULL)) < n) {
+		g_assert_cmpint(g_get_monotonic_time(), <, until);
+		g_usleep(20000);
+	}
+}
+
+/* Changes with a confirmation window on the veth: reverted by the agent at
+ * the deadline, also by a fresh applier when the old one died mid-window. */
+static void
+veth_confirm_checks(const char *state)
+{
+	g_autoptr(VtApplier) ap = applier("/", state, "channels");
+	g_autoptr(VtEthtool) e = NULL;
+	g_autoptr(VtApplyResult) a = NULL;
+	g_autoptr(VtApplyResult) b = NULL;
+	struct ethtool_channels ch;
+	gint64 until;
+
+	g_assert_cmpint(vt_ethtool_open(NULL, &e), ==, 0);
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
+	g_assert_cmpuint(ch.rx_count, ==, 4);
+	a = apply(ap, "{\"request_id\":\"w1\",\"confirm_within_s\":1,\"action\":{"
+		      "\"set_channels\":{\"iface\":\"vta\",\"rx\":1,\"tx\":1}}}");
+	g_assert_cmpint(a->status, ==, ST(applied));
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
+	g_assert_cmpuint(ch.rx_count, ==, 1);
+	expire_until(ap, 1);
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
+	g_assert_cmpuint(ch.rx_count, ==, 4);
+	g_assert_cmpuint(ch.tx_count, ==, 4);
+
+	/* the agent dies mid-window; the next one reverts at start */
+	b = apply(ap, "{\"request_id\":\"w2\",\"confirm_within_s\":1,\"action\":{"
+		      "\"set_channels\":{\"iface\":\"vta\",\"rx\":2,\"tx\":2}}}");
+	g_assert_cmpint(b->status, ==, ST(applied));
+	g_clear_pointer(&ap, vt_applier_free);
+	until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while ((guint64)(g_get_real_time() / 1000) <= b->confirm_deadline_ms) {
+		g_assert_cmpint(g_get_monotonic_time(), <, until);
+		g_usleep(20000);
+	}
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
+	g_assert_cmpuint(ch.rx_count, ==, 2); /* nobody reverted it while down */
+	ap = applier("/", state, "channels");
+	g_assert_cmpint(vt_ethtool_get_channels(e, "vta", &ch), ==, 0);
+	g_assert_cmpuint(ch.rx_count, ==, 4);
+}
+
 static void
 test_veth(void)
 {
@@ -188,6 +243,7 @@ test_veth(void)
 			_exit(3);
 		close(fd);
 		veth_checks(tmp);
+		veth_confirm_checks(tmp);
 		_exit(0);
 	}
 	g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);

@@ -131,6 +131,18 @@ def test_timeout():
     assert rc == 3 and url in err, (rc, err)
 
 
+def test_areas_not_in_metrics():
+    """The areas the metrics do not carry are refused; "all" is the others."""
+    for area in ("io", "net", "memory", "host"):
+        rc, out, err = run("audit", area, "--prometheus", "http://127.0.0.1:9")
+        assert rc == 2 and "not from Prometheus" in err, (area, rc, err)
+    url, rc, out, err = with_server(fixed(200, vector()), "audit", "all", "--prometheus",
+                                    "URL")
+    assert rc == 0 and "CRITICAL" not in err and "null" not in out, (rc, out, err)
+    titles = [ln for ln in out.splitlines() if ln and not ln.startswith(("HOST", "("))]
+    assert titles == ["Swap", "Block schedulers", "NICs"], out
+
+
 def test_bad_options():
     for args in (["--prometheus", "ftp://example.org"], ["--prometheus", "not a url"],
                  ["--prometheus", "http://127.0.0.1:9", "--prometheus-timeout", "0"],
@@ -180,12 +192,17 @@ def test_hostile_strings():
 
 def test_recommend_rows():
     def answer(q):
-        if q == "virttune_recommendation_info":
+        if q.startswith("virttune_recommendation_info or") and \
+                "virttune_host_recommendation_info" in q:
+            # what Prometheus makes of it: the guests' and, relabelled, the host's
             return 200, json.dumps(vector(
                 ({"instance": "a:1", "domain": "web", "id": "nic.queues:eth0",
                   "rule": "nic.queues", "severity": "critical", "target": "guest"}, "1"),
                 ({"instance": "b:1", "domain": "db", "id": "blk.cache:vdb",
-                  "rule": "blk.cache", "severity": "info", "target": "host"}, "1"))).encode()
+                  "rule": "blk.cache", "severity": "info", "target": "host"}, "1"),
+                ({"instance": "a:1", "domain": "(host)", "id": "host.ksm:host",
+                  "rule": "host.ksm", "severity": "warning", "target": "host",
+                  "scope": "host"}, "1"))).encode()
         if q == "virttune_host_info":
             return 200, json.dumps(vector(({"instance": "a:1", "host": "alpha"}, "1"))).encode()
         return 200, json.dumps(vector()).encode()
@@ -193,14 +210,16 @@ def test_recommend_rows():
                                     "json")
     recs = json.loads(out)["recommendations"]
     assert rc == 0 and [(r["host"], r["domain"], r["id"], r["severity"]) for r in recs] == [
+        ("alpha", "(host)", "host.ksm:host", "warning"),
         ("alpha", "web", "nic.queues:eth0", "critical"), ("b:1", "db", "blk.cache:vdb", "info")
     ], recs
+    assert recs[0]["scope"] == "host" and recs[0]["target"] == "host", recs[0]
     url, rc, out, err = with_server(answer, "recommend", "--prometheus", "URL", "--fail-on",
                                     "critical")
     assert rc == 1 and out.split()[:5] == ["HOST", "DOMAIN", "SEVERITY", "TARGET", "ID"], out
     url, rc, out, err = with_server(answer, "recommend", "db", "--prometheus", "URL",
                                     "--fail-on", "critical")
-    assert rc == 0 and "web" not in out and "db" in out, (rc, out)
+    assert rc == 0 and "web" not in out and "(host)" not in out and "db" in out, (rc, out)
     # audit --fail-on counts the fleet's recommendations of the audit's area
     url, rc, out, err = with_server(answer, "audit", "nics", "--prometheus", "URL",
                                     "--fail-on", "critical")

@@ -4,8 +4,9 @@
 end-to-end scenario guest under a private libvirtd, start virt-tuned next to
 it, show `virt-tune audit nics|io|net|memory|host` (each side next to the
 other, and the host itself) and `virt-tune recommend`, apply
-nic.queues:eth0 and show the report change, then tear everything down, also
-on Ctrl-C. Progress goes to stderr, the commands' output to stdout.
+nic.queues:eth0 with a confirmation window and show the report change,
+confirm it and show its measured effect, then tear everything down, also on
+Ctrl-C. Progress goes to stderr, the commands' output to stdout.
 
   --keep   leave the guest, libvirtd and virt-tuned up at the end (prints how
            to reach them and how to tear them down)"""
@@ -90,8 +91,9 @@ def demo(s):
     step("what virt-tuned recommends, and why")
     show(d, "recommend", GUEST_NAME)
     before = nic(d).get("combined")
-    step("applying %s: the guest's agent makes the change (its policy allows 'channels')" % REC)
-    res = show(d, "apply", GUEST_NAME, REC)
+    step("applying %s: the guest's agent makes the change (its policy allows 'channels') and "
+         "reverts it by itself in 3 minutes unless it is confirmed" % REC)
+    res = show(d, "apply", GUEST_NAME, REC, "--confirm-within", "3m")
     if res.rc != 0:
         raise HarnessError("apply failed (exit %d)" % res.rc)
     wait_for(lambda: d.cli("refresh", GUEST_NAME).rc == 0 and nic(d).get("combined") != before,
@@ -102,7 +104,23 @@ def demo(s):
     show(d, "changes", GUEST_NAME)
     if after == before:
         raise HarnessError("the report still shows combined %s after apply" % before)
+    confirm_and_measure(d)
     return 0
+
+
+def confirm_and_measure(d):
+    """Confirm the change, then show its measured effect once the after window has samples."""
+    rows = [r for r in d.cli("changes", GUEST_NAME).json() or []
+            if r.get("operation") == "apply" and r.get("status") == "applied"]
+    if not rows:
+        raise HarnessError("changes has no applied change")
+    step("the change looks right: confirming it, so that the agent keeps it")
+    show(d, "confirm", GUEST_NAME, rows[-1]["change_id"])
+    step("its measured effect: the reports of 10 minutes before it against those since "
+         "(after 30 s of reports)")
+    t_end = time.monotonic() + 30
+    wait_for(lambda: time.monotonic() > t_end, 35, 1)
+    show(d, "changes", GUEST_NAME, "--effect")
 
 
 def main():

@@ -320,6 +320,64 @@ def check_apply(ctx):
                     "killall -HUP virt-tune-agent")
 
 
+def check_confirm(ctx):
+    """apply --confirm-within: the agent reverts unless confirmed; the effect."""
+    t, d = ctx.t, ctx.d
+    names = ["apply --confirm-within 20s: the guest runs 2 combined channels",
+             "not confirmed: after the deadline ethtool shows 1 again",
+             "changes shows it reverted: not confirmed",
+             "confirmed: after the deadline ethtool still shows 2",
+             "changes --effect: numbers from both windows",
+             "rollback of the confirmed change: back at 1"]
+    if ctx.pending_unless("confirm", names[0]):
+        for name in names[1:]:
+            t.pending(name, "virt-tune has no 'confirm' command yet")
+        return
+
+    def rec_back():
+        return NIC_REC in recommendations(ctx)
+    wait_for(rec_back, 30, 1)
+    res = d.cli("apply", GUEST_NAME, NIC_REC, "--confirm-within", "20s")
+    change = first_value(res.json(), "change_id")
+    t.ok(res.rc == 0 and ctx.guest_combined() == 2, names[0], "exit 0 and 2 channels",
+         "%s; guest at %s" % (res.describe(), ctx.guest_combined()))
+    t0 = time.monotonic()
+    wait_for(lambda: ctx.guest_combined() == 1, 45, 1)
+    t.ok(ctx.guest_combined() == 1, names[1], "1 within 45 s",
+         "%s after %.0f s" % (ctx.guest_combined(), time.monotonic() - t0))
+    t.figure("revert after the deadline (20 s window)", "%.1f" % (time.monotonic() - t0), "s")
+
+    def state(cid):
+        rows = find_dicts(d.cli("changes", GUEST_NAME).json(), "change_id")
+        return next((r.get("state") for r in rows
+                     if r.get("change_id") == cid and r.get("operation") == "apply"), None)
+    wait_for(lambda: state(change) == "reverted: not confirmed", 20, 1)
+    t.eq(state(change), "reverted: not confirmed", names[2])
+
+    wait_for(rec_back, 30, 1)
+    res = d.cli("apply", GUEST_NAME, NIC_REC, "--confirm-within", "20s")
+    change = first_value(res.json(), "change_id")
+    conf = d.cli("confirm", GUEST_NAME, str(change))
+    deadline = time.monotonic() + 25
+    wait_for(lambda: time.monotonic() > deadline, 30, 1)
+    t.ok(res.rc == 0 and conf.rc == 0 and ctx.guest_combined() == 2, names[3],
+         "exit 0 twice and 2 channels 25 s later",
+         "%s; %s; guest at %s" % (res.describe(), conf.describe(), ctx.guest_combined()))
+    eff = d.cli("changes", GUEST_NAME, "--effect")
+    rows = [r for r in find_dicts(eff.json(), "effect") if r.get("change_id") == change]
+    metrics = (rows[0]["effect"].get("metrics") if rows else None) or []
+    both = [m for m in metrics if m["before"]["n"] > 0 and m["after"]["n"] > 0]
+    text = d.cli("changes", GUEST_NAME, "--effect", fmt=None)
+    t.ok(eff.rc == 0 and both and str(change) in text.out, names[4],
+         "a metric with samples before and after, printed",
+         "%s %s %s" % (eff.describe(), metrics, text.describe()))
+    for line in text.out.splitlines():
+        t.comment(line)
+    res = d.cli("rollback", GUEST_NAME, str(change))
+    t.ok(res.rc == 0 and ctx.guest_combined() == 1, names[5], "exit 0 and 1 channel",
+         "%s; guest at %s" % (res.describe(), ctx.guest_combined()))
+
+
 def check_daemon_crash(ctx):
     t, d = ctx.t, ctx.d
     before = ctx.history()
@@ -454,6 +512,7 @@ def run_checks(t, s):
     check_audit(ctx)
     check_recommend(ctx)
     check_apply(ctx)
+    check_confirm(ctx)
     check_daemon_crash(ctx)
     check_libvirtd_restart(ctx)
     check_hostile(ctx)

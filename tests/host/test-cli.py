@@ -218,6 +218,26 @@ def test_options_before_command():
         assert r.rc == 0 and "--socket" in r.out and "before or after" in r.out, r
 
 
+def test_old_agent_cannot_confirm():
+    """An agent whose Hello lacks "confirm" (the simulator's) is never sent a
+    window: the CLI says it cannot, and nothing reaches the guest."""
+    with Env() as env:
+        fleet(env, 1)
+        recs = env.json("recommend", "g0")["recommendations"]
+        guest_recs = [r["id"] for r in recs if r.get("target") == "guest" and r.get("action")]
+        assert guest_recs, recs
+        r = env.cli("apply", "g0", guest_recs[0], "--confirm-within", "20s")
+        assert r.rc != 0 and "cannot revert changes by itself" in r.err, r
+        r = env.cli("confirm", "g0", "0000-1")
+        assert r.rc != 0 and "cannot confirm changes" in r.err, r
+        r = env.cli("apply", "g0", guest_recs[0], "--confirm-within", "20x")
+        assert r.rc == 2 and "--confirm-within" in r.err, r
+        r = env.cli("apply", "g0", guest_recs[0], "--confirm-if-better")
+        assert r.rc == 2 and "--confirm-within" in r.err, r
+        rows = env.json("changes", "g0")
+        assert not [x for x in rows if x.get("operation") in ("apply", "confirm")], rows
+
+
 vthost.main([
     ("no daemon: exit 3 naming the socket and how to start it", test_unreachable),
     ("usage errors exit 2 before reaching the daemon", test_usage),
@@ -227,4 +247,6 @@ vthost.main([
     ("no escape sequences when stdout is not a terminal, colour when it is",
      test_no_escapes_off_tty),
     ("--socket and --format before the command", test_options_before_command),
+    ("an agent without the confirm capability: the CLI says it cannot",
+     test_old_agent_cannot_confirm),
 ])

@@ -219,7 +219,7 @@ class Env:
         return path
 
     def start_sim(self, subdir, count, mode="honest", interval_ms=1000, report=TEMPLATE,
-                  hostname=None, timeout=DEADLINE_S):
+                  hostname=None, timeout=DEADLINE_S, extra=()):
         """Start vt-guest-sim listening on DIR/subdir/guest-<i>.sock; returns
         once it says it is ready."""
         d = self.path(subdir)
@@ -230,6 +230,7 @@ class Env:
             argv += ["--report", report]
         if hostname is not None:
             argv += ["--hostname", hostname]
+        argv += list(extra)
         p = self._spawn("sim-" + subdir, argv, stdout=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         line = b""

@@ -56,12 +56,16 @@ analyze_case(const char *name)
 	g_autofree char *previous_path = case_file(name, "previous.json");
 	g_autofree char *xml_path = case_file(name, "domain.xml");
 	g_autofree char *stats_path = case_file(name, "domstats.txt");
+	g_autofree char *prev_stats_path = case_file(name, "previous-domstats.txt");
+	g_autofree char *caps_path = case_file(name, "capabilities.xml");
 	g_autofree char *config_path = case_file(name, "config.ini");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VtReport) report = vt_report_load(report_path, &error);
 	g_autoptr(VtReport) previous = NULL;
 	g_autoptr(VtDomainFacts) facts = NULL;
 	g_autoptr(GPtrArray) stats = NULL;
+	g_autoptr(GPtrArray) prev_stats = NULL;
+	g_autoptr(VtHostCaps) caps = NULL;
 	g_autoptr(VtRulesConfig) config = NULL;
 	VtRuleInput in = {0};
 	VtRates rates;
@@ -79,6 +83,14 @@ analyze_case(const char *name)
 		stats = vt_domstats_load(stats_path, &error);
 		g_assert_no_error(error);
 	}
+	if (g_file_test(prev_stats_path, G_FILE_TEST_EXISTS)) {
+		prev_stats = vt_domstats_load(prev_stats_path, &error);
+		g_assert_no_error(error);
+	}
+	if (g_file_test(caps_path, G_FILE_TEST_EXISTS)) {
+		caps = vt_host_caps_load(caps_path, &error);
+		g_assert_no_error(error);
+	}
 	if (g_file_test(config_path, G_FILE_TEST_EXISTS)) {
 		config = vt_rules_config_load(config_path, NULL, &error);
 		g_assert_no_error(error);
@@ -87,7 +99,10 @@ analyze_case(const char *name)
 	in.previous = previous;
 	in.facts = facts;
 	in.stats = stats ? vt_domstats_find(stats, NULL) : NULL;
-	vt_rates_compute(&rates, previous, report, NULL, in.stats, 0, facts);
+	in.caps = caps;
+	vt_rates_compute(&rates, previous, report,
+			 prev_stats ? vt_domstats_find(prev_stats, NULL) : NULL, in.stats, 0,
+			 facts);
 	in.rates = &rates;
 	return vt_rules_run(&in, config);
 }
@@ -187,6 +202,8 @@ case_args(const char *name, const char *report)
 		{"previous.json", "--previous-report"},
 		{"domain.xml", "--domain-xml"},
 		{"domstats.txt", "--domstats"},
+		{"previous-domstats.txt", "--previous-domstats"},
+		{"capabilities.xml", "--capabilities"},
 		{"config.ini", "--config"},
 	};
 	GPtrArray *args = g_ptr_array_new_with_free_func(g_free);
@@ -460,6 +477,7 @@ test_cli_errors(void)
 	g_autofree char *good = case_file("healthy", "report.json");
 	g_autofree char *stats = g_build_filename(data_dir(), "facts", "domstats.txt", NULL);
 	g_autofree char *xml = case_file("healthy", "domain.xml");
+	g_autofree char *healthy_stats = case_file("healthy", "domstats.txt");
 	g_autofree char *out = NULL;
 	g_autofree char *err = NULL;
 
@@ -490,6 +508,15 @@ test_cli_errors(void)
 	expect_cli_error((const char *const[]){"--report", good, "--domain-xml", xml, "--domstats",
 					       other, NULL},
 			 other, "holds domain 'db2'");
+	/* previous domstats: only with --domstats, and of the same domain */
+	expect_cli_error(
+		(const char *const[]){"--report", good, "--previous-domstats", other, NULL},
+		"--previous-domstats needs --domstats", NULL);
+	expect_cli_error((const char *const[]){"--report", good, "--domain-xml", xml, "--domstats",
+					       healthy_stats, "--previous-domstats", other, NULL},
+			 other, "holds domain 'db2'");
+	expect_cli_error((const char *const[]){"--report", good, "--capabilities", badxml, NULL},
+			 badxml, NULL);
 	expect_cli_error((const char *const[]){NULL}, "--report", NULL);
 	expect_cli_error((const char *const[]){"--report", good, "--format", "yaml", NULL},
 			 "table or json", NULL);

@@ -8,7 +8,7 @@
  *
  *   vt-guest-sim --dir DIR --count N [--report FILE] [--interval-ms MS]
  *                [--mode honest|garbage|oversize|flood|silent|badutf8]
- *                [--hostname TEXT]
+ *                [--hostname TEXT] [--drops BEFORE:AFTER:NOISE]
  *
  * Guest i listens on DIR/guest-<i>.sock. The template report (canonical JSON)
  * gets per-guest identity and moving counters (swap, cpu ticks, monotonic_ms).
@@ -20,6 +20,11 @@
  * and a RollbackRequest (rolled back) without changing anything, with the
  * template's first NIC name in the reason, before, after and command, written
  * as a careless agent would: the host must show them safely.
+ *
+ * --drops gives the first NIC a receive drop counter that grows by BEFORE
+ * per report until a change is applied and by AFTER from then on, each step
+ * ± a uniform NOISE (seeded per guest, so runs repeat): a known before/after
+ * series for the measured effect of a change.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +65,9 @@ typedef struct {
 	guint64 seq;
 	guint64 ticks;
 	char *boot_id;
+	gboolean applied; /* an ApplyRequest was applied: --drops uses AFTER */
+	guint64 drops;
+	GRand *rand;
 } Guest;
 
 struct Sim {
@@ -68,6 +76,8 @@ struct Sim {
 	const char *hostname; /* NULL: sim-<i> */
 	VtReport *template;
 	GPtrArray *guests;
+	gboolean drops; /* --drops given */
+	double drops_before, drops_after, drops_noise;
 	guint64 reports_sent;
 	guint64 hellos;
 };
@@ -142,6 +152,18 @@ send_report(Guest *g)
 		r->cpu->steal_ticks = g->ticks;
 	}
 	set_map(r->meminfo, r->n_meminfo, "MemAvailable", 500000000 - g->ticks * 4096);
+	if (g->sim->drops && r->n_nics > 0) {
+		double step = g->applied ? g->sim->drops_after : g->sim->drops_before;
+
+		step += g_rand_double_range(g->rand, -g->sim->drops_noise, g->sim->drops_noise);
+		g->drops += step > 0 ? (guint64)step : 0;
+		if (r->nics[0]->stats == NULL) {
+			r->nics[0]->stats = g_new0(VtNicStats, 1);
+			virttune__v1__nic_stats__init(r->nics[0]->stats);
+		}
+		r->nics[0]->stats->has_rx_dropped = TRUE;
+		r->nics[0]->stats->rx_dropped = g->drops;
+	}
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_REPORT;
 	env.report = r;
 	send_env(g, &env);
@@ -219,6 +241,8 @@ answer_change(Guest *g, const char *request_id, gboolean dry_run, gboolean rollb
 	res.after = rollback ? before : after;
 	res.command = command;
 	res.change_id = dry_run ? NULL : (char *)"sim-change-1";
+	if (!dry_run)
+		g->applied = !rollback;
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_APPLY_RESULT;
 	env.apply_result = &res;
 	send_env(g, &env);
@@ -339,6 +363,21 @@ on_usr1(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* --drops BEFORE:AFTER:NOISE (NULL: not given). */
+static gboolean
+parse_drops(Sim *sim, const char *text)
+{
+	if (text == NULL)
+		return TRUE;
+	if (sscanf(text, "%lf:%lf:%lf", &sim->drops_before, &sim->drops_after, &sim->drops_noise) !=
+	    3) {
+		g_printerr("vt-guest-sim: --drops takes BEFORE:AFTER:NOISE\n");
+		return FALSE;
+	}
+	sim->drops = TRUE;
+	return TRUE;
+}
+
 static gboolean
 on_term(gpointer user_data)
 {
@@ -350,6 +389,7 @@ int
 main(int argc, char **argv)
 {
 	g_autofree char *dir = NULL, *report = NULL, *mode = NULL, *hostname = NULL;
+	g_autofree char *drops = NULL;
 	int count = 1, interval = 1000;
 	GOptionEntry entries[] = {
 		{"dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "Socket directory", "DIR"},
@@ -361,6 +401,9 @@ main(int argc, char **argv)
 		 "honest, garbage, oversize, flood, silent or badutf8", "MODE"},
 		{"hostname", 0, 0, G_OPTION_ARG_FILENAME, &hostname, "Every guest's hostname",
 		 "TEXT"},
+		{"drops", 0, 0, G_OPTION_ARG_STRING, &drops,
+		 "First NIC's drops per report before and after an apply, and their noise",
+		 "BEFORE:AFTER:NOISE"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- simulated virt-tune guests");
@@ -380,6 +423,8 @@ main(int argc, char **argv)
 		if (g_strcmp0(mode ? mode : "honest", modes[m]) == 0)
 			sim.mode = (Mode)m;
 	sim.interval_ms = (guint)interval;
+	if (!parse_drops(&sim, drops))
+		return 2;
 	sim.hostname = hostname;
 	if (report != NULL) {
 		g_autofree char *text = NULL;
@@ -401,6 +446,7 @@ main(int argc, char **argv)
 		g->fd = -1;
 		g->path = g_strdup_printf("%s/guest-%d.sock", dir, i);
 		g->boot_id = g_uuid_string_random();
+		g->rand = g_rand_new_with_seed(1000 + (guint32)i);
 		g->dec = vt_frame_decoder_new(0);
 		vt_frame_decoder_set_callbacks(g->dec, on_frame, NULL, g);
 		if (!guest_listen(g, &error)) {

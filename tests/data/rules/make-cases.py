@@ -13,6 +13,7 @@ import os
 import shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+FACTS = os.path.join(HERE, "..", "facts")
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 
@@ -73,9 +74,14 @@ BASE_REPORT = {
             "ticks_per_second": 100},
     "sections": [{"name": n, "ok": True} for n in
                  ("identity", "meminfo", "swap", "sysctl", "vmstat", "block", "nic", "cpu")],
+    "pressure": {k: {"avg10": 0.5, "avg60": 0.4, "avg300": 0.3, "total_us": 5200000}
+                 for k in ("cpu_some", "memory_some", "memory_full", "io_some", "io_full")},
+    "softnet": {"processed": 98123411, "dropped": 0, "time_squeeze": 12},
     "collected_at_ms": 1763805600000,
     "monotonic_ms": 86400000,
 }
+BASE_REPORT["sysctl"].update({"net.core.netdev_max_backlog": "1000",
+                              "net.core.rmem_max": "212992", "net.core.wmem_max": "212992"})
 
 
 def previous_of(report, seconds=60, pswpin=None, pswpout=None, steal=None, total=None):
@@ -114,7 +120,7 @@ XML = """<domain type='{dtype}' id='7'>
     <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2' cache='none' io='native' discard='unmap'/>
       <source file='/var/lib/libvirt/images/web1-root.qcow2' index='2'/>
-      <backingStore/>
+      {root_backing}
       <target dev='vda' bus='virtio'/>
       <serial>vt-root</serial>
       <alias name='virtio-disk0'/>
@@ -165,7 +171,7 @@ XML = """<domain type='{dtype}' id='7'>
 """
 
 DATA_DISK = """    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw' cache='{cache}' io='{io}'/>
+      <driver name='qemu' type='raw' cache='{cache}' io='{io}'{data_iothread}/>
       <source file='/var/lib/libvirt/images/web1-data.img' index='1'/>
       <backingStore/>
       <target dev='vdb' bus='virtio'/>
@@ -175,7 +181,7 @@ DATA_DISK = """    <disk type='file' device='disk'>
     </disk>
 """
 
-BASE_XML = dict(dtype="kvm", mem_unit="KiB", memory=4194304, current=4194304, backing="",
+BASE_XML = dict(root_backing="<backingStore/>", data_iothread="", dtype="kvm", mem_unit="KiB", memory=4194304, current=4194304, backing="",
                 vcpus=2, cputune="",
                 cpu="  <cpu mode='host-passthrough' check='none' migratable='on'/>\n",
                 cache="none", io="native", extra_disks="", if_type="network",
@@ -189,12 +195,18 @@ BASE_XML = dict(dtype="kvm", mem_unit="KiB", memory=4194304, current=4194304, ba
 """)
 
 BASE_STATS = dict(balloon_current=4194304, balloon_maximum=4194304, vcpus=2,
-                  vcpu_time=[41230000000, 39870000000], vcpu_delay=[402000000, 388000000])
+                  vcpu_time=[41230000000, 39870000000], vcpu_delay=[402000000, 388000000],
+                  net={"rx.drop": 0, "tx.drop": 0},
+                  block=[{"rd.reqs": 10412, "rd.times": 8123000000, "wr.reqs": 40213,
+                          "wr.times": 60231000000},
+                         {"rd.reqs": 2210, "rd.times": 2210000000, "wr.reqs": 1021,
+                          "wr.times": 1021000000}])
 
 
 def xml_text(x):
     x = dict(x)
-    x["data_disk"] = DATA_DISK.format(cache=x["cache"], io=x["io"])
+    x["data_disk"] = DATA_DISK.format(cache=x["cache"], io=x["io"],
+                                      data_iothread=x["data_iothread"])
     return XML.format(**x)
 
 
@@ -218,21 +230,22 @@ def domstats_text(s):
         lines += ["  vcpu.%d.state=1" % i, "  vcpu.%d.time=%d" % (i, s["vcpu_time"][i]),
                   "  vcpu.%d.wait=0" % i, "  vcpu.%d.delay=%d" % (i, s["vcpu_delay"][i])]
     lines += ["  net.count=1", "  net.0.name=vnet3", "  net.0.rx.bytes=981233441",
-              "  net.0.rx.pkts=1203121", "  net.0.rx.errs=0", "  net.0.rx.drop=0",
+              "  net.0.rx.pkts=1203121", "  net.0.rx.errs=0",
+              "  net.0.rx.drop=%d" % s["net"]["rx.drop"],
               "  net.0.tx.bytes=120334112", "  net.0.tx.pkts=803121", "  net.0.tx.errs=0",
-              "  net.0.tx.drop=0",
+              "  net.0.tx.drop=%d" % s["net"]["tx.drop"],
               "  block.count=2",
               "  block.0.name=vda", "  block.0.path=/var/lib/libvirt/images/web1-root.qcow2",
-              "  block.0.backingIndex=2", "  block.0.rd.reqs=10412", "  block.0.rd.bytes=769970176",
-              "  block.0.rd.times=8123000000", "  block.0.wr.reqs=40213",
-              "  block.0.wr.bytes=1542166528", "  block.0.wr.times=60231000000",
+              "  block.0.backingIndex=2", "  block.0.rd.reqs=%d" % s["block"][0]["rd.reqs"], "  block.0.rd.bytes=769970176",
+              "  block.0.rd.times=%d" % s["block"][0]["rd.times"], "  block.0.wr.reqs=%d" % s["block"][0]["wr.reqs"],
+              "  block.0.wr.bytes=1542166528", "  block.0.wr.times=%d" % s["block"][0]["wr.times"],
               "  block.0.fl.reqs=3021", "  block.0.fl.times=1402000000",
               "  block.0.allocation=6442450944", "  block.0.capacity=21474836480",
               "  block.0.physical=6442450944",
               "  block.1.name=vdb", "  block.1.path=/var/lib/libvirt/images/web1-data.img",
-              "  block.1.backingIndex=1", "  block.1.rd.reqs=2210", "  block.1.rd.bytes=9052160",
-              "  block.1.rd.times=2210000000", "  block.1.wr.reqs=1021",
-              "  block.1.wr.bytes=4182016", "  block.1.wr.times=1021000000",
+              "  block.1.backingIndex=1", "  block.1.rd.reqs=%d" % s["block"][1]["rd.reqs"], "  block.1.rd.bytes=9052160",
+              "  block.1.rd.times=%d" % s["block"][1]["rd.times"], "  block.1.wr.reqs=%d" % s["block"][1]["wr.reqs"],
+              "  block.1.wr.bytes=4182016", "  block.1.wr.times=%d" % s["block"][1]["wr.times"],
               "  block.1.fl.reqs=12", "  block.1.fl.times=3000000",
               "  block.1.allocation=21474836480", "  block.1.capacity=21474836480",
               "  block.1.physical=21474836480"]
@@ -243,7 +256,7 @@ CASES = {}
 
 
 def case(name, ids, report=None, previous="auto", xml=None, stats=None, config=None,
-         no_xml=False, no_stats=False):
+         no_xml=False, no_stats=False, prev_stats=None, caps=None, files=None):
     """report/xml/stats: functions mutating copies of the base."""
     r = copy.deepcopy(BASE_REPORT)
     if report:
@@ -259,8 +272,14 @@ def case(name, ids, report=None, previous="auto", xml=None, stats=None, config=N
     s = copy.deepcopy(BASE_STATS)
     if stats:
         stats(s)
+    ps = None
+    if prev_stats:
+        ps = copy.deepcopy(s)
+        prev_stats(ps)
     CASES[name] = dict(report=r, previous=p, xml=None if no_xml else xml_text(x),
-                       stats=None if no_stats else domstats_text(s), config=config, ids=ids)
+                       stats=None if no_stats else domstats_text(s), config=config, ids=ids,
+                       prev_stats=None if ps is None or no_stats else domstats_text(ps),
+                       caps=caps, files=files or {})
 
 
 def setp(d, path, value):
@@ -518,6 +537,222 @@ case("cpu-mode-negative", [],
 case("cpu-mode-edge", [], xml=lambda x: x.update(cpu=CUSTOM, dtype="qemu"))
 case("cpu-mode-missing", [], no_xml=True)
 
+
+# ------------------------------------------------------------------ both sides: helpers
+# Interval cases add the interval's requests to the current counters; the
+# previous snapshots (report and domstats) hold the base counters.
+def add_block(disk, reqs, host_ms, kind="rd", sign=1):
+    def f(s):
+        s["block"][disk][kind + ".reqs"] += sign * reqs
+        s["block"][disk][kind + ".times"] += sign * int(reqs * host_ms * 1e6)
+    return f
+
+
+def add_guest(r, disk, reqs, guest_ms, kind="rd", sign=1):
+    st = r["block"][disk]["stats"]
+    st["reads" if kind == "rd" else "writes"] += sign * reqs
+    st["read_ms" if kind == "rd" else "write_ms"] += sign * int(reqs * guest_ms)
+
+
+def prev_guest(disk, reqs, guest_ms):
+    def f(r):
+        p = previous_of(r)
+        add_guest(p, disk, reqs, guest_ms, sign=-1)
+        return p
+    return f
+
+
+def latency_case(name, ids, disk, reqs, host_ms, guest_ms, report_extra=None, **kw):
+    def report(r):
+        add_guest(r, disk, reqs, guest_ms)
+        if report_extra:
+            report_extra(r)
+    case(name, ids, report=report, previous=prev_guest(disk, reqs, guest_ms),
+         stats=add_block(disk, reqs, host_ms),
+         prev_stats=add_block(disk, reqs, host_ms, sign=-1), **kw)
+
+
+# ------------------------------------------------------------------ blk.latency
+# host side: 30 ms per read on the host, 31 ms in the guest
+latency_case("blk-latency-positive", ["blk.latency:vdb"], 1, 600, 30, 31)
+# guest side: 1 ms on the host, 45 ms in the guest with 256 requests queued
+latency_case("blk-latency-guest", ["blk.latency:vdb"], 1, 600, 1, 45)
+latency_case("blk-latency-negative", [], 1, 600, 2, 5)
+# exactly the host threshold, 20 ms
+latency_case("blk-latency-edge", ["blk.latency:vdb"], 1, 600, 20, 20.5)
+# guest side, but the queue is already short on mq-deadline: nothing left to change
+latency_case("blk-latency-guest-short", [], 1, 600, 1, 45,
+             report_extra=lambda r: (setp(r, "block.1.nr_requests", 32),
+                                     setp(r, "block.1.scheduler", "mq-deadline")))
+latency_case("blk-latency-missing", [], 1, 600, 30, 31, no_stats=True)
+# real captures from the e2e guest: vdb throttled to 40 IOPS by <iotune>
+# (the scenario's other findings fire too: one channel of four, bfq, swappiness)
+case("blk-latency-e2e", ["nic.queues:eth0", "blk.scheduler:vdb", "blk.latency:vdb",
+                         "mem.swappiness:vm.swappiness"], previous=None, no_xml=True, no_stats=True,
+     files={"report.json": "e2e-throttled-report-2.json",
+            "previous.json": "e2e-throttled-report-1.json",
+            "domstats.txt": "e2e-throttled-2.txt",
+            "previous-domstats.txt": "e2e-throttled-1.txt",
+            "domain.xml": "e2e-live.xml"})
+
+# ------------------------------------------------------------------ blk.iothread
+IOTHREAD_XML = dict(iothreads="  <iothreads>1</iothreads>\n")
+
+
+def busy(disk, iops):
+    return dict(stats=add_block(disk, iops * 60, 0.2),
+                prev_stats=add_block(disk, iops * 60, 0.2, sign=-1))
+
+
+case("blk-iothread-positive", ["blk.iothread:vdb"], **busy(1, 1000))
+case("blk-iothread-negative", [], **busy(1, 1000),
+     xml=lambda x: x.update(backing="  <iothreads>1</iothreads>\n",
+                            data_iothread=" iothread='1'"))
+case("blk-iothread-edge", ["blk.iothread:vdb"], **busy(1, 500))
+case("blk-iothread-missing", [], **busy(1, 1000), no_xml=True)
+
+# ------------------------------------------------------------------ blk.chain
+def chain(depth):
+    inner = "<backingStore/>"
+    for i in range(depth):
+        fmt = "raw" if i == 0 else "qcow2"
+        inner = ("<backingStore type='file' index='%d'><format type='%s'/>"
+                 "<source file='/var/lib/libvirt/images/web1-layer%d.%s'/>%s</backingStore>"
+                 % (i + 3, fmt, i, fmt, inner))
+    return inner
+
+
+case("blk-chain-positive", ["blk.chain:vda"], xml=lambda x: x.update(root_backing=chain(3)))
+case("blk-chain-negative", [], xml=lambda x: x.update(root_backing=chain(1)))
+# exactly max_depth (2): left alone
+case("blk-chain-edge", [], xml=lambda x: x.update(root_backing=chain(2)))
+case("blk-chain-config", ["blk.chain:vda"], xml=lambda x: x.update(root_backing=chain(2)),
+     config="[rules]\nblk.chain.max_depth=1\n")
+case("blk-chain-missing", [], no_xml=True)
+
+# ------------------------------------------------------------------ blk.format
+case("blk-format-positive", ["blk.format:vda"], **busy(0, 250))
+# the busy disk is raw
+case("blk-format-negative", [], **busy(1, 250))
+case("blk-format-edge", ["blk.format:vda"], **busy(0, 200))
+case("blk-format-missing", [], **busy(0, 250), no_xml=True)
+
+
+# ------------------------------------------------------------------ net.drops
+def host_drops(n):
+    def f(s):
+        s["net"]["rx.drop"] += 20000
+    return f, (lambda s: s["net"].update({"rx.drop": s["net"]["rx.drop"] - n}))
+
+
+def net_case(name, ids, host=0, guest=0, softnet=0, report_extra=None, **kw):
+    def stats(s):
+        s["net"]["rx.drop"] = 20000 + host
+
+    def report(r):
+        r["nics"][0]["stats"]["rx_dropped"] = 7000 + guest
+        r["softnet"]["dropped"] = 9000 + softnet
+        if report_extra:
+            report_extra(r)
+
+    def previous(r):
+        p = previous_of(r)
+        p["nics"][0]["stats"]["rx_dropped"] = 7000
+        p["softnet"]["dropped"] = 9000
+        return p
+    case(name, ids, report=report, previous=previous, stats=stats,
+         prev_stats=lambda s: s["net"].update({"rx.drop": 20000}), **kw)
+
+
+# the tap drops: the guest has its queues, so longer rings
+net_case("net-drops-positive", ["net.drops:eth0"], host=5000)
+# the tap drops and the guest runs one of its two channels
+net_case("net-drops-channels", ["nic.queues:eth0", "net.drops:eth0"], host=5000,
+         report_extra=lambda r: setp(r, "nics.0.channels.combined", 1))
+# the guest's backlog drops
+net_case("net-drops-guest", ["net.drops:eth0"], guest=3000, softnet=3000)
+net_case("net-drops-negative", [], host=50, guest=40)
+# exactly min_packets on the host side
+net_case("net-drops-edge", ["net.drops:eth0"], host=100)
+net_case("net-drops-missing", [], host=5000, no_stats=True)
+
+# ------------------------------------------------------------------ net.mtu
+MTU = "      <driver name='vhost' queues='2'/>\n      <mtu size='%d'/>\n"
+case("net-mtu-positive", ["net.mtu:eth0"], xml=lambda x: x.update(if_driver=MTU % 9000))
+case("net-mtu-negative", [], xml=lambda x: x.update(if_driver=MTU % 1500))
+# guest larger than the host path
+case("net-mtu-edge", ["net.mtu:eth0"], report=lambda r: setp(r, "nics.0.mtu", 9000),
+     xml=lambda x: x.update(if_driver=MTU % 1500))
+case("net-mtu-missing", [], xml=lambda x: x.update(if_driver=MTU % 9000),
+     report=lambda r: r["nics"][0].pop("mtu"))
+
+
+# ------------------------------------------------------------------ mem.oom
+def oom(now, before):
+    def report(r):
+        r["vmstat"]["oom_kill"] = now
+
+    def previous(r):
+        p = previous_of(r)
+        p["vmstat"]["oom_kill"] = before
+        return p
+    return dict(report=report, previous=previous)
+
+
+case("mem-oom-positive", ["mem.oom:domain"], **oom(3, 1))
+case("mem-oom-negative", [], **oom(0, 0))
+# kills earlier in this boot, none in the interval: a warning
+case("mem-oom-edge", ["mem.oom:domain"], **oom(2, 2))
+case("mem-oom-ballooned", ["mem.oom:domain"], **oom(1, 0), stats=ballooned,
+     xml=lambda x: x.update(current=3145728))
+case("mem-oom-missing", [], report=lambda r: r["vmstat"].pop("oom_kill"))
+
+
+# ------------------------------------------------------------------ pressure
+def psi(**lines):
+    def f(r):
+        for k, v in lines.items():
+            r["pressure"][k]["avg60"] = v
+    return f
+
+
+case("mem-pressure-positive", ["mem.pressure:domain"], report=psi(memory_some=25))
+case("mem-pressure-host", ["mem.pressure:domain"], report=psi(memory_some=40, memory_full=8),
+     stats=ballooned, xml=lambda x: x.update(current=3145728))
+case("mem-pressure-negative", [], report=psi(memory_some=9.9))
+case("mem-pressure-edge", ["mem.pressure:domain"], report=psi(memory_some=10))
+case("mem-pressure-missing", [], report=lambda r: r.pop("pressure"))
+
+case("cpu-pressure-positive", ["cpu.pressure:domain"], report=psi(cpu_some=40), stats=delay)
+case("cpu-pressure-guest", ["cpu.pressure:domain"], report=psi(cpu_some=40))
+case("cpu-pressure-negative", [], report=psi(cpu_some=19))
+case("cpu-pressure-edge", ["cpu.pressure:domain"], report=psi(cpu_some=20))
+case("cpu-pressure-missing", [], report=psi(cpu_some=40), no_stats=True)
+
+latency_case("io-pressure-positive", ["io.pressure:domain", "blk.latency:vdb"], 1, 600, 30, 31,
+             report_extra=psi(io_some=30, io_full=15))
+latency_case("io-pressure-guest", ["blk.latency:vdb", "io.pressure:domain"], 1, 600, 1, 45,
+             report_extra=psi(io_some=30))
+case("io-pressure-negative", [], report=psi(io_some=19, io_full=9))
+case("io-pressure-edge", ["io.pressure:domain"], report=psi(io_some=20))
+case("io-pressure-missing", [], report=lambda r: r.pop("pressure"))
+
+# ------------------------------------------------------------------ cpu.numa
+PIN_ACROSS = ("  <cputune>\n    <vcpupin vcpu='0' cpuset='0'/>\n"
+              "    <vcpupin vcpu='1' cpuset='8'/>\n  </cputune>\n")
+PIN_ONE = ("  <cputune>\n    <vcpupin vcpu='0' cpuset='8'/>\n"
+           "    <vcpupin vcpu='1' cpuset='9'/>\n  </cputune>\n")
+NUMATUNE = "  <numatune>\n    <memory mode='strict' nodeset='1'/>\n  </numatune>\n"
+TWO_NODES = "test-default-capabilities.xml"
+case("cpu-numa-positive", ["cpu.numa:domain"], caps=TWO_NODES)
+case("cpu-numa-pinned", ["cpu.numa:domain"], caps=TWO_NODES,
+     xml=lambda x: x.update(cputune=PIN_ACROSS))
+case("cpu-numa-negative", [], caps=TWO_NODES, xml=lambda x: x.update(cputune=PIN_ONE))
+case("cpu-numa-numatune", [], caps=TWO_NODES, xml=lambda x: x.update(cputune=NUMATUNE))
+# one node (the e2e host): nothing to place
+case("cpu-numa-edge", [], caps="e2e-capabilities.xml")
+case("cpu-numa-missing", [])
+
 # ------------------------------------------------------------------ several at once
 def messy(r):
     r["nics"][0]["channels"]["combined"] = 1
@@ -546,7 +781,8 @@ def main():
     for name, c in sorted(CASES.items()):
         d = os.path.join(HERE, name)
         os.makedirs(d, exist_ok=True)
-        for f in ("previous.json", "domain.xml", "domstats.txt", "config.ini"):
+        for f in ("previous.json", "domain.xml", "domstats.txt", "config.ini",
+                  "previous-domstats.txt", "capabilities.xml"):
             if os.path.exists(os.path.join(d, f)):
                 os.unlink(os.path.join(d, f))
         with open(os.path.join(d, "report.json"), "w") as f:
@@ -565,6 +801,13 @@ def main():
         if c["config"] is not None:
             with open(os.path.join(d, "config.ini"), "w") as f:
                 f.write(c["config"])
+        if c["prev_stats"] is not None:
+            with open(os.path.join(d, "previous-domstats.txt"), "w") as f:
+                f.write(c["prev_stats"])
+        if c["caps"] is not None:
+            shutil.copyfile(os.path.join(FACTS, c["caps"]), os.path.join(d, "capabilities.xml"))
+        for dst, src in c["files"].items():
+            shutil.copyfile(os.path.join(FACTS, src), os.path.join(d, dst))
         with open(os.path.join(d, "ids.txt"), "w") as f:
             f.write("".join(i + "\n" for i in c["ids"]))
 
