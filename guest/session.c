@@ -58,10 +58,9 @@ static void
 send_report(VtAgent *a)
 {
 	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
-	g_autoptr(VtReport) report = NULL;
+	VtReport *report = vt_collector_collect(a->collector);
 	gsize size;
 
-	report = vt_collector_collect(a->collector);
 	if (!report->has_collected_at_ms) {
 		report->has_collected_at_ms = TRUE;
 		report->collected_at_ms = (guint64)(g_get_real_time() / 1000);
@@ -78,6 +77,8 @@ send_report(VtAgent *a)
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_REPORT;
 	env.report = report;
 	vt_agent_send(a, &env, TRUE);
+	/* its feature messages serve the next report */
+	vt_collector_recycle(a->collector, report);
 }
 
 void

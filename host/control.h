@@ -18,6 +18,20 @@ G_BEGIN_DECLS
 #define VT_CONTROL_DEFAULT_SOCKET "/run/virt-tune/virt-tuned.sock"
 #define VT_CONTROL_MAX_LINE       (64u * 1024u) /* a request line */
 #define VT_CONTROL_MAX_CLIENTS    64u
+/* One user holds at most this many of the slots, and users other than root
+ * (or the daemon's own) all together at most VT_CONTROL_MAX_CLIENTS minus
+ * VT_CONTROL_ROOT_RESERVE: neither one user nor the read-only group can
+ * lock everyone out. A client past a limit is told "busy: N clients". */
+#define VT_CONTROL_MAX_CLIENTS_PER_UID 16u
+#define VT_CONTROL_ROOT_RESERVE        8u
+/* Replies queued for a client that does not read: past the soft cap the
+ * daemon stops reading (and answering) that client until it drains; past
+ * the hard cap (one reply larger than any the CLI accepts) it drops it. */
+#define VT_CONTROL_OUT_SOFT_CAP (1024u * 1024u)
+#define VT_CONTROL_OUT_HARD_CAP (64u * 1024u * 1024u)
+/* A client with no request in flight that sends and reads nothing for this
+ * long is closed (virt-tuned.conf control-idle-timeout). */
+#define VT_CONTROL_DEFAULT_IDLE_TIMEOUT_S 60u
 
 typedef struct VtControl VtControl;
 typedef struct VtControlRequest VtControlRequest;
@@ -31,6 +45,8 @@ typedef void (*VtControlHandler)(VtControlRequest *request, gpointer user_data);
 VtControl *vt_control_new(const char *path, const char *group, VtControlHandler handler,
 			  gpointer user_data, GError **error);
 void vt_control_free(VtControl *control);
+/* 0 turns the idle timeout off. */
+void vt_control_set_idle_timeout(VtControl *control, guint seconds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtControl, vt_control_free)
 
 const char *vt_control_request_get_command(const VtControlRequest *request);

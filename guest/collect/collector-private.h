@@ -6,7 +6,9 @@
 
 #include "bounds.h"
 #include "collector.h"
+#include "kernel/ethtool-monitor.h"
 #include "kernel/ethtool.h"
+#include "kernel/links.h"
 #include "kernel/sysattr.h"
 #include "report-text.h"
 
@@ -115,6 +117,17 @@ typedef struct {
 	char **feature_names;   /* already cleaned for the report */
 	gboolean names_cleaned; /* some name was not valid text */
 	guint n_features;
+	/* Channels, rings and feature bits as last asked; reused while the
+	 * ethtool monitor announces no change (VtCollector.ethtool_stable). */
+	gboolean ethtool_kept;
+	struct ethtool_channels channels;
+	struct ethtool_ringparam rings;
+	int features_rc;
+	struct ethtool_get_features_block *blocks; /* (n_features + 31) / 32 */
+	/* The virtio device under the interface (its queues' interrupts): a
+	 * device does not move while the interface exists. */
+	gboolean virtio_done;
+	char *virtio_device; /* NULL: not on virtio */
 } VtIface;
 
 /* A virtio queue's vector in /proc/interrupts (irq.c). */
@@ -138,6 +151,17 @@ struct VtCollector {
 	const VtEthtoolOps *ops;
 	VtEthtool *ethtool; /* opened on first use */
 	gboolean ethtool_tried;
+	/* The kernel's ethtool change announcements (live system and kernel
+	 * ioctls only), joined on first use; NULL where ethtool netlink is not. */
+	VtEthtoolMonitor *monitor;
+	gboolean monitor_tried;
+	gboolean ethtool_stable; /* this report: kept ethtool answers still hold */
+	guint ethtool_reports;   /* reports since every answer was asked again */
+	/* Link state and counters of every interface, one rtnetlink dump per
+	 * report (live system only); NULL where the socket could not be had. */
+	VtLinks *links;
+	gboolean links_tried;
+	gboolean links_ok; /* this report's dump worked: nics take from it */
 	GPatternSpec **excluded;
 	guint n_excluded;
 	guint32 sections_mask; /* bit i: vt_collectors[i] wanted */
@@ -161,9 +185,16 @@ struct VtCollector {
 	char *vmstat_text;    /* idem, for /proc/vmstat, read once per report */
 	gboolean vmstat_read; /* in this report */
 	int vmstat_err;       /* of that read: 0 or -errno */
+	VtFile interrupts;    /* /proc/interrupts, kept open */
+	char *irq_text;       /* its text, allocated on first use and kept */
 	GPtrArray *irqs;      /* VtQueueIrq*, this report's, read on first use */
-	gboolean irqs_read;   /* in this report */
-	int irqs_err;         /* of that read: 0 or -errno */
+	/* Feature messages of the last recycled report, in its order; the next
+	 * report takes them in the same order (the names then match) and leaves
+	 * NULL where it took one. At most VT_FEATURE_POOL_MAX. */
+	GPtrArray *feature_pool;
+	guint feature_next;
+	gboolean irqs_read; /* in this report */
+	int irqs_err;       /* of that read: 0 or -errno */
 };
 
 /* One collector: fills its part of @report; FALSE + error when the section
@@ -181,8 +212,12 @@ gboolean vt_collect_cpu(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_pressure(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_softnet(VtCollector *c, VtReport *report, GError **error);
 
-/* Appends @nic's virtio queue interrupts (irq.c); trouble goes to @problems. */
-void vt_collect_queue_interrupts(VtCollector *c, const char *iface, VtNic *nic, GString *problems);
+/* "virtio2" when @iface sits on a virtio device, else NULL (irq.c). */
+char *vt_virtio_device(VtCollector *c, const char *iface);
+
+/* Appends the interrupts of virtio device @device's queues to @nic (irq.c);
+ * trouble goes to @problems. */
+void vt_collect_queue_interrupts(VtCollector *c, const char *device, VtNic *nic, GString *problems);
 
 /* Forgets this report's /proc/interrupts. */
 void vt_queue_irqs_clear(VtCollector *c);
@@ -236,6 +271,12 @@ int vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize 
 void vt_device_reset(VtDevice *dev);
 
 void vt_device_list_clear(VtDeviceList *list);
+
+/* Feature messages kept between reports at most (collector.c). */
+#define VT_FEATURE_POOL_MAX (VT_REPORT_MAX_NICS * VT_REPORT_MAX_FEATURES)
+
+/* A feature message named @name: the next one of the pool, else a new one. */
+VtFeature *vt_collector_feature(VtCollector *c, const char *name);
 
 /* Appends to a repeated field of pointers, growing it by doubling. */
 #define VT_APPEND(n_field, field, item)                                                            \

@@ -34,6 +34,13 @@ note_free(VtNote *note)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtNote, note_free)
 
+static void
+feature_free(gpointer f)
+{
+	if (f != NULL)
+		virttune__v1__feature__free_unpacked(f, NULL);
+}
+
 VtCollector *
 vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 {
@@ -52,8 +59,9 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 		c->sysctl[i] = (VtFile)VT_FILE_INIT;
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
 		c->pressure[i] = (VtFile)VT_FILE_INIT;
-	c->softnet = (VtFile)VT_FILE_INIT;
+	c->softnet = c->interrupts = (VtFile)VT_FILE_INIT;
 	c->notes = g_ptr_array_new_with_free_func((GDestroyNotify)note_free);
+	c->feature_pool = g_ptr_array_new_with_free_func(feature_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
 	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
 	return c;
@@ -66,6 +74,8 @@ vt_collector_free(VtCollector *c)
 		return;
 	vt_collector_set_excluded(c, NULL);
 	vt_ethtool_close(c->ethtool);
+	vt_ethtool_monitor_close(c->monitor);
+	vt_links_close(c->links);
 	vt_file_close(&c->meminfo);
 	vt_file_close(&c->vmstat);
 	vt_file_close(&c->swaps);
@@ -80,15 +90,18 @@ vt_collector_free(VtCollector *c)
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
 		vt_file_close(&c->pressure[i]);
 	vt_file_close(&c->softnet);
+	vt_file_close(&c->interrupts);
 	vt_queue_irqs_clear(c);
 	for (guint i = 0; i < VT_DEVICES_N; i++)
 		vt_device_list_clear(&c->devices[i]);
 	g_ptr_array_unref(c->notes);
+	g_ptr_array_unref(c->feature_pool);
 	g_free(c->boot_id);
 	g_free(c->kernel_release);
 	g_free(c->os_pretty_name);
 	g_free(c->text);
 	g_free(c->vmstat_text);
+	g_free(c->irq_text);
 	vt_fd_close(c->root_fd);
 	g_free(c->sysroot);
 	g_free(c);
@@ -333,4 +346,52 @@ vt_collector_collect(VtCollector *c)
 	c->notes_dropped = 0;
 	g_ptr_array_set_size(c->notes, 0);
 	return report;
+}
+
+VtFeature *
+vt_collector_feature(VtCollector *c, const char *name)
+{
+	VtFeature *f = NULL;
+	char *old;
+
+	if (c->feature_next < c->feature_pool->len)
+		f = g_steal_pointer(&c->feature_pool->pdata[c->feature_next++]);
+	if (f == NULL) {
+		f = g_new(VtFeature, 1);
+		virttune__v1__feature__init(f);
+		f->name = g_strdup(name);
+		return f;
+	}
+	old = f->name;
+	virttune__v1__feature__init(f);
+	if (old != NULL && strcmp(old, name) == 0) {
+		f->name = old;
+	} else {
+		g_free(old);
+		f->name = g_strdup(name);
+	}
+	return f;
+}
+
+void
+vt_collector_recycle(VtCollector *c, VtReport *report)
+{
+	if (report == NULL)
+		return;
+	/* what the last report did not take goes; this report's features stay */
+	g_ptr_array_set_size(c->feature_pool, 0);
+	c->feature_next = 0;
+	for (gsize i = 0; i < report->n_nics; i++) {
+		VtNic *nic = report->nics[i];
+
+		for (gsize k = 0; k < nic->n_features; k++) {
+			if (c->feature_pool->len < VT_FEATURE_POOL_MAX)
+				g_ptr_array_add(c->feature_pool, nic->features[k]);
+			else
+				feature_free(nic->features[k]);
+		}
+		g_clear_pointer(&nic->features, g_free);
+		nic->n_features = 0;
+	}
+	vt_report_free(report);
 }

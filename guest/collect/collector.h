@@ -39,4 +39,11 @@ const char *const *vt_collector_section_names(void);
  */
 VtReport *vt_collector_collect(VtCollector *collector);
 
+/*
+ * Frees @report as vt_report_free() does, but keeps the messages the next
+ * report can reuse (the NICs' feature messages and their names, which do not
+ * change between reports) instead of freeing and allocating them again.
+ */
+void vt_collector_recycle(VtCollector *collector, VtReport *report);
+
 G_END_DECLS

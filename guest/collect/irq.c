@@ -14,7 +14,7 @@
 #include "error.h"
 
 /* /proc/interrupts grows with CPUs x vectors (~11 bytes a cell): 1 MiB holds 256
- * CPUs x 350 vectors. Read once per report, freed with it. */
+ * CPUs x 350 vectors. Read once per report into a buffer the collector keeps. */
 #define VT_INTERRUPTS_TEXT_MAX (1024u * 1024u)
 
 /* The per-CPU columns counted at most: NR_CPUS tops out at 8192. */
@@ -52,29 +52,42 @@ split_name(const char *name, char **device, char **queue)
 	return TRUE;
 }
 
-/* One vector's line: " 38:   0   9167   PCI-MSIX-0000:00:03.0   1-edge   virtio2-input.0". */
+/* The last blank-separated word of @line, or NULL when it has one word only. */
+static char *
+last_word(char *line)
+{
+	char *p = line + strlen(line);
+
+	while (p > line && p[-1] != ' ' && p[-1] != '\t')
+		p--;
+	return p > line ? p : NULL;
+}
+
+/* One vector's line: " 38:   0   9167   PCI-MSIX-0000:00:03.0   1-edge   virtio2-input.0".
+ * The name is looked at first: other vectors' lines are left without a copy. */
 static VtQueueIrq *
 parse_line(char *line, guint cpus)
 {
-	g_auto(GStrv) words = NULL;
-	guint n, i;
+	char *name, *p, *save = NULL;
 	guint64 sum = 0, v;
 	VtQueueIrq *irq;
+	gsize first;
 
-	words = g_strsplit_set(g_strstrip(line), " \t", -1);
-	n = g_strv_length(words);
-	if (n < 3 || !g_str_has_suffix(words[0], ":"))
+	line = g_strstrip(line);
+	first = strcspn(line, " \t");
+	name = last_word(line);
+	if (name == NULL || first == 0 || line[first - 1] != ':' || name <= line + first)
 		return NULL;
 	irq = g_new0(VtQueueIrq, 1);
-	if (!split_name(words[n - 1], &irq->device, &irq->queue)) {
+	if (!split_name(name, &irq->device, &irq->queue)) {
 		g_free(irq);
 		return NULL;
 	}
-	/* empty words stand for runs of blanks */
-	for (i = 1; i < n - 1 && cpus > 0; i++) {
-		if (words[i][0] == '\0')
-			continue;
-		if (!vt_parse_u64(words[i], &v))
+	/* the counts: the words between the number and the name, up to @cpus of them */
+	name[-1] = '\0';
+	for (p = strtok_r(line + first, " \t", &save); p != NULL && cpus > 0;
+	     p = strtok_r(NULL, " \t", &save)) {
+		if (!vt_parse_u64(p, &v))
 			break;
 		sum = v > VT_U64_MAX - sum ? VT_U64_MAX : sum + v;
 		cpus--;
@@ -99,17 +112,20 @@ count_cpus(const char *header)
 static GPtrArray *
 queue_irqs(VtCollector *c)
 {
-	g_autofree char *text = NULL;
 	gboolean truncated = FALSE;
-	char *save = NULL, *line;
+	char *save = NULL, *line, *text;
 	guint cpus;
 
 	if (c->irqs_read)
 		return c->irqs;
 	c->irqs_read = TRUE;
-	text = g_malloc(VT_INTERRUPTS_TEXT_MAX);
-	c->irqs_err = vt_file_read_once(c->root_fd, "proc/interrupts", text, VT_INTERRUPTS_TEXT_MAX,
-					NULL, &truncated);
+	/* kept: only the pages the text reaches are ever touched */
+	if (c->irq_text == NULL)
+		c->irq_text = g_malloc(VT_INTERRUPTS_TEXT_MAX);
+	text = c->irq_text;
+	/* kept open: a re-read at offset 0 regenerates it, without a path lookup */
+	c->irqs_err = vt_file_read(&c->interrupts, c->root_fd, "proc/interrupts", text,
+				   VT_INTERRUPTS_TEXT_MAX, NULL, &truncated);
 	if (c->irqs_err < 0)
 		return NULL;
 	if (truncated)
@@ -120,8 +136,12 @@ queue_irqs(VtCollector *c)
 	line = strtok_r(text, "\n", &save);
 	cpus = line != NULL ? count_cpus(line) : 0;
 	while (line != NULL && (line = strtok_r(NULL, "\n", &save)) != NULL) {
-		VtQueueIrq *irq = parse_line(line, cpus);
+		VtQueueIrq *irq;
 
+		/* most lines are other devices': not split into words at all */
+		if (strstr(line, "virtio") == NULL)
+			continue;
+		irq = parse_line(line, cpus);
 		if (irq != NULL)
 			g_ptr_array_add(c->irqs, irq);
 	}
@@ -136,9 +156,8 @@ vt_queue_irqs_clear(VtCollector *c)
 	c->irqs_err = 0;
 }
 
-/* "virtio2" for an interface on a virtio device, else NULL. */
-static char *
-virtio_device(VtCollector *c, const char *iface)
+char *
+vt_virtio_device(VtCollector *c, const char *iface)
 {
 	g_autofree char *path = g_strdup_printf("sys/class/net/%s/device", iface);
 	char link[512];
@@ -154,15 +173,11 @@ virtio_device(VtCollector *c, const char *iface)
 }
 
 void
-vt_collect_queue_interrupts(VtCollector *c, const char *iface, VtNic *nic, GString *problems)
+vt_collect_queue_interrupts(VtCollector *c, const char *device, VtNic *nic, GString *problems)
 {
-	g_autofree char *device = virtio_device(c, iface);
-	GPtrArray *irqs;
+	GPtrArray *irqs = queue_irqs(c);
 	gboolean more = FALSE;
 
-	if (device == NULL)
-		return;
-	irqs = queue_irqs(c);
 	if (irqs == NULL) {
 		g_string_append_printf(problems, "%sinterrupts: %s", problems->len ? "; " : "",
 				       g_strerror(-c->irqs_err));

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Every network interface but lo and the excluded: ethtool settings, sysfs link and counters. */
+/* Every network interface but lo and the excluded: ethtool settings (kept while the
+ * ethtool monitor announces no change), link state and counters (one rtnetlink dump
+ * per report on the live system, sysfs otherwise). */
 #include "collector-private.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 
 #include "error.h"
@@ -71,6 +74,9 @@ static const VtEightU32 rings_fields = {
 G_STATIC_ASSERT(sizeof(struct ethtool_channels) == 9 * sizeof(guint32));
 G_STATIC_ASSERT(sizeof(struct ethtool_ringparam) == 9 * sizeof(guint32));
 
+/* Reports between two askings of every ethtool answer, announced or not. */
+#define VT_ETHTOOL_REFRESH_REPORTS 60u
+
 /* "aa:bb:..": hex pairs and colons; up to MAX_ADDR_LEN (32) bytes of address. */
 #define MAC_TEXT_MAX (32u * 3u)
 
@@ -86,6 +92,11 @@ iface_reset(VtDevice *dev)
 	iface->names_cleaned = FALSE;
 	g_clear_pointer(&iface->feature_names, g_strfreev);
 	iface->n_features = 0;
+	iface->ethtool_kept = FALSE;
+	iface->features_rc = 0;
+	g_clear_pointer(&iface->blocks, g_free);
+	iface->virtio_done = FALSE;
+	g_clear_pointer(&iface->virtio_device, g_free);
 }
 
 static gboolean
@@ -154,12 +165,12 @@ message_new(const ProtobufCMessageDescriptor *desc)
 	return msg;
 }
 
+/* mtu, address and carrier from the sysfs attributes. */
 static void
-collect_link(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
+link_from_sysfs(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 {
 	char buf[VT_ATTR_MAX];
 	guint64 u64;
-	gint64 i64;
 	int err;
 
 	err = vt_device_read(c, &iface->base, VT_IFACE_MTU, buf, sizeof(buf));
@@ -185,6 +196,44 @@ collect_link(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 	} else {
 		problem(problems, "carrier", err ? errno_text(err) : "not 0 or 1");
 	}
+}
+
+/* The same from the rtnetlink dump, with the same meaning as sysfs gives. */
+static void
+link_from_netlink(const VtLink *link, VtNic *nic, GString *problems)
+{
+	char mac[VT_LINK_ADDR_MAX * 3u];
+
+	if (link->has_mtu) {
+		nic->has_mtu = TRUE;
+		nic->mtu = link->mtu;
+	} else {
+		problem(problems, "mtu", "not present");
+	}
+	if (vt_link_address_text(link, mac, sizeof(mac)))
+		nic->mac = vt_report_string(mac, -1, NULL);
+	else
+		problem(problems, "address", "not a hardware address");
+	/* sysfs refuses carrier while the interface is down: no link then */
+	if (!(link->flags & IFF_UP) || link->has_carrier) {
+		nic->has_link_up = TRUE;
+		nic->link_up = (link->flags & IFF_UP) && link->carrier;
+	} else {
+		problem(problems, "carrier", "not present");
+	}
+}
+
+static void
+collect_link(VtCollector *c, VtIface *iface, const VtLink *link, VtNic *nic, GString *problems)
+{
+	char buf[VT_ATTR_MAX];
+	gint64 i64;
+	int err;
+
+	if (link != NULL)
+		link_from_netlink(link, nic, problems);
+	else
+		link_from_sysfs(c, iface, nic, problems);
 
 	/* -1 (SPEED_UNKNOWN) or EINVAL when down: unknown, left unset */
 	err = vt_device_read(c, &iface->base, VT_IFACE_SPEED, buf, sizeof(buf));
@@ -199,15 +248,21 @@ collect_link(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 }
 
 static void
-collect_stats(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
+collect_stats(VtCollector *c, VtIface *iface, const VtLink *link, VtNic *nic, GString *problems)
 {
 	ProtobufCMessage *s = message_new(&virttune__v1__nic_stats__descriptor);
 	char buf[VT_ATTR_MAX];
 
+	G_STATIC_ASSERT(VT_LINK_STATS == VT_NIC_STAT_COUNT);
 	for (guint i = 0; i < VT_NIC_STAT_COUNT; i++) {
-		int err = vt_device_read(c, &iface->base, VT_IFACE_STATS0 + i, buf, sizeof(buf));
+		int err;
 		guint64 v;
 
+		if (link != NULL && link->has_stats) {
+			set_u64(s, &stat_fields[i], link->stats[i]);
+			continue;
+		}
+		err = vt_device_read(c, &iface->base, VT_IFACE_STATS0 + i, buf, sizeof(buf));
 		if (err == 0 && vt_parse_u64(buf, &v))
 			set_u64(s, &stat_fields[i], v);
 		else
@@ -276,11 +331,9 @@ load_feature_names(VtEthtool *e, VtIface *iface)
 }
 
 static void
-collect_features(VtEthtool *e, VtIface *iface, VtNic *nic, GString *problems)
+collect_features(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 {
-	g_autofree struct ethtool_get_features_block *blocks = NULL;
 	guint n = MIN(iface->n_features, VT_REPORT_MAX_FEATURES);
-	int rc;
 
 	if (iface->names_rc < 0) {
 		problem(problems, "features",
@@ -290,24 +343,20 @@ collect_features(VtEthtool *e, VtIface *iface, VtNic *nic, GString *problems)
 	}
 	if (iface->n_features == 0)
 		return;
-	blocks = g_new0(struct ethtool_get_features_block, (iface->n_features + 31) / 32);
-	rc = vt_ethtool_get_feature_bits(e, iface->base.name, iface->n_features, blocks);
-	if (rc < 0) {
-		problem(problems, "features", g_strerror(-rc));
+	if (iface->features_rc < 0) {
+		problem(problems, "features", g_strerror(-iface->features_rc));
 		return;
 	}
 	nic->features = g_new(VtFeature *, n);
 	for (guint i = 0; i < n; i++) {
-		const struct ethtool_get_features_block *b = &blocks[i / 32];
+		const struct ethtool_get_features_block *b = &iface->blocks[i / 32];
 		guint32 bit = 1u << (i % 32);
 		VtFeature *f;
 
 		/* unused feature bits have empty names; ethtool skips them too */
 		if (iface->feature_names[i][0] == '\0')
 			continue;
-		f = g_new(VtFeature, 1);
-		virttune__v1__feature__init(f);
-		f->name = g_strdup(iface->feature_names[i]);
+		f = vt_collector_feature(c, iface->feature_names[i]);
 		f->has_active = f->has_fixed = f->has_requested = TRUE;
 		f->active = (b->active & bit) != 0;
 		f->requested = (b->requested & bit) != 0;
@@ -321,26 +370,47 @@ collect_features(VtEthtool *e, VtIface *iface, VtNic *nic, GString *problems)
 		problem(problems, "features", "more than the limit, the rest left out");
 }
 
+/* Asks channels, rings and feature bits again; keeps them when every answer
+ * is one that only an announced change can move. */
+static void
+ask_ethtool(VtEthtool *e, VtIface *iface)
+{
+	const char *name = iface->base.name;
+
+	if (iface->channels_rc != -EOPNOTSUPP)
+		iface->channels_rc = vt_ethtool_get_channels(e, name, &iface->channels);
+	if (iface->rings_rc != -EOPNOTSUPP)
+		iface->rings_rc = vt_ethtool_get_rings(e, name, &iface->rings);
+	if (!iface->names_done)
+		load_feature_names(e, iface);
+	iface->features_rc = 0;
+	if (iface->names_rc == 0 && iface->n_features > 0) {
+		/* the count is fixed while the names are kept */
+		if (iface->blocks == NULL)
+			iface->blocks = g_new0(struct ethtool_get_features_block,
+					       (iface->n_features + 31) / 32);
+		iface->features_rc =
+			vt_ethtool_get_feature_bits(e, name, iface->n_features, iface->blocks);
+	}
+	iface->ethtool_kept = (iface->channels_rc == 0 || iface->channels_rc == -EOPNOTSUPP) &&
+			      (iface->rings_rc == 0 || iface->rings_rc == -EOPNOTSUPP) &&
+			      iface->features_rc == 0;
+}
+
 static void
 collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 {
 	VtEthtool *e = vt_collector_ethtool(c);
-	struct ethtool_channels ch;
-	struct ethtool_ringparam r;
 
 	if (e == NULL)
 		return;
 	collect_drvinfo(e, iface, nic, problems);
-	if (iface->channels_rc != -EOPNOTSUPP)
-		iface->channels_rc = vt_ethtool_get_channels(e, iface->base.name, &ch);
-	nic->channels =
-		(VtChannels *)eight_u32(&channels_fields, iface->channels_rc, &ch, problems);
-	if (iface->rings_rc != -EOPNOTSUPP)
-		iface->rings_rc = vt_ethtool_get_rings(e, iface->base.name, &r);
-	nic->rings = (VtRings *)eight_u32(&rings_fields, iface->rings_rc, &r, problems);
-	if (!iface->names_done)
-		load_feature_names(e, iface);
-	collect_features(e, iface, nic, problems);
+	if (!iface->ethtool_kept || !c->ethtool_stable)
+		ask_ethtool(e, iface);
+	nic->channels = (VtChannels *)eight_u32(&channels_fields, iface->channels_rc,
+						&iface->channels, problems);
+	nic->rings = (VtRings *)eight_u32(&rings_fields, iface->rings_rc, &iface->rings, problems);
+	collect_features(c, iface, nic, problems);
 }
 
 static void
@@ -351,6 +421,8 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 	g_autoptr(GString) problems = g_string_new(NULL);
 	gboolean changed = FALSE;
 	char buf[VT_ATTR_MAX];
+	/* not in the dump (created since, or renamed): sysfs, as without netlink */
+	const VtLink *link = c->links_ok ? vt_links_find(c->links, dev->name) : NULL;
 	gint64 ifindex = -1;
 	int err;
 
@@ -360,16 +432,24 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 		problem(problems, "name", "not valid UTF-8, replaced");
 
 	/* An interface re-created under the same name gets a new ifindex. */
-	err = vt_device_read(c, dev, VT_IFACE_IFINDEX, buf, sizeof(buf));
-	if (err == 0 && vt_parse_i64(buf, &ifindex) && iface->ifindex >= 0 &&
-	    ifindex != iface->ifindex)
+	if (link != NULL)
+		ifindex = link->ifindex;
+	else if ((err = vt_device_read(c, dev, VT_IFACE_IFINDEX, buf, sizeof(buf))) != 0 ||
+		 !vt_parse_i64(buf, &ifindex))
+		ifindex = -1;
+	if (ifindex >= 0 && iface->ifindex >= 0 && ifindex != iface->ifindex)
 		vt_device_reset(dev);
 	iface->ifindex = ifindex;
 
-	collect_link(c, iface, nic, problems);
-	collect_stats(c, iface, nic, problems);
+	collect_link(c, iface, link, nic, problems);
+	collect_stats(c, iface, link, nic, problems);
 	collect_ethtool(c, iface, nic, problems);
-	vt_collect_queue_interrupts(c, dev->name, nic, problems);
+	if (!iface->virtio_done) {
+		iface->virtio_done = TRUE;
+		iface->virtio_device = vt_virtio_device(c, dev->name);
+	}
+	if (iface->virtio_device != NULL)
+		vt_collect_queue_interrupts(c, iface->virtio_device, nic, problems);
 	vt_device_note(c, dev, nic->name, problems);
 	VT_APPEND(report->n_nics, report->nics, nic);
 }
@@ -379,8 +459,57 @@ static const VtDeviceKind iface_kind = {
 	VT_REPORT_MAX_NICS, sizeof(VtIface), iface_skip,      iface_reset,  collect_iface,
 };
 
+/*
+ * Whether this report may reuse the ethtool answers kept per NIC. Only on
+ * the live system with the kernel's ioctls (a test's recorded answers are
+ * asked every time), only with the monitor joined before the answers were
+ * asked, and at least every VT_ETHTOOL_REFRESH_REPORTS reports anyway, for a
+ * driver that changes a setting without announcing it.
+ */
+static void
+check_ethtool_stable(VtCollector *c)
+{
+	c->ethtool_stable = FALSE;
+	if (c->ops != NULL || strcmp(c->sysroot, "/") != 0)
+		return;
+	if (!c->monitor_tried) {
+		c->monitor_tried = TRUE;
+		/* without ethtool netlink (before 5.6) every report asks, as before */
+		if (vt_ethtool_monitor_open(&c->monitor) < 0)
+			c->monitor = NULL;
+		return;
+	}
+	if (c->monitor == NULL)
+		return;
+	/* drained on every report, so that what is queued is only what is new */
+	if (vt_ethtool_monitor_changed(c->monitor) ||
+	    ++c->ethtool_reports >= VT_ETHTOOL_REFRESH_REPORTS) {
+		c->ethtool_reports = 0;
+		return;
+	}
+	c->ethtool_stable = TRUE;
+}
+
+/* This report's rtnetlink dump of every interface (live system only); on
+ * any failure the interfaces are read from sysfs as before. */
+static void
+dump_links(VtCollector *c)
+{
+	c->links_ok = FALSE;
+	if (strcmp(c->sysroot, "/") != 0)
+		return;
+	if (!c->links_tried) {
+		c->links_tried = TRUE;
+		if (vt_links_open(&c->links) < 0)
+			c->links = NULL;
+	}
+	c->links_ok = c->links != NULL && vt_links_dump(c->links) == 0;
+}
+
 gboolean
 vt_collect_nics(VtCollector *c, VtReport *report, GError **error)
 {
+	check_ethtool_stable(c);
+	dump_links(c);
 	return vt_collect_devices(c, &iface_kind, report, error);
 }

@@ -14,6 +14,7 @@ typedef enum {
 	VT_EXIT_USAGE = 2,       /* bad arguments, unknown domain; analyze: malformed input */
 	VT_EXIT_UNREACHABLE = 3, /* no daemon at the socket */
 	VT_EXIT_FAILED = 4,      /* the daemon could not do it (agent absent, timeout) */
+	VT_EXIT_BUSY = 5,        /* the daemon serves as many clients as it may */
 } VtExit;
 
 /* status.c */

@@ -141,6 +141,8 @@ parse_reply(GByteArray *in, JsonNode **result, char **code, char **message)
 		JsonObject *e = json_object_get_object_member(reply, "error");
 		*code = g_strdup(json_object_get_string_member_with_default(e, "code", "error"));
 		*message = g_strdup(json_object_get_string_member_with_default(e, "message", "?"));
+		if (g_strcmp0(*code, "busy") == 0)
+			return VT_CLIENT_BUSY;
 	} else {
 		*code = g_strdup("error");
 		*message = g_strdup("virt-tuned refused the request");
@@ -172,8 +174,19 @@ vt_client_call(const char *socket_path, const char *command, JsonObject *args, g
 	json_node_set_object(req_node, req);
 	line = vt_json_node_to_string(req_node, FALSE);
 	sent = send_line(fd, line, socket_path, message);
-	received = sent && receive_line(fd, in, command, timeout_s, message);
+	/* A daemon with no slot free answers "busy" at once and closes: the
+	 * send may fail, the answer is still there to read. */
+	if (!sent) {
+		g_autofree char *unread = NULL;
+		received = receive_line(fd, in, command, 1, &unread);
+	} else {
+		received = receive_line(fd, in, command, timeout_s, message);
+	}
 	close(fd);
+	if (!sent && received) {
+		g_clear_pointer(message, g_free);
+		return parse_reply(in, result, code, message);
+	}
 	if (!sent)
 		return VT_CLIENT_UNREACHABLE;
 	if (!received)
@@ -190,7 +203,9 @@ vt_client_request(const char *socket_flag, const char *command, JsonObject *args
 	VtClientStatus st = vt_client_call(vt_client_socket_path(socket_flag), command, args,
 					   timeout_s, result, &code, &message);
 
-	if (st != VT_CLIENT_OK)
+	if (st == VT_CLIENT_BUSY)
+		vt_render_error("daemon busy (%s); try again later", message);
+	else if (st != VT_CLIENT_OK)
 		vt_render_error("%s", message);
 	switch (st) {
 	case VT_CLIENT_OK:
@@ -203,6 +218,8 @@ vt_client_request(const char *socket_flag, const char *command, JsonObject *args
 			       : VT_EXIT_FAILED;
 	case VT_CLIENT_BROKEN:
 		return VT_EXIT_FAILED;
+	case VT_CLIENT_BUSY:
+		return VT_EXIT_BUSY;
 	}
 	return VT_EXIT_FAILED;
 }

@@ -12,6 +12,7 @@ typedef enum {
 	VT_CLIENT_UNREACHABLE, /* no daemon at the socket */
 	VT_CLIENT_REFUSED,     /* the daemon answered with an error */
 	VT_CLIENT_BROKEN,      /* the answer was not understood */
+	VT_CLIENT_BUSY,        /* the daemon has no slot free: "busy: N clients" */
 } VtClientStatus;
 
 /* Where virt-tuned listens unless told otherwise. The daemon has its own copy

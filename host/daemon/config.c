@@ -47,6 +47,8 @@ static const VtKeySpec daemon_keys[] = {
 	{"retention-days", parse_count, SET(retention_days), 0, G_MAXINT},
 	{"retention-reports", parse_count, SET(retention_reports), 0, G_MAXINT},
 	{"effect-window", parse_count, SET(effect_window), 1, 86400},
+	{"control-idle-timeout", parse_count, SET(control_idle), 0, 86400},
+	{"store-budget-mib", parse_count, SET(store_budget), 0, 1048576},
 };
 
 /* Fills what @s leaves unset from @kf. */

@@ -11,12 +11,13 @@ G_BEGIN_DECLS
  * same names; unset: NULL, or -1 for numbers. */
 typedef struct {
 	char *uri, *state_dir, *socket, *group, *channel, *rules, *metrics, *host_label;
-	int poll, retention_days, retention_reports, effect_window;
+	int poll, retention_days, retention_reports, effect_window, control_idle, store_budget;
 } VtDaemonSettings;
 
 #define VT_DAEMON_SETTINGS_INIT                                                                    \
 	{                                                                                          \
-		.poll = -1, .retention_days = -1, .retention_reports = -1, .effect_window = -1     \
+		.poll = -1, .retention_days = -1, .retention_reports = -1, .effect_window = -1,    \
+		.control_idle = -1, .store_budget = -1                                             \
 	}
 
 void vt_daemon_settings_clear(VtDaemonSettings *s);

@@ -95,12 +95,14 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	d->store = vt_store_open(db, error);
 	if (d->store == NULL)
 		return NULL;
+	vt_store_set_budget(d->store, (gint64)o->store_budget_mib * 1024 * 1024);
 	d->changes = vt_changes_new(d->store, d->guests);
 	if (o->effect_window_s > 0)
 		vt_changes_set_effect_window(d->changes, (gint64)o->effect_window_s * 1000);
 	d->control = vt_control_new(d->socket_path, d->group, vt_daemon_on_request, d, error);
 	if (d->control == NULL)
 		return NULL;
+	vt_control_set_idle_timeout(d->control, o->control_idle_timeout_s);
 	d->hv = vt_hypervisor_new(d->uri, d->poll_interval_s, &vt_daemon_hypervisor_callbacks, d);
 	if (o->metrics_listen != NULL) {
 		d->http = vt_http_new(o->metrics_listen, render_metrics, d, error);

@@ -9,6 +9,8 @@ G_BEGIN_DECLS
 #define VT_DAEMON_DEFAULT_STATE_DIR "/var/lib/virt-tune"
 #define VT_DAEMON_DEFAULT_CONFIG    "/etc/virt-tune/virt-tuned.conf"
 #define VT_DAEMON_DEFAULT_RULES     "/etc/virt-tune/rules.conf"
+/* Per domain: see virt-tuned.conf(5), store-budget-mib, for how it is sized. */
+#define VT_DAEMON_DEFAULT_STORE_BUDGET_MIB 256
 
 typedef enum {
 	VT_CHANNEL_AUTO,   /* the UNIX socket for qemu:/// URIs, else a libvirt stream */
@@ -26,8 +28,10 @@ typedef struct {
 	const char *host_label;     /* virttune_host_info{host=…}; NULL: the hostname */
 	guint poll_interval_s;
 	guint retention_days;
-	guint retention_reports; /* per domain */
-	guint effect_window_s;   /* reports before and after a change; 0: the default */
+	guint retention_reports;      /* per domain */
+	guint effect_window_s;        /* reports before and after a change; 0: the default */
+	guint control_idle_timeout_s; /* 0: never */
+	guint store_budget_mib;       /* per domain; 0: none */
 	VtChannelMode channel_mode;
 } VtDaemonOptions;
 

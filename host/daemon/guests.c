@@ -116,6 +116,8 @@ on_report(VtSession *session, VtReport *report, gpointer user_data)
 	if (d->store != NULL &&
 	    !vt_store_add_report(d->store, g->uuid, g->name, at, report, NULL, &error))
 		vt_guest_log(G_LOG_LEVEL_WARNING, g, "report not stored: %s", error->message);
+	if (d->store != NULL)
+		g->store_budget_exceeded = vt_store_budget_exceeded(d->store, g->uuid);
 	vt_daemon_analyse(d, g, TRUE);
 	vt_changes_on_report(d->changes, g);
 }

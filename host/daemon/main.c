@@ -60,6 +60,12 @@ parse_args(Args *a, int argc, char **argv, int *rc)
 		 "Seconds of reports before and after a change that measure its effect "
 		 "(default 600)",
 		 "SECONDS"},
+		{"control-idle-timeout", 0, 0, G_OPTION_ARG_INT, &a->set.control_idle,
+		 "Close a control client idle this long (default 60; 0: never)", "SECONDS"},
+		{"store-budget-mib", 0, 0, G_OPTION_ARG_INT, &a->set.store_budget,
+		 "Stored reports per domain, at most this many MiB (default " G_STRINGIFY(
+			 VT_DAEMON_DEFAULT_STORE_BUDGET_MIB) "; 0: no budget)",
+		 "MIB"},
 		{"version", 'V', 0, G_OPTION_ARG_NONE, &a->version, "Print the version and exit",
 		 NULL},
 		{NULL},
@@ -110,6 +116,14 @@ to_options(const Args *a, VtDaemonOptions *o)
 		g_printerr("virt-tuned: --effect-window must be 1..86400 seconds\n");
 		return FALSE;
 	}
+	if (a->set.control_idle < -1 || a->set.control_idle > 86400) {
+		g_printerr("virt-tuned: --control-idle-timeout must be 0..86400 seconds\n");
+		return FALSE;
+	}
+	if (a->set.store_budget < -1 || a->set.store_budget > 1048576) {
+		g_printerr("virt-tuned: --store-budget-mib must be 0..1048576\n");
+		return FALSE;
+	}
 	if (a->set.poll == 0 || a->set.poll > 3600) {
 		g_printerr("virt-tuned: --poll-interval must be 1..3600 seconds\n");
 		return FALSE;
@@ -133,6 +147,10 @@ to_options(const Args *a, VtDaemonOptions *o)
 	o->retention_reports =
 		a->set.retention_reports >= 0 ? (guint)a->set.retention_reports : 100000;
 	o->effect_window_s = a->set.effect_window >= 0 ? (guint)a->set.effect_window : 600;
+	o->store_budget_mib = a->set.store_budget >= 0 ? (guint)a->set.store_budget
+						       : VT_DAEMON_DEFAULT_STORE_BUDGET_MIB;
+	o->control_idle_timeout_s = a->set.control_idle >= 0 ? (guint)a->set.control_idle
+							     : VT_CONTROL_DEFAULT_IDLE_TIMEOUT_S;
 	return TRUE;
 }
 

@@ -10,6 +10,8 @@
 
 #define HELLO_RETRY_FIRST_MS 500
 #define HELLO_RETRY_MAX_MS   8000
+/* A ReportRequest unanswered this long no longer holds back the next one. */
+#define ASK_TIMEOUT_US (10 * G_USEC_PER_SEC)
 
 typedef struct {
 	double tokens;
@@ -34,6 +36,12 @@ struct VtSession {
 
 	TokenBucket frames;
 	TokenBucket bytes;
+	/* The host's own ReportRequest: one outstanding at a time, and its
+	 * answer (one frame, at most a frame's bytes) is not charged to the
+	 * guest's rate limit. */
+	gint64 asked_us; /* when the outstanding one went out; 0: none */
+	guint credit_frames;
+	gsize credit_bytes;
 	gint64 reject_times[VT_GUEST_MAX_REJECTS]; /* ring of the last rejects, µs */
 	guint reject_next;
 	guint64 rejects[VT_REJECT_N_REASONS];
@@ -232,6 +240,7 @@ handle_envelope(VtSession *s, VtEnvelope *env)
 			return;
 		}
 		s->reports++;
+		s->asked_us = 0; /* whoever asked is answered by this one */
 		if (s->callbacks.on_report) {
 			VtReport *report = env->report;
 			env->report = NULL; /* ownership moves to the callee */
@@ -281,7 +290,9 @@ on_frame(const guint8 *payload, gsize len, gpointer user_data)
 	g_autoptr(VtEnvelope) env = NULL;
 	const char *why = NULL;
 
-	if (!bucket_take(&s->frames, 1))
+	if (s->credit_frames > 0)
+		s->credit_frames--; /* the answer to a ReportRequest of ours */
+	else if (!bucket_take(&s->frames, 1))
 		return session_reject(s, VT_REJECT_RATE, "too many frames per second");
 	env = vt_envelope_unpack(payload, len, &error);
 	if (env == NULL)
@@ -307,8 +318,10 @@ static void
 on_transport_data(const guint8 *data, gsize len, gpointer user_data)
 {
 	VtSession *s = user_data;
+	gsize free_bytes = MIN(len, s->credit_bytes);
 
-	if (!bucket_take(&s->bytes, (double)len)) {
+	s->credit_bytes -= free_bytes;
+	if (len > free_bytes && !bucket_take(&s->bytes, (double)(len - free_bytes))) {
 		s->rejects[VT_REJECT_RATE]++;
 		cut_off(s, "sends more than its byte rate allows");
 		return;
@@ -438,6 +451,9 @@ vt_session_attach(VtSession *session, VtTransport *transport)
 	bucket_init(&session->bytes, VT_GUEST_BYTES_PER_SEC, VT_GUEST_BYTES_BURST);
 	memset(session->reject_times, 0, sizeof(session->reject_times));
 	session->reject_next = 0;
+	session->asked_us = 0;
+	session->credit_frames = 0;
+	session->credit_bytes = 0;
 	session->garbage_counted = vt_frame_decoder_skipped_bytes(session->decoder);
 	vt_transport_start(transport, &callbacks, session);
 	if (session->transport == NULL)
@@ -498,13 +514,22 @@ vt_session_request_report(VtSession *session, const char *reason, GError **error
 {
 	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
 	VtReportRequest req = VIRTTUNE__V1__REPORT_REQUEST__INIT;
+	gint64 now = g_get_monotonic_time();
 
 	if (!require_ready(session, error))
 		return FALSE;
+	/* However many ask, one request is outstanding: its report answers all. */
+	if (session->asked_us != 0 && now - session->asked_us < ASK_TIMEOUT_US)
+		return TRUE;
 	req.reason = (char *)reason;
 	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_REPORT_REQUEST;
 	env.report_request = &req;
-	return send_envelope(session, &env, error);
+	if (!send_envelope(session, &env, error))
+		return FALSE;
+	session->asked_us = now;
+	session->credit_frames = 1;
+	session->credit_bytes = VT_FRAME_HEADER_SIZE + VT_FRAME_MAX;
+	return TRUE;
 }
 
 gboolean

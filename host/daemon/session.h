@@ -84,6 +84,9 @@ guint64 vt_session_get_reports(const VtSession *session);
 /* Frames that came before the handshake completed and were ignored. */
 guint64 vt_session_get_ignored(const VtSession *session);
 
+/* Ask for a report now. While one asked for is outstanding (up to 10 s) no
+ * other is sent: the report that comes answers every asker. The answer is
+ * not charged to the guest's frame and byte rate limits. */
 gboolean vt_session_request_report(VtSession *session, const char *reason, GError **error);
 gboolean vt_session_send_apply(VtSession *session, const VtApplyRequest *request, GError **error);
 gboolean vt_session_send_confirm(VtSession *session, const VtConfirmRequest *request,

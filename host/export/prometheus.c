@@ -268,11 +268,35 @@ rejects_family(Scrape *s)
 	}
 }
 
+static void
+budget_family(Scrape *s)
+{
+	vt_prometheus_family(
+		s->out, "virttune_store_budget_exceeded_total", "counter",
+		"Times a guest's stored reports went over its store budget (oldest dropped)");
+	for (guint i = 0; i < s->guests->len; i++) {
+		const VtGuest *g = s->guests->pdata[i];
+		const char *labels[] = {NULL};
+		vt_prometheus_sample(s->out, "virttune_store_budget_exceeded_total", g->name,
+				     labels, (double)g->store_budget_exceeded);
+	}
+}
+
 /* In the order they are written. */
 static void (*const families[])(Scrape *s) = {
-	host_family,           libvirt_family,      agent_family,     report_age_family,
-	memory_families,       swap_pages_family,   scheduler_family, nic_channel_family,
-	recommendation_family, change_drift_family, rejects_family,   vt_prometheus_audit_families,
+	host_family,
+	libvirt_family,
+	agent_family,
+	report_age_family,
+	memory_families,
+	swap_pages_family,
+	scheduler_family,
+	nic_channel_family,
+	recommendation_family,
+	change_drift_family,
+	rejects_family,
+	budget_family,
+	vt_prometheus_audit_families,
 };
 
 GString *

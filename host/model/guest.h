@@ -42,9 +42,10 @@ typedef struct {
 
 	guint retry_timer; /* reconnect to the channel */
 	guint retry_delay_s;
-	char *last_error;     /* why the agent is not connected, for `list` */
-	gboolean seen;        /* mark & sweep over a poll */
-	VtAnalysis *analysis; /* the rules over the latest report and facts */
+	char *last_error;              /* why the agent is not connected, for `list` */
+	gboolean seen;                 /* mark & sweep over a poll */
+	VtAnalysis *analysis;          /* the rules over the latest report and facts */
+	guint64 store_budget_exceeded; /* times its reports went over the store budget */
 	gpointer daemon;
 } VtGuest;
 

@@ -69,6 +69,7 @@ typedef struct {
 	gint64 time_ms;
 	gint64 layout;
 	gboolean key;
+	gsize row_bytes; /* the counters blob written */
 } VtRowPlan;
 
 static gboolean
@@ -100,8 +101,31 @@ write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 		    chain->since_key + 1 >= VT_STORE_KEYFRAME_INTERVAL ||
 		    vt_counters_len(chain->values) != vt_counters_len(cur);
 	blob = vt_counters_encode(cur, plan->key ? NULL : chain->values);
+	plan->row_bytes = blob->len;
 	return insert_row(store, plan->domain_id, plan->time_ms, plan->key ? plan->layout : 0, blob,
 			  error);
+}
+
+/* After an insert: a domain over the budget loses its oldest reports. */
+static gboolean
+enforce_budget(VtStore *store, const char *uuid, const char *name, VtStoreChain *chain,
+	       GError **error)
+{
+	gint64 bytes = chain->bytes;
+	gboolean trimmed = FALSE, ok;
+
+	if (store->budget_bytes <= 0 || (bytes >= 0 && bytes <= store->budget_bytes))
+		return TRUE;
+	if (!vt_store_op_begin(store, FALSE, error))
+		return FALSE;
+	ok = vt_store_budget_enforce(store, uuid, name, chain->domain_id, &bytes, &trimmed, error);
+	if (!vt_store_op_end(store, ok, FALSE, error))
+		return FALSE;
+	if (trimmed)
+		vt_store_forget_caches(store); /* rows rewritten, layouts collected */
+	else
+		chain->bytes = bytes;
+	return TRUE;
 }
 
 gboolean
@@ -140,6 +164,11 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 		chain = g_new0(VtStoreChain, 1);
 		g_hash_table_insert(store->chains, g_strdup(uuid), chain);
 	}
+	if (chain->values == NULL)
+		chain->bytes = -1; /* new: measured below when there is a budget */
+	else if (chain->bytes >= 0)
+		chain->bytes +=
+			(gint64)plan.row_bytes + (plan.key ? (gint64)g_bytes_get_size(packed) : 0);
 	chain->domain_id = plan.domain_id;
 	chain->last_time_ms = plan.time_ms;
 	chain->layout_id = plan.layout;
@@ -148,7 +177,7 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	chain->values = g_steal_pointer(&cur);
 	if (stored_time_ms != NULL)
 		*stored_time_ms = plan.time_ms;
-	return TRUE;
+	return enforce_budget(store, uuid, name, chain, error);
 }
 
 /* ------------------------------------------------------------ reading */

@@ -24,16 +24,19 @@ typedef struct {
 	gint64 layout_id;   /* of the running chain */
 	guint since_key;    /* deltas written since the key */
 	VtCounters *values; /* of the newest report */
+	gint64 bytes;       /* an upper estimate of the domain's bytes; -1: unknown */
 } VtStoreChain;
 
 struct _VtStore {
 	sqlite3 *db;
 	char *path;
 	guint schema_version;
-	GHashTable *stmts;    /* const char *sql -> sqlite3_stmt */
-	GHashTable *sections; /* GBytes hash -> gint64 id */
-	GHashTable *layouts;  /* GBytes hash -> gint64 id */
-	GHashTable *chains;   /* char *uuid -> VtStoreChain */
+	GHashTable *stmts;       /* const char *sql -> sqlite3_stmt */
+	GHashTable *sections;    /* GBytes hash -> gint64 id */
+	GHashTable *layouts;     /* GBytes hash -> gint64 id */
+	GHashTable *chains;      /* char *uuid -> VtStoreChain */
+	gint64 budget_bytes;     /* per domain; 0: none */
+	GHashTable *budget_hits; /* char *uuid -> guint64[2]: times over, last log */
 	gboolean in_batch;
 };
 
@@ -111,5 +114,13 @@ gboolean vt_store_decode_range(VtStore *store, gint64 domain_id, gint64 since_ms
 gboolean vt_store_prune_reports(VtStore *store, gint64 domain_id, gint64 cutoff_ms, guint max_count,
 				guint64 *removed, GError **error);
 gboolean vt_store_collect_garbage(VtStore *store, GError **error);
+
+/* budget.c: inside a write. @bytes: an estimate of the domain's bytes (-1:
+ * unknown); when it is over the budget the exact figure is taken and, if
+ * that is over too, the oldest reports dropped (*@trimmed: then forget the
+ * caches once the write is done). @bytes ends exact when it was measured. */
+gboolean vt_store_budget_enforce(VtStore *store, const char *uuid, const char *name,
+				 gint64 domain_id, gint64 *bytes, gboolean *trimmed,
+				 GError **error);
 
 G_END_DECLS

@@ -284,6 +284,7 @@ vt_store_open_version(const char *path, guint target_version, GError **error)
 	store->layouts = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 					       (GDestroyNotify)g_bytes_unref, g_free);
 	store->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, chain_free);
+	store->budget_hits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	if (!prepare_path(path, error))
 		return NULL;
@@ -318,6 +319,7 @@ vt_store_free(VtStore *store)
 	g_clear_pointer(&store->sections, g_hash_table_unref);
 	g_clear_pointer(&store->layouts, g_hash_table_unref);
 	g_clear_pointer(&store->chains, g_hash_table_unref);
+	g_clear_pointer(&store->budget_hits, g_hash_table_unref);
 	if (store->db != NULL)
 		sqlite3_close(store->db);
 	g_free(store->path);
@@ -454,6 +456,8 @@ vt_store_prune(VtStore *store, gint64 now_ms, gint64 max_age_ms, guint max_per_d
 	       guint64 *removed, GError **error)
 {
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GPtrArray) uuids = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
 	gint64 cutoff = max_age_ms > 0 ? now_ms - max_age_ms : G_MININT64;
 	guint64 count = 0;
 	gboolean ok = TRUE;
@@ -462,20 +466,30 @@ vt_store_prune(VtStore *store, gint64 now_ms, gint64 max_age_ms, guint max_per_d
 	if (!vt_store_op_begin(store, FALSE, error))
 		return FALSE;
 	{
-		g_autoptr(VtStoreStmt) st = vt_store_stmt(store, "SELECT id FROM domains", error);
+		g_autoptr(VtStoreStmt) st =
+			vt_store_stmt(store, "SELECT id, uuid, name FROM domains", error);
 
 		ok = st != NULL;
 		while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 			gint64 id = sqlite3_column_int64(st, 0);
 
 			g_array_append_val(ids, id);
+			g_ptr_array_add(uuids, vt_store_column_text(st, 1));
+			g_ptr_array_add(names, vt_store_column_text(st, 2));
 		}
 		if (ok && rc != SQLITE_DONE)
 			ok = vt_store_sql_error(store, error, "listing domains");
 	}
-	for (guint i = 0; ok && i < ids->len; i++)
+	for (guint i = 0; ok && i < ids->len; i++) {
+		gint64 bytes = -1;
+		gboolean trimmed;
+
 		ok = vt_store_prune_reports(store, g_array_index(ids, gint64, i), cutoff,
-					    max_per_domain, &count, error);
+					    max_per_domain, &count, error) &&
+		     vt_store_budget_enforce(store, uuids->pdata[i], names->pdata[i],
+					     g_array_index(ids, gint64, i), &bytes, &trimmed,
+					     error);
+	}
 	if (ok && max_age_ms > 0) {
 		g_autoptr(VtStoreStmt) st = vt_store_stmt(
 			store, "DELETE FROM recommendations WHERE resolved_ms < ?", error);

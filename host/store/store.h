@@ -124,6 +124,19 @@ VtStoreReport *vt_store_latest(VtStore *store, const char *uuid, GError **error)
 gboolean vt_store_prune(VtStore *store, gint64 now_ms, gint64 max_age_ms, guint max_per_domain,
 			guint64 *removed, GError **error);
 
+/*
+ * The byte budget of each domain (0, the default: none). A domain's bytes are
+ * its report rows plus the sections of the layouts its key rows use (shared
+ * sections count for each domain). Checked at every insert and by
+ * vt_store_prune: a domain over it loses its oldest reports until it is at
+ * 90 % of it, with a warning logged (once an hour per domain at most) and
+ * its count raised (vt_store_budget_exceeded).
+ */
+void vt_store_set_budget(VtStore *store, gint64 bytes_per_domain);
+gboolean vt_store_domain_bytes(VtStore *store, gint64 domain_id, gint64 *bytes, GError **error);
+/* How many times @uuid was found over the budget since the store was opened. */
+guint64 vt_store_budget_exceeded(VtStore *store, const char *uuid);
+
 /* ------------------------------------------------------------ recommendations */
 
 typedef struct {

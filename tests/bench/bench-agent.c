@@ -5,7 +5,7 @@
  * RSS; and, in the same run, the shell way (cat of the same files plus
  * ethtool -i/-l/-k/-g per NIC, fork+exec each) timed the same way with the
  * children's CPU included. Prints figures; passes or fails nothing.
- * Usage: bench-agent [--reports N] [--shell-runs N] [--sysroot DIR]
+ * Usage: bench-agent [--reports N] [--shell-runs N] [--sysroot DIR] [--section NAME...]
  */
 #include <dirent.h>
 #include <errno.h>
@@ -59,16 +59,23 @@ percentile(GArray *v, double p)
 	return g_array_index(v, double, (guint)((v->len - 1) * p));
 }
 
+/* A "Key:   N kB" line of /proc/self/status, or -1. */
 static long
-vm_rss_kb(void)
+status_kb(const char *key)
 {
 	g_autofree char *text = NULL;
 	const char *p;
 
 	if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
 		return -1;
-	p = strstr(text, "VmRSS:");
-	return p ? strtol(p + 6, NULL, 10) : -1;
+	p = strstr(text, key);
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+static long
+vm_rss_kb(void)
+{
+	return status_kb("VmRSS:");
 }
 
 /* ------------------------------------------------------------ size breakdown */
@@ -274,7 +281,8 @@ time_reports(VtCollector *c, int reports, guint8 *buf, gboolean pack, double spr
 
 		if (pack && len <= BENCH_BUF_SIZE)
 			protobuf_c_message_pack(&r->base, buf);
-		vt_report_free(r);
+		/* as the agent loop does: the next report reuses what it can */
+		vt_collector_recycle(c, r);
 		dt = cpu_us() - t0;
 		g_array_append_val(times, dt);
 	}
@@ -334,11 +342,14 @@ main(int argc, char **argv)
 {
 	int reports = 1000, shell_runs = 100;
 	g_autofree char *sysroot = NULL;
+	g_auto(GStrv) sections = NULL;
 	GOptionEntry entries[] = {
 		{"reports", 'n', 0, G_OPTION_ARG_INT, &reports, "Reports to time (1000)", "N"},
 		{"shell-runs", 's', 0, G_OPTION_ARG_INT, &shell_runs,
 		 "Shell-way rounds to time (100; 0 skips)", "N"},
 		{"sysroot", 0, 0, G_OPTION_ARG_FILENAME, &sysroot, "Sysroot (default /)", "DIR"},
+		{"section", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sections,
+		 "Collect only this section (repeatable; for profiling one)", "NAME"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -356,9 +367,10 @@ main(int argc, char **argv)
 	}
 
 	c = vt_collector_new(sysroot, NULL);
+	vt_collector_set_sections(c, (const char *const *)sections);
 	/* warm-up: fds opened, feature names fetched, allocator settled */
 	for (int i = 0; i < 50; i++)
-		vt_report_free(vt_collector_collect(c));
+		vt_collector_recycle(c, vt_collector_collect(c));
 	rss_warm = vm_rss_kb();
 	median = time_reports(c, reports, buf, TRUE, spread);
 	rss_end = vm_rss_kb();
@@ -372,9 +384,13 @@ main(int argc, char **argv)
 	       collect_only, spread[0]);
 	printf("steady RSS: %ld kB after warm-up, %ld kB after %d reports\n", rss_warm, rss_end,
 	       reports);
+	/* what it is made of: the heap and stacks, the mapped program and libraries */
+	printf("of which RssAnon %ld kB, RssFile %ld kB\n", status_kb("RssAnon:"),
+	       status_kb("RssFile:"));
 	sample = vt_collector_collect(c);
 	print_breakdown(sample);
-	time_sections(c, reports, buf);
+	if (sections == NULL)
+		time_sections(c, reports, buf);
 
 	if (shell_runs > 0 && (sysroot == NULL || strcmp(sysroot, "/") == 0)) {
 		double shell_median = time_shell(shell_runs);

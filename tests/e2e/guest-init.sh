@@ -58,6 +58,18 @@ while [ $i -lt 50 ]; do
 done
 say "ports $(ls /dev/virtio-ports | tr '\n' ' ')"
 
+# QEMU's guest agent, when the image has it (tests/bench/roundtrip compares with it)
+QGA_PORT_NAME=org.qemu.guest_agent.0
+if [ -x /usr/sbin/qemu-ga ]; then
+	link_ports
+	if [ -e "/dev/virtio-ports/$QGA_PORT_NAME" ]; then
+		mkdir -p /var/run
+		qemu-ga -m virtio-serial -p "/dev/virtio-ports/$QGA_PORT_NAME" -t /run \
+			-l /tmp/qemu-ga.log &
+		say "qemu-ga started"
+	fi
+fi
+
 # --- the harness's command channel (both roles): "ID COMMAND" per line; the output, then
 # "VT-E2E-END ID RC". The port reads EOF while no host is connected: poll
 # gently then.

@@ -169,6 +169,15 @@ test_case(gconstpointer data)
 	json1 = stable_json(r1);
 	json2 = stable_json(r2);
 	g_assert_cmpstr(json1, ==, json2);
+	/* nor the reports made from recycled messages, twice over */
+	for (int i = 0; i < 2; i++) {
+		g_autofree char *json3 = NULL;
+
+		vt_collector_recycle(c, g_steal_pointer(&r2));
+		r2 = vt_collector_collect(c);
+		json3 = stable_json(r2);
+		g_assert_cmpstr(json1, ==, json3);
+	}
 
 	expected_path = g_strdup_printf("%s/%s.expected.json", dir, name);
 	if (g_strcmp0(g_getenv("VT_TEST_REGENERATE"), "1") == 0) {

@@ -7,13 +7,15 @@
  * malicious guest might.
  *
  *   vt-guest-sim --dir DIR --count N [--report FILE] [--interval-ms MS]
- *                [--mode honest|garbage|oversize|flood|silent|badutf8]
+ *                [--mode honest|garbage|oversize|flood|silent|badutf8|unique]
  *                [--hostname TEXT] [--drops BEFORE:AFTER:NOISE]
  *
  * Guest i listens on DIR/guest-<i>.sock. The template report (canonical JSON)
  * gets per-guest identity and moving counters (swap, cpu ticks, monotonic_ms).
  * The hostname is sim-<i> unless --hostname gives one for every guest (tests
- * use it to send what a hostile guest could put in a string). Once listening,
+ * use it to send what a hostile guest could put in a string). The unique mode
+ * is honest but for a hostname that changes with every report, so that no
+ * two reports share a layout: the most a guest can make the host store. Once listening,
  * it prints "ready N report-bytes B" (B: the template's packed size).
  *
  * Honest guests answer an ApplyRequest (validated on a dry run, else applied)
@@ -47,6 +49,7 @@ typedef enum {
 	MODE_FLOOD,
 	MODE_SILENT,
 	MODE_BADUTF8,
+	MODE_UNIQUE,
 } Mode;
 
 typedef struct Sim Sim;
@@ -119,6 +122,8 @@ set_map(VtReportMeminfoEntry **entries, gsize n, const char *key, guint64 value)
 		}
 }
 
+#define HONEST_LIKE(mode) ((mode) == MODE_HONEST || (mode) == MODE_UNIQUE)
+
 static void
 send_report(Guest *g)
 {
@@ -126,10 +131,13 @@ send_report(Guest *g)
 	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
 	VtIdentity id = VIRTTUNE__V1__IDENTITY__INIT;
 	VtIdentity *saved_id = r->identity;
-	g_autofree char *host = g_strdup_printf("sim-%u", g->index);
+	g_autofree char *host = NULL;
 	char bad[] = {'s', 'i', 'm', (char)0xff, 0};
 
 	g->ticks++;
+	host = g->sim->mode == MODE_UNIQUE
+		       ? g_strdup_printf("sim-%u-%" G_GUINT64_FORMAT, g->index, (guint64)g->ticks)
+		       : g_strdup_printf("sim-%u", g->index);
 	if (saved_id != NULL)
 		id = *saved_id;
 	id.hostname = g->sim->mode == MODE_BADUTF8 ? bad
@@ -210,7 +218,7 @@ on_timer(gpointer user_data)
 
 	if (g->fd < 0)
 		return G_SOURCE_CONTINUE;
-	if (g->sim->mode == MODE_HONEST || g->sim->mode == MODE_BADUTF8) {
+	if (HONEST_LIKE(g->sim->mode) || g->sim->mode == MODE_BADUTF8) {
 		if (g->ready)
 			send_report(g);
 	} else if (g->sim->mode != MODE_SILENT) {
@@ -271,19 +279,19 @@ on_frame(const guint8 *payload, gsize len, gpointer user_data)
 		reply.hello = &hello;
 		send_env(g, &reply);
 		g->ready = TRUE;
-		if (g->sim->mode == MODE_HONEST || g->sim->mode == MODE_BADUTF8)
+		if (HONEST_LIKE(g->sim->mode) || g->sim->mode == MODE_BADUTF8)
 			send_report(g);
 		else
 			send_hostile(g);
 	} else if (env->body_case == VIRTTUNE__V1__ENVELOPE__BODY_REPORT_REQUEST && g->ready &&
-		   g->sim->mode == MODE_HONEST) {
+		   HONEST_LIKE(g->sim->mode)) {
 		send_report(g);
 	} else if (env->body_case == VIRTTUNE__V1__ENVELOPE__BODY_APPLY_REQUEST && g->ready &&
-		   g->sim->mode == MODE_HONEST) {
+		   HONEST_LIKE(g->sim->mode)) {
 		answer_change(g, env->apply_request->request_id, env->apply_request->dry_run,
 			      FALSE);
 	} else if (env->body_case == VIRTTUNE__V1__ENVELOPE__BODY_ROLLBACK_REQUEST && g->ready &&
-		   g->sim->mode == MODE_HONEST) {
+		   HONEST_LIKE(g->sim->mode)) {
 		answer_change(g, env->rollback_request->request_id, FALSE, TRUE);
 	}
 	return TRUE;
@@ -398,7 +406,7 @@ main(int argc, char **argv)
 		 "FILE"},
 		{"interval-ms", 'i', 0, G_OPTION_ARG_INT, &interval, "Report interval", "MS"},
 		{"mode", 'm', 0, G_OPTION_ARG_STRING, &mode,
-		 "honest, garbage, oversize, flood, silent or badutf8", "MODE"},
+		 "honest, garbage, oversize, flood, silent, badutf8 or unique", "MODE"},
 		{"hostname", 0, 0, G_OPTION_ARG_FILENAME, &hostname, "Every guest's hostname",
 		 "TEXT"},
 		{"drops", 0, 0, G_OPTION_ARG_STRING, &drops,
@@ -418,7 +426,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	static const char *const modes[] = {"honest", "garbage", "oversize", "flood",
-					    "silent", "badutf8", NULL};
+					    "silent", "badutf8", "unique",   NULL};
 	for (guint m = 0; modes[m]; m++)
 		if (g_strcmp0(mode ? mode : "honest", modes[m]) == 0)
 			sim.mode = (Mode)m;

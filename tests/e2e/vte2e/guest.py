@@ -12,6 +12,9 @@ from .util import HarnessError, log, wait_for
 
 AGENT_CHANNEL = "org.virttune.agent.0"
 SHELL_CHANNEL = "org.virttune.e2e.shell"
+# QEMU's own guest agent (qemu-ga, when the host has it): tests/bench/roundtrip
+# compares its round trip with the agent's.
+QGA_CHANNEL = "org.qemu.guest_agent.0"
 
 # What the scenario is made of; tests compare the guest against these.
 SCENARIO = {
@@ -58,6 +61,10 @@ DOMAIN_XML = """\
     <channel type='unix'>
       <source mode='bind' path='{shell_sock}'/>
       <target type='virtio' name='{shell_channel}'/>
+    </channel>
+    <channel type='unix'>
+      <source mode='bind' path='{qga_sock}'/>
+      <target type='virtio' name='{qga_channel}'/>
     </channel>
     <serial type='file'>
       <source path='{console}'/>
@@ -155,6 +162,7 @@ def scenario_xml(name, workdir, kernel, initrd, dtype, cmdline_extra=""):
         mac=SCENARIO["nic_mac"], queues=SCENARIO["nic_queues"],
         agent_sock=escape(os.path.join(workdir, "agent.sock")), agent_channel=AGENT_CHANNEL,
         shell_sock=escape(os.path.join(workdir, "shell.sock")), shell_channel=SHELL_CHANNEL,
+        qga_sock=escape(os.path.join(workdir, "qga.sock")), qga_channel=QGA_CHANNEL,
         console=escape(os.path.join(workdir, "console.log")),
         balloon_period=SCENARIO["balloon_period"])
 

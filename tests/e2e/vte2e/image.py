@@ -4,7 +4,8 @@
 The kernel package is fetched with apt-get download and unpacked with dpkg-deb -x
 into the cache; nothing is installed into /boot. The initramfs is a gzip'd cpio
 (newc) written here, holding busybox, the virtio modules in dependency order,
-virt-tune-agent and ethtool with the shared libraries ldd lists, and /init.
+virt-tune-agent, ethtool and (when installed) qemu-ga with the shared libraries ldd
+lists, and /init.
 """
 
 import gzip
@@ -195,6 +196,10 @@ def build_initramfs(kernel, out_path, init_script, extra_files=None):
     cpio.symlink("/bin/sh", "busybox")
     copy_program(cpio, agent_binary(), AGENT_PATH)
     copy_program(cpio, shutil.which("ethtool") or "/usr/sbin/ethtool", "/usr/sbin/ethtool")
+    # QEMU's guest agent, for tests/bench/roundtrip; optional (qemu-guest-agent)
+    qga = shutil.which("qemu-ga") or "/usr/sbin/qemu-ga"
+    if os.access(qga, os.X_OK):
+        copy_program(cpio, qga, "/usr/sbin/qemu-ga")
     for name in MODULES:
         cpio.copy(find_module(kernel, name), "/lib/modules/%s.ko" % name, 0o644)
     cpio.file("/lib/modules/order", ("\n".join(MODULES) + "\n").encode())
