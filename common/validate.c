@@ -61,15 +61,22 @@ unique_key(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescripto
 	return NULL;
 }
 
+/* The entries of a map<K,V> field: repeated *Entry messages. */
+static gboolean
+is_map_entry(const ProtobufCFieldDescriptor *field)
+{
+	return field->type == PROTOBUF_C_TYPE_MESSAGE &&
+	       g_str_has_suffix(((const ProtobufCMessageDescriptor *)field->descriptor)->name,
+				"Entry");
+}
+
 static gsize
 repeated_bound(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(repeated_bounds); i++)
 		if (field_is(desc, field, repeated_bounds[i].field))
 			return repeated_bounds[i].max;
-	if (field->type == PROTOBUF_C_TYPE_MESSAGE &&
-	    g_str_has_suffix(((const ProtobufCMessageDescriptor *)field->descriptor)->name,
-			     "Entry"))
+	if (is_map_entry(field))
 		return VT_REPORT_MAX_MAP_ENTRIES;
 	return VT_REPEATED_MAX;
 }
@@ -95,7 +102,7 @@ fail(Walk *w, const char *reason, const char *fmt, ...)
 	/* a bound that was hit is TOO_LARGE; a value that cannot be right is INVALID */
 	g_set_error(w->error, VT_ERROR,
 		    g_str_equal(reason, "utf8") || g_str_equal(reason, "number") ||
-				    g_str_equal(reason, "duplicate")
+				    g_str_equal(reason, "duplicate") || g_str_equal(reason, "key")
 			    ? VT_ERROR_INVALID
 			    : VT_ERROR_TOO_LARGE,
 		    "%s: %s", w->path->len ? w->path->str : "(message)", msg);
@@ -175,6 +182,22 @@ check_unique(Walk *w, const ProtobufCMessage *const *entries, gsize n, const cha
 	return TRUE;
 }
 
+/* A map entry names its value: a string key left out of the packed form
+ * would reach every reader as NULL. */
+static gboolean
+check_map_key(Walk *w, const ProtobufCFieldDescriptor *field, const ProtobufCMessage *entry)
+{
+	const ProtobufCFieldDescriptor *kf;
+
+	if (!is_map_entry(field) || entry == NULL)
+		return TRUE;
+	kf = protobuf_c_message_descriptor_get_field_by_name(entry->descriptor, "key");
+	if (kf == NULL || kf->type != PROTOBUF_C_TYPE_STRING ||
+	    *(const char *const *)((const char *)entry + kf->offset) != NULL)
+		return TRUE;
+	return fail(w, "key", "map entry without a key");
+}
+
 static gboolean
 walk_repeated(Walk *w, const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *field,
 	      guint depth)
@@ -193,7 +216,8 @@ walk_repeated(Walk *w, const ProtobufCMessage *msg, const ProtobufCFieldDescript
 		gsize here = w->path->len;
 
 		g_string_append_printf(w->path, "[%" G_GSIZE_FORMAT "]", i);
-		if (!check_value(w, field, arr + i * es, depth))
+		if (!check_value(w, field, arr + i * es, depth) ||
+		    !check_map_key(w, field, *(const ProtobufCMessage *const *)(arr + i * es)))
 			return FALSE;
 		g_string_truncate(w->path, here);
 	}

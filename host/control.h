@@ -63,6 +63,14 @@ void vt_control_request_reply(VtControlRequest *request, JsonNode *result);
 void vt_control_request_error(VtControlRequest *request, const char *code, const char *format, ...)
 	G_GNUC_PRINTF(3, 4);
 
+/*
+ * One request line as the socket reads it: a JSON object (nested at most 16
+ * deep) with a string member "command" and "args" an object, null or absent.
+ * Returns a new root whose "args" is always an object, or NULL with the
+ * reason the client is told (as a "bad_request").
+ */
+JsonNode *vt_control_parse_request(const char *line, gsize len, GError **error);
+
 /* Args helpers: the string member @name or NULL; the int member or @fallback. */
 const char *vt_control_arg_string(const VtControlRequest *request, const char *name);
 gint64 vt_control_arg_int(const VtControlRequest *request, const char *name, gint64 fallback);

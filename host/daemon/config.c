@@ -51,21 +51,13 @@ static const VtKeySpec daemon_keys[] = {
 	{"store-budget-mib", parse_count, SET(store_budget), 0, 1048576},
 };
 
-gboolean
-vt_daemon_config_load(const char *path, gboolean must_exist, VtDaemonSettings *s,
-		      GPtrArray *warnings, GError **error)
+/* Fills what @s leaves unset from @kf. */
+static gboolean
+apply_keyfile(const VtKeyfile *kf, VtDaemonSettings *s, GPtrArray *warnings, GError **error)
 {
 	g_auto(VtDaemonSettings) file = VT_DAEMON_SETTINGS_INIT;
 	const VtKeyGroup group = {"daemon", daemon_keys, G_N_ELEMENTS(daemon_keys), &file};
-	g_autoptr(GError) local = NULL;
-	g_autoptr(VtKeyfile) kf = vt_keyfile_load(path, VT_DAEMON_CONFIG_MAX_BYTES, &local);
 
-	if (kf == NULL) {
-		if (!must_exist && g_error_matches(local, VT_ERROR, VT_ERROR_NOT_FOUND))
-			return TRUE;
-		g_propagate_error(error, g_steal_pointer(&local));
-		return FALSE;
-	}
 	if (!vt_keyfile_apply(kf, &group, 1, warnings, error))
 		return FALSE;
 	/* what the command line left unset */
@@ -81,4 +73,30 @@ vt_daemon_config_load(const char *path, gboolean must_exist, VtDaemonSettings *s
 		}
 	}
 	return TRUE;
+}
+
+gboolean
+vt_daemon_config_load_data(const char *data, gsize len, const char *name, VtDaemonSettings *s,
+			   GPtrArray *warnings, GError **error)
+{
+	g_autoptr(VtKeyfile) kf =
+		vt_keyfile_parse(data, len, name, VT_DAEMON_CONFIG_MAX_BYTES, error);
+
+	return kf != NULL && apply_keyfile(kf, s, warnings, error);
+}
+
+gboolean
+vt_daemon_config_load(const char *path, gboolean must_exist, VtDaemonSettings *s,
+		      GPtrArray *warnings, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autoptr(VtKeyfile) kf = vt_keyfile_load(path, VT_DAEMON_CONFIG_MAX_BYTES, &local);
+
+	if (kf == NULL) {
+		if (!must_exist && g_error_matches(local, VT_ERROR, VT_ERROR_NOT_FOUND))
+			return TRUE;
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return apply_keyfile(kf, s, warnings, error);
 }

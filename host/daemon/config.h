@@ -32,5 +32,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VtDaemonSettings, vt_daemon_settings_clear)
  */
 gboolean vt_daemon_config_load(const char *path, gboolean must_exist, VtDaemonSettings *s,
 			       GPtrArray *warnings, GError **error);
+/* The same for @len bytes of file text; @name only names it in messages. */
+gboolean vt_daemon_config_load_data(const char *data, gsize len, const char *name,
+				    VtDaemonSettings *s, GPtrArray *warnings, GError **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 
 #include <glib-unix.h>
 
+#include "error.h"
 #include "json.h"
 
 struct VtControlRequest {
@@ -221,60 +222,72 @@ request_free(VtControlRequest *req)
 	g_free(req);
 }
 
-/* Parse one line; hand a request to the handler or answer its error. */
-static void
-handle_line(Client *c, const char *line, gsize len)
+JsonNode *
+vt_control_parse_request(const char *line, gsize len, GError **error)
 {
 	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GError) error = NULL;
-	VtControlRequest *req;
+	g_autoptr(GError) local = NULL;
 	JsonNode *root;
 	JsonObject *obj;
 	JsonNode *cmd;
 	JsonNode *args;
 
 	if (!g_utf8_validate(line, (gssize)len, NULL)) {
-		write_error(c, "bad_request", "the request is not valid UTF-8");
-		return;
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "the request is not valid UTF-8");
+		return NULL;
 	}
-	if (!vt_json_check_depth(line, len, 16, &error)) {
-		write_error(c, "bad_request", error->message);
-		return;
-	}
-	if (!json_parser_load_from_data(parser, line, (gssize)len, &error)) {
-		g_autofree char *msg =
-			g_strdup_printf("the request is not JSON: %s", error->message);
-		write_error(c, "bad_request", msg);
-		return;
+	if (!vt_json_check_depth(line, len, 16, error))
+		return NULL;
+	if (!json_parser_load_from_data(parser, line, (gssize)len, &local)) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "the request is not JSON: %s",
+			    local->message);
+		return NULL;
 	}
 	root = json_parser_get_root(parser);
 	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
-		write_error(c, "bad_request", "the request must be a JSON object");
-		return;
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "the request must be a JSON object");
+		return NULL;
 	}
 	obj = json_node_get_object(root);
 	cmd = json_object_get_member(obj, "command");
 	if (cmd == NULL || !JSON_NODE_HOLDS_VALUE(cmd) ||
 	    json_node_get_value_type(cmd) != G_TYPE_STRING) {
-		write_error(c, "bad_request", "the request needs a string member \"command\"");
-		return;
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+			    "the request needs a string member \"command\"");
+		return NULL;
 	}
 	args = json_object_get_member(obj, "args");
 	if (args != NULL && !JSON_NODE_HOLDS_OBJECT(args) && !JSON_NODE_HOLDS_NULL(args)) {
-		write_error(c, "bad_request", "\"args\" must be an object");
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "\"args\" must be an object");
+		return NULL;
+	}
+	root = json_node_copy(root);
+	obj = json_node_get_object(root);
+	args = json_object_get_member(obj, "args");
+	if (args == NULL || JSON_NODE_HOLDS_NULL(args))
+		json_object_set_object_member(obj, "args", json_object_new());
+	return root;
+}
+
+/* Parse one line; hand a request to the handler or answer its error. */
+static void
+handle_line(Client *c, const char *line, gsize len)
+{
+	g_autoptr(GError) error = NULL;
+	VtControlRequest *req;
+	JsonNode *root = vt_control_parse_request(line, len, &error);
+	JsonObject *obj;
+
+	if (root == NULL) {
+		write_error(c, "bad_request", error->message);
 		return;
 	}
+	obj = json_node_get_object(root);
 	req = g_new0(VtControlRequest, 1);
 	req->client = client_ref(c);
-	req->command = g_strdup(json_node_get_string(cmd));
-	req->root = json_node_copy(root);
-	obj = json_node_get_object(req->root);
-	args = json_object_get_member(obj, "args");
-	if (args == NULL || JSON_NODE_HOLDS_NULL(args)) {
-		json_object_set_object_member(obj, "args", json_object_new());
-		args = json_object_get_member(obj, "args");
-	}
-	req->args = json_node_get_object(args);
+	req->command = g_strdup(json_object_get_string_member(obj, "command"));
+	req->root = root;
+	req->args = json_object_get_object_member(obj, "args");
 	c->busy = TRUE;
 	c->control->handler(req, c->control->user_data);
 }

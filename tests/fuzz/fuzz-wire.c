@@ -6,15 +6,11 @@
  * whatever passed. Built as a libFuzzer target with clang, and always as a
  * plain program that replays the corpus (a test).
  */
-#include <stdint.h>
-#include <string.h>
-
 #include "frame.h"
+#include "fuzz.h"
 #include "json.h"
 #include "message.h"
 #include "validate.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static gboolean
 on_frame(const guint8 *payload, gsize len, gpointer user_data)
@@ -48,6 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_autoptr(VtFrameDecoder) dec = vt_frame_decoder_new(0);
 	size_t cut;
 
+	vt_fuzz_setup();
 	if (size == 0)
 		return 0;
 	vt_frame_decoder_set_callbacks(dec, on_frame, on_reject, NULL);

@@ -12,7 +12,7 @@ assert_invalid(const ProtobufCMessage *msg, const char *reason, const char *path
 	g_autoptr(GError) error = NULL;
 	const char *got = NULL;
 	int want = g_str_equal(reason, "utf8") || g_str_equal(reason, "number") ||
-				   g_str_equal(reason, "duplicate")
+				   g_str_equal(reason, "duplicate") || g_str_equal(reason, "key")
 			   ? VT_ERROR_INVALID
 			   : VT_ERROR_TOO_LARGE;
 
@@ -60,6 +60,7 @@ test_count_edges(void)
 	}
 	for (guint i = 0; i <= VT_REPORT_MAX_MAP_ENTRIES; i++) {
 		virttune__v1__report__meminfo_entry__init(&mem_storage[i]);
+		mem_storage[i].key = (char *)"MemTotal";
 		mem[i] = &mem_storage[i];
 	}
 
@@ -139,6 +140,11 @@ test_numbers(void)
 	e.has_value = TRUE;
 	e.value = G_MAXUINT64;
 	assert_invalid(&report.base, "number", "vmstat[0].value");
+
+	/* a packed map entry may leave its key out: readers would get NULL */
+	e.value = 1;
+	e.key = NULL;
+	assert_invalid(&report.base, "key", "vmstat[0]: map entry without a key");
 }
 
 static void

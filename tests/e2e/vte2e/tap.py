@@ -29,9 +29,9 @@ class Tap:
         self.failed += 1
         self._line("not ok %d - %s" % (self.n, name))
         if expected is not None:
-            self.comment("expected: %s" % expected)
+            self.comment("expected: %s" % (expected,))
         if got is not None:
-            self.comment("got:      %s" % got)
+            self.comment("got:      %s" % (got,))
         if self.console is not None:
             self.comment("--- guest console tail (%s)" % self.console.path)
             self.comment(self.console.tail(25))
