@@ -68,6 +68,7 @@ def demo(s):
     if not wait_for(lambda: any(r.get("agent") == "connected" and r.get("hostname")
                                 for r in d.cli("list").json() or []), 30, 0.5):
         raise HarnessError("the agent did not connect within 30 s:\n" + d.log_tail())
+    t_connected = time.monotonic()
     step("the agent answered and sent its first report")
     show(d, "list")
     step("waiting until the guest swaps and the daemon has two reports to derive rates from")
@@ -90,6 +91,11 @@ def demo(s):
     show(d, "audit", "host")
     step("what virt-tuned recommends, and why")
     show(d, "recommend", GUEST_NAME)
+    # the effect compares reports from before the change with those after it
+    step("letting 30 s of reports accumulate before the change, so that its effect can be "
+         "measured against them")
+    t_before = t_connected + 30
+    wait_for(lambda: time.monotonic() > t_before, 35, 1)
     before = nic(d).get("combined")
     step("applying %s: the guest's agent makes the change (its policy allows 'channels') and "
          "reverts it by itself in 3 minutes unless it is confirmed" % REC)
