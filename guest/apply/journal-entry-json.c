@@ -87,9 +87,9 @@ vt_journal_entry_to_text(const VtJournalEntry *e)
 
 /* A string member: NULL and FALSE when present but not a bounded string. */
 static gboolean
-get_string(JsonObject *o, const char *name, gboolean required, gsize max, char **out,
-	   GError **error)
+get_string(gpointer src, const char *name, gboolean required, gsize max, char **out, GError **error)
 {
+	JsonObject *o = src;
 	JsonNode *n = json_object_get_member(o, name);
 	const char *s;
 
@@ -114,9 +114,10 @@ get_string(JsonObject *o, const char *name, gboolean required, gsize max, char *
 }
 
 static gboolean
-get_int(JsonObject *o, const char *name, gboolean required, gint64 lo, gint64 hi, gint64 *out,
+get_int(gpointer src, const char *name, gboolean required, gint64 lo, gint64 hi, gint64 *out,
 	GError **error)
 {
+	JsonObject *o = src;
 	JsonNode *n = json_object_get_member(o, name);
 
 	if (n == NULL) {
@@ -131,68 +132,6 @@ get_int(JsonObject *o, const char *name, gboolean required, gint64 lo, gint64 hi
 		return FALSE;
 	}
 	*out = json_node_get_int(n);
-	return TRUE;
-}
-
-static gboolean
-get_enum(JsonObject *o, const char *name, VtJournalNames table, int *out, GError **error)
-{
-	g_autofree char *s = NULL;
-
-	return get_string(o, name, TRUE, 32, &s, error) &&
-	       vt_journal_name_lookup(name, s, table, out, error);
-}
-
-/* The scalar members: ids, kind, state, values, times. */
-static gboolean
-entry_fields(JsonObject *o, VtJournalEntry *e, GError **error)
-{
-	gint64 v = 0;
-	int kind = 0, state = 0;
-
-	if (!get_int(o, "format", TRUE, VT_JOURNAL_FORMAT, VT_JOURNAL_FORMAT, &v, error) ||
-	    !get_int(o, "seq", TRUE, 1, G_MAXINT64, &v, error))
-		return FALSE;
-	e->seq = (guint64)v;
-	if (!get_string(o, "change_id", TRUE, 64, &e->change_id, error) ||
-	    !get_string(o, "request_id", TRUE, 256, &e->request_id, error) ||
-	    !get_enum(o, "kind", VT_JOURNAL_NAMES_KIND, &kind, error) ||
-	    !get_string(o, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
-	    !get_enum(o, "state", VT_JOURNAL_NAMES_STATE, &state, error) ||
-	    !get_string(o, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
-	    !get_string(o, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
-	    !get_string(o, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
-	    !get_string(o, "reason", FALSE, 64, &e->reason, error) ||
-	    !get_string(o, "command", FALSE, 512, &e->command, error))
-		return FALSE;
-	e->kind = kind;
-	e->state = state;
-	if (!get_int(o, "errnum", FALSE, 0, 4095, &v, error))
-		return FALSE;
-	e->errnum = json_object_has_member(o, "errnum") ? (int)v : 0;
-	return get_int(o, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) &&
-	       get_int(o, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error);
-}
-
-/* The confirmation window, when the change was applied with one. */
-static gboolean
-entry_confirm(JsonObject *o, VtJournalEntry *e, GError **error)
-{
-	gint64 within = 0;
-	int confirm = 0;
-
-	if (!json_object_has_member(o, "confirm"))
-		return TRUE;
-	if (!get_enum(o, "confirm", VT_JOURNAL_NAMES_CONFIRM, &confirm, error) ||
-	    !get_int(o, "confirm_within_s", TRUE, 1, VT_CONFIRM_WITHIN_MAX_S, &within, error) ||
-	    !get_int(o, "confirm_deadline_ms", TRUE, 0, G_MAXINT64, &e->confirm_deadline_ms, error))
-		return FALSE;
-	if (e->kind != VT_JOURNAL_APPLY) {
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'confirm' on a rollback");
-		return FALSE;
-	}
-	e->confirm = confirm;
-	e->confirm_within_s = (guint32)within;
 	return TRUE;
 }
 
@@ -235,6 +174,14 @@ entry_action(JsonObject *o, VtJournalEntry *e, GError **error)
 	return e->action_text != NULL;
 }
 
+static gboolean
+has(gpointer src, const char *name)
+{
+	return json_object_has_member(src, name);
+}
+
+static const VtJournalReader json_reader = {get_string, get_int, has};
+
 VtJournalEntry *
 vt_journal_entry_from_text(const char *text, gsize len, GError **error)
 {
@@ -260,7 +207,7 @@ vt_journal_entry_from_text(const char *text, gsize len, GError **error)
 		return NULL;
 	}
 	o = json_node_get_object(node);
-	if (!entry_fields(o, e, error) || !entry_confirm(o, e, error) ||
+	if (!vt_journal_entry_read_fields(&json_reader, o, e, error) ||
 	    !entry_persist(o, e, error) || !entry_action(o, e, error) ||
 	    !vt_journal_entry_consistent(e, error))
 		return NULL;

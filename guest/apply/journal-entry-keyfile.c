@@ -95,8 +95,9 @@ vt_journal_entry_to_text(const VtJournalEntry *e)
 
 /* A string key: FALSE when present but longer than @max. */
 static gboolean
-get_string(GKeyFile *kf, const char *name, gboolean required, gsize max, char **out, GError **error)
+get_string(gpointer src, const char *name, gboolean required, gsize max, char **out, GError **error)
 {
+	GKeyFile *kf = src;
 	g_autofree char *s = NULL;
 
 	*out = NULL;
@@ -118,9 +119,10 @@ get_string(GKeyFile *kf, const char *name, gboolean required, gsize max, char **
 }
 
 static gboolean
-get_int(GKeyFile *kf, const char *name, gboolean required, gint64 lo, gint64 hi, gint64 *out,
+get_int(gpointer src, const char *name, gboolean required, gint64 lo, gint64 hi, gint64 *out,
 	GError **error)
 {
+	GKeyFile *kf = src;
 	g_autofree char *s = NULL;
 	gint64 v;
 
@@ -139,70 +141,6 @@ get_int(GKeyFile *kf, const char *name, gboolean required, gint64 lo, gint64 hi,
 	return TRUE;
 }
 
-static gboolean
-get_enum(GKeyFile *kf, const char *name, VtJournalNames table, int *out, GError **error)
-{
-	g_autofree char *s = NULL;
-
-	return get_string(kf, name, TRUE, 32, &s, error) &&
-	       vt_journal_name_lookup(name, s, table, out, error);
-}
-
-/* The scalar keys: ids, kind, state, values, times. */
-static gboolean
-entry_fields(GKeyFile *kf, VtJournalEntry *e, GError **error)
-{
-	gint64 v = 0;
-	int kind = 0, state = 0;
-
-	if (!get_int(kf, "format", TRUE, VT_JOURNAL_FORMAT, VT_JOURNAL_FORMAT, &v, error) ||
-	    !get_int(kf, "seq", TRUE, 1, G_MAXINT64, &v, error))
-		return FALSE;
-	e->seq = (guint64)v;
-	if (!get_string(kf, "change_id", TRUE, 64, &e->change_id, error) ||
-	    !get_string(kf, "request_id", TRUE, 256, &e->request_id, error) ||
-	    !get_enum(kf, "kind", VT_JOURNAL_NAMES_KIND, &kind, error) ||
-	    !get_string(kf, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
-	    !get_enum(kf, "state", VT_JOURNAL_NAMES_STATE, &state, error) ||
-	    !get_string(kf, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
-	    !get_string(kf, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
-	    !get_string(kf, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
-	    !get_string(kf, "reason", FALSE, 64, &e->reason, error) ||
-	    !get_string(kf, "command", FALSE, 512, &e->command, error))
-		return FALSE;
-	e->kind = kind;
-	e->state = state;
-	v = 0;
-	if (!get_int(kf, "errnum", FALSE, 0, 4095, &v, error))
-		return FALSE;
-	e->errnum = (int)v;
-	return get_int(kf, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) &&
-	       get_int(kf, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error);
-}
-
-/* The confirmation window, when the change was applied with one. */
-static gboolean
-entry_confirm(GKeyFile *kf, VtJournalEntry *e, GError **error)
-{
-	gint64 within = 0;
-	int confirm = 0;
-
-	if (!g_key_file_has_key(kf, GROUP, "confirm", NULL))
-		return TRUE;
-	if (!get_enum(kf, "confirm", VT_JOURNAL_NAMES_CONFIRM, &confirm, error) ||
-	    !get_int(kf, "confirm_within_s", TRUE, 1, VT_CONFIRM_WITHIN_MAX_S, &within, error) ||
-	    !get_int(kf, "confirm_deadline_ms", TRUE, 0, G_MAXINT64, &e->confirm_deadline_ms,
-		     error))
-		return FALSE;
-	if (e->kind != VT_JOURNAL_APPLY) {
-		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'confirm' on a rollback");
-		return FALSE;
-	}
-	e->confirm = confirm;
-	e->confirm_within_s = (guint32)within;
-	return TRUE;
-}
-
 /* The action, re-encoded so that the text kept is the canonical one. */
 static gboolean
 entry_action(GKeyFile *kf, VtJournalEntry *e, GError **error)
@@ -218,6 +156,14 @@ entry_action(GKeyFile *kf, VtJournalEntry *e, GError **error)
 	e->action_text = vt_journal_action_to_text(action, error);
 	return e->action_text != NULL;
 }
+
+static gboolean
+has(gpointer src, const char *name)
+{
+	return g_key_file_has_key(src, GROUP, name, NULL);
+}
+
+static const VtJournalReader keyfile_reader = {get_string, get_int, has};
 
 VtJournalEntry *
 vt_journal_entry_from_text(const char *text, gsize len, GError **error)
@@ -247,7 +193,7 @@ vt_journal_entry_from_text(const char *text, gsize len, GError **error)
 		return NULL;
 	}
 	e->persist = g_strcmp0(persist, "true") == 0;
-	if (!entry_fields(kf, e, error) || !entry_confirm(kf, e, error) ||
+	if (!vt_journal_entry_read_fields(&keyfile_reader, kf, e, error) ||
 	    !entry_action(kf, e, error) || !vt_journal_entry_consistent(e, error))
 		return NULL;
 	return g_steal_pointer(&e);

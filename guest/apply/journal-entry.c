@@ -106,3 +106,76 @@ vt_journal_entry_consistent(const VtJournalEntry *e, GError **error)
 	}
 	return TRUE;
 }
+
+static gboolean
+read_enum(const VtJournalReader *r, gpointer src, const char *name, VtJournalNames table, int *out,
+	  GError **error)
+{
+	g_autofree char *s = NULL;
+
+	return r->get_string(src, name, TRUE, 32, &s, error) &&
+	       vt_journal_name_lookup(name, s, table, out, error);
+}
+
+/* The scalar members: ids, kind, state, values, times. */
+static gboolean
+read_scalars(const VtJournalReader *r, gpointer src, VtJournalEntry *e, GError **error)
+{
+	gint64 v = 0;
+	int kind = 0, state = 0;
+
+	if (!r->get_int(src, "format", TRUE, VT_JOURNAL_FORMAT, VT_JOURNAL_FORMAT, &v, error) ||
+	    !r->get_int(src, "seq", TRUE, 1, G_MAXINT64, &v, error))
+		return FALSE;
+	e->seq = (guint64)v;
+	if (!r->get_string(src, "change_id", TRUE, 64, &e->change_id, error) ||
+	    !r->get_string(src, "request_id", TRUE, 256, &e->request_id, error) ||
+	    !read_enum(r, src, "kind", VT_JOURNAL_NAMES_KIND, &kind, error) ||
+	    !r->get_string(src, "rollback_of", FALSE, 64, &e->rollback_of, error) ||
+	    !read_enum(r, src, "state", VT_JOURNAL_NAMES_STATE, &state, error) ||
+	    !r->get_string(src, "before", FALSE, VT_JOURNAL_VALUE_MAX, &e->before, error) ||
+	    !r->get_string(src, "target", FALSE, VT_JOURNAL_VALUE_MAX, &e->target, error) ||
+	    !r->get_string(src, "after", FALSE, VT_JOURNAL_VALUE_MAX, &e->after, error) ||
+	    !r->get_string(src, "reason", FALSE, 64, &e->reason, error) ||
+	    !r->get_string(src, "command", FALSE, 512, &e->command, error))
+		return FALSE;
+	e->kind = kind;
+	e->state = state;
+	v = 0;
+	if (!r->get_int(src, "errnum", FALSE, 0, 4095, &v, error))
+		return FALSE;
+	e->errnum = (int)v;
+	return r->get_int(src, "created_ms", TRUE, 0, G_MAXINT64, &e->created_ms, error) &&
+	       r->get_int(src, "updated_ms", TRUE, 0, G_MAXINT64, &e->updated_ms, error);
+}
+
+/* The confirmation window, when the change was applied with one. */
+static gboolean
+read_confirm(const VtJournalReader *r, gpointer src, VtJournalEntry *e, GError **error)
+{
+	gint64 within = 0;
+	int confirm = 0;
+
+	if (!r->has(src, "confirm"))
+		return TRUE;
+	if (!read_enum(r, src, "confirm", VT_JOURNAL_NAMES_CONFIRM, &confirm, error) ||
+	    !r->get_int(src, "confirm_within_s", TRUE, 1, VT_CONFIRM_WITHIN_MAX_S, &within,
+			error) ||
+	    !r->get_int(src, "confirm_deadline_ms", TRUE, 0, G_MAXINT64, &e->confirm_deadline_ms,
+			error))
+		return FALSE;
+	if (e->kind != VT_JOURNAL_APPLY) {
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'confirm' on a rollback");
+		return FALSE;
+	}
+	e->confirm = confirm;
+	e->confirm_within_s = (guint32)within;
+	return TRUE;
+}
+
+gboolean
+vt_journal_entry_read_fields(const VtJournalReader *reader, gpointer src, VtJournalEntry *e,
+			     GError **error)
+{
+	return read_scalars(reader, src, e, error) && read_confirm(reader, src, e, error);
+}

@@ -112,6 +112,22 @@ typedef enum {
 /* @value as the enum @table names; FALSE if unknown. */
 gboolean vt_journal_name_lookup(const char *field, const char *value, VtJournalNames table,
 				int *out, GError **error);
+/* How one file form reads a member of an entry: the scalar members and the
+ * confirmation window are read by vt_journal_entry_read_fields() for both. */
+typedef struct {
+	/* *out NULL when absent; FALSE when absent but @required, or not a string
+	 * of at most @max bytes */
+	gboolean (*get_string)(gpointer src, const char *name, gboolean required, gsize max,
+			       char **out, GError **error);
+	/* *out unchanged when absent; FALSE when absent but @required, or not a
+	 * whole number within [@lo, @hi] */
+	gboolean (*get_int)(gpointer src, const char *name, gboolean required, gint64 lo, gint64 hi,
+			    gint64 *out, GError **error);
+	gboolean (*has)(gpointer src, const char *name);
+} VtJournalReader;
+/* The ids, kind, state, values, times and confirmation window of @e. */
+gboolean vt_journal_entry_read_fields(const VtJournalReader *reader, gpointer src,
+				      VtJournalEntry *e, GError **error);
 /* The rules every entry read back must meet, whatever its file form. */
 gboolean vt_journal_entry_consistent(const VtJournalEntry *entry, GError **error);
 void vt_journal_entry_free(VtJournalEntry *entry);
