@@ -236,35 +236,39 @@ cmd_apply(VtDaemon *d, VtControlRequest *req)
 	vt_changes_apply(d->changes, g, req, rec, &opt);
 }
 
+/* The guest and the change id that confirm and rollback act on; NULL when
+ * answered with why not. */
+static const char *
+change_target(VtDaemon *d, VtControlRequest *req, const char *verb, VtGuest **g)
+{
+	const char *change_id = vt_control_arg_string(req, "change_id");
+
+	if ((*g = find_guest(d, req)) == NULL)
+		return NULL;
+	if (change_id == NULL)
+		vt_control_request_error(req, "bad_request",
+					 "%s needs a change id (see `virt-tune changes %s`)", verb,
+					 (*g)->name);
+	return change_id;
+}
+
 static void
 cmd_confirm(VtDaemon *d, VtControlRequest *req)
 {
-	const char *change_id = vt_control_arg_string(req, "change_id");
-	VtGuest *g = find_guest(d, req);
+	VtGuest *g = NULL;
+	const char *change_id = change_target(d, req, "confirm", &g);
 
-	if (g == NULL)
-		return;
-	if (change_id == NULL)
-		vt_control_request_error(req, "bad_request",
-					 "confirm needs a change id (see `virt-tune changes %s`)",
-					 g->name);
-	else
+	if (change_id != NULL)
 		vt_changes_confirm(d->changes, g, req, change_id, NULL);
 }
 
 static void
 cmd_rollback(VtDaemon *d, VtControlRequest *req)
 {
-	const char *change_id = vt_control_arg_string(req, "change_id");
-	VtGuest *g = find_guest(d, req);
+	VtGuest *g = NULL;
+	const char *change_id = change_target(d, req, "rollback", &g);
 
-	if (g == NULL)
-		return;
-	if (change_id == NULL)
-		vt_control_request_error(req, "bad_request",
-					 "rollback needs a change id (see `virt-tune changes %s`)",
-					 g->name);
-	else
+	if (change_id != NULL)
 		vt_changes_rollback(d->changes, g, req, change_id);
 }
 
