@@ -309,12 +309,30 @@ has_number(JsonObject *o, const char *key)
 	return n != NULL && JSON_NODE_HOLDS_VALUE(n);
 }
 
+/* A member that holds an object or an array, else NULL (an older daemon may
+ * leave it out). */
+static JsonObject *
+object_member(JsonObject *o, const char *key)
+{
+	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonArray *
+array_member(JsonObject *o, const char *key)
+{
+	JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+	return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
 /* "12.5 → 3.2" from a summary pair, or "-" when a side has no samples. */
 static char *
 before_after(JsonObject *m)
 {
-	JsonObject *b = json_object_get_object_member(m, "before");
-	JsonObject *a = json_object_get_object_member(m, "after");
+	JsonObject *b = object_member(m, "before");
+	JsonObject *a = object_member(m, "after");
 
 	if (b == NULL || a == NULL || !has_number(b, "mean") || !has_number(a, "mean"))
 		return g_strdup_printf(
@@ -337,8 +355,8 @@ static void
 show_effect(JsonObject *r)
 {
 	{
-		JsonObject *e = r ? json_object_get_object_member(r, "effect") : NULL;
-		JsonArray *metrics = e ? json_object_get_array_member(e, "metrics") : NULL;
+		JsonObject *e = object_member(r, "effect");
+		JsonArray *metrics = array_member(e, "metrics");
 		g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
 		g_autofree VtField *fields = NULL;
 		g_autofree char *title = NULL;
@@ -355,7 +373,9 @@ show_effect(JsonObject *r)
 			json_object_get_string_member_with_default(e, "verdict", "?"));
 		fields = g_new0(VtField, n);
 		for (guint k = 0; k < n; k++) {
-			JsonObject *m = json_array_get_object_element(metrics, k);
+			JsonNode *node = json_array_get_element(metrics, k);
+			JsonObject *m =
+				JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
 			if (m == NULL)
 				continue;
 			fields[k].key = json_object_get_string_member_with_default(m, "name", "?");
@@ -372,7 +392,8 @@ show_effects(JsonNode *result)
 	JsonArray *rows = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
 
 	for (guint i = 0; rows && i < json_array_get_length(rows); i++) {
-		JsonObject *r = json_array_get_object_element(rows, i);
+		JsonNode *node = json_array_get_element(rows, i);
+		JsonObject *r = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
 		if (r != NULL)
 			show_effect(r);
 	}

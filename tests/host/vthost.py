@@ -283,6 +283,8 @@ class Env:
             argv += ["--socket", self.socket]
         e = dict(os.environ)
         e.pop("VIRT_TUNE_SOCKET", None)
+        # a GLib critical in the CLI (a JSON member read without checking) fails the test
+        e["G_DEBUG"] = ",".join(x for x in (e.get("G_DEBUG"), "fatal-criticals") if x)
         if env:
             e.update(env)
         cp = subprocess.run(argv, capture_output=True, timeout=timeout, env=e,
