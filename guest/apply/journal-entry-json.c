@@ -95,9 +95,7 @@ get_string(gpointer src, const char *name, gboolean required, gsize max, char **
 
 	*out = NULL;
 	if (n == NULL || JSON_NODE_HOLDS_NULL(n)) {
-		if (required)
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
-		return !required;
+		return vt_journal_absent(name, required, error);
 	}
 	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is not a string", name);
@@ -121,9 +119,7 @@ get_int(gpointer src, const char *name, gboolean required, gint64 lo, gint64 hi,
 	JsonNode *n = json_object_get_member(o, name);
 
 	if (n == NULL) {
-		if (required)
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
-		return !required;
+		return vt_journal_absent(name, required, error);
 	}
 	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64 ||
 	    json_node_get_int(n) < lo || json_node_get_int(n) > hi) {

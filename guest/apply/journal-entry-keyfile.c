@@ -102,9 +102,7 @@ get_string(gpointer src, const char *name, gboolean required, gsize max, char **
 
 	*out = NULL;
 	if (!g_key_file_has_key(kf, GROUP, name, NULL)) {
-		if (required)
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
-		return !required;
+		return vt_journal_absent(name, required, error);
 	}
 	s = g_key_file_get_string(kf, GROUP, name, error);
 	if (s == NULL)
@@ -127,9 +125,7 @@ get_int(gpointer src, const char *name, gboolean required, gint64 lo, gint64 hi,
 	gint64 v;
 
 	if (!g_key_file_has_key(kf, GROUP, name, NULL)) {
-		if (required)
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
-		return !required;
+		return vt_journal_absent(name, required, error);
 	}
 	s = g_key_file_get_value(kf, GROUP, name, NULL);
 	if (s == NULL || !g_ascii_string_to_signed(s, 10, lo, hi, &v, NULL)) {

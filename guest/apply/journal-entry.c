@@ -107,6 +107,14 @@ vt_journal_entry_consistent(const VtJournalEntry *e, GError **error)
 	return TRUE;
 }
 
+gboolean
+vt_journal_absent(const char *name, gboolean required, GError **error)
+{
+	if (required)
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "'%s' is missing", name);
+	return !required;
+}
+
 static gboolean
 read_enum(const VtJournalReader *r, gpointer src, const char *name, VtJournalNames table, int *out,
 	  GError **error)

@@ -125,6 +125,8 @@ typedef struct {
 			    gint64 *out, GError **error);
 	gboolean (*has)(gpointer src, const char *name);
 } VtJournalReader;
+/* For a reader's accessors: an absent member is fine unless @required. */
+gboolean vt_journal_absent(const char *name, gboolean required, GError **error);
 /* The ids, kind, state, values, times and confirmation window of @e. */
 gboolean vt_journal_entry_read_fields(const VtJournalReader *reader, gpointer src,
 				      VtJournalEntry *e, GError **error);
