@@ -17,17 +17,20 @@ typedef enum {
 	FIELD_INT,
 	FIELD_DOUBLE,
 	FIELD_BOOL,
-	FIELD_TEXT, /* the value of .label */
-	FIELD_LIST, /* .label split at ',' */
+	FIELD_TEXT,      /* the value of .label */
+	FIELD_LIST,      /* .label split at ',' */
+	FIELD_LABEL_INT, /* the value of .label, a decimal number */
 } FieldKind;
 
 /* One member of a row: from its own query, or (.query NULL) from a label of
- * the series the row comes from. */
+ * the series the row comes from. A .per_domain query's series carry no part
+ * label: each gives its value to every row of its domain. */
 typedef struct {
 	const char *key;
 	const char *query;
 	const char *label;
 	FieldKind kind;
+	gboolean per_domain;
 } Field;
 
 typedef struct {
@@ -36,6 +39,7 @@ typedef struct {
 	const char *part; /* the label naming a row within a domain, or NULL */
 	const Field *fields;
 	gsize n_fields;
+	void (*finish)(JsonObject *row); /* members made of others, or NULL */
 } Audit;
 
 #define MEMORY(kind)          "virttune_guest_memory_bytes{kind=\"" kind "\"}"
@@ -93,11 +97,117 @@ static const Field nic_fields[] = {
 	{"offloads_off", NULL, "offloads_off", FIELD_LIST},
 };
 
+/* Per side: the requests of both ops, and their time per request weighted by
+ * each op's requests (as the one-host audit weighs them). */
+#define IOPS(side, op) "virttune_disk_iops{side=\"" side "\",op=\"" op "\"}"
+#define MS(side, op)   "virttune_disk_latency_ms{side=\"" side "\",op=\"" op "\"}"
+#define IOPS_SUM(side) "sum without (op) (virttune_disk_iops{side=\"" side "\"})"
+#define WEIGHTED_MS(ms_side, iops_side)                                                            \
+	"sum without (op, side) (virttune_disk_latency_ms{side=\"" ms_side                         \
+	"\"} * ignoring (side) "                                                                   \
+	"virttune_disk_iops{side=\"" iops_side "\"}) / sum without (op, side) "                    \
+	"(virttune_disk_iops{side=\"" iops_side "\"} and ignoring (side) "                         \
+	"virttune_disk_latency_ms{side=\"" ms_side "\"})"
+
+static const Field io_fields[] = {
+	{"host_target", "virttune_guest_block_scheduler_info", "host_target", FIELD_TEXT},
+	{"guest_read_iops", IOPS("guest", "read"), NULL, FIELD_DOUBLE},
+	{"guest_write_iops", IOPS("guest", "write"), NULL, FIELD_DOUBLE},
+	{"guest_read_ms", MS("guest", "read"), NULL, FIELD_DOUBLE},
+	{"guest_write_ms", MS("guest", "write"), NULL, FIELD_DOUBLE},
+	{"host_read_iops", IOPS("host", "read"), NULL, FIELD_DOUBLE},
+	{"host_write_iops", IOPS("host", "write"), NULL, FIELD_DOUBLE},
+	{"host_read_ms", MS("host", "read"), NULL, FIELD_DOUBLE},
+	{"host_write_ms", MS("host", "write"), NULL, FIELD_DOUBLE},
+	{"added_read_ms", MS("added", "read"), NULL, FIELD_DOUBLE},
+	{"added_write_ms", MS("added", "write"), NULL, FIELD_DOUBLE},
+	{"guest_iops", IOPS_SUM("guest"), NULL, FIELD_DOUBLE},
+	{"guest_ms", WEIGHTED_MS("guest", "guest"), NULL, FIELD_DOUBLE},
+	{"host_iops", IOPS_SUM("host"), NULL, FIELD_DOUBLE},
+	{"host_ms", WEIGHTED_MS("host", "host"), NULL, FIELD_DOUBLE},
+	{"added_ms", WEIGHTED_MS("added", "guest"), NULL, FIELD_DOUBLE},
+	{"scheduler", "virttune_guest_block_scheduler_info", "scheduler", FIELD_TEXT},
+	{"nr_requests", "virttune_guest_block_nr_requests", NULL, FIELD_INT},
+	{"host_cache", "virttune_guest_block_scheduler_info", "host_cache", FIELD_TEXT},
+	{"host_io", "virttune_guest_block_scheduler_info", "host_io", FIELD_TEXT},
+	{"iothread", "virttune_guest_block_info", "host_iothread", FIELD_LABEL_INT},
+	{"host_format", "virttune_guest_block_info", "host_format", FIELD_TEXT},
+	{"chain_depth", "virttune_guest_block_info", "host_chain_depth", FIELD_LABEL_INT},
+	{"rates_window", "virttune_guest_swap_pages_per_second{direction=\"in\"}", "window",
+	 FIELD_TEXT, TRUE},
+};
+
+/* "cache/io" as the one-host audit shows it ("-" for the one missing). */
+static void
+io_finish(JsonObject *row)
+{
+	const char *cache = json_object_get_string_member_with_default(row, "host_cache", NULL);
+	const char *io = json_object_get_string_member_with_default(row, "host_io", NULL);
+
+	if (cache != NULL || io != NULL) {
+		g_autofree char *both =
+			g_strdup_printf("%s/%s", cache ? cache : "-", io ? io : "-");
+		json_object_set_string_member(row, "host_cache_io", both);
+	}
+}
+
+#define DROPS(side, direction)                                                                     \
+	"virttune_nic_dropped_packets{side=\"" side "\",direction=\"" direction "\"}"
+
+static const Field net_fields[] = {
+	{"host_target", NULL, "host_target", FIELD_TEXT},
+	{"combined", CHANNELS("combined", "current"), NULL, FIELD_INT},
+	{"max_combined", CHANNELS("combined", "max"), NULL, FIELD_INT},
+	{"host_queues", "virttune_guest_nic_host_queues", NULL, FIELD_INT},
+	{"guest_rx_dropped", DROPS("guest", "rx"), NULL, FIELD_INT},
+	{"guest_tx_dropped", DROPS("guest", "tx"), NULL, FIELD_INT},
+	{"host_rx_drop", DROPS("host", "rx"), NULL, FIELD_INT},
+	{"host_tx_drop", DROPS("host", "tx"), NULL, FIELD_INT},
+	{"softnet_dropped", "virttune_guest_softnet_dropped_packets", NULL, FIELD_INT, TRUE},
+	{"mtu", "virttune_nic_mtu{side=\"guest\"}", NULL, FIELD_INT},
+	{"host_mtu", "virttune_nic_mtu{side=\"host\"}", NULL, FIELD_INT},
+	{"rates_window", "virttune_guest_swap_pages_per_second{direction=\"in\"}", "window",
+	 FIELD_TEXT, TRUE},
+};
+
+#define PSI(resource, kind)                                                                        \
+	"virttune_guest_pressure_avg60{resource=\"" resource "\",kind=\"" kind "\"}"
+
+static const Field memory_fields[] = {
+	{"agent", "virttune_guest_agent_info", "state", FIELD_TEXT},
+	{"report_age_s", "virttune_guest_report_age_seconds", NULL, FIELD_INT},
+	{"mem_total_bytes", MEMORY("MemTotal"), NULL, FIELD_INT},
+	{"mem_available_bytes", MEMORY("MemAvailable"), NULL, FIELD_INT},
+	{"mem_available_pct",
+	 "100 * " MEMORY("MemAvailable") " / ignoring (kind) " MEMORY("MemTotal"), NULL,
+	 FIELD_DOUBLE},
+	{"swap_in_pages_per_s", "virttune_guest_swap_pages_per_second{direction=\"in\"}", NULL,
+	 FIELD_DOUBLE},
+	{"swap_out_pages_per_s", "virttune_guest_swap_pages_per_second{direction=\"out\"}", NULL,
+	 FIELD_DOUBLE},
+	{"oom_kills", "virttune_guest_oom_kills", NULL, FIELD_INT},
+	{"psi_memory_some_avg60", PSI("memory", "some"), NULL, FIELD_DOUBLE},
+	{"psi_memory_full_avg60", PSI("memory", "full"), NULL, FIELD_DOUBLE},
+	{"psi_cpu_some_avg60", PSI("cpu", "some"), NULL, FIELD_DOUBLE},
+	{"psi_io_some_avg60", PSI("io", "some"), NULL, FIELD_DOUBLE},
+	{"balloon_actual_bytes", "virttune_guest_balloon_bytes{kind=\"actual\"}", NULL, FIELD_INT},
+	{"balloon_maximum_bytes", "virttune_guest_balloon_bytes{kind=\"maximum\"}", NULL,
+	 FIELD_INT},
+	{"balloon_source", "virttune_guest_balloon_bytes{kind=\"actual\"}", "source", FIELD_TEXT},
+	{"rates_window", "virttune_guest_swap_pages_per_second{direction=\"in\"}", "window",
+	 FIELD_TEXT},
+};
+
 static const Audit audits[] = {
-	{"swap", "virttune_agent_connected", NULL, swap_fields, G_N_ELEMENTS(swap_fields)},
+	{"swap", "virttune_agent_connected", NULL, swap_fields, G_N_ELEMENTS(swap_fields), NULL},
 	{"schedulers", "virttune_guest_block_scheduler_info", "device", sched_fields,
-	 G_N_ELEMENTS(sched_fields)},
-	{"nics", "virttune_guest_nic_info", "iface", nic_fields, G_N_ELEMENTS(nic_fields)},
+	 G_N_ELEMENTS(sched_fields), NULL},
+	{"nics", "virttune_guest_nic_info", "iface", nic_fields, G_N_ELEMENTS(nic_fields), NULL},
+	{"io", "virttune_guest_block_info", "device", io_fields, G_N_ELEMENTS(io_fields),
+	 io_finish},
+	{"net", "virttune_guest_nic_info", "iface", net_fields, G_N_ELEMENTS(net_fields), NULL},
+	{"memory", "virttune_agent_connected", NULL, memory_fields, G_N_ELEMENTS(memory_fields),
+	 NULL},
 };
 
 /* One row on its way out: what it is sorted by, and its members. */
@@ -179,6 +289,12 @@ set_value(JsonObject *o, const Field *f, const VtPromSample *s)
 		if (text != NULL)
 			json_object_set_string_member(o, f->key, text);
 		break;
+	case FIELD_LABEL_INT: {
+		gint64 n;
+		if (text != NULL && g_ascii_string_to_signed(text, 10, 0, G_MAXINT64, &n, NULL))
+			json_object_set_int_member(o, f->key, n);
+		break;
+	}
 	case FIELD_LIST: {
 		g_auto(GStrv) items = g_strsplit(text ? text : "", ",", -1);
 		JsonArray *arr = json_array_new();
@@ -191,11 +307,25 @@ set_value(JsonObject *o, const Field *f, const VtPromSample *s)
 	}
 }
 
+/* The rows of one domain of one scrape target, for its .per_domain members. */
+static void
+add_to_domain(GHashTable *by_domain, const VtPromSample *s, JsonObject *o)
+{
+	g_autofree char *key = row_key(s, NULL);
+	GPtrArray *same = g_hash_table_lookup(by_domain, key);
+
+	if (same == NULL) {
+		same = g_ptr_array_new();
+		g_hash_table_insert(by_domain, g_steal_pointer(&key), same);
+	}
+	g_ptr_array_add(same, o);
+}
+
 /* A row per series of the audit's base query: host, domain, part, then the
  * members the base series' labels give. */
 static GPtrArray *
 base_rows(VtPromClient *client, const Audit *a, GHashTable *hosts, const char *domain,
-	  GHashTable *by_key, GError **error)
+	  GHashTable *by_key, GHashTable *by_domain, GError **error)
 {
 	g_autoptr(GPtrArray) base = vt_prom_query(client, a->base, error);
 	g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(row_free);
@@ -230,6 +360,7 @@ base_rows(VtPromClient *client, const Audit *a, GHashTable *hosts, const char *d
 		r->domain = json_object_get_string_member(r->o, "domain");
 		r->part = a->part ? json_object_get_string_member(r->o, a->part) : NULL;
 		g_hash_table_insert(by_key, key, r->o);
+		add_to_domain(by_domain, s, r->o);
 		g_ptr_array_add(rows, r);
 	}
 	return g_steal_pointer(&rows);
@@ -241,26 +372,40 @@ audit_rows(VtPromClient *client, const Audit *a, GHashTable *hosts, const char *
 	   GError **error)
 {
 	g_autoptr(GHashTable) by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GPtrArray) rows = base_rows(client, a, hosts, domain, by_key, error);
+	g_autoptr(GHashTable) by_domain = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+								(GDestroyNotify)g_ptr_array_unref);
+	g_autoptr(GPtrArray) rows = base_rows(client, a, hosts, domain, by_key, by_domain, error);
 	g_autoptr(JsonArray) out = NULL;
 
 	if (rows == NULL)
 		return NULL;
 	for (gsize f = 0; f < a->n_fields; f++) {
+		const Field *field = &a->fields[f];
 		g_autoptr(GPtrArray) series = NULL;
-		if (a->fields[f].query == NULL)
+		if (field->query == NULL)
 			continue;
-		if ((series = vt_prom_query(client, a->fields[f].query, error)) == NULL)
+		if ((series = vt_prom_query(client, field->query, error)) == NULL)
 			return NULL;
 		for (guint i = 0; i < series->len; i++) {
-			g_autofree char *key = vt_prom_label(series->pdata[i], "domain")
-						       ? row_key(series->pdata[i], a->part)
-						       : NULL;
-			JsonObject *o = key ? g_hash_table_lookup(by_key, key) : NULL;
-			if (o != NULL)
-				set_value(o, &a->fields[f], series->pdata[i]);
+			const VtPromSample *sample = series->pdata[i];
+			g_autofree char *key = NULL;
+			if (vt_prom_label(sample, "domain") == NULL)
+				continue;
+			if (field->per_domain) {
+				GPtrArray *same;
+				key = row_key(sample, NULL);
+				same = g_hash_table_lookup(by_domain, key);
+				for (guint r = 0; same != NULL && r < same->len; r++)
+					set_value(same->pdata[r], field, sample);
+				continue;
+			}
+			key = row_key(sample, a->part);
+			if (g_hash_table_contains(by_key, key))
+				set_value(g_hash_table_lookup(by_key, key), field, sample);
 		}
 	}
+	for (guint r = 0; a->finish != NULL && r < rows->len; r++)
+		a->finish(((Row *)rows->pdata[r])->o);
 	g_ptr_array_sort(rows, row_compare);
 	out = json_array_sized_new(rows->len);
 	for (guint i = 0; i < rows->len; i++)

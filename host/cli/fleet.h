@@ -17,13 +17,13 @@ G_BEGIN_DECLS
  */
 
 /* The audits the metrics carry, for messages. */
-#define VT_FLEET_AUDITS "swap, schedulers, nics and all"
+#define VT_FLEET_AUDITS "swap, schedulers, nics, io, net, memory and all"
 
 /* TRUE when vt_fleet_audit() answers @kind. */
 gboolean vt_fleet_has_audit(const char *kind);
 
-/* `audit @kind` (swap, schedulers, nics: an array of rows; all: an object of
- * the three), only @domain's rows unless NULL. */
+/* `audit @kind` (swap, schedulers, nics, io, net, memory: an array of rows;
+ * all: an object of the six), only @domain's rows unless NULL. */
 JsonNode *vt_fleet_audit(VtPromClient *client, const char *kind, const char *domain,
 			 GError **error);
 

@@ -22,7 +22,7 @@ static const VtCommand commands[] = {
 	{"status", "is virt-tuned running, and what does it see", vt_cmd_status},
 	{"list", "running domains and their agents", vt_cmd_list},
 	{"show", "one domain: the host's and the guest's view", vt_cmd_show},
-	{"audit", "fleet-wide swap, schedulers, nics, or all", vt_cmd_audit},
+	{"audit", "fleet-wide swap, schedulers, nics, io, net, memory, host, or all", vt_cmd_audit},
 	{"history", "past reports of a domain", vt_cmd_history},
 	{"refresh", "ask a guest for a report now", vt_cmd_refresh},
 	{"watch", "a refreshing table of every guest", vt_cmd_watch},

@@ -141,7 +141,8 @@ block_info_family(VtScrape *s)
 	vt_prometheus_family(
 		s->out, "virttune_guest_block_info", "gauge",
 		"A guest disk: driver, serial, schedulers offered (comma-separated), the "
-		"host disk's format and how it was matched (value 1)");
+		"host disk's format, how it was matched, its iothread (0: none) and backing "
+		"chain depth (value 1)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (gsize k = 0; g->report && k < g->report->n_block; k++) {
@@ -150,12 +151,24 @@ block_info_family(VtScrape *s)
 			const VtDiskFacts *d =
 				g->facts ? vt_match_disk(g->facts, g->report, b, &how) : NULL;
 			g_autofree char *offered = joined(b->schedulers, b->n_schedulers);
-			const char *labels[] = {"device",      b->name,
-						"driver",      b->driver,
-						"serial",      b->serial,
-						"schedulers",  offered,
-						"host_format", d ? d->format : NULL,
-						"matched_by",  d ? vt_match_how_name(how) : NULL,
+			g_autofree char *iothread = d ? g_strdup_printf("%u", d->iothread) : NULL;
+			g_autofree char *depth = d ? g_strdup_printf("%u", d->backing_depth) : NULL;
+			const char *labels[] = {"device",
+						b->name,
+						"driver",
+						b->driver,
+						"serial",
+						b->serial,
+						"schedulers",
+						offered,
+						"host_format",
+						d ? d->format : NULL,
+						"matched_by",
+						d ? vt_match_how_name(how) : NULL,
+						"host_iothread",
+						iothread,
+						"host_chain_depth",
+						depth,
 						NULL};
 			vt_prometheus_sample(s->out, "virttune_guest_block_info", g->name, labels,
 					     1);
@@ -186,9 +199,20 @@ nic_info(VtScrape *s, const VtGuest *g, const VtNic *nic)
 {
 	const VtIfaceFacts *x = g->facts ? vt_match_nic(g->facts, nic) : NULL;
 	g_autofree char *off = offloads_off(nic);
-	const char *info[] = {"iface",     nic->name,          "driver",       nic->driver,
-			      "mac",       nic->mac,           "host_model",   x ? x->model : NULL,
-			      "host_type", x ? x->type : NULL, "offloads_off", off,
+	const char *info[] = {"iface",
+			      nic->name,
+			      "driver",
+			      nic->driver,
+			      "mac",
+			      nic->mac,
+			      "host_model",
+			      x ? x->model : NULL,
+			      "host_type",
+			      x ? x->type : NULL,
+			      "host_target",
+			      x ? x->target_dev : NULL,
+			      "offloads_off",
+			      off,
 			      NULL};
 
 	vt_prometheus_sample(s->out, "virttune_guest_nic_info", g->name, info, 1);
@@ -198,8 +222,8 @@ static void
 nic_families(VtScrape *s)
 {
 	vt_prometheus_family(s->out, "virttune_guest_nic_info", "gauge",
-			     "A guest NIC: driver, MAC, the host's model and type, key offloads "
-			     "turned off (value 1)");
+			     "A guest NIC: driver, MAC, the host's model, type and target (the "
+			     "tap), key offloads turned off (value 1)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
 		for (gsize k = 0; g->report && k < g->report->n_nics; k++)

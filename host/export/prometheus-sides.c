@@ -9,6 +9,7 @@
 
 #include "guest.h"
 #include "host.h"
+#include "match.h"
 
 static void
 family(GString *out, const char *name, const char *type, const char *help)
@@ -129,10 +130,14 @@ nic_families(GString *out, GPtrArray *guests)
 		const VtGuest *g = guests->pdata[i];
 		for (gsize k = 0; g->report && k < g->report->n_nics; k++) {
 			const VtNic *n = g->report->nics[k];
+			const VtIfaceFacts *x = g->facts ? vt_match_nic(g->facts, n) : NULL;
 			const char *labels[] = {"domain", g->name, "iface", n->name,
 						"side",   "guest", NULL};
 			if (n->has_mtu)
 				sample(out, "virttune_nic_mtu", labels, n->mtu);
+			labels[5] = "host";
+			if (x != NULL && x->mtu > 0)
+				sample(out, "virttune_nic_mtu", labels, x->mtu);
 		}
 	}
 	family(out, "virttune_guest_softnet_dropped_packets", "gauge",

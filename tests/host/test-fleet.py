@@ -5,8 +5,9 @@ libvirt test:/// node and simulated guests, a real Prometheus scraping both
 (file service discovery, 1 s interval) with the shipped alert rules (their
 `for:` shortened, expressions untouched) and a real Alertmanager.
 
-- `virt-tune audit all|swap|schedulers|nics --prometheus URL` and `recommend
-  --prometheus URL` list the guests of both hosts, each under its host;
+- `virt-tune audit all|swap|schedulers|nics|io|net|memory --prometheus URL`
+  and `recommend --prometheus URL` list the guests of both hosts, each under
+  its host, with what each host's own audit says;
 - a guest of host 2 that swaps 300 pages/s fires VirtTuneGuestSwapping in
   Alertmanager (amtool alert query), and nothing of host 1 does;
 - the Grafana dashboard's `host` variable lists both hosts and every panel
@@ -233,12 +234,58 @@ def audits_match(fleet):
                         "balloon_source", "balloon_stats_period_s", "rates_window"):
                 assert row.get(key) == mine.get(key), (host, key, row, mine)
             assert set(mine) - set(row) == {"swap_devices"}, set(mine) - set(row)
+        sides_match(fleet, host, env)
         swap = json.loads(fleet.cli("audit", "swap", "--domain", "shared", "--format",
                                     "json").out)
         assert sorted(r["host"] for r in swap) == list(HOSTS), swap
         for row in swap:
             assert row["agent"] == "connected" and row["swappiness"] == 60, row
             assert row["balloon_maximum_bytes"] == 1073741824, row
+
+
+# Per audit of both sides: the row key, the members that stay put between
+# reports (compared), those that move (present on both or on neither), and
+# those no metric carries.
+SIDES = {
+    "io": (("domain", "device"),
+           ("host_target", "scheduler", "nr_requests", "host_cache", "host_io", "host_cache_io",
+            "host_format", "iothread", "chain_depth", "rates_window"),
+           ("guest_iops", "guest_ms", "host_iops", "host_ms", "added_ms", "guest_read_iops",
+            "host_read_iops", "guest_read_ms", "host_read_ms"),
+           {"host_window"}),
+    "net": (("domain", "iface"),
+            ("host_target", "combined", "max_combined", "host_queues", "guest_rx_dropped",
+             "guest_tx_dropped", "host_rx_drop", "host_tx_drop", "softnet_dropped", "mtu",
+             "host_mtu", "rates_window"),
+            (),
+            {"guest_rx_drop_per_s", "host_rx_drop_per_s", "softnet_squeezed"}),
+    "memory": (("domain",),
+               ("agent", "mem_total_bytes", "balloon_actual_bytes", "balloon_maximum_bytes",
+                "balloon_source", "rates_window"),
+               ("mem_available_bytes", "mem_available_pct", "swap_in_pages_per_s",
+                "swap_out_pages_per_s", "oom_kills", "psi_memory_some_avg60"),
+               set()),
+}
+
+
+def sides_match(fleet, host, env):
+    for kind, (key, same, present, missing) in SIDES.items():
+        local = {tuple(r[k] for k in key): r for r in env.json("audit", kind)}
+        remote = json.loads(fleet.cli("audit", kind, "--format", "json").out)
+        mine_rows = [r for r in remote if r["host"] == host]
+        assert sorted(local) == sorted(tuple(r[k] for k in key) for r in mine_rows), \
+            (kind, host, sorted(local), mine_rows)
+        for row in mine_rows:
+            # the one-host audit writes null for a value it does not have
+            mine = {k: v for k, v in local[tuple(row[k] for k in key)].items() if v is not None}
+            for k in same:
+                assert row.get(k) == mine.get(k), (kind, host, k, row, mine)
+            for k in present:
+                assert (k in row) == (k in mine), (kind, host, k, row, mine)
+            assert set(mine) - set(row) <= missing, (kind, set(mine) - set(row))
+            assert set(row) - set(mine) == {"host"}, (kind, set(row) - set(mine))
+        vthost.diag("audit %s --prometheus: %d rows of %s match its own audit" % (
+            kind, len(mine_rows), host))
 
 
 def recommend_lists_both_hosts(fleet):
