@@ -109,7 +109,7 @@ def base_root(extra_packages=()):
     t0 = time.monotonic()
     run(["mmdebstrap", "--variant=minbase",
          "--include=" + ",".join(PACKAGES + list(extra_packages)), SUITE, tmp]
-        + apt_sources(), timeout=900)
+        + apt_sources(), timeout=1800 if extra_packages else 900)
     os.rename(tmp, root)
     log("distro root %s built in %.0fs" % (root, time.monotonic() - t0))
     return root
@@ -148,8 +148,8 @@ def pack_image(workdir, root, hostname, mib=IMAGE_MIB):
 
 
 def build_image(workdir, deb):
-    """Copy of the cached root + dpkg -i DEB + agent.conf → ext4 image.
-    Returns (image, kernel, initrd)."""
+    """Copy of the cached root + dpkg -i DEB + agent.conf → ext4 image, and
+    an empty data disk. Returns (image, data, kernel, initrd)."""
     t0 = time.monotonic()
     root = os.path.join(workdir, "distro-root")
     run(["cp", "-a", base_root(), root], timeout=300)
