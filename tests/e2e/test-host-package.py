@@ -143,6 +143,14 @@ def check_package(t, qga):
     rc, out, _ = qga.exec(["dpkg-query", "-S", "/usr/lib/sysusers.d/virt-tune.conf"])
     t.ok(rc == 0 and out.startswith("virt-tune:"), "the package ships the sysusers.d file",
          "virt-tune: /usr/lib/sysusers.d/virt-tune.conf", out)
+    # the shipped file alone makes the group: systemd-sysusers on an empty root
+    rc, out, err = qga.sh("r=$(mktemp -d) && mkdir -p $r/etc $r/usr/lib/sysusers.d && "
+                          "cp /usr/lib/sysusers.d/virt-tune.conf $r/usr/lib/sysusers.d/ && "
+                          "systemd-sysusers --root=$r && grep '^virt-tune:' $r/etc/group; "
+                          "rc=$?; rm -rf $r; exit $rc")
+    t.ok(rc == 0 and out.startswith("virt-tune:x:"),
+         "systemd-sysusers makes the group from the shipped file on an empty root",
+         "virt-tune:x:GID:", (rc, out, err))
     rc, out, _ = qga.exec(["getent", "group", GROUP])
     fields = out.strip().split(":")
     t.ok(rc == 0 and len(fields) == 4 and fields[0] == GROUP and int(fields[2]) < 1000,
