@@ -2,9 +2,11 @@
 #include "client.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -27,6 +29,24 @@ vt_client_socket_path(const char *flag)
 	return VT_CLIENT_DEFAULT_SOCKET;
 }
 
+/* Name the group that would let the user in: the socket's own, which the
+ * daemon set from its group= setting. */
+static char *
+permission_message(const char *path)
+{
+	struct stat st;
+	struct group *gr;
+
+	if (stat(path, &st) < 0 || st.st_gid == 0 || (gr = getgrgid(st.st_gid)) == NULL)
+		return g_strdup_printf("permission denied on %s: run as root or as a member of "
+				       "the daemon's group",
+				       path);
+	return g_strdup_printf("permission denied on %s (mode %04o, group %s): run as root or "
+			       "as a member of group %s (usermod -aG %s USER, then log in again)",
+			       path, (unsigned)(st.st_mode & 07777), gr->gr_name, gr->gr_name,
+			       gr->gr_name);
+}
+
 static int
 connect_socket(const char *path, char **message)
 {
@@ -44,10 +64,7 @@ connect_socket(const char *path, char **message)
 		if (fd >= 0)
 			close(fd);
 		if (errsv == EACCES)
-			*message = g_strdup_printf(
-				"permission denied on %s: run as root or as a member of the "
-				"daemon's group",
-				path);
+			*message = permission_message(path);
 		else
 			*message = g_strdup_printf(
 				"cannot reach virt-tuned at %s: %s. Start it (systemctl start "

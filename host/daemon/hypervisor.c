@@ -280,7 +280,9 @@ open_done(GObject *source, GAsyncResult *result, gpointer user_data)
 		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
 				 "no lifecycle events from %s (%s); polling every %u s instead",
 				 hv->uri, last_error(), hv->poll_interval_s);
-	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_INFO, "MESSAGE", "connected to %s", hv->uri);
+	/* Not info: the journal keeps it by default, so that the warning of a
+	 * lost or refused connection is followed by the news that it is back. */
+	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "connected to %s", hv->uri);
 	if (hv->callbacks.on_connected)
 		hv->callbacks.on_connected(hv, hv->user_data);
 	hv->poll_timer = g_timeout_add_seconds(hv->poll_interval_s, poll_tick, hv);

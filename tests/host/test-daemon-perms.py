@@ -137,6 +137,8 @@ def test_outsider_cannot_connect():
         r = env.cli("list", preexec_fn=as_user(NOBODY, OUTSIDER_GID))
         assert r.rc == 3, r
         assert "permission denied" in r.err and env.socket in r.err, r
+        # it names the group that would let the user in
+        assert "member of group nogroup" in r.err, r
         # The member still gets in, root too.
         assert env.cli("list").rc == 0
 

@@ -8,6 +8,7 @@ with its own kernel and initrd. The harness's way in is qemu-guest-agent
 
 import base64
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -91,40 +92,48 @@ def apt_sources():
     return files
 
 
-def base_root():
-    """The cached Debian root (a directory), built on first use (~60-120 s)."""
+def base_root(extra_packages=()):
+    """The cached Debian root (a directory), built on first use (~60-120 s).
+    EXTRA_PACKAGES go in on top of PACKAGES; each set has a root of its own."""
     cache = os.path.join(cache_dir(), "distro")
-    root = os.path.join(cache, "%s-root" % SUITE)
+    name = "%s-root" % SUITE
+    if extra_packages:
+        key = ",".join(sorted(extra_packages)).encode()
+        name += "-" + hashlib.sha256(key).hexdigest()[:12]
+    root = os.path.join(cache, name)
     if os.path.isdir(root):
         return root
     os.makedirs(cache, exist_ok=True)
     tmp = root + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     t0 = time.monotonic()
-    run(["mmdebstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES), SUITE, tmp]
-        + apt_sources(), timeout=900)
+    run(["mmdebstrap", "--variant=minbase",
+         "--include=" + ",".join(PACKAGES + list(extra_packages)), SUITE, tmp]
+        + apt_sources(), timeout=1800 if extra_packages else 900)
     os.rename(tmp, root)
     log("distro root %s built in %.0fs" % (root, time.monotonic() - t0))
     return root
 
 
-def build_image(workdir, deb):
-    """Copy of the cached root + dpkg -i DEB + agent.conf → ext4 image.
-    Returns (image, kernel, initrd)."""
-    t0 = time.monotonic()
-    root = os.path.join(workdir, "distro-root")
-    run(["cp", "-a", base_root(), root], timeout=300)
-    shutil.copy(deb, os.path.join(root, "tmp", "virt-tune-agent.deb"))
-    res = run(["chroot", root, "dpkg", "-i", "/tmp/virt-tune-agent.deb"], check=False)
-    if res.returncode != 0:
-        raise HarnessError("dpkg -i in the image: %s%s" % (res.stdout, res.stderr))
-    os.unlink(os.path.join(root, "tmp", "virt-tune-agent.deb"))
-    with open(os.path.join(root, "etc/virt-tune/agent.conf"), "wb") as f:
-        f.write(AGENT_CONF)
+def install_debs(root, debs):
+    """dpkg -i each .deb in a chroot of ROOT."""
+    for deb in debs:
+        inside = os.path.join("/tmp", os.path.basename(deb))
+        shutil.copy(deb, root + inside)
+        res = run(["chroot", root, "dpkg", "-i", inside], check=False, timeout=300)
+        if res.returncode != 0:
+            raise HarnessError("dpkg -i %s in the image: %s%s" % (
+                os.path.basename(deb), res.stdout, res.stderr))
+        os.unlink(root + inside)
+
+
+def pack_image(workdir, root, hostname, mib=IMAGE_MIB):
+    """ROOT (removed afterwards) → <workdir>/distro.ext4 with an fstab and
+    HOSTNAME, and its kernel and initrd copied out. Returns (image, kernel, initrd)."""
     with open(os.path.join(root, "etc/fstab"), "w") as f:
         f.write("/dev/vda / ext4 rw,errors=remount-ro 0 1\n")
     with open(os.path.join(root, "etc/hostname"), "w") as f:
-        f.write("vt-e2e-distro\n")
+        f.write(hostname + "\n")
     boot = os.path.join(workdir, "distro-boot")
     os.makedirs(boot)
     kernel = sorted(glob.glob(os.path.join(root, "boot", "vmlinuz-*")))[-1]
@@ -132,9 +141,22 @@ def build_image(workdir, deb):
     kernel = shutil.copy(kernel, boot)
     initrd = shutil.copy(initrd, boot)
     image = os.path.join(workdir, "distro.ext4")
-    run(["mkfs.ext4", "-q", "-F", "-L", "vt-root", "-d", root, image, "%dM" % IMAGE_MIB],
+    run(["mkfs.ext4", "-q", "-F", "-L", "vt-root", "-d", root, image, "%dM" % mib],
         timeout=300)
     shutil.rmtree(root, ignore_errors=True)
+    return image, kernel, initrd
+
+
+def build_image(workdir, deb):
+    """Copy of the cached root + dpkg -i DEB + agent.conf → ext4 image, and
+    an empty data disk. Returns (image, data, kernel, initrd)."""
+    t0 = time.monotonic()
+    root = os.path.join(workdir, "distro-root")
+    run(["cp", "-a", base_root(), root], timeout=300)
+    install_debs(root, [deb])
+    with open(os.path.join(root, "etc/virt-tune/agent.conf"), "wb") as f:
+        f.write(AGENT_CONF)
+    image, kernel, initrd = pack_image(workdir, root, "vt-e2e-distro")
     data = os.path.join(workdir, "distro-data.raw")
     with open(data, "wb") as f:
         f.truncate(64 * 1024 * 1024)

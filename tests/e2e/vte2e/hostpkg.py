@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The host-package guest: the distro guest's Debian 12 root (vte2e/distro.py)
+with libvirt's system daemon, its clients and QEMU, plus every package the
+freshly built virt-tune .deb depends on, all from the machine's apt mirror and
+cached as a root of its own; per run, a copy with that .deb installed by
+dpkg -i. It boots with enough memory for a small domain of its own."""
+
+import os
+import re
+import time
+from xml.sax.saxutils import escape
+
+from . import distro
+from .util import HarnessError, log, run
+
+# What a host that runs virt-tuned has besides the package's own Depends.
+HOST_PACKAGES = ["libvirt-daemon-system", "libvirt-clients", "qemu-system-x86"]
+IMAGE_MIB = 3072
+MEMORY_MIB = 1536
+HOSTNAME = "vt-e2e-host"
+
+DOMAIN_XML = """\
+<domain type='{dtype}'>
+  <name>{name}</name>
+  <memory unit='MiB'>{memory}</memory>
+  <vcpu placement='static'>2</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>{kernel}</kernel>
+    <initrd>{initrd}</initrd>
+    <cmdline>root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{image}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <channel type='unix'>
+      <source mode='bind' path='{qga_sock}'/>
+      <target type='virtio' name='{qga}'/>
+    </channel>
+    <serial type='file'>
+      <source path='{console}'/>
+      <target port='0'/>
+    </serial>
+    <controller type='usb' model='none'/>
+  </devices>
+</domain>
+"""
+
+
+def deb_depends(deb):
+    """The package names a .deb's Depends line asks for (the first of each
+    set of alternatives, versions dropped)."""
+    res = run(["dpkg-deb", "--field", deb, "Depends"])
+    names = []
+    for item in res.stdout.split(","):
+        first = item.split("|")[0].strip()
+        m = re.match(r"([a-z0-9][a-z0-9+.-]*)", first)
+        if not m:
+            raise HarnessError("Depends of %s not understood: %r" % (deb, res.stdout))
+        names.append(m.group(1))
+    return names
+
+
+def build_image(workdir, deb):
+    """Copy of the cached host root + dpkg -i DEB → ext4 image.
+    Returns (image, kernel, initrd)."""
+    t0 = time.monotonic()
+    extra = sorted(set(HOST_PACKAGES + deb_depends(deb)))
+    root = os.path.join(workdir, "distro-root")
+    run(["cp", "-a", distro.base_root(extra), root], timeout=600)
+    distro.install_debs(root, [deb])
+    image, kernel, initrd = distro.pack_image(workdir, root, HOSTNAME, IMAGE_MIB)
+    log("host-package image %s in %.1fs" % (image, time.monotonic() - t0))
+    return image, kernel, initrd
+
+
+def console_path(workdir):
+    return os.path.join(workdir, "distro-console.log")
+
+
+def domain_xml(name, workdir, image, kernel, initrd, dtype):
+    return DOMAIN_XML.format(
+        dtype=dtype, name=escape(name), memory=MEMORY_MIB, kernel=escape(kernel),
+        initrd=escape(initrd), image=escape(image), qga=distro.QGA_CHANNEL,
+        qga_sock=escape(os.path.join(workdir, "distro-qga.sock")),
+        console=escape(console_path(workdir)))
