@@ -268,6 +268,15 @@ h_drops(const VtHostSample *p, const VtHostSample *c, double dt, const char *sub
 	return TRUE;
 }
 
+static gboolean
+s_psi_io(const VtReport *p, const VtReport *c, double dt, const char *subject, double *out)
+{
+	if (!c->pressure || !c->pressure->io_some || !c->pressure->io_some->has_avg10)
+		return FALSE;
+	*out = c->pressure->io_some->avg10;
+	return TRUE;
+}
+
 static const MetricDef m_drops = {"drops_per_s", "packets/s", TRUE, s_nic_drops};
 static const MetricDef m_busiest = {"busiest_queue_share", "share", TRUE, s_busiest_queue};
 static const MetricDef m_softnet = {"softnet_drops_per_s", "packets/s", TRUE, s_softnet_drops};
@@ -278,6 +287,7 @@ static const MetricDef m_swapout = {"swapout_per_s", "pages/s", TRUE, s_swapout}
 static const MetricDef m_avail = {"mem_available_mib", "MiB", FALSE, s_mem_available};
 static const MetricDef m_psi_mem = {"psi_memory_some_avg10", "%", TRUE, s_psi_memory};
 static const MetricDef m_psi_cpu = {"psi_cpu_some_avg10", "%", TRUE, s_psi_cpu};
+static const MetricDef m_psi_io = {"psi_io_some_avg10", "%", TRUE, s_psi_io};
 static const MetricDef m_host_drops = {"drops_per_s", "packets/s", TRUE, NULL, h_drops};
 static const MetricDef m_host_iops = {"iops", "I/O/s", FALSE, NULL, h_iops};
 static const MetricDef m_host_latency = {"latency_ms", "ms", TRUE, NULL, h_latency};
@@ -290,6 +300,7 @@ static const struct {
 	{"nic.", {&m_busiest, &m_drops, &m_softnet, &m_host_drops}},
 	{"net.", {&m_drops, &m_softnet, &m_host_drops}},
 	{"blk.", {&m_iops, &m_latency, &m_host_iops, &m_host_latency}},
+	{"io.", {&m_psi_io}},
 	{"cpu.", {&m_psi_cpu}},
 	/* mem.*, sysctls and anything else: memory */
 	{"", {&m_swapin, &m_swapout, &m_avail, &m_psi_mem}},

@@ -417,6 +417,40 @@ test_host_sample_format(void)
 	g_assert_null(bad);
 }
 
+/* Which metrics each rule family is judged by, and on which side. */
+static void
+test_families(void)
+{
+	static const struct {
+		const char *rule;
+		const char *metrics; /* side:name, in order */
+	} cases[] = {
+		{"nic.queues", "guest:busiest_queue_share guest:drops_per_s "
+			       "guest:softnet_drops_per_s host:drops_per_s"},
+		{"net.drops", "guest:drops_per_s guest:softnet_drops_per_s host:drops_per_s"},
+		{"blk.scheduler", "guest:iops guest:latency_ms host:iops host:latency_ms"},
+		{"io.pressure", "guest:psi_io_some_avg10"},
+		{"cpu.steal", "guest:psi_cpu_some_avg10"},
+		{"mem.swappiness", "guest:swapin_per_s guest:swapout_per_s "
+				   "guest:mem_available_mib guest:psi_memory_some_avg10"},
+		{"mem.balloon", "guest:swapin_per_s guest:swapout_per_s "
+				"guest:mem_available_mib guest:psi_memory_some_avg10"},
+	};
+	g_autoptr(GPtrArray) none = g_ptr_array_new();
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(VtEffect) e =
+			vt_effect_compute_sides(cases[i].rule, NULL, none, none, none, none);
+		g_autoptr(GString) got = g_string_new(NULL);
+
+		for (guint k = 0; k < e->n_metrics; k++)
+			g_string_append_printf(got, "%s%s:%s", k ? " " : "", e->metrics[k].side,
+					       e->metrics[k].name);
+		g_assert_cmpstr(got->str, ==, cases[i].metrics);
+		g_assert_cmpint(e->verdict, ==, VT_VERDICT_INSUFFICIENT);
+	}
+}
+
 /* Summaries and Welch's test against hand-computed values. */
 static void
 test_statistics(void)
@@ -443,6 +477,7 @@ main(int argc, char **argv)
 	g_test_add_func("/effect/too-short", test_too_short);
 	g_test_add_func("/effect/counter-reset", test_counter_reset);
 	g_test_add_func("/effect/statistics", test_statistics);
+	g_test_add_func("/effect/families", test_families);
 	g_test_add_func("/effect/host/improved", test_host_improved);
 	g_test_add_func("/effect/host/regressed", test_host_regressed);
 	g_test_add_func("/effect/host/noise-only", test_host_noise_only);
