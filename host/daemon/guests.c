@@ -323,17 +323,23 @@ on_poll(VtHypervisor *hv, GPtrArray *domains, gpointer user_data)
 	GHashTableIter iter;
 	gpointer value;
 	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	gboolean batch;
 
 	g_hash_table_iter_init(&iter, d->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		((VtGuest *)value)->seen = FALSE;
 
+	/* one transaction for the poll's host samples, not one per domain */
+	batch = d->store != NULL && vt_store_begin(d->store, NULL);
 	for (guint i = 0; i < domains->len; i++) {
 		VtDomainSnapshot *s = domains->pdata[i];
 		VtGuest *g = g_hash_table_lookup(d->guests, s->uuid);
 
 		update_guest(d, g != NULL ? g : add_guest(d, s), s);
 	}
+	if (batch && !vt_store_commit(d->store, &error))
+		g_warning("host samples of this poll not stored: %s", error->message);
 
 	g_hash_table_iter_init(&iter, d->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
