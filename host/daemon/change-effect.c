@@ -2,8 +2,9 @@
 /*
  * What became of each change: its state as the agent's reports tell it
  * (awaiting confirmation, confirmed, reverted, drifted), its measured effect
- * from the stored reports and host samples around it, and the closed loop that confirms a
- * change at its deadline only when the effect did not regress.
+ * from the stored reports and host samples around it, and the closed loop
+ * that confirms a change at its deadline only when the effect did not
+ * regress.
  */
 #include "changes.h"
 

@@ -11,9 +11,10 @@ G_BEGIN_DECLS
 
 /*
  * The measured effect of one change: the metrics its recommendation's rule is
- * about, sampled once per report interval (counters as rates between two
- * consecutive reports, levels as read) in a window before the change and one
- * after, compared metric by metric.
+ * about, sampled once per interval (counters as rates between two consecutive
+ * reports, or two consecutive host samples for the host's side; levels as
+ * read) in a window before the change and one after, compared metric by
+ * metric.
  *
  * The test: Welch's unequal-variance t-test on the two sets of samples; a
  * metric moved when the two-sided p-value is below VT_EFFECT_ALPHA *and* the
