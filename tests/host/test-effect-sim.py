@@ -138,6 +138,11 @@ def host_effect_of(before, after, noise=0.05, n_after=SAMPLES + 1):
         hrow = [r for r in table if r["side"] == "host" and r["metric"] == "drops_per_s"]
         assert len(hrow) == 1 and hrow[0]["verdict"] == host[0]["verdict"], table
         assert int(hrow[0]["after_n"]) == host[0]["after"]["n"], (hrow, host)
+        change = [r["change_id"] for r in rows if r.get("effect")][0]
+        shown = list(csv.DictReader(io.StringIO(
+            env.cli("show", change, "--format", "csv").out)))
+        assert [(r["side"], r["metric"]) for r in shown] == \
+            [(r["side"], r["metric"]) for r in table], (shown, table)
         return eff[0], host[0]
 
 
