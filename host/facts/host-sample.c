@@ -129,7 +129,7 @@ vt_host_sample_target(const VtHostSample *sample, const char *kind, const char *
 
 	if (sample == NULL || !vt_domstats_get_uint64(sample->stats, count_key, &count))
 		return NULL;
-	for (guint64 i = 0; i < MIN(count, (guint64)VT_DOMSTATS_MAX_KEYS); i++) {
+	for (guint64 i = 0; i < MIN(count, (guint64)VT_HOST_SAMPLE_MAX_DEVICES); i++) {
 		g_autofree char *g = g_strdup_printf("%s.%" G_GUINT64_FORMAT ".guest", kind, i);
 		g_autofree char *t = g_strdup_printf("%s.%" G_GUINT64_FORMAT ".name", kind, i);
 		const char *name = vt_domstats_get_string(sample->stats, g);

@@ -21,6 +21,9 @@ G_BEGIN_DECLS
 /* 128 disks x 6 keys and 64 interfaces x 4 keys of at most ~60 bytes each:
  * a bound on what is written and on what is read back. */
 #define VT_HOST_SAMPLE_MAX_BYTES (64u * 1024u)
+/* Devices of one kind looked at in a sample read back: the rates' own bound
+ * on disks (VT_RATES_MAX_DISKS), which bounds what is written. */
+#define VT_HOST_SAMPLE_MAX_DEVICES 128u
 
 typedef struct {
 	gint64 time_ms;    /* the host's realtime clock when it was taken */
