@@ -451,6 +451,29 @@ test_families(void)
 	}
 }
 
+/* A sample read back is looked at up to VT_HOST_SAMPLE_MAX_DEVICES devices. */
+static void
+test_host_sample_bound(void)
+{
+	g_autoptr(GString) text = g_string_new("Domain: 'sample'\n");
+	g_autoptr(VtHostSample) sample = NULL;
+	g_autoptr(GError) error = NULL;
+	guint n = VT_HOST_SAMPLE_MAX_DEVICES + 1;
+
+	g_string_append_printf(text, "  net.count=%u\n", n);
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(text, "  net.%u.name=vnet%u\n  net.%u.guest=eth%u\n", i, i,
+				       i, i);
+	sample = vt_host_sample_parse(1, text->str, text->len, &error);
+	g_assert_no_error(error);
+	g_autofree char *last = g_strdup_printf("eth%u", n - 2);
+	g_autofree char *last_tap = g_strdup_printf("vnet%u", n - 2);
+	g_autofree char *past = g_strdup_printf("eth%u", n - 1);
+
+	g_assert_cmpstr(vt_host_sample_target(sample, "net", last), ==, last_tap);
+	g_assert_null(vt_host_sample_target(sample, "net", past));
+}
+
 /* Summaries and Welch's test against hand-computed values. */
 static void
 test_statistics(void)
@@ -484,5 +507,6 @@ main(int argc, char **argv)
 	g_test_add_func("/effect/host/too-short", test_host_too_short);
 	g_test_add_func("/effect/host/reset-and-gap", test_host_reset_and_gap);
 	g_test_add_func("/effect/host/sample-format", test_host_sample_format);
+	g_test_add_func("/effect/host/sample-bound", test_host_sample_bound);
 	return g_test_run();
 }
