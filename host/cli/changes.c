@@ -378,11 +378,16 @@ show_effect(JsonObject *r)
 				JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
 			if (m == NULL)
 				continue;
-			fields[k].key = json_object_get_string_member_with_default(m, "name", "?");
+			/* "host drops_per_s": the same metric read on the host's side */
+			fields[k].key = g_strdup_printf(
+				"%s %s",
+				json_object_get_string_member_with_default(m, "side", "guest"),
+				json_object_get_string_member_with_default(m, "name", "?"));
 			fields[k].value = before_after(m);
+			g_ptr_array_add(lines, (char *)fields[k].key);
 			g_ptr_array_add(lines, (char *)fields[k].value);
 		}
-		vt_render_fields(stdout, title, "  ", 22, fields, n);
+		vt_render_fields(stdout, title, "  ", 28, fields, n);
 	}
 }
 
@@ -396,6 +401,78 @@ show_effects(JsonNode *result)
 		JsonObject *r = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
 		if (r != NULL)
 			show_effect(r);
+	}
+}
+
+static void
+add_summary_members(JsonObject *row, const char *side, JsonObject *s)
+{
+	static const char *const keys[] = {"n", "mean", "stddev", "median"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+		JsonNode *v = s ? json_object_get_member(s, keys[i]) : NULL;
+		g_autofree char *name = g_strdup_printf("%s_%s", side, keys[i]);
+
+		json_object_set_member(row, name,
+				       v != NULL && JSON_NODE_HOLDS_VALUE(v)
+					       ? json_node_copy(v)
+					       : json_node_init_null(json_node_alloc()));
+	}
+}
+
+static void
+copy_member(JsonObject *to, JsonObject *from, const char *key, const char *as)
+{
+	JsonNode *v = from ? json_object_get_member(from, key) : NULL;
+
+	json_object_set_member(to, as,
+			       v != NULL && JSON_NODE_HOLDS_VALUE(v)
+				       ? json_node_copy(v)
+				       : json_node_init_null(json_node_alloc()));
+}
+
+JsonNode *
+vt_change_effect_rows(JsonNode *result)
+{
+	JsonArray *rows = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
+	JsonArray *out = json_array_new();
+	guint n = rows ? json_array_get_length(rows) : JSON_NODE_HOLDS_OBJECT(result) ? 1 : 0;
+
+	for (guint i = 0; i < n; i++) {
+		JsonNode *node = rows ? json_array_get_element(rows, i) : result;
+		JsonObject *r = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+		JsonObject *e = object_member(r, "effect");
+		JsonArray *metrics = array_member(e, "metrics");
+
+		for (guint k = 0; metrics && k < json_array_get_length(metrics); k++) {
+			JsonNode *mn = json_array_get_element(metrics, k);
+			JsonObject *m =
+				JSON_NODE_HOLDS_OBJECT(mn) ? json_node_get_object(mn) : NULL;
+			JsonObject *row;
+
+			if (m == NULL)
+				continue;
+			row = json_object_new();
+			copy_member(row, r, "time", "time");
+			copy_member(row, r, "change_id", "change_id");
+			copy_member(row, r, "recommendation", "recommendation");
+			copy_member(row, r, "state", "state");
+			copy_member(row, e, "verdict", "change_verdict");
+			copy_member(row, m, "side", "side");
+			copy_member(row, m, "name", "metric");
+			copy_member(row, m, "unit", "unit");
+			add_summary_members(row, "before", object_member(m, "before"));
+			add_summary_members(row, "after", object_member(m, "after"));
+			copy_member(row, m, "p", "p");
+			copy_member(row, m, "verdict", "verdict");
+			json_array_add_object_element(out, row);
+		}
+	}
+	{
+		JsonNode *node = json_node_init_array(json_node_alloc(), out);
+
+		json_array_unref(out);
+		return node;
 	}
 }
 
@@ -439,9 +516,13 @@ vt_cmd_changes(int argc, char **argv)
 	json_object_set_boolean_member(args, "effect", effect);
 	if ((rc = vt_client_request(o.socket, "changes", args, 30, &result)) != VT_EXIT_OK)
 		return rc;
-	if (effect && o.fmt == VT_FORMAT_TABLE)
+	if (effect && o.fmt == VT_FORMAT_TABLE) {
 		show_effects(result);
-	else
+	} else if (effect && o.fmt == VT_FORMAT_CSV) {
+		g_autoptr(JsonNode) rows = vt_change_effect_rows(result);
+
+		vt_render_rows(stdout, o.fmt, rows, NULL, 0, FALSE);
+	} else
 		vt_render_rows(stdout, o.fmt, result, change_columns, G_N_ELEMENTS(change_columns),
 			       vt_use_color(stdout));
 	return VT_EXIT_OK;

@@ -46,6 +46,9 @@ int vt_cmd_rollback(int argc, char **argv);
 int vt_cmd_confirm(int argc, char **argv);
 /* One change of `show CHANGE_ID`: its values, state and measured effect. */
 void vt_show_change_effect(JsonObject *change);
+/* The applied changes of @result (an array of `changes` rows, or one `show`
+ * object) as a row per effect metric, with its side: for CSV. */
+JsonNode *vt_change_effect_rows(JsonNode *result);
 int vt_cmd_changes(int argc, char **argv);
 /* check.c: a Monitoring Plugins check (exit 0 OK .. 3 UNKNOWN, not VtExit). */
 int vt_cmd_check(int argc, char **argv);

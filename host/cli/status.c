@@ -153,7 +153,12 @@ show_like(int argc, char **argv, const char *command, const char *parameters, gu
 	if (o.fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result) &&
 	    json_object_has_member(json_node_get_object(result), "change_id"))
 		vt_show_change_effect(json_node_get_object(result));
-	else if (o.fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result))
+	else if (o.fmt == VT_FORMAT_CSV && JSON_NODE_HOLDS_OBJECT(result) &&
+		 json_object_has_member(json_node_get_object(result), "change_id")) {
+		g_autoptr(JsonNode) rows = vt_change_effect_rows(result);
+
+		vt_render_rows(stdout, o.fmt, rows, NULL, 0, FALSE);
+	} else if (o.fmt == VT_FORMAT_TABLE && JSON_NODE_HOLDS_OBJECT(result))
 		show_domain(json_node_get_object(result));
 	else
 		vt_render_json(stdout, result);

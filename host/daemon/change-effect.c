@@ -2,8 +2,9 @@
 /*
  * What became of each change: its state as the agent's reports tell it
  * (awaiting confirmation, confirmed, reverted, drifted), its measured effect
- * from the stored reports around it, and the closed loop that confirms a
- * change at its deadline only when the effect did not regress.
+ * from the stored reports and host samples around it, and the closed loop
+ * that confirms a change at its deadline only when the effect did not
+ * regress.
  */
 #include "changes.h"
 
@@ -29,6 +30,34 @@ split_recommendation(const char *id, char **rule, char **subject)
 	*subject = colon && colon[1] ? g_strdup(colon + 1) : NULL;
 }
 
+/* The host samples of @uuid in [@since_ms, @until_ms], parsed; one that does
+ * not parse is left out (the store checked its length). */
+static GPtrArray *
+host_samples_of(VtStore *store, const char *uuid, gint64 since_ms, gint64 until_ms, GError **error)
+{
+	g_autoptr(GPtrArray) stored = vt_store_host_samples(store, uuid, since_ms, until_ms,
+							    REPORTS_PER_WINDOW_MAX, error);
+	GPtrArray *out;
+
+	if (stored == NULL)
+		return NULL;
+	out = g_ptr_array_new_with_free_func((GDestroyNotify)vt_host_sample_free);
+	for (guint i = 0; i < stored->len; i++) {
+		const VtStoreHostSample *s = stored->pdata[i];
+		g_autoptr(GError) local = NULL;
+		gsize len;
+		const char *data = g_bytes_get_data(s->data, &len);
+		VtHostSample *h = vt_host_sample_parse(s->time_ms, data, len, &local);
+
+		if (h != NULL)
+			g_ptr_array_add(out, h);
+		else
+			g_debug("host sample at %" G_GINT64_FORMAT " ms: %s", s->time_ms,
+				local->message);
+	}
+	return out;
+}
+
 static GPtrArray *
 reports_of(GPtrArray *stored)
 {
@@ -44,6 +73,7 @@ vt_change_effect(VtStore *store, const char *uuid, const VtStoreAudit *row, gint
 		 gint64 until_ms, GError **error)
 {
 	g_autoptr(GPtrArray) before = NULL, after = NULL, rb = NULL, ra = NULL;
+	g_autoptr(GPtrArray) hb = NULL, ha = NULL;
 	g_autofree char *rule = NULL, *subject = NULL;
 	gint64 t0 = row->finished_ms > 0 ? row->finished_ms : row->time_ms;
 
@@ -54,10 +84,16 @@ vt_change_effect(VtStore *store, const char *uuid, const VtStoreAudit *row, gint
 				 REPORTS_PER_WINDOW_MAX, error);
 	if (after == NULL)
 		return NULL;
+	hb = host_samples_of(store, uuid, t0 - window_ms, t0, error);
+	if (hb == NULL)
+		return NULL;
+	ha = host_samples_of(store, uuid, t0 + 1, MIN(until_ms, t0 + window_ms), error);
+	if (ha == NULL)
+		return NULL;
 	rb = reports_of(before);
 	ra = reports_of(after);
 	split_recommendation(row->recommendation_id, &rule, &subject);
-	return vt_effect_compute(rule, subject, rb, ra);
+	return vt_effect_compute_sides(rule, subject, rb, ra, hb, ha);
 }
 
 /* ------------------------------------------------------------ state */

@@ -6,6 +6,7 @@
 #include "daemon-private.h"
 
 #include "error.h"
+#include "host-sample.h"
 #include "transport.h"
 
 #define RETRY_FIRST_S   1
@@ -252,6 +253,22 @@ add_guest(VtDaemon *d, const VtDomainSnapshot *s)
 	return g;
 }
 
+/* The host counters of @g's paired devices, for the host side of a change's
+ * effect: taken at @polled_at_us (monotonic), stored on the realtime clock. */
+static void
+keep_host_sample(VtDaemon *d, VtGuest *g, gint64 polled_at_us)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	gint64 age_ms = (g_get_monotonic_time() - polled_at_us) / 1000;
+
+	if (d->store == NULL || (text = vt_host_sample_format(&g->rates, g->stats)) == NULL)
+		return;
+	if (!vt_store_add_host_sample(d->store, g->uuid, g->name, vt_now_ms() - MAX(age_ms, 0),
+				      text, strlen(text), &error))
+		vt_guest_log(G_LOG_LEVEL_WARNING, g, "host sample not stored: %s", error->message);
+}
+
 /* What one poll says of a running domain: its XML, stats, channel state. */
 static void
 update_guest(VtDaemon *d, VtGuest *g, VtDomainSnapshot *s)
@@ -269,7 +286,10 @@ update_guest(VtDaemon *d, VtGuest *g, VtDomainSnapshot *s)
 	if (!vt_guest_set_xml(g, s->xml, &error))
 		vt_guest_log(G_LOG_LEVEL_WARNING, g, "domain XML not understood: %s",
 			     error->message);
-	vt_guest_set_stats(g, g_steal_pointer(&s->stats), s->polled_at_us);
+	if (s->stats != NULL) {
+		vt_guest_set_stats(g, g_steal_pointer(&s->stats), s->polled_at_us);
+		keep_host_sample(d, g, s->polled_at_us);
+	}
 	vt_daemon_analyse(d, g, FALSE); /* the host side may have changed */
 
 	ch = g->facts ? vt_domain_facts_agent_channel(g->facts) : NULL;
@@ -303,17 +323,23 @@ on_poll(VtHypervisor *hv, GPtrArray *domains, gpointer user_data)
 	GHashTableIter iter;
 	gpointer value;
 	g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+	gboolean batch;
 
 	g_hash_table_iter_init(&iter, d->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		((VtGuest *)value)->seen = FALSE;
 
+	/* one transaction for the poll's host samples, not one per domain */
+	batch = d->store != NULL && vt_store_begin(d->store, NULL);
 	for (guint i = 0; i < domains->len; i++) {
 		VtDomainSnapshot *s = domains->pdata[i];
 		VtGuest *g = g_hash_table_lookup(d->guests, s->uuid);
 
 		update_guest(d, g != NULL ? g : add_guest(d, s), s);
 	}
+	if (batch && !vt_store_commit(d->store, &error))
+		g_warning("host samples of this poll not stored: %s", error->message);
 
 	g_hash_table_iter_init(&iter, d->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value))

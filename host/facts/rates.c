@@ -265,8 +265,8 @@ host_counters(const VtHostDisk *h, guint64 v[4])
 	       vt_host_disk_get(h, VT_HDISK_WR_TIMES, &v[3]);
 }
 
-static void
-host_disk(VtDiskRates *d, const VtHostDisk *now, const VtHostDisk *then, double seconds)
+void
+vt_rates_host_disk(VtDiskRates *d, const VtHostDisk *now, const VtHostDisk *then, double seconds)
 {
 	guint64 v1[4], v0[4] = {0}, dv[4];
 
@@ -306,8 +306,8 @@ disk_rates(VtRates *rates, const VtBlock *b, const VtReport *base, const VtRepor
 	guest_disk(d, b->stats, old != NULL ? old->stats : NULL, rates->guest_interval_s);
 	if (xml != NULL && xml->target_dev != NULL && strlen(xml->target_dev) < VT_RATES_NAME_MAX) {
 		g_strlcpy(d->target, xml->target_dev, sizeof(d->target));
-		host_disk(d, vt_host_disk_find(hosts_now, d->target),
-			  vt_host_disk_find(hosts_then, d->target), host_s);
+		vt_rates_host_disk(d, vt_host_disk_find(hosts_now, d->target),
+				   vt_host_disk_find(hosts_then, d->target), host_s);
 	}
 	if (d->has_guest && d->has_host && d->host_window == rates->guest_window) {
 		if ((d->has_added_read_ms = d->has_guest_read_ms && d->has_host_read_ms))
@@ -318,6 +318,29 @@ disk_rates(VtRates *rates, const VtBlock *b, const VtReport *base, const VtRepor
 	rates->n_disks++;
 }
 
+void
+vt_rates_host_nic(VtNicRates *r, const VtHostNic *now, const VtHostNic *then, double seconds)
+{
+	guint64 rx1, tx1, rx0 = 0, tx0 = 0;
+
+	if (!vt_host_nic_get(now, VT_HNIC_RX_DROP, &rx1) ||
+	    !vt_host_nic_get(now, VT_HNIC_TX_DROP, &tx1))
+		return;
+	r->has_host = TRUE;
+	r->host_window = VT_RATES_SINCE_BOOT;
+	if (vt_host_nic_get(then, VT_HNIC_RX_DROP, &rx0) &&
+	    vt_host_nic_get(then, VT_HNIC_TX_DROP, &tx0) && rx0 <= rx1 && tx0 <= tx1)
+		r->host_window = VT_RATES_INTERVAL;
+	else
+		rx0 = tx0 = 0;
+	r->host_rx_drop = rx1 - rx0;
+	r->host_tx_drop = tx1 - tx0;
+	if ((r->has_host_rate = r->host_window == VT_RATES_INTERVAL && seconds > 0)) {
+		r->host_rx_drop_ps = (double)r->host_rx_drop / seconds;
+		r->host_tx_drop_ps = (double)r->host_tx_drop / seconds;
+	}
+}
+
 static void
 nic_rates(VtRates *rates, const VtNic *n, const VtReport *base, GPtrArray *hosts_now,
 	  GPtrArray *hosts_then, double host_s, const VtDomainFacts *facts)
@@ -325,7 +348,6 @@ nic_rates(VtRates *rates, const VtNic *n, const VtReport *base, GPtrArray *hosts
 	VtNicRates *r = &rates->nics[rates->n_nics];
 	const VtIfaceFacts *xml = facts != NULL ? vt_match_nic(facts, n) : NULL;
 	const VtNic *old = find_nic(base, n->name);
-	guint64 rx1, tx1, rx0 = 0, tx0 = 0;
 
 	memset(r, 0, sizeof(*r));
 	g_strlcpy(r->name, n->name, sizeof(r->name));
@@ -341,26 +363,9 @@ nic_rates(VtRates *rates, const VtNic *n, const VtReport *base, GPtrArray *hosts
 			r->has_guest ? (double)r->guest_rx_dropped / rates->guest_interval_s : 0;
 	}
 	if (xml != NULL && xml->target_dev != NULL && strlen(xml->target_dev) < VT_RATES_NAME_MAX) {
-		const VtHostNic *now, *then;
-
 		g_strlcpy(r->target, xml->target_dev, sizeof(r->target));
-		now = vt_host_nic_find(hosts_now, r->target);
-		then = vt_host_nic_find(hosts_then, r->target);
-		if (vt_host_nic_get(now, VT_HNIC_RX_DROP, &rx1) &&
-		    vt_host_nic_get(now, VT_HNIC_TX_DROP, &tx1)) {
-			r->has_host = TRUE;
-			r->host_window = VT_RATES_SINCE_BOOT;
-			if (vt_host_nic_get(then, VT_HNIC_RX_DROP, &rx0) &&
-			    vt_host_nic_get(then, VT_HNIC_TX_DROP, &tx0) && rx0 <= rx1 &&
-			    tx0 <= tx1)
-				r->host_window = VT_RATES_INTERVAL;
-			else
-				rx0 = tx0 = 0;
-			r->host_rx_drop = rx1 - rx0;
-			r->host_tx_drop = tx1 - tx0;
-			if ((r->has_host_rate = r->host_window == VT_RATES_INTERVAL && host_s > 0))
-				r->host_rx_drop_ps = (double)r->host_rx_drop / host_s;
-		}
+		vt_rates_host_nic(r, vt_host_nic_find(hosts_now, r->target),
+				  vt_host_nic_find(hosts_then, r->target), host_s);
 	}
 	rates->n_nics++;
 }

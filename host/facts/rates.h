@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "devstats.h"
 #include "domain.h"
 #include "domstats.h"
 #include "message.h"
@@ -58,7 +59,7 @@ typedef struct {
 	VtRatesWindow host_window;
 	guint64 host_rx_drop, host_tx_drop;
 	gboolean has_host_rate;
-	double host_rx_drop_ps;
+	double host_rx_drop_ps, host_tx_drop_ps;
 } VtNicRates;
 
 typedef struct {
@@ -121,6 +122,16 @@ void vt_rates_balloon(VtRates *rates, const VtDomstats *stats, const VtDomainFac
 void vt_rates_devices(VtRates *rates, const VtReport *previous, const VtReport *current,
 		      const VtDomstats *previous_stats, const VtDomstats *current_stats,
 		      double stats_elapsed_s, const VtDomainFacts *facts);
+
+/*
+ * The host side of one device from two readings of it (@then may be NULL: a
+ * since-start figure) @seconds apart (<= 0: no per-second figures). The rules
+ * and the measured effect of a change both get their host figures here.
+ */
+void vt_rates_host_disk(VtDiskRates *disk, const VtHostDisk *now, const VtHostDisk *then,
+			double seconds);
+void vt_rates_host_nic(VtNicRates *nic, const VtHostNic *now, const VtHostNic *then,
+		       double seconds);
 
 const VtDiskRates *vt_rates_disk(const VtRates *rates, const char *name);
 const VtNicRates *vt_rates_nic(const VtRates *rates, const char *name);

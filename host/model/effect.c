@@ -7,18 +7,25 @@
 #include <string.h>
 
 #include "builder.h"
+#include "devstats.h"
+#include "rates.h"
 
 /* Reports further apart than this (or going back) are not one interval. */
 #define INTERVAL_MAX_S 3600.0
 
 typedef gboolean (*SampleFn)(const VtReport *prev, const VtReport *cur, double dt,
 			     const char *subject, double *out);
+typedef gboolean (*HostSampleFn)(const VtHostSample *prev, const VtHostSample *cur, double dt,
+				 const char *subject, double *out);
 
+/* A metric of one side: @sample (the guest's reports) or @host_sample (the
+ * host's counters kept per poll). */
 typedef struct {
 	const char *name;
 	const char *unit;
 	gboolean lower_is_better;
 	SampleFn sample;
+	HostSampleFn host_sample;
 } MetricDef;
 
 static const char *const verdict_names[] = {"insufficient data", "no measurable change", "improved",
@@ -187,6 +194,89 @@ s_psi_cpu(const VtReport *p, const VtReport *c, double dt, const char *subject, 
 	return TRUE;
 }
 
+/* ---------------------------------------------------------------- host samples */
+
+/* The host side of guest disk @subject over one poll interval, by the code
+ * the rules' rates use. FALSE unless both samples pair it with the same host
+ * disk and its counters did not go back (a restarted domain). */
+static gboolean
+host_disk(const VtHostSample *p, const VtHostSample *c, double dt, const char *subject,
+	  VtDiskRates *d)
+{
+	const char *target = vt_host_sample_target(c, "block", subject);
+	g_autoptr(GPtrArray) now = NULL, then = NULL;
+
+	if (target == NULL || g_strcmp0(target, vt_host_sample_target(p, "block", subject)) != 0)
+		return FALSE;
+	now = vt_host_disks(c->stats);
+	then = vt_host_disks(p->stats);
+	memset(d, 0, sizeof(*d));
+	vt_rates_host_disk(d, vt_host_disk_find(now, target), vt_host_disk_find(then, target), dt);
+	return d->has_host && d->host_window == VT_RATES_INTERVAL;
+}
+
+static gboolean
+h_iops(const VtHostSample *p, const VtHostSample *c, double dt, const char *subject, double *out)
+{
+	VtDiskRates d;
+
+	if (!host_disk(p, c, dt, subject, &d) || !d.has_host_iops)
+		return FALSE;
+	*out = d.host_read_iops + d.host_write_iops;
+	return TRUE;
+}
+
+/* Mean time per request over reads and writes together, as the guest's
+ * latency_ms is: iops x ms per request is each kind's time per second. */
+static gboolean
+h_latency(const VtHostSample *p, const VtHostSample *c, double dt, const char *subject, double *out)
+{
+	VtDiskRates d;
+	double iops = 0, ms = 0;
+
+	if (!host_disk(p, c, dt, subject, &d) || !d.has_host_iops)
+		return FALSE;
+	if (d.has_host_read_ms) {
+		iops += d.host_read_iops;
+		ms += d.host_read_ms * d.host_read_iops;
+	}
+	if (d.has_host_write_ms) {
+		iops += d.host_write_iops;
+		ms += d.host_write_ms * d.host_write_iops;
+	}
+	if (iops <= 0)
+		return FALSE; /* no I/O in the interval */
+	*out = ms / iops;
+	return TRUE;
+}
+
+static gboolean
+h_drops(const VtHostSample *p, const VtHostSample *c, double dt, const char *subject, double *out)
+{
+	const char *target = vt_host_sample_target(c, "net", subject);
+	g_autoptr(GPtrArray) now = NULL, then = NULL;
+	VtNicRates r = {0};
+
+	if (target == NULL || g_strcmp0(target, vt_host_sample_target(p, "net", subject)) != 0)
+		return FALSE;
+	now = vt_host_nics(c->stats);
+	then = vt_host_nics(p->stats);
+	vt_rates_host_nic(&r, vt_host_nic_find(now, target), vt_host_nic_find(then, target), dt);
+	if (!r.has_host_rate)
+		return FALSE;
+	*out = r.host_rx_drop_ps + r.host_tx_drop_ps;
+	return TRUE;
+}
+
+static gboolean
+s_psi_io(const VtReport *p, const VtReport *c, double dt, const char *subject, double *out)
+{
+	if (!c->pressure || !c->pressure->io_some || !c->pressure->io_some->has_avg10)
+		return FALSE;
+	*out = c->pressure->io_some->avg10;
+	return TRUE;
+}
+
 static const MetricDef m_drops = {"drops_per_s", "packets/s", TRUE, s_nic_drops};
 static const MetricDef m_busiest = {"busiest_queue_share", "share", TRUE, s_busiest_queue};
 static const MetricDef m_softnet = {"softnet_drops_per_s", "packets/s", TRUE, s_softnet_drops};
@@ -197,15 +287,20 @@ static const MetricDef m_swapout = {"swapout_per_s", "pages/s", TRUE, s_swapout}
 static const MetricDef m_avail = {"mem_available_mib", "MiB", FALSE, s_mem_available};
 static const MetricDef m_psi_mem = {"psi_memory_some_avg10", "%", TRUE, s_psi_memory};
 static const MetricDef m_psi_cpu = {"psi_cpu_some_avg10", "%", TRUE, s_psi_cpu};
+static const MetricDef m_psi_io = {"psi_io_some_avg10", "%", TRUE, s_psi_io};
+static const MetricDef m_host_drops = {"drops_per_s", "packets/s", TRUE, NULL, h_drops};
+static const MetricDef m_host_iops = {"iops", "I/O/s", FALSE, NULL, h_iops};
+static const MetricDef m_host_latency = {"latency_ms", "ms", TRUE, NULL, h_latency};
 
 /* The metrics of a rule family, by the prefix of its name. */
 static const struct {
 	const char *prefix;
-	const MetricDef *metrics[5];
+	const MetricDef *metrics[VT_EFFECT_MAX_METRICS];
 } families[] = {
-	{"nic.", {&m_busiest, &m_drops, &m_softnet}},
-	{"net.", {&m_drops, &m_softnet}},
-	{"blk.", {&m_iops, &m_latency}},
+	{"nic.", {&m_busiest, &m_drops, &m_softnet, &m_host_drops}},
+	{"net.", {&m_drops, &m_softnet, &m_host_drops}},
+	{"blk.", {&m_iops, &m_latency, &m_host_iops, &m_host_latency}},
+	{"io.", {&m_psi_io}},
 	{"cpu.", {&m_psi_cpu}},
 	/* mem.*, sysctls and anything else: memory */
 	{"", {&m_swapin, &m_swapout, &m_avail, &m_psi_mem}},
@@ -343,6 +438,23 @@ summarise(const MetricDef *def, GPtrArray *reports, const char *subject)
 	return vt_summary_of(v, n);
 }
 
+/* The same over consecutive host samples, timed by the host's clock. */
+static VtSummary
+summarise_host(const MetricDef *def, GPtrArray *samples, const char *subject)
+{
+	g_autofree double *v = g_new(double, VT_EFFECT_MAX_SAMPLES);
+	guint n = 0;
+
+	for (guint i = samples->len; i > 1 && n < VT_EFFECT_MAX_SAMPLES; i--) {
+		const VtHostSample *p = samples->pdata[i - 2], *c = samples->pdata[i - 1];
+		double dt = (double)(c->time_ms - p->time_ms) / 1000.0;
+
+		if (dt > 0 && dt <= INTERVAL_MAX_S && def->host_sample(p, c, dt, subject, &v[n]))
+			n++;
+	}
+	return vt_summary_of(v, n);
+}
+
 static VtVerdict
 judge(VtEffectMetric *m)
 {
@@ -362,6 +474,13 @@ judge(VtEffectMetric *m)
 VtEffect *
 vt_effect_compute(const char *rule, const char *subject, GPtrArray *before, GPtrArray *after)
 {
+	return vt_effect_compute_sides(rule, subject, before, after, NULL, NULL);
+}
+
+VtEffect *
+vt_effect_compute_sides(const char *rule, const char *subject, GPtrArray *before, GPtrArray *after,
+			GPtrArray *host_before, GPtrArray *host_after)
+{
 	VtEffect *e = g_new0(VtEffect, 1);
 	gboolean any_tested = FALSE, any_better = FALSE, any_worse = FALSE;
 	guint f = 0;
@@ -372,13 +491,22 @@ vt_effect_compute(const char *rule, const char *subject, GPtrArray *before, GPtr
 		f++;
 	for (guint i = 0; i < G_N_ELEMENTS(families[f].metrics) && families[f].metrics[i]; i++) {
 		const MetricDef *def = families[f].metrics[i];
-		VtEffectMetric *m = &e->metrics[e->n_metrics++];
+		VtEffectMetric *m;
 
+		if (def->host_sample != NULL && (host_before == NULL || host_after == NULL))
+			continue;
+		m = &e->metrics[e->n_metrics++];
 		m->name = def->name;
 		m->unit = def->unit;
+		m->side = def->host_sample != NULL ? "host" : "guest";
 		m->lower_is_better = def->lower_is_better;
-		m->before = summarise(def, before, subject);
-		m->after = summarise(def, after, subject);
+		if (def->host_sample != NULL) {
+			m->before = summarise_host(def, host_before, subject);
+			m->after = summarise_host(def, host_after, subject);
+		} else {
+			m->before = summarise(def, before, subject);
+			m->after = summarise(def, after, subject);
+		}
 		m->p = 1;
 		m->verdict = judge(m);
 		any_tested |= m->verdict != VT_VERDICT_INSUFFICIENT;
@@ -410,9 +538,10 @@ vt_effect_describe(const VtEffect *e)
 	for (guint i = 0; i < e->n_metrics; i++) {
 		const VtEffectMetric *m = &e->metrics[i];
 
-		g_string_append_printf(s, "%s %s %.4g -> %.4g (n=%u/%u, p=%.3g)", i ? ";" : ":",
-				       m->name, m->before.mean, m->after.mean, m->before.n,
-				       m->after.n, m->p);
+		g_string_append_printf(s, "%s %s%s %.4g -> %.4g (n=%u/%u, p=%.3g)", i ? ";" : ":",
+				       g_strcmp0(m->side, "host") == 0 ? "host " : "", m->name,
+				       m->before.mean, m->after.mean, m->before.n, m->after.n,
+				       m->p);
 	}
 	return g_string_free(s, FALSE);
 }
@@ -444,6 +573,7 @@ vt_effect_to_json(JsonBuilder *b, const VtEffect *e)
 		json_builder_begin_object(b);
 		vt_view_add_str(b, "name", m->name);
 		vt_view_add_str(b, "unit", m->unit);
+		vt_view_add_str(b, "side", m->side);
 		vt_view_add_bool(b, "lower_is_better", TRUE, m->lower_is_better);
 		add_summary(b, "before", &m->before);
 		add_summary(b, "after", &m->after);

@@ -4,15 +4,17 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "host-sample.h"
 #include "message.h"
 
 G_BEGIN_DECLS
 
 /*
  * The measured effect of one change: the metrics its recommendation's rule is
- * about, sampled once per report interval (counters as rates between two
- * consecutive reports, levels as read) in a window before the change and one
- * after, compared metric by metric.
+ * about, sampled once per interval (counters as rates between two consecutive
+ * reports, or two consecutive host samples for the host's side; levels as
+ * read) in a window before the change and one after, compared metric by
+ * metric.
  *
  * The test: Welch's unequal-variance t-test on the two sets of samples; a
  * metric moved when the two-sided p-value is below VT_EFFECT_ALPHA *and* the
@@ -50,6 +52,7 @@ typedef struct {
 typedef struct {
 	const char *name; /* static: "drops_per_s", "busiest_queue_share", … */
 	const char *unit;
+	const char *side; /* static: "guest" (its reports) or "host" (domstats) */
 	gboolean lower_is_better;
 	VtSummary before;
 	VtSummary after;
@@ -80,6 +83,15 @@ double vt_welch_p(const VtSummary *a, const VtSummary *b);
  */
 VtEffect *vt_effect_compute(const char *rule, const char *subject, GPtrArray *before,
 			    GPtrArray *after);
+/*
+ * The same with the host's side: @host_before and @host_after (VtHostSample *,
+ * oldest first, borrowed) give blk.* the host's IOPS and latency of the disk
+ * the subject is paired with, and nic.* and net.* its tap's drops, each a
+ * metric of side "host" named like its guest counterpart. NULL for either:
+ * no host metrics (vt_effect_compute).
+ */
+VtEffect *vt_effect_compute_sides(const char *rule, const char *subject, GPtrArray *before,
+				  GPtrArray *after, GPtrArray *host_before, GPtrArray *host_after);
 void vt_effect_free(VtEffect *effect);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtEffect, vt_effect_free)
 

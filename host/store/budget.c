@@ -3,8 +3,8 @@
  * The byte budget of each domain: what its reports take in the database, kept
  * under a bound by dropping the domain's oldest reports.
  *
- * A domain's bytes are its rows' counters blobs plus the sections of the
- * layouts its key rows use (a section shared with other domains counts for
+ * A domain's bytes are its rows' counters blobs and its host samples plus the
+ * sections of the layouts its key rows use (a section shared with other domains counts for
  * each of them: the bound errs on the safe side). Each insert adds an upper
  * estimate (the row, and the whole skeleton for a key row); only when the
  * estimate passes the budget is the exact figure computed, and when that
@@ -22,6 +22,8 @@ vt_store_domain_bytes(VtStore *store, gint64 domain_id, gint64 *bytes, GError **
 	g_autoptr(VtStoreStmt) st = vt_store_stmt(
 		store,
 		"SELECT (SELECT COALESCE(SUM(length(counters)), 0) FROM reports"
+		"         WHERE domain_id = ?1)"
+		"     + (SELECT COALESCE(SUM(length(data)), 0) FROM host_samples"
 		"         WHERE domain_id = ?1)"
 		"     + (SELECT COALESCE(SUM(length(data)), 0) FROM sections WHERE id IN"
 		"         (SELECT p.section_id FROM layout_parts p WHERE p.layout_id IN"
@@ -72,16 +74,33 @@ layout_cost(VtStore *store, gint64 layout_id, GHashTable *seen, gint64 *cost, GE
 	return TRUE;
 }
 
-/* The time from which @domain_id's newest reports fit in @target bytes
- * (never past its newest report); G_MININT64 when all of them fit. Each
- * section counts once, with the newest report that uses it. */
+/* The time of @domain_id's newest report; G_MAXINT64 when it has none. */
+static gboolean
+newest_report_time(VtStore *store, gint64 domain_id, gint64 *out, GError **error)
+{
+	g_autoptr(VtStoreStmt) st =
+		vt_store_stmt(store, "SELECT max(time_ms) FROM reports WHERE domain_id = ?", error);
+
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_int64(st, 1, domain_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return vt_store_sql_error(store, error, "measuring a domain's reports");
+	*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? G_MAXINT64 : sqlite3_column_int64(st, 0);
+	return TRUE;
+}
+
+/* The time from which @domain_id's newest reports and host samples fit in
+ * @target bytes (never past its newest row); G_MININT64 when all of them
+ * fit. Each section counts once, with the newest report that uses it. */
 static gboolean
 find_cut(VtStore *store, gint64 domain_id, gint64 target, gint64 *cut, GError **error)
 {
 	g_autoptr(VtStoreStmt) st = vt_store_stmt(
 		store,
-		"SELECT time_ms, length(counters), layout_id FROM reports WHERE domain_id = ?"
-		" ORDER BY time_ms DESC",
+		"SELECT time_ms, length(counters), layout_id FROM reports WHERE domain_id = ?1"
+		" UNION ALL SELECT time_ms, length(data), NULL FROM host_samples"
+		"  WHERE domain_id = ?1 ORDER BY 1 DESC",
 		error);
 	g_autoptr(GHashTable) sections =
 		g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -114,6 +133,40 @@ find_cut(VtStore *store, gint64 domain_id, gint64 target, gint64 *cut, GError **
 	return TRUE;
 }
 
+/* Drop @domain_id's oldest host samples until its @bytes are at
+ * TRIM_TO_PERCENT of the budget, or only its newest sample is left. */
+static gboolean
+trim_host_samples(VtStore *store, gint64 domain_id, gint64 bytes, GError **error)
+{
+	g_autoptr(VtStoreStmt) st =
+		vt_store_stmt(store,
+			      "SELECT time_ms, length(data) FROM host_samples WHERE domain_id = ?"
+			      " ORDER BY time_ms",
+			      error);
+	gint64 excess = bytes - store->budget_bytes / 100 * TRIM_TO_PERCENT, cut = G_MININT64;
+	int rc = SQLITE_DONE;
+
+	if (st == NULL)
+		return FALSE;
+	sqlite3_bind_int64(st, 1, domain_id);
+	while (excess > 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cut = sqlite3_column_int64(st, 0);
+		excess -= sqlite3_column_int64(st, 1);
+	}
+	if (excess > 0 && rc != SQLITE_DONE)
+		return vt_store_sql_error(store, error, "measuring a domain's host samples");
+	/* the one that made room goes too, unless it is the newest */
+	if (excess <= 0 && cut != G_MININT64) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			cut++;
+		else if (rc != SQLITE_DONE)
+			return vt_store_sql_error(store, error,
+						  "measuring a domain's host samples");
+	}
+	return cut == G_MININT64 || vt_store_prune_host_samples(store, domain_id, cut, error);
+}
+
 static void
 note_exceeded(VtStore *store, const char *uuid, const char *name, guint64 removed)
 {
@@ -139,7 +192,7 @@ gboolean
 vt_store_budget_enforce(VtStore *store, const char *uuid, const char *name, gint64 domain_id,
 			gint64 *bytes, gboolean *trimmed, GError **error)
 {
-	gint64 cut;
+	gint64 cut, newest = G_MAXINT64;
 	guint64 removed = 0;
 
 	*trimmed = FALSE;
@@ -153,10 +206,20 @@ vt_store_budget_enforce(VtStore *store, const char *uuid, const char *name, gint
 		return TRUE;
 	if (!find_cut(store, domain_id, store->budget_bytes / 100 * TRIM_TO_PERCENT, &cut, error))
 		return FALSE;
-	if (cut != G_MININT64 && !vt_store_prune_reports(store, domain_id, cut, 0, &removed, error))
+	/* the newest report stays even when newer host samples fill the budget */
+	if (cut != G_MININT64 &&
+	    (!newest_report_time(store, domain_id, &newest, error) ||
+	     !vt_store_prune_reports(store, domain_id, MIN(cut, newest), 0, &removed, error) ||
+	     !vt_store_prune_host_samples(store, domain_id, cut, error)))
 		return FALSE;
 	if (!vt_store_collect_garbage(store, error) ||
 	    !vt_store_domain_bytes(store, domain_id, bytes, error))
+		return FALSE;
+	/* the newest report kept, rewritten as a key, may cost more than its row
+	 * did in the walk: then host samples make room for it */
+	if (*bytes > store->budget_bytes &&
+	    (!trim_host_samples(store, domain_id, *bytes, error) ||
+	     !vt_store_domain_bytes(store, domain_id, bytes, error)))
 		return FALSE;
 	*trimmed = TRUE;
 	note_exceeded(store, uuid, name, removed);

@@ -73,6 +73,13 @@ static const char *const migrations[] = {
 	/* 2: when each audited request finished, and rollback's lookup by change id */
 	"ALTER TABLE audit ADD COLUMN finished_ms INTEGER;"
 	"CREATE INDEX audit_change ON audit(domain_id, change_id) WHERE change_id IS NOT NULL;",
+
+	/* 3: the host's counters per poll, for the host side of a change's effect */
+	"CREATE TABLE host_samples ("
+	"  domain_id INTEGER NOT NULL,"
+	"  time_ms INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  PRIMARY KEY (domain_id, time_ms)) WITHOUT ROWID;",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == VT_STORE_SCHEMA_VERSION);

@@ -43,6 +43,9 @@ vt_store_prune_reports(VtStore *store, gint64 domain_id, gint64 cutoff_ms, guint
 	}
 	if (cut == G_MININT64)
 		return TRUE;
+	/* host samples older than every report kept measure nothing any more */
+	if (!vt_store_prune_host_samples(store, domain_id, cut, error))
+		return FALSE;
 	if (!step_time(store,
 		       "SELECT time_ms FROM reports WHERE domain_id = ? AND time_ms < ? LIMIT 1",
 		       domain_id, cut, &t, &older, error))

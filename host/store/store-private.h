@@ -114,6 +114,9 @@ gboolean vt_store_decode_range(VtStore *store, gint64 domain_id, gint64 since_ms
 gboolean vt_store_prune_reports(VtStore *store, gint64 domain_id, gint64 cutoff_ms, guint max_count,
 				guint64 *removed, GError **error);
 gboolean vt_store_collect_garbage(VtStore *store, GError **error);
+/* host-samples.c: drop @domain_id's host samples older than @cutoff_ms. */
+gboolean vt_store_prune_host_samples(VtStore *store, gint64 domain_id, gint64 cutoff_ms,
+				     GError **error);
 
 /* budget.c: inside a write. @bytes: an estimate of the domain's bytes (-1:
  * unknown); when it is over the budget the exact figure is taken and, if

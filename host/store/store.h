@@ -30,7 +30,7 @@ G_BEGIN_DECLS
 
 /* The schema this code writes; older databases are migrated on open, newer
  * ones are refused (VT_ERROR_NOT_SUPPORTED). */
-#define VT_STORE_SCHEMA_VERSION 2u
+#define VT_STORE_SCHEMA_VERSION 3u
 
 /* A full set of counters is written every this many reports of a domain, so
  * reading one report decodes at most this many rows. */
@@ -136,6 +136,35 @@ void vt_store_set_budget(VtStore *store, gint64 bytes_per_domain);
 gboolean vt_store_domain_bytes(VtStore *store, gint64 domain_id, gint64 *bytes, GError **error);
 /* How many times @uuid was found over the budget since the store was opened. */
 guint64 vt_store_budget_exceeded(VtStore *store, const char *uuid);
+
+/* ------------------------------------------------------------ host samples */
+
+/* Per domain, the newest this many are kept (a day and more at the daemon's
+ * default 10 s poll); each at most this long. */
+#define VT_STORE_HOST_SAMPLES_MAX      16384u
+#define VT_STORE_HOST_SAMPLE_MAX_BYTES (64u * 1024u)
+
+typedef struct {
+	gint64 time_ms;
+	GBytes *data;
+} VtStoreHostSample;
+
+void vt_store_host_sample_free(VtStoreHostSample *sample);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtStoreHostSample, vt_store_host_sample_free)
+
+/*
+ * Keep the host's counters of domain @uuid taken at @time_ms (@data, opaque
+ * here: host-sample.h gives their form); one at the same time replaces it.
+ * They count in the domain's byte budget and go with its reports: retention
+ * and budget trimming drop the samples older than the oldest report kept.
+ */
+gboolean vt_store_add_host_sample(VtStore *store, const char *uuid, const char *name,
+				  gint64 time_ms, const void *data, gsize len, GError **error);
+/* Host samples of @uuid with @since_ms <= time <= @until_ms (0: no bound),
+ * oldest first, the newest @limit when @limit > 0. A GPtrArray of
+ * VtStoreHostSample; an unknown domain gives an empty array. */
+GPtrArray *vt_store_host_samples(VtStore *store, const char *uuid, gint64 since_ms, gint64 until_ms,
+				 guint limit, GError **error);
 
 /* ------------------------------------------------------------ recommendations */
 

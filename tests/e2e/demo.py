@@ -122,8 +122,8 @@ def confirm_and_measure(d):
         raise HarnessError("changes has no applied change")
     step("the change looks right: confirming it, so that the agent keeps it")
     show(d, "confirm", GUEST_NAME, rows[-1]["change_id"])
-    step("its measured effect: the reports of 10 minutes before it against those since "
-         "(after 30 s of reports)")
+    step("its measured effect: the guest's reports and the host's counters (the tap's "
+         "drops) of 10 minutes before it against those since (after 30 s of them)")
     t_end = time.monotonic() + 30
     wait_for(lambda: time.monotonic() > t_end, 35, 1)
     show(d, "changes", GUEST_NAME, "--effect")

@@ -328,6 +328,7 @@ def check_confirm(ctx):
              "changes shows it reverted: not confirmed",
              "confirmed: after the deadline ethtool still shows 2",
              "changes --effect: numbers from both windows",
+             "changes --effect: the tap's drops on the host's side, from both windows",
              "rollback of the confirmed change: back at 1"]
     if ctx.pending_unless("confirm", names[0]):
         for name in names[1:]:
@@ -371,10 +372,14 @@ def check_confirm(ctx):
     t.ok(eff.rc == 0 and both and str(change) in text.out, names[4],
          "a metric with samples before and after, printed",
          "%s %s %s" % (eff.describe(), metrics, text.describe()))
+    host = [m for m in metrics if m.get("side") == "host" and m.get("name") == "drops_per_s"]
+    t.ok(len(host) == 1 and host[0]["before"]["n"] > 0 and host[0]["after"]["n"] > 0
+         and "host drops_per_s" in text.out, names[5],
+         "host drops_per_s with samples before and after, printed", "%s" % host)
     for line in text.out.splitlines():
         t.comment(line)
     res = d.cli("rollback", GUEST_NAME, str(change))
-    t.ok(res.rc == 0 and ctx.guest_combined() == 1, names[5], "exit 0 and 1 channel",
+    t.ok(res.rc == 0 and ctx.guest_combined() == 1, names[6], "exit 0 and 1 channel",
          "%s; guest at %s" % (res.describe(), ctx.guest_combined()))
 
 

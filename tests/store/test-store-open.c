@@ -112,7 +112,7 @@ test_open_upgrade_v1(VtStoreFixture *fx, gconstpointer data)
 
 	g_autoptr(VtStore) store = vt_store_open(fx->path, &error);
 	g_assert_no_error(error);
-	g_assert_cmpuint(vt_store_schema_version(store), ==, 2);
+	g_assert_cmpuint(vt_store_schema_version(store), ==, VT_STORE_SCHEMA_VERSION);
 	history = vt_store_history(store, "uuid-a", 0, 0, 0, &error);
 	g_assert_no_error(error);
 	vt_store_test_assert_history(history, seq, 0, 30);
@@ -129,6 +129,13 @@ test_open_upgrade_v1(VtStoreFixture *fx, gconstpointer data)
 		vt_store_audit_find_change(store, "uuid-a", "chg-1", &error);
 	g_assert_no_error(error);
 	g_assert_cmpint(found->id, ==, id);
+
+	/* v3's host samples work on the migrated data */
+	g_assert_true(vt_store_add_host_sample(store, "uuid-a", NULL, T0 + 1, "x", 1, &error));
+	g_assert_no_error(error);
+	g_autoptr(GPtrArray) samples = vt_store_host_samples(store, "uuid-a", 0, 0, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(samples->len, ==, 1);
 
 	/* an upgraded database and a fresh one agree */
 	{

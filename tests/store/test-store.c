@@ -209,6 +209,129 @@ test_retention(VtStoreFixture *fx, gconstpointer data)
 	g_assert_cmpuint(removed, ==, 0);
 }
 
+/* Host samples: read back by time, oldest first; bounded in size and count;
+ * they go with the reports at retention and count in the byte budget. */
+static void
+add_samples(VtStore *store, const char *uuid, guint from, guint to)
+{
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = from; i < to; i++) {
+		g_autofree char *data = g_strdup_printf("sample %u", i);
+
+		g_assert_true(vt_store_add_host_sample(store, uuid, NULL, T0 + (gint64)i * STEP,
+						       data, strlen(data), &error));
+		g_assert_no_error(error);
+	}
+}
+
+static void
+test_host_samples(VtStoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) seq = vt_store_test_sequence(60, 3);
+	g_autoptr(GPtrArray) got = NULL;
+	g_autoptr(VtStore) store = vt_store_open(fx->path, &error);
+	g_autofree char *big = g_malloc0(VT_STORE_HOST_SAMPLE_MAX_BYTES + 1);
+	guint64 removed = 0;
+	gint64 bytes_before, bytes_after;
+	GLogLevelFlags fatal;
+
+	g_assert_no_error(error);
+	vt_store_test_store_sequence(store, "uuid-a", seq, 0, 60);
+	add_samples(store, "uuid-a", 0, 60);
+
+	got = vt_store_host_samples(store, "uuid-a", T0 + 10 * STEP, T0 + 19 * STEP, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, 10);
+	for (guint i = 0; i < got->len; i++) {
+		const VtStoreHostSample *s = got->pdata[i];
+		g_autofree char *want = g_strdup_printf("sample %u", 10 + i);
+		gsize len;
+		const char *d = g_bytes_get_data(s->data, &len);
+
+		g_assert_cmpint(s->time_ms, ==, T0 + (gint64)(10 + i) * STEP);
+		g_assert_cmpmem(d, len, want, strlen(want));
+	}
+	g_clear_pointer(&got, g_ptr_array_unref);
+	/* the newest 3 of the window, still oldest first */
+	got = vt_store_host_samples(store, "uuid-a", T0 + 10 * STEP, T0 + 19 * STEP, 3, &error);
+	g_assert_cmpuint(got->len, ==, 3);
+	g_assert_cmpint(((VtStoreHostSample *)got->pdata[0])->time_ms, ==, T0 + 17 * STEP);
+	g_clear_pointer(&got, g_ptr_array_unref);
+	got = vt_store_host_samples(store, "uuid-unknown", 0, 0, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, 0);
+	g_clear_pointer(&got, g_ptr_array_unref);
+
+	g_assert_false(vt_store_add_host_sample(store, "uuid-a", NULL, T0, big,
+						VT_STORE_HOST_SAMPLE_MAX_BYTES + 1, &error));
+	g_assert_error(error, VT_ERROR, VT_ERROR_INVALID);
+	g_clear_error(&error);
+
+	/* they count in the domain's bytes */
+	g_assert_true(vt_store_domain_bytes(store, 1, &bytes_before, &error));
+	add_samples(store, "uuid-a", 60, 70);
+	g_assert_true(vt_store_domain_bytes(store, 1, &bytes_after, &error));
+	g_assert_cmpint(bytes_after - bytes_before, ==, 10 * strlen("sample 60"));
+
+	/* retention by count: the newest 20 reports stay, and the samples from
+	 * the oldest of them on */
+	g_assert_true(vt_store_prune(store, T0 + 70 * STEP, 0, 20, &removed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed, ==, 40);
+	got = vt_store_host_samples(store, "uuid-a", 0, 0, 0, &error);
+	g_assert_cmpuint(got->len, ==, 30);
+	g_assert_cmpint(((VtStoreHostSample *)got->pdata[0])->time_ms, ==, T0 + 40 * STEP);
+	g_clear_pointer(&got, g_ptr_array_unref);
+
+	/* the budget: samples newer than every report fill it; the oldest rows
+	 * of both kinds go, never the newest report nor the newest sample */
+	g_assert_true(vt_store_domain_bytes(store, 1, &bytes_before, &error));
+	vt_store_set_budget(store, bytes_before);
+	add_samples(store, "uuid-a", 70, 70 + (guint)bytes_before / 9);
+	/* going over the budget is logged as a warning by design */
+	fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK);
+	g_assert_true(vt_store_prune(store, T0 + 400 * STEP, 0, 0, &removed, &error));
+	g_log_set_always_fatal(fatal);
+	g_assert_no_error(error);
+	g_assert_true(vt_store_domain_bytes(store, 1, &bytes_after, &error));
+	g_assert_cmpint(bytes_after, <=, bytes_before);
+	g_assert_cmpuint(vt_store_budget_exceeded(store, "uuid-a"), ==, 1);
+	got = vt_store_history(store, "uuid-a", 0, 0, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, 1);
+	g_assert_cmpint(((VtStoreReport *)got->pdata[0])->time_ms, ==, T0 + 59 * STEP);
+	g_clear_pointer(&got, g_ptr_array_unref);
+	got = vt_store_host_samples(store, "uuid-a", 0, 0, 0, &error);
+	g_assert_cmpuint(got->len, >, 0);
+	g_assert_cmpint(((VtStoreHostSample *)got->pdata[0])->time_ms, >, T0 + 70 * STEP);
+	g_assert_cmpint(((VtStoreHostSample *)got->pdata[got->len - 1])->time_ms, ==,
+			T0 + (gint64)(69 + bytes_before / 9) * STEP);
+}
+
+/* At most VT_STORE_HOST_SAMPLES_MAX per domain: the oldest go. */
+static void
+test_host_samples_cap(VtStoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtStore) store = vt_store_open(fx->path, &error);
+	g_autoptr(GPtrArray) got = NULL;
+
+	g_assert_no_error(error);
+	g_assert_true(vt_store_begin(store, &error));
+	add_samples(store, "uuid-a", 0, VT_STORE_HOST_SAMPLES_MAX + 5);
+	add_samples(store, "uuid-b", 0, 3);
+	g_assert_true(vt_store_commit(store, &error));
+	got = vt_store_host_samples(store, "uuid-a", 0, 0, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, VT_STORE_HOST_SAMPLES_MAX);
+	g_assert_cmpint(((VtStoreHostSample *)got->pdata[0])->time_ms, ==, T0 + 5 * STEP);
+	g_clear_pointer(&got, g_ptr_array_unref);
+	got = vt_store_host_samples(store, "uuid-b", 0, 0, 0, &error);
+	g_assert_cmpuint(got->len, ==, 3);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -221,6 +344,8 @@ main(int argc, char **argv)
 	ADD("/store/reports/domains-and-time", test_reports_domains_and_time);
 	ADD("/store/reports/batch", test_reports_batch);
 	ADD("/store/retention", test_retention);
+	ADD("/store/host-samples", test_host_samples);
+	ADD("/store/host-samples/cap", test_host_samples_cap);
 #undef ADD
 	return g_test_run();
 }
