@@ -35,8 +35,12 @@ vt_agent_arm_deadline(VtAgent *a)
 	g_clear_handle_id(&a->deadline_timer, g_source_remove);
 	if (a->applier == NULL)
 		return;
-	if (vt_applier_expire(a->applier, warnings) > 0)
+	if (vt_applier_expire(a->applier, warnings) > 0) {
+		/* reverted settings: the next report reads them again */
+		if (a->collector != NULL)
+			vt_collector_settings_changed(a->collector);
 		vt_agent_send_report(a); /* the host learns of it at once, if it is there */
+	}
 	log_warnings(warnings);
 	next = vt_applier_next_deadline_ms(a->applier);
 	if (next >= 0)

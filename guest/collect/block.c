@@ -300,8 +300,15 @@ collect_disk(VtCollector *c, VtDevice *dev, VtReport *report)
 	VT_APPEND(report->n_block, report->block, b);
 }
 
+/* Written only by someone who means to (udev rules, tuned, the agent's own
+ * apply); size and stat are read on every report. */
+#define DISK_SETTINGS                                                                              \
+	((1u << VT_DISK_SCHEDULER) | (1u << VT_DISK_NR_REQUESTS) | (1u << VT_DISK_READ_AHEAD_KB) | \
+	 (1u << VT_DISK_ROTATIONAL) | (1u << VT_DISK_MAX_SECTORS_KB) |                             \
+	 (1u << VT_DISK_DISCARD_MAX))
+
 static const VtDeviceKind disk_kind = {
-	VT_DEVICES_BLOCK,    "block",        "sys/block", "devices",  disk_files,
+	VT_DEVICES_BLOCK,    "block",        "sys/block", "devices",  disk_files,   DISK_SETTINGS,
 	VT_REPORT_MAX_BLOCK, sizeof(VtDisk), disk_skip,   disk_reset, collect_disk,
 };
 

@@ -52,6 +52,28 @@ typedef enum {
 
 typedef struct VtDeviceKind VtDeviceKind;
 
+/*
+ * The last read of a setting: a value that changes only when someone writes
+ * it (a sysctl, a disk's queue settings, a NIC's speed), kept between reports
+ * while VtCollector.settings_kept holds (collector.c).
+ */
+typedef struct {
+	gboolean valid;
+	int err;            /* of that read: 0 or -errno */
+	gboolean truncated; /* the file held more than was read */
+	char *text;         /* what was read, when err is 0; else NULL */
+} VtKept;
+
+void vt_kept_clear(VtKept *kept);
+
+/* Remembers a read's outcome in @kept: @text is copied when @err is 0. */
+void vt_kept_set(VtKept *kept, int err, const char *text, gboolean truncated);
+
+/* The kept read into @buf (@cap bytes, cut like a read) with its outcome, when
+ * this report may use it; FALSE: read the file (and vt_kept_set() it). */
+gboolean vt_kept_get(const VtCollector *c, const VtKept *kept, char *buf, gsize cap, int *err,
+		     gboolean *truncated);
+
 /* The devices of one listing, kept between reports (device.c). */
 typedef enum {
 	VT_DEVICES_BLOCK,
@@ -71,6 +93,7 @@ typedef struct {
 	char *name;
 	ino_t ino; /* of its listing entry: a re-created device gets a new one */
 	VtFile files[VT_DEVICE_FILES_MAX];
+	VtKept kept[VT_DEVICE_FILES_MAX]; /* of the files kind->settings names */
 	guint32 absent; /* bit per file: not there (ENOENT), not looked for again */
 } VtDevice;
 
@@ -80,6 +103,7 @@ struct VtDeviceKind {
 	const char *dir;          /* "sys/block": the listing, under the sysroot */
 	const char *what;         /* "devices": in the note about the limit */
 	const char *const *files; /* attribute paths under dir/NAME, by index */
+	guint32 settings;         /* bit per file: a setting, kept (VtKept) */
 	guint max;                /* devices in a report at most */
 	gsize size;               /* of the struct that begins with a VtDevice */
 	/* Left out whatever the configuration says (loop devices, lo). */
@@ -128,6 +152,9 @@ typedef struct {
 	 * device does not move while the interface exists. */
 	gboolean virtio_done;
 	char *virtio_device; /* NULL: not on virtio */
+	/* The link state the kept speed was read in: the speed is negotiated
+	 * again when the link goes down or up, so it is read again then. */
+	int speed_state;
 } VtIface;
 
 /* A virtio queue's vector in /proc/interrupts (irq.c). */
@@ -169,6 +196,13 @@ struct VtCollector {
 	/* procfs files, kept open */
 	VtFile meminfo, vmstat, swaps, stat, loadavg, uptime, online, hostname, os_release;
 	VtFile sysctl[VT_SYSCTL_COUNT];
+	VtKept sysctl_kept[VT_SYSCTL_COUNT];
+	/* Settings are read again every settings_refresh reports and in the
+	 * report after vt_collector_settings_changed(); counters every report. */
+	guint settings_refresh;
+	guint settings_reports;  /* since the settings were last read */
+	gboolean settings_stale; /* someone wrote one: read them all again */
+	gboolean settings_kept;  /* this report: VtKept answers may be used */
 	VtFile pressure[VT_PRESSURE_FILES], softnet;
 	char *boot_id;        /* constant for a boot */
 	char *kernel_release; /* idem */

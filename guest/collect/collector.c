@@ -60,6 +60,7 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
 		c->pressure[i] = (VtFile)VT_FILE_INIT;
 	c->softnet = c->interrupts = (VtFile)VT_FILE_INIT;
+	vt_collector_set_settings_refresh(c, 0);
 	c->notes = g_ptr_array_new_with_free_func((GDestroyNotify)note_free);
 	c->feature_pool = g_ptr_array_new_with_free_func(feature_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
@@ -85,8 +86,10 @@ vt_collector_free(VtCollector *c)
 	vt_file_close(&c->online);
 	vt_file_close(&c->hostname);
 	vt_file_close(&c->os_release);
-	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
+	for (guint i = 0; i < VT_SYSCTL_COUNT; i++) {
 		vt_file_close(&c->sysctl[i]);
+		vt_kept_clear(&c->sysctl_kept[i]);
+	}
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
 		vt_file_close(&c->pressure[i]);
 	vt_file_close(&c->softnet);
@@ -143,6 +146,70 @@ vt_collector_set_sections(VtCollector *c, const char *const *names)
 		for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++)
 			if (strcmp(names[i], vt_collectors[k].name) == 0)
 				c->sections_mask |= 1u << k;
+}
+
+void
+vt_collector_set_settings_refresh(VtCollector *c, guint reports)
+{
+	if (reports == 0)
+		/* a fixture sysroot's files are changed by hand between reports */
+		reports = strcmp(c->sysroot, "/") == 0 ? VT_SETTINGS_REFRESH_REPORTS : 1u;
+	c->settings_refresh = reports;
+	c->settings_stale = TRUE;
+}
+
+void
+vt_collector_settings_changed(VtCollector *c)
+{
+	c->settings_stale = TRUE;
+}
+
+/* Whether this report may answer settings from their last read. */
+static gboolean
+settings_may_be_kept(VtCollector *c)
+{
+	if (c->settings_stale || ++c->settings_reports >= c->settings_refresh) {
+		c->settings_stale = FALSE;
+		c->settings_reports = 0;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void
+vt_kept_clear(VtKept *kept)
+{
+	g_clear_pointer(&kept->text, g_free);
+	kept->valid = FALSE;
+}
+
+void
+vt_kept_set(VtKept *kept, int err, const char *text, gboolean truncated)
+{
+	/* most reads give what the last one did: nothing to copy then */
+	if (kept->valid && kept->err == err && err == 0 && strcmp(kept->text, text) == 0) {
+		kept->truncated = truncated;
+		return;
+	}
+	vt_kept_clear(kept);
+	kept->valid = TRUE;
+	kept->err = err;
+	kept->truncated = truncated;
+	if (err == 0)
+		kept->text = g_strdup(text);
+}
+
+gboolean
+vt_kept_get(const VtCollector *c, const VtKept *kept, char *buf, gsize cap, int *err,
+	    gboolean *truncated)
+{
+	if (!c->settings_kept || !kept->valid)
+		return FALSE;
+	*err = kept->err;
+	*truncated = kept->truncated;
+	if (kept->err == 0 && g_strlcpy(buf, kept->text, cap) >= cap)
+		*truncated = TRUE;
+	return TRUE;
 }
 
 const char *const *
@@ -297,6 +364,7 @@ vt_collector_collect(VtCollector *c)
 	g_ptr_array_set_size(c->notes, 0);
 	c->notes_dropped = 0;
 	c->vmstat_read = FALSE;
+	c->settings_kept = settings_may_be_kept(c);
 
 	for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++) {
 		g_autoptr(GError) error = NULL;

@@ -73,8 +73,10 @@ list(VtCollector *c, DIR **dir, const char *path, guint *more, GError **error)
 void
 vt_device_reset(VtDevice *dev)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(dev->files); i++)
+	for (guint i = 0; i < G_N_ELEMENTS(dev->files); i++) {
 		vt_file_close(&dev->files[i]);
+		vt_kept_clear(&dev->kept[i]);
+	}
 	dev->absent = 0;
 	dev->kind->reset(dev);
 }
@@ -185,6 +187,10 @@ vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize cap)
 	gboolean truncated = FALSE;
 	int err = -ENODEV;
 
+	gboolean setting = (dev->kind->settings & (1u << which)) != 0;
+
+	if (setting && vt_kept_get(c, &dev->kept[which], buf, cap, &err, &truncated))
+		return err == 0 && truncated ? -EFBIG : err;
 	/* the path is built only to open: most reports just pread the kept fd */
 	if (dev->absent & (1u << which))
 		return -ENOENT;
@@ -201,5 +207,7 @@ vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize cap)
 		dev->absent |= 1u << which;
 	if (err == 0)
 		vt_chomp(buf);
+	if (setting)
+		vt_kept_set(&dev->kept[which], err, buf, truncated);
 	return err == 0 && truncated ? -EFBIG : err;
 }

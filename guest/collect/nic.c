@@ -97,6 +97,7 @@ iface_reset(VtDevice *dev)
 	g_clear_pointer(&iface->blocks, g_free);
 	iface->virtio_done = FALSE;
 	g_clear_pointer(&iface->virtio_device, g_free);
+	iface->speed_state = -1;
 }
 
 static gboolean
@@ -228,13 +229,18 @@ collect_link(VtCollector *c, VtIface *iface, const VtLink *link, VtNic *nic, GSt
 {
 	char buf[VT_ATTR_MAX];
 	gint64 i64;
-	int err;
+	int err, state;
 
 	if (link != NULL)
 		link_from_netlink(link, nic, problems);
 	else
 		link_from_sysfs(c, iface, nic, problems);
 
+	/* a kept speed holds while the link stays as it was (sysfs: always read) */
+	state = link == NULL ? -1 : (int)((link->flags & IFF_UP) != 0) | (link->carrier ? 2 : 0);
+	if (state < 0 || state != iface->speed_state)
+		vt_kept_clear(&iface->base.kept[VT_IFACE_SPEED]);
+	iface->speed_state = state;
 	/* -1 (SPEED_UNKNOWN) or EINVAL when down: unknown, left unset */
 	err = vt_device_read(c, &iface->base, VT_IFACE_SPEED, buf, sizeof(buf));
 	if (err == 0 && vt_parse_i64(buf, &i64)) {
@@ -455,8 +461,10 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 }
 
 static const VtDeviceKind iface_kind = {
-	VT_DEVICES_NICS,    "nics",          "sys/class/net", "interfaces", iface_files,
-	VT_REPORT_MAX_NICS, sizeof(VtIface), iface_skip,      iface_reset,  collect_iface,
+	VT_DEVICES_NICS,    "nics",          "sys/class/net",
+	"interfaces",       iface_files,     1u << VT_IFACE_SPEED,
+	VT_REPORT_MAX_NICS, sizeof(VtIface), iface_skip,
+	iface_reset,        collect_iface,
 };
 
 /*

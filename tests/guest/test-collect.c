@@ -268,6 +268,80 @@ test_hotplug(void)
 	rm_rf(tmp);
 }
 
+/* Settings kept between reads, counters read every report: a value written
+ * in place shows at the next read of the settings, or at once after
+ * vt_collector_settings_changed(). */
+static void
+test_settings_kept(void)
+{
+	g_autofree char *src = g_build_filename(data_dir(), "guests", "one-vcpu", NULL);
+	g_autofree char *from = g_build_filename(src, "root", NULL);
+	g_autofree char *answers = g_build_filename(src, "ethtool.ini", NULL);
+	g_autofree char *tmp = g_dir_make_tmp("vt-settings-XXXXXX", NULL);
+	g_autofree char *root = g_build_filename(tmp, "root", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtEthtoolOps) ops = vt_ethtool_ops_replay_new(answers, &error);
+	g_autoptr(VtCollector) c = NULL;
+	VtReport *r;
+
+	g_assert_no_error(error);
+	copy_tree(from, root);
+	c = vt_collector_new(root, ops);
+	vt_collector_set_settings_refresh(c, 3);
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "60");
+	g_assert_cmpstr(find_block(r, "vda")->scheduler, ==, "mq-deadline");
+	g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 256);
+	g_assert_cmpuint(find_block(r, "vda")->stats->reads, ==, 73280);
+	vt_collector_recycle(c, r);
+
+	overwrite(root, "proc/sys/vm/swappiness", "17\n");
+	overwrite(root, "sys/block/vda/queue/scheduler", "[none] mq-deadline\n");
+	overwrite(root, "sys/block/vda/queue/nr_requests", "64\n");
+	overwrite(root, "sys/block/vda/stat", "80000 1 2 3 4 5 6 7 0 9 10\n");
+	overwrite(root, "sys/class/net/eth0/speed", "10000\n");
+	for (guint i = 0; i < 2; i++) {
+		/* the second and third report keep the settings, not the counters */
+		r = vt_collector_collect(c);
+		g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "60");
+		g_assert_cmpstr(find_block(r, "vda")->scheduler, ==, "mq-deadline");
+		g_assert_cmpuint(find_block(r, "vda")->n_schedulers, ==, 4);
+		g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 256);
+		g_assert_cmpuint(find_block(r, "vda")->stats->reads, ==, 80000);
+		/* a speed read from sysfs, without the link state it was read in,
+		 * is read every time */
+		g_assert_cmpuint(find_nic(r, "eth0")->speed_mbps, ==, 10000);
+		vt_collector_recycle(c, r);
+	}
+	/* the fourth reads them again */
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "17");
+	g_assert_cmpstr(find_block(r, "vda")->scheduler, ==, "none");
+	g_assert_cmpuint(find_block(r, "vda")->n_schedulers, ==, 2);
+	g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 64);
+	vt_collector_recycle(c, r);
+
+	/* written (as the agent's apply does): the next report shows it */
+	overwrite(root, "proc/sys/vm/swappiness", "5\n");
+	overwrite(root, "sys/block/vda/queue/nr_requests", "32\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "17");
+	vt_collector_recycle(c, r);
+	vt_collector_settings_changed(c);
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "5");
+	g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 32);
+	vt_collector_recycle(c, r);
+
+	/* refreshed every report: what is written shows at once */
+	overwrite(root, "proc/sys/vm/swappiness", "7\n");
+	vt_collector_set_settings_refresh(c, 1);
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "7");
+	vt_collector_recycle(c, r);
+	rm_rf(tmp);
+}
+
 static void
 test_sections(void)
 {
@@ -296,5 +370,6 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/collect/hotplug", test_hotplug);
 	g_test_add_func("/collect/sections", test_sections);
+	g_test_add_func("/collect/settings-kept", test_settings_kept);
 	return g_test_run();
 }
