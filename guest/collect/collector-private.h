@@ -159,8 +159,10 @@ typedef struct {
 
 /* A virtio queue's vector in /proc/interrupts (irq.c). */
 typedef struct {
-	char *device; /* virtio2 */
-	char *queue;  /* input.0 */
+	char *device;         /* virtio2 */
+	char *queue;          /* input.0 */
+	guint irq;            /* its number, the N of /sys/kernel/irq/N */
+	VtFile per_cpu_count; /* /sys/kernel/irq/N/per_cpu_count, kept open */
 	guint64 count;
 } VtQueueIrq;
 
@@ -221,7 +223,12 @@ struct VtCollector {
 	int vmstat_err;       /* of that read: 0 or -errno */
 	VtFile interrupts;    /* /proc/interrupts, kept open */
 	char *irq_text;       /* its text, allocated on first use and kept */
-	GPtrArray *irqs;      /* VtQueueIrq*, this report's, read on first use */
+	/* VtQueueIrq*, from the last read of /proc/interrupts, their counts
+	 * this report's (read on first use). While settings are kept, the counts
+	 * are read from each vector's per_cpu_count instead. */
+	GPtrArray *irqs;
+	gboolean irqs_stale;   /* a NIC was seen anew: read /proc/interrupts again */
+	gboolean irqs_per_cpu; /* every vector's per_cpu_count read at that read */
 	/* Feature messages of the last recycled report, in its order; the next
 	 * report takes them in the same order (the names then match) and leaves
 	 * NULL where it took one. At most VT_FEATURE_POOL_MAX. */
@@ -253,7 +260,10 @@ char *vt_virtio_device(VtCollector *c, const char *iface);
  * trouble goes to @problems. */
 void vt_collect_queue_interrupts(VtCollector *c, const char *device, VtNic *nic, GString *problems);
 
-/* Forgets this report's /proc/interrupts. */
+/* Ends a report's use of the queue vectors: the next report reads their counts again. */
+void vt_queue_irqs_done(VtCollector *c);
+
+/* Forgets the queue vectors. */
 void vt_queue_irqs_clear(VtCollector *c);
 
 /* Records a problem for report->sections (bounded there). */

@@ -393,7 +393,7 @@ vt_collector_collect(VtCollector *c)
 			  section_new(vt_collectors[k].name, ok, text));
 	}
 	c->current = "collector";
-	vt_queue_irqs_clear(c);
+	vt_queue_irqs_done(c);
 
 	/* Per-device lines after the collectors' own, within the bound. */
 	room = VT_REPORT_MAX_SECTIONS - (guint)report->n_sections;

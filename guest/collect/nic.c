@@ -453,6 +453,10 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 	if (!iface->virtio_done) {
 		iface->virtio_done = TRUE;
 		iface->virtio_device = vt_virtio_device(c, dev->name);
+		/* its vectors may be new: looked for again, unless this report
+		 * read /proc/interrupts already (with them in it) */
+		if (!c->irqs_read)
+			c->irqs_stale = TRUE;
 	}
 	if (iface->virtio_device != NULL)
 		vt_collect_queue_interrupts(c, iface->virtio_device, nic, problems);

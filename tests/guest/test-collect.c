@@ -342,6 +342,55 @@ test_settings_kept(void)
 	rm_rf(tmp);
 }
 
+/* While settings are kept, queue interrupts come from each vector's
+ * /sys/kernel/irq/N/per_cpu_count, found through /proc/interrupts. */
+static void
+test_per_cpu_count(void)
+{
+	g_autofree char *src = g_build_filename(data_dir(), "guests", "one-vcpu", NULL);
+	g_autofree char *from = g_build_filename(src, "root", NULL);
+	g_autofree char *answers = g_build_filename(src, "ethtool.ini", NULL);
+	g_autofree char *tmp = g_dir_make_tmp("vt-irq-XXXXXX", NULL);
+	g_autofree char *root = g_build_filename(tmp, "root", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtEthtoolOps) ops = vt_ethtool_ops_replay_new(answers, &error);
+	g_autoptr(VtCollector) c = NULL;
+	VtReport *r;
+
+	g_assert_no_error(error);
+	copy_tree(from, root);
+	/* possible CPUs: one more than /proc/interrupts shows, offline */
+	put(root, "sys/kernel/irq/25/per_cpu_count", "4400,5\n", -1);
+	put(root, "sys/kernel/irq/26/per_cpu_count", "1300,0\n", -1);
+	c = vt_collector_new(root, ops);
+	vt_collector_set_settings_refresh(c, 3);
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(find_nic(r, "eth0")->n_queue_interrupts, ==, 2);
+	g_assert_cmpstr(find_nic(r, "eth0")->queue_interrupts[0]->queue, ==, "input.0");
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[0]->count, ==, 4405);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[1]->count, ==, 1300);
+	vt_collector_recycle(c, r);
+
+	overwrite(root, "sys/kernel/irq/25/per_cpu_count", "5000,6\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[0]->count, ==, 5006);
+	vt_collector_recycle(c, r);
+
+	/* a count that fell is another vector's: /proc/interrupts is read again */
+	overwrite(root, "sys/kernel/irq/25/per_cpu_count", "1,0\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[0]->count, ==, 4321);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[1]->count, ==, 1234);
+	vt_collector_recycle(c, r);
+
+	/* not of that form: the same */
+	overwrite(root, "sys/kernel/irq/25/per_cpu_count", "1,x\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[0]->count, ==, 4321);
+	vt_collector_recycle(c, r);
+	rm_rf(tmp);
+}
+
 static void
 test_sections(void)
 {
@@ -371,5 +420,6 @@ main(int argc, char **argv)
 	g_test_add_func("/collect/hotplug", test_hotplug);
 	g_test_add_func("/collect/sections", test_sections);
 	g_test_add_func("/collect/settings-kept", test_settings_kept);
+	g_test_add_func("/collect/per-cpu-count", test_per_cpu_count);
 	return g_test_run();
 }
