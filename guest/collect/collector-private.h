@@ -10,6 +10,7 @@
 #include "kernel/ethtool.h"
 #include "kernel/links.h"
 #include "kernel/sysattr.h"
+#include "kernel/uevent-monitor.h"
 #include "report-text.h"
 
 G_BEGIN_DECLS
@@ -83,7 +84,8 @@ typedef enum {
 
 typedef struct {
 	DIR *dir;         /* the listing, kept open and rewound */
-	GPtrArray *cache; /* VtDevice*, listing order */
+	GPtrArray *cache; /* VtDevice*, listing order, those in the report */
+	guint left_out;   /* listed beyond the limit at the last listing */
 } VtDeviceList;
 
 /* What a block device and a network interface have in common (device.c): an
@@ -205,6 +207,11 @@ struct VtCollector {
 	guint settings_reports;  /* since the settings were last read */
 	gboolean settings_stale; /* someone wrote one: read them all again */
 	gboolean settings_kept;  /* this report: VtKept answers may be used */
+	/* Block and net devices announced since the last report (live system);
+	 * NULL where the group could not be joined: every report lists them. */
+	VtUeventMonitor *uevents;
+	gboolean uevents_tried;
+	gboolean listings_kept; /* this report: the devices of the last listing */
 	VtFile pressure[VT_PRESSURE_FILES], softnet;
 	char *boot_id;        /* constant for a boot */
 	char *kernel_release; /* idem */

@@ -77,6 +77,7 @@ vt_collector_free(VtCollector *c)
 	vt_ethtool_close(c->ethtool);
 	vt_ethtool_monitor_close(c->monitor);
 	vt_links_close(c->links);
+	vt_uevent_monitor_close(c->uevents);
 	vt_file_close(&c->meminfo);
 	vt_file_close(&c->vmstat);
 	vt_file_close(&c->swaps);
@@ -117,6 +118,7 @@ vt_collector_set_excluded(VtCollector *c, const char *const *globs)
 		g_pattern_spec_free(c->excluded[i]);
 	g_clear_pointer(&c->excluded, g_free);
 	c->n_excluded = 0;
+	c->settings_stale = TRUE; /* the devices are listed again */
 	if (globs == NULL)
 		return;
 	c->n_excluded = g_strv_length((char **)globs);
@@ -137,6 +139,8 @@ vt_collector_is_excluded(VtCollector *c, const char *name)
 void
 vt_collector_set_sections(VtCollector *c, const char *const *names)
 {
+	/* a section left out for a while has kept nothing worth trusting */
+	c->settings_stale = TRUE;
 	if (names == NULL) {
 		c->sections_mask = ALL_SECTIONS;
 		return;
@@ -174,6 +178,26 @@ settings_may_be_kept(VtCollector *c)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/*
+ * Whether no block or net device came, went or was renamed since the last
+ * report: the live system only, with the kernel's group joined before the
+ * listing it vouches for. Drained on every report, so that what is queued is
+ * only what is new.
+ */
+static gboolean
+devices_quiet(VtCollector *c)
+{
+	if (strcmp(c->sysroot, "/") != 0)
+		return FALSE;
+	if (!c->uevents_tried) {
+		c->uevents_tried = TRUE;
+		if (vt_uevent_monitor_open(&c->uevents) < 0)
+			c->uevents = NULL;
+		return FALSE;
+	}
+	return c->uevents != NULL && !vt_uevent_monitor_changed(c->uevents);
 }
 
 void
@@ -365,6 +389,8 @@ vt_collector_collect(VtCollector *c)
 	c->notes_dropped = 0;
 	c->vmstat_read = FALSE;
 	c->settings_kept = settings_may_be_kept(c);
+	/* the listings are read again with the settings, and when devices moved */
+	c->listings_kept = devices_quiet(c) && c->settings_kept;
 
 	for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++) {
 		g_autoptr(GError) error = NULL;
