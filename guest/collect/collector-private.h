@@ -124,7 +124,9 @@ typedef struct {
 	char *serial; /* cached: virtio-blk asks the device for it on every read */
 	gboolean has_nr_hw_queues;
 	guint32 nr_hw_queues;
-	gboolean cached; /* driver, serial and nr_hw_queues read */
+	gboolean cached;   /* driver, serial and nr_hw_queues read */
+	gboolean has_size; /* size as last read, while VtCollector.sizes_kept */
+	guint64 size_bytes;
 } VtDisk;
 
 /* A network interface seen in the last listing. */
@@ -212,6 +214,10 @@ struct VtCollector {
 	VtUeventMonitor *uevents;
 	gboolean uevents_tried;
 	gboolean listings_kept; /* this report: the devices of the last listing */
+	gboolean sizes_kept;    /* this report: the disks' sizes as last read */
+	gboolean online_kept;   /* this report: the online CPUs as last read */
+	gboolean has_online;
+	guint32 online_count; /* as last read */
 	VtFile pressure[VT_PRESSURE_FILES], softnet;
 	char *boot_id;        /* constant for a boot */
 	char *kernel_release; /* idem */

@@ -181,23 +181,23 @@ settings_may_be_kept(VtCollector *c)
 }
 
 /*
- * Whether no block or net device came, went or was renamed since the last
- * report: the live system only, with the kernel's group joined before the
- * listing it vouches for. Drained on every report, so that what is queued is
- * only what is new.
+ * What the kernel announced since the last report (VtUeventFlags): the live
+ * system only, with the kernel's group joined before the reads it vouches
+ * for; everything where it is not. Drained on every report, so that what is
+ * queued is only what is new.
  */
-static gboolean
-devices_quiet(VtCollector *c)
+static guint
+devices_changed(VtCollector *c)
 {
 	if (strcmp(c->sysroot, "/") != 0)
-		return FALSE;
+		return VT_UEVENT_ALL;
 	if (!c->uevents_tried) {
 		c->uevents_tried = TRUE;
 		if (vt_uevent_monitor_open(&c->uevents) < 0)
 			c->uevents = NULL;
-		return FALSE;
+		return VT_UEVENT_ALL;
 	}
-	return c->uevents != NULL && !vt_uevent_monitor_changed(c->uevents);
+	return c->uevents != NULL ? vt_uevent_monitor_changed(c->uevents) : VT_UEVENT_ALL;
 }
 
 void
@@ -378,7 +378,7 @@ VtReport *
 vt_collector_collect(VtCollector *c)
 {
 	VtReport *report = g_new(VtReport, 1);
-	guint room;
+	guint room, changed;
 
 	virttune__v1__report__init(report);
 	report->has_collected_at_ms = TRUE;
@@ -389,8 +389,11 @@ vt_collector_collect(VtCollector *c)
 	c->notes_dropped = 0;
 	c->vmstat_read = FALSE;
 	c->settings_kept = settings_may_be_kept(c);
-	/* the listings are read again with the settings, and when devices moved */
-	c->listings_kept = devices_quiet(c) && c->settings_kept;
+	/* read again with the settings, and when the kernel announces a change */
+	changed = devices_changed(c);
+	c->listings_kept = c->settings_kept && !(changed & VT_UEVENT_DEVICES);
+	c->sizes_kept = c->listings_kept && !(changed & VT_UEVENT_BLOCK_CHANGE);
+	c->online_kept = c->settings_kept && !(changed & VT_UEVENT_CPU);
 
 	for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++) {
 		g_autoptr(GError) error = NULL;

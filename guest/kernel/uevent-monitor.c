@@ -70,31 +70,36 @@ vt_uevent_parse(const char *buf, gsize len)
 	}
 	if (action == NULL || subsystem == NULL)
 		return -EPROTO;
+	if (strcmp(subsystem, "cpu") == 0)
+		return VT_UEVENT_CPU;
 	if (strcmp(subsystem, "block") != 0 && strcmp(subsystem, "net") != 0)
 		return 0;
-	return strcmp(action, "change") != 0;
+	if (strcmp(action, "change") != 0)
+		return VT_UEVENT_DEVICES;
+	return strcmp(subsystem, "block") == 0 ? VT_UEVENT_BLOCK_CHANGE : 0;
 }
 
-gboolean
+guint
 vt_uevent_monitor_changed(VtUeventMonitor *m)
 {
-	gboolean changed = FALSE;
+	guint changed = 0;
 
 	for (guint i = 0; i < VT_UEVENT_MONITOR_DRAIN_MAX; i++) {
 		struct sockaddr_nl from;
 		socklen_t from_len = sizeof(from);
+		int r;
 		ssize_t n = recvfrom(m->fd, m->buf, DATAGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC,
 				     (struct sockaddr *)&from, &from_len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return changed || errno != EAGAIN; /* ENOBUFS: some were lost */
+			return errno == EAGAIN ? changed : VT_UEVENT_ALL; /* ENOBUFS: lost some */
 		/* only the kernel speaks in its group; anything else is not read */
 		if (from_len != sizeof(from) || from.nl_pid != 0)
 			continue;
-		if ((gsize)n > DATAGRAM_MAX || vt_uevent_parse(m->buf, (gsize)n) != 0)
-			changed = TRUE;
+		r = (gsize)n > DATAGRAM_MAX ? -EPROTO : vt_uevent_parse(m->buf, (gsize)n);
+		changed |= r < 0 ? VT_UEVENT_ALL : (guint)r;
 	}
-	return TRUE; /* still more queued than one drain reads */
+	return VT_UEVENT_ALL; /* still more queued than one drain reads */
 }

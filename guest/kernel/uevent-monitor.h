@@ -22,20 +22,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtUeventMonitor, vt_uevent_monitor_close)
 /* Datagrams read per call at most; more still queued counts as a change. */
 #define VT_UEVENT_MONITOR_DRAIN_MAX 64u
 
-/*
- * Reads what arrived since the last call, without waiting. TRUE when kept
- * listings may be stale: a block or net device was added, removed or moved,
- * a message could not be understood, the socket overran (ENOBUFS), more than
- * the drain bound was queued, or the socket failed.
- */
-gboolean vt_uevent_monitor_changed(VtUeventMonitor *m);
+/* What an announcement may have made stale. */
+typedef enum {
+	/* a block or net device came, went or was renamed (any action but
+	 * "change"): the listings */
+	VT_UEVENT_DEVICES = 1 << 0,
+	/* a block device changed (a resize, a medium): its size */
+	VT_UEVENT_BLOCK_CHANGE = 1 << 1,
+	/* a CPU came, went, or was taken on- or offline: the online count */
+	VT_UEVENT_CPU = 1 << 2,
+	VT_UEVENT_ALL = (1 << 3) - 1,
+} VtUeventFlags;
 
 /*
- * One uevent ("ACTION@DEVPATH\0ACTION=add\0SUBSYSTEM=block\0..."): 1 when it
- * says a block or net device came, went or was renamed (any action but
- * "change", which leaves the listings as they were), 0 for another device or
- * a change, -EPROTO when it is not of that form (the caller treats that as a
- * change too). Exposed for the tests.
+ * Reads what arrived since the last call, without waiting: the VtUeventFlags
+ * of what arrived; all of them when a message could not be understood, the
+ * socket overran (ENOBUFS: some were lost), more than the drain bound was
+ * queued, or the socket failed.
+ */
+guint vt_uevent_monitor_changed(VtUeventMonitor *m);
+
+/*
+ * One uevent ("ACTION@DEVPATH\0ACTION=add\0SUBSYSTEM=block\0..."): the
+ * VtUeventFlags it sets (0 for other devices), or -EPROTO when it is not of
+ * that form (the caller treats that as every change). Exposed for the tests.
  */
 int vt_uevent_parse(const char *buf, gsize len);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * On the live machine: a report that takes its settings from the last read
- * and its queue interrupts from /sys/kernel/irq/N/per_cpu_count says what a
+ * On the live machine: a report that takes its settings, its device listings,
+ * the disks' sizes and the online CPUs from the last read and its queue
+ * interrupts from /sys/kernel/irq/N/per_cpu_count says what a
  * collector that reads everything every time says (the one the differential
  * test compares with the standard tools). The kept settings must equal the
  * fresh ones; the interrupt counts must lie between a fresh reading before
@@ -35,6 +36,8 @@ assert_same_block(const VtBlock *kept, const VtBlock *fresh)
 	g_assert_cmpuint(kept->max_sectors_kb, ==, fresh->max_sectors_kb);
 	g_assert_cmpuint(kept->has_discard_max_bytes, ==, fresh->has_discard_max_bytes);
 	g_assert_cmpuint(kept->discard_max_bytes, ==, fresh->discard_max_bytes);
+	g_assert_cmpuint(kept->has_size_bytes, ==, fresh->has_size_bytes);
+	g_assert_cmpuint(kept->size_bytes, ==, fresh->size_bytes);
 }
 
 static const VtQueueInterrupts *
@@ -70,6 +73,8 @@ test_kept_matches_fresh(void)
 		g_assert_cmpstr(kept->sysctl[i]->key, ==, before->sysctl[i]->key);
 		g_assert_cmpstr(kept->sysctl[i]->value, ==, before->sysctl[i]->value);
 	}
+	g_assert_cmpuint(kept->cpu->has_online, ==, before->cpu->has_online);
+	g_assert_cmpuint(kept->cpu->online, ==, before->cpu->online);
 	g_assert_cmpuint(kept->n_block, ==, before->n_block);
 	for (gsize i = 0; i < kept->n_block; i++)
 		assert_same_block(kept->block[i], find_block(before, kept->block[i]->name));

@@ -462,15 +462,24 @@ test_uevent(void)
 					   "SUBSYSTEM=block\0RESIZE=1\0SEQNUM=9";
 	static const char cpu_add[] = "add@/devices/system/cpu/cpu3\0ACTION=add\0"
 				      "DEVPATH=/devices/system/cpu/cpu3\0SUBSYSTEM=cpu\0SEQNUM=10";
+	static const char net_change[] =
+		"change@/devices/virtual/net/eth0\0ACTION=change\0"
+		"DEVPATH=/devices/virtual/net/eth0\0SUBSYSTEM=net\0SEQNUM=13";
+	static const char pci_add[] = "add@/devices/pci0000:00/0000:00:07.0\0ACTION=add\0"
+				      "DEVPATH=/devices/pci0000:00/0000:00:07.0\0SUBSYSTEM=pci\0"
+				      "SEQNUM=14";
 	static const char no_subsystem[] = "add@/devices/x\0ACTION=add\0SEQNUM=11";
 	static const char no_header[] = "ACTION=add\0SUBSYSTEM=net\0SEQNUM=12";
 
 	/* each one with its last NUL, as the kernel sends it */
-	g_assert_cmpint(vt_uevent_parse(net_add, sizeof(net_add)), ==, 1);
-	g_assert_cmpint(vt_uevent_parse(block_remove, sizeof(block_remove)), ==, 1);
-	g_assert_cmpint(vt_uevent_parse(net_move, sizeof(net_move)), ==, 1);
-	g_assert_cmpint(vt_uevent_parse(block_change, sizeof(block_change)), ==, 0);
-	g_assert_cmpint(vt_uevent_parse(cpu_add, sizeof(cpu_add)), ==, 0);
+	g_assert_cmpint(vt_uevent_parse(net_add, sizeof(net_add)), ==, VT_UEVENT_DEVICES);
+	g_assert_cmpint(vt_uevent_parse(block_remove, sizeof(block_remove)), ==, VT_UEVENT_DEVICES);
+	g_assert_cmpint(vt_uevent_parse(net_move, sizeof(net_move)), ==, VT_UEVENT_DEVICES);
+	g_assert_cmpint(vt_uevent_parse(block_change, sizeof(block_change)), ==,
+			VT_UEVENT_BLOCK_CHANGE);
+	g_assert_cmpint(vt_uevent_parse(cpu_add, sizeof(cpu_add)), ==, VT_UEVENT_CPU);
+	g_assert_cmpint(vt_uevent_parse(net_change, sizeof(net_change)), ==, 0);
+	g_assert_cmpint(vt_uevent_parse(pci_add, sizeof(pci_add)), ==, 0);
 	g_assert_cmpint(vt_uevent_parse(no_subsystem, sizeof(no_subsystem)), ==, -EPROTO);
 	g_assert_cmpint(vt_uevent_parse(no_header, sizeof(no_header)), ==, -EPROTO);
 	g_assert_cmpint(vt_uevent_parse(net_add, 0), ==, -EPROTO);
@@ -492,11 +501,11 @@ test_uevent_truncated(void)
 		/* a cut inside a string is refused; one between strings after
 		 * both still says what they say */
 		if (len >= whole && copy[len - 1] == '\0')
-			g_assert_cmpint(r, ==, 1);
+			g_assert_cmpint(r, ==, VT_UEVENT_DEVICES);
 		else
 			g_assert_cmpint(r, ==, -EPROTO);
 	}
-	g_assert_cmpint(vt_uevent_parse(net_add, sizeof(net_add)), ==, 1);
+	g_assert_cmpint(vt_uevent_parse(net_add, sizeof(net_add)), ==, VT_UEVENT_DEVICES);
 }
 
 int
