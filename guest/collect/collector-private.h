@@ -203,6 +203,7 @@ struct VtCollector {
 	VtFile meminfo, vmstat, swaps, stat, loadavg, uptime, online, hostname, os_release;
 	VtFile sysctl[VT_SYSCTL_COUNT];
 	VtKept sysctl_kept[VT_SYSCTL_COUNT];
+	VtKept hostname_kept;
 	/* Settings are read again every settings_refresh reports and in the
 	 * report after vt_collector_settings_changed(); counters every report. */
 	guint settings_refresh;

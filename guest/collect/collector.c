@@ -86,6 +86,7 @@ vt_collector_free(VtCollector *c)
 	vt_file_close(&c->uptime);
 	vt_file_close(&c->online);
 	vt_file_close(&c->hostname);
+	vt_kept_clear(&c->hostname_kept);
 	vt_file_close(&c->os_release);
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++) {
 		vt_file_close(&c->sysctl[i]);

@@ -33,7 +33,7 @@ void vt_collector_set_sections(VtCollector *collector, const char *const *names)
 const char *const *vt_collector_section_names(void);
 
 /* Reports between two reads of the settings (sysctls, a disk's queue
- * settings, a NIC's speed) by default on the live system; under another
+ * settings, a NIC's speed, the hostname) by default on the live system; under another
  * sysroot every report reads them. */
 #define VT_SETTINGS_REFRESH_REPORTS 30u
 

@@ -73,6 +73,7 @@ test_kept_matches_fresh(void)
 		g_assert_cmpstr(kept->sysctl[i]->key, ==, before->sysctl[i]->key);
 		g_assert_cmpstr(kept->sysctl[i]->value, ==, before->sysctl[i]->value);
 	}
+	g_assert_cmpstr(kept->identity->hostname, ==, before->identity->hostname);
 	g_assert_cmpuint(kept->cpu->has_online, ==, before->cpu->has_online);
 	g_assert_cmpuint(kept->cpu->online, ==, before->cpu->online);
 	g_assert_cmpuint(kept->n_block, ==, before->n_block);

@@ -296,6 +296,7 @@ test_settings_kept(void)
 	vt_collector_recycle(c, r);
 
 	overwrite(root, "proc/sys/vm/swappiness", "17\n");
+	overwrite(root, "proc/sys/kernel/hostname", "renamed\n");
 	overwrite(root, "sys/block/vda/queue/scheduler", "[none] mq-deadline\n");
 	overwrite(root, "sys/block/vda/queue/nr_requests", "64\n");
 	overwrite(root, "sys/block/vda/stat", "80000 1 2 3 4 5 6 7 0 9 10\n");
@@ -304,6 +305,7 @@ test_settings_kept(void)
 		/* the second and third report keep the settings, not the counters */
 		r = vt_collector_collect(c);
 		g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "60");
+		g_assert_cmpstr(r->identity->hostname, ==, "guest-one");
 		g_assert_cmpstr(find_block(r, "vda")->scheduler, ==, "mq-deadline");
 		g_assert_cmpuint(find_block(r, "vda")->n_schedulers, ==, 4);
 		g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 256);
@@ -316,6 +318,7 @@ test_settings_kept(void)
 	/* the fourth reads them again */
 	r = vt_collector_collect(c);
 	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "17");
+	g_assert_cmpstr(r->identity->hostname, ==, "renamed");
 	g_assert_cmpstr(find_block(r, "vda")->scheduler, ==, "none");
 	g_assert_cmpuint(find_block(r, "vda")->n_schedulers, ==, 2);
 	g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 64);
