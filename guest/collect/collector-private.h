@@ -248,6 +248,9 @@ struct VtCollector {
 	 * NULL where it took one. At most VT_FEATURE_POOL_MAX. */
 	GPtrArray *feature_pool;
 	guint feature_next;
+	/* The same for /proc/meminfo's map entries (their keys rarely change). */
+	GPtrArray *meminfo_pool;
+	guint meminfo_next;
 	gboolean irqs_read; /* in this report */
 	int irqs_err;       /* of that read: 0 or -errno */
 };
@@ -335,6 +338,10 @@ void vt_device_list_clear(VtDeviceList *list);
 
 /* A feature message named @name: the next one of the pool, else a new one. */
 VtFeature *vt_collector_feature(VtCollector *c, const char *name);
+
+/* A meminfo map entry keyed @key, its value unset: the next one of the pool,
+ * else a new one. */
+VtReportMeminfoEntry *vt_collector_meminfo_entry(VtCollector *c, const char *key);
 
 /* Appends to a repeated field of pointers, growing it by doubling. */
 #define VT_APPEND(n_field, field, item)                                                            \

@@ -41,6 +41,13 @@ feature_free(gpointer f)
 		virttune__v1__feature__free_unpacked(f, NULL);
 }
 
+static void
+meminfo_entry_free(gpointer e)
+{
+	if (e != NULL)
+		protobuf_c_message_free_unpacked(e, NULL);
+}
+
 VtCollector *
 vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 {
@@ -63,6 +70,7 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 	vt_collector_set_settings_refresh(c, 0);
 	c->notes = g_ptr_array_new_with_free_func((GDestroyNotify)note_free);
 	c->feature_pool = g_ptr_array_new_with_free_func(feature_free);
+	c->meminfo_pool = g_ptr_array_new_with_free_func(meminfo_entry_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
 	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
 	return c;
@@ -101,6 +109,7 @@ vt_collector_free(VtCollector *c)
 		vt_device_list_clear(&c->devices[i]);
 	g_ptr_array_unref(c->notes);
 	g_ptr_array_unref(c->feature_pool);
+	g_ptr_array_unref(c->meminfo_pool);
 	g_free(c->boot_id);
 	g_free(c->kernel_release);
 	g_free(c->os_pretty_name);
@@ -471,11 +480,46 @@ vt_collector_feature(VtCollector *c, const char *name)
 	return f;
 }
 
+VtReportMeminfoEntry *
+vt_collector_meminfo_entry(VtCollector *c, const char *key)
+{
+	VtReportMeminfoEntry *e = NULL;
+	char *old;
+
+	if (c->meminfo_next < c->meminfo_pool->len)
+		e = g_steal_pointer(&c->meminfo_pool->pdata[c->meminfo_next++]);
+	if (e == NULL) {
+		e = g_new(VtReportMeminfoEntry, 1);
+		virttune__v1__report__meminfo_entry__init(e);
+		e->key = g_strdup(key);
+		return e;
+	}
+	old = e->key;
+	virttune__v1__report__meminfo_entry__init(e);
+	if (old != NULL && strcmp(old, key) == 0) {
+		e->key = old;
+	} else {
+		g_free(old);
+		e->key = g_strdup(key);
+	}
+	return e;
+}
+
 void
 vt_collector_recycle(VtCollector *c, VtReport *report)
 {
 	if (report == NULL)
 		return;
+	g_ptr_array_set_size(c->meminfo_pool, 0);
+	c->meminfo_next = 0;
+	for (gsize i = 0; i < report->n_meminfo; i++) {
+		if (c->meminfo_pool->len < VT_REPORT_MAX_MAP_ENTRIES)
+			g_ptr_array_add(c->meminfo_pool, report->meminfo[i]);
+		else
+			meminfo_entry_free(report->meminfo[i]);
+	}
+	g_clear_pointer(&report->meminfo, g_free);
+	report->n_meminfo = 0;
 	/* what the last report did not take goes; this report's features stay */
 	g_ptr_array_set_size(c->feature_pool, 0);
 	c->feature_next = 0;

@@ -394,6 +394,52 @@ test_per_cpu_count(void)
 	rm_rf(tmp);
 }
 
+/* Map entries handed back with vt_collector_recycle() serve the next report:
+ * its keys and values are its own, whatever the last one held. */
+static void
+test_recycled_entries(void)
+{
+	g_autofree char *from = g_build_filename(data_dir(), "guests", "one-vcpu", "root", NULL);
+	g_autofree char *tmp = g_dir_make_tmp("vt-recycle-XXXXXX", NULL);
+	g_autofree char *root = g_build_filename(tmp, "root", NULL);
+	g_autofree char *meminfo = g_build_filename(from, "proc", "meminfo", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(VtCollector) c = NULL;
+	VtReport *r;
+	guint64 v;
+
+	copy_tree(from, root);
+	c = vt_collector_new(root, NULL);
+	vt_collector_set_sections(c, (const char *const[]){"meminfo", NULL});
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(r->n_meminfo, >, 50);
+	vt_collector_recycle(c, r);
+
+	/* fewer lines, one key renamed, values changed */
+	overwrite(root, "proc/meminfo",
+		  "MemTotal:        1004316 kB\nMemNew:             7 kB\nHugePages_Total:       "
+		  "3\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(r->n_meminfo, ==, 3);
+	g_assert_cmpstr(r->meminfo[1]->key, ==, "MemNew");
+	g_assert_true(vt_report_meminfo(r, "MemNew", &v));
+	g_assert_cmpuint(v, ==, 7 * 1024);
+	g_assert_true(vt_report_meminfo(r, "HugePages_Total", &v));
+	g_assert_cmpuint(v, ==, 3);
+	g_assert_false(vt_report_meminfo(r, "MemFree", &v));
+	vt_collector_recycle(c, r);
+
+	/* and more lines again than the pool holds */
+	g_assert_true(g_file_get_contents(meminfo, &text, NULL, NULL));
+	overwrite(root, "proc/meminfo", text);
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(r->n_meminfo, >, 50);
+	g_assert_cmpuint(report_meminfo(r, "MemTotal"), ==, 1004316ull * 1024);
+	assert_report_bounded(r);
+	vt_report_free(r);
+	rm_rf(tmp);
+}
+
 static void
 test_sections(void)
 {
@@ -424,5 +470,6 @@ main(int argc, char **argv)
 	g_test_add_func("/collect/sections", test_sections);
 	g_test_add_func("/collect/settings-kept", test_settings_kept);
 	g_test_add_func("/collect/per-cpu-count", test_per_cpu_count);
+	g_test_add_func("/collect/recycled-entries", test_recycled_entries);
 	return g_test_run();
 }
