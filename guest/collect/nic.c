@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Every network interface but lo and the excluded: ethtool settings (kept while the
  * ethtool monitor announces no change), link state and counters (one rtnetlink dump
- * per report on the live system, sysfs otherwise). */
+ * per report on the live system, of the counters alone while no link change is
+ * announced; sysfs otherwise). */
 #include "collector-private.h"
 
 #include <errno.h>
@@ -515,7 +516,9 @@ dump_links(VtCollector *c)
 		if (vt_links_open(&c->links) < 0)
 			c->links = NULL;
 	}
-	c->links_ok = c->links != NULL && vt_links_dump(c->links) == 0;
+	/* the counters alone while no link change is announced; everything with
+	 * the settings */
+	c->links_ok = c->links != NULL && vt_links_refresh(c->links, !c->settings_kept) == 0;
 }
 
 gboolean

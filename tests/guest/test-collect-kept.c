@@ -2,7 +2,8 @@
 /*
  * On the live machine: a report that takes its settings, its device listings,
  * the disks' sizes and the online CPUs from the last read and its queue
- * interrupts from /sys/kernel/irq/N/per_cpu_count says what a
+ * interrupts from /sys/kernel/irq/N/per_cpu_count, its NIC counters from
+ * an RTM_GETSTATS dump, says what a
  * collector that reads everything every time says (the one the differential
  * test compares with the standard tools). The kept settings must equal the
  * fresh ones; the interrupt counts must lie between a fresh reading before
@@ -89,6 +90,15 @@ test_kept_matches_fresh(void)
 		const VtNic *k = kept->nics[i];
 		const VtNic *b = find_nic(before, k->name), *a = find_nic(after, k->name);
 
+		/* link state from the last full dump, counters from RTM_GETSTATS */
+		g_assert_cmpuint(k->mtu, ==, b->mtu);
+		g_assert_cmpstr(k->mac, ==, b->mac);
+		g_assert_cmpuint(k->link_up, ==, b->link_up);
+		g_assert_nonnull(k->stats);
+		g_assert_cmpuint(b->stats->rx_packets, <=, k->stats->rx_packets);
+		g_assert_cmpuint(k->stats->rx_packets, <=, a->stats->rx_packets);
+		g_assert_cmpuint(b->stats->tx_bytes, <=, k->stats->tx_bytes);
+		g_assert_cmpuint(k->stats->tx_bytes, <=, a->stats->tx_bytes);
 		g_assert_cmpuint(k->has_speed_mbps, ==, b->has_speed_mbps);
 		g_assert_cmpuint(k->speed_mbps, ==, b->speed_mbps);
 		g_assert_cmpuint(k->n_queue_interrupts, ==, b->n_queue_interrupts);

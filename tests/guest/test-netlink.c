@@ -4,20 +4,24 @@
  * ethtool monitor's notification check and the rtnetlink link parser, on
  * messages recorded from a 6.18 kernel (tests/data/netlink, see its README) and on hostile ones:
  * cut at every length, attributes longer than their message, lengths below a header, wrong-sized
- * values, strings without their NUL.
+ * values, strings without their NUL. The RTM_NEWSTATS parser on built messages, and (as root,
+ * in a network namespace of its own) a counters-only refresh that turns full on a link change.
  */
 #include <errno.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernel/ethtool-monitor.h"
 #include "kernel/links.h"
 #include "kernel/netlink.h"
-#include "kernel/uevent-monitor.h"
 
 /* What the recording kernel gave the ethtool family and its monitor group. */
 #define REC_FAMILY  21
@@ -441,71 +445,111 @@ test_links_live(void)
 	g_assert_null(vt_links_find(links, "no-such-if"));
 }
 
-/* ------------------------------------------------------------ uevents */
-
-/* What the kernel sends for a NIC that comes (as `udevadm monitor -k -p` shows it). */
-static const char net_add[] = "add@/devices/virtual/net/dummy0\0ACTION=add\0"
-			      "DEVPATH=/devices/virtual/net/dummy0\0SUBSYSTEM=net\0"
-			      "INTERFACE=dummy0\0IFINDEX=5\0SEQNUM=3021";
-
-static void
-test_uevent(void)
+/* An RTM_NEWSTATS message of ifindex 9 with one attribute (none when @data is NULL). */
+static gsize
+stats_message(guint8 *buf, guint16 type, const void *data, guint16 len)
 {
-	static const char block_remove[] = "remove@/devices/virtual/block/loop9\0ACTION=remove\0"
-					   "DEVPATH=/devices/virtual/block/loop9\0"
-					   "SUBSYSTEM=block\0DEVNAME=loop9\0SEQNUM=7";
-	static const char net_move[] = "move@/devices/virtual/net/eth9\0ACTION=move\0"
-				       "DEVPATH=/devices/virtual/net/eth9\0SUBSYSTEM=net\0"
-				       "DEVPATH_OLD=/devices/virtual/net/dummy0\0SEQNUM=8";
-	static const char block_change[] = "change@/devices/virtual/block/vda\0ACTION=change\0"
-					   "DEVPATH=/devices/virtual/block/vda\0"
-					   "SUBSYSTEM=block\0RESIZE=1\0SEQNUM=9";
-	static const char cpu_add[] = "add@/devices/system/cpu/cpu3\0ACTION=add\0"
-				      "DEVPATH=/devices/system/cpu/cpu3\0SUBSYSTEM=cpu\0SEQNUM=10";
-	static const char net_change[] =
-		"change@/devices/virtual/net/eth0\0ACTION=change\0"
-		"DEVPATH=/devices/virtual/net/eth0\0SUBSYSTEM=net\0SEQNUM=13";
-	static const char pci_add[] = "add@/devices/pci0000:00/0000:00:07.0\0ACTION=add\0"
-				      "DEVPATH=/devices/pci0000:00/0000:00:07.0\0SUBSYSTEM=pci\0"
-				      "SEQNUM=14";
-	static const char no_subsystem[] = "add@/devices/x\0ACTION=add\0SEQNUM=11";
-	static const char no_header[] = "ACTION=add\0SUBSYSTEM=net\0SEQNUM=12";
+	struct nlmsghdr h = {.nlmsg_type = RTM_NEWSTATS};
+	struct if_stats_msg ifsm = {.ifindex = 9};
+	gsize n = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ifsm));
 
-	/* each one with its last NUL, as the kernel sends it */
-	g_assert_cmpint(vt_uevent_parse(net_add, sizeof(net_add)), ==, VT_UEVENT_DEVICES);
-	g_assert_cmpint(vt_uevent_parse(block_remove, sizeof(block_remove)), ==, VT_UEVENT_DEVICES);
-	g_assert_cmpint(vt_uevent_parse(net_move, sizeof(net_move)), ==, VT_UEVENT_DEVICES);
-	g_assert_cmpint(vt_uevent_parse(block_change, sizeof(block_change)), ==,
-			VT_UEVENT_BLOCK_CHANGE);
-	g_assert_cmpint(vt_uevent_parse(cpu_add, sizeof(cpu_add)), ==, VT_UEVENT_CPU);
-	g_assert_cmpint(vt_uevent_parse(net_change, sizeof(net_change)), ==, 0);
-	g_assert_cmpint(vt_uevent_parse(pci_add, sizeof(pci_add)), ==, 0);
-	g_assert_cmpint(vt_uevent_parse(no_subsystem, sizeof(no_subsystem)), ==, -EPROTO);
-	g_assert_cmpint(vt_uevent_parse(no_header, sizeof(no_header)), ==, -EPROTO);
-	g_assert_cmpint(vt_uevent_parse(net_add, 0), ==, -EPROTO);
+	memcpy(buf + NLMSG_HDRLEN, &ifsm, sizeof(ifsm));
+	if (data != NULL)
+		n += put_attr(buf + n, type, (guint16)(NLA_HDRLEN + len), data, len);
+	h.nlmsg_len = (guint32)n;
+	memcpy(buf, &h, sizeof(h));
+	return n;
 }
 
-/* Every cut of a message is refused or read within what was given (the
- * sanitizer build checks the "within"). */
 static void
-test_uevent_truncated(void)
+test_link_stats(void)
 {
-	const char *subsystem = memmem(net_add, sizeof(net_add), "SUBSYSTEM=net", 14);
-	/* "SUBSYSTEM=net" and its NUL: where a cut first leaves both variables whole */
-	gsize whole = (gsize)(subsystem - net_add) + 14;
+	guint8 buf[2048] = {0};
+	guint8 big[1100] = {0};
+	struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
+	struct rtnl_link_stats64 s64 = {.rx_packets = 1,
+					.tx_packets = 2,
+					.rx_bytes = 3,
+					.tx_bytes = 4,
+					.rx_errors = 5,
+					.tx_errors = 6,
+					.rx_dropped = 7,
+					.tx_dropped = 8,
+					.multicast = 99};
+	guint64 stats[VT_LINK_STATS];
+	gint32 ifindex = 0;
+	gsize n;
 
-	for (gsize len = 0; len < sizeof(net_add); len++) {
-		g_autofree char *copy = g_memdup2(net_add, len);
-		int r = vt_uevent_parse(copy, len);
+	n = stats_message(buf, IFLA_STATS_LINK_64, &s64, sizeof(s64));
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, 1);
+	g_assert_cmpint(ifindex, ==, 9);
+	/* sysfs order: rx bytes, packets, errors, dropped, then tx */
+	g_assert_cmpuint(stats[0], ==, 3);
+	g_assert_cmpuint(stats[1], ==, 1);
+	g_assert_cmpuint(stats[2], ==, 5);
+	g_assert_cmpuint(stats[3], ==, 7);
+	g_assert_cmpuint(stats[4], ==, 4);
+	g_assert_cmpuint(stats[5], ==, 2);
+	g_assert_cmpuint(stats[6], ==, 6);
+	g_assert_cmpuint(stats[7], ==, 8);
+	/* every cut: refused or read within what is left (the sanitizer build checks) */
+	for (gsize cut = NLMSG_HDRLEN; cut < n; cut++) {
+		g_autofree guint8 *copy = g_memdup2(buf, cut);
+		struct nlmsghdr *ch = (struct nlmsghdr *)(void *)copy;
 
-		/* a cut inside a string is refused; one between strings after
-		 * both still says what they say */
-		if (len >= whole && copy[len - 1] == '\0')
-			g_assert_cmpint(r, ==, VT_UEVENT_DEVICES);
+		ch->nlmsg_len = (guint32)cut;
+		/* cut right after the header: a message without counters */
+		if (cut == NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct if_stats_msg)))
+			g_assert_cmpint(vt_link_stats_parse(ch, &ifindex, stats), ==, 0);
 		else
-			g_assert_cmpint(r, ==, -EPROTO);
+			g_assert_cmpint(vt_link_stats_parse(ch, &ifindex, stats), ==, -EPROTO);
 	}
-	g_assert_cmpint(vt_uevent_parse(net_add, sizeof(net_add)), ==, VT_UEVENT_DEVICES);
+	/* another message type; no counters; counters cut short or oversize */
+	h->nlmsg_type = RTM_NEWLINK;
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, 0);
+	stats_message(buf, 0, NULL, 0);
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, 0);
+	stats_message(buf, IFLA_STATS_LINK_64, big, VT_LINK_STATS * 8 - 1);
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, -EPROTO);
+	stats_message(buf, IFLA_STATS_LINK_64, big, sizeof(big));
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, -EPROTO);
+}
+
+/*
+ * In a network namespace of its own (root only): counters alone while nothing
+ * is announced, the full dump again when a link changes. The new namespace
+ * has only lo, down; the test brings it up.
+ */
+static void
+test_links_refresh(void)
+{
+	g_autoptr(VtLinks) l = NULL;
+	struct ifreq ifr = {.ifr_name = "lo"};
+	int fd;
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		g_test_skip("no network namespace of its own (needs root)");
+		return;
+	}
+	g_assert_cmpint(vt_links_open(&l), ==, 0);
+	g_assert_cmpint(vt_links_refresh(l, TRUE), ==, 0);
+	g_assert_nonnull(vt_links_find(l, "lo"));
+	g_assert_false(vt_links_find(l, "lo")->flags & IFF_UP);
+	g_assert_cmpint(vt_links_refresh(l, FALSE), ==, 0);
+	g_assert_true(vt_links_find(l, "lo")->has_stats);
+	g_assert_false(vt_links_find(l, "lo")->flags & IFF_UP);
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(ioctl(fd, SIOCGIFFLAGS, &ifr), ==, 0);
+	ifr.ifr_flags |= IFF_UP;
+	g_assert_cmpint(ioctl(fd, SIOCSIFFLAGS, &ifr), ==, 0);
+	close(fd);
+	/* announced: the next refresh is a full dump, which shows it */
+	g_assert_cmpint(vt_links_refresh(l, FALSE), ==, 0);
+	g_assert_true(vt_links_find(l, "lo")->flags & IFF_UP);
+	g_assert_cmpint(vt_links_refresh(l, FALSE), ==, 0);
+	g_assert_true(vt_links_find(l, "lo")->flags & IFF_UP);
 }
 
 int
@@ -521,8 +565,9 @@ main(int argc, char **argv)
 	g_test_add_func("/netlink/link-recorded", test_link_recorded);
 	g_test_add_func("/netlink/link-truncated", test_link_truncated);
 	g_test_add_func("/netlink/link-hostile", test_link_hostile);
-	g_test_add_func("/netlink/uevent", test_uevent);
-	g_test_add_func("/netlink/uevent-truncated", test_uevent_truncated);
+	g_test_add_func("/netlink/link-stats", test_link_stats);
 	g_test_add_func("/netlink/links-live", test_links_live);
+	/* last: it leaves the process in a network namespace of its own */
+	g_test_add_func("/netlink/links-refresh", test_links_refresh);
 	return g_test_run();
 }
