@@ -65,6 +65,7 @@ typedef struct {
 	guint report_timer;
 	guint stall_timer;
 	guint deadline_timer; /* the next change to revert unless confirmed */
+	guint drifted;        /* changes the last report said drifted */
 	guint64 stall_mark;
 	guint signals[3];
 

@@ -35,8 +35,12 @@ vt_agent_arm_deadline(VtAgent *a)
 	g_clear_handle_id(&a->deadline_timer, g_source_remove);
 	if (a->applier == NULL)
 		return;
-	if (vt_applier_expire(a->applier, warnings) > 0)
+	if (vt_applier_expire(a->applier, warnings) > 0) {
+		/* reverted settings: the next report reads them again */
+		if (a->collector != NULL)
+			vt_collector_settings_changed(a->collector);
 		vt_agent_send_report(a); /* the host learns of it at once, if it is there */
+	}
 	log_warnings(warnings);
 	next = vt_applier_next_deadline_ms(a->applier);
 	if (next >= 0)
@@ -47,10 +51,19 @@ void
 vt_agent_add_change_states(VtAgent *a, VtReport *report)
 {
 	g_autoptr(GPtrArray) states = NULL;
+	guint drifted = 0;
 
 	if (a->applier == NULL)
 		return;
 	states = vt_applier_change_states(a->applier, VT_REPORT_MAX_CHANGES);
+	for (guint i = 0; i < states->len; i++)
+		drifted += g_strcmp0(((VtChangeState *)states->pdata[i])->state, "drifted") == 0;
+	/* someone wrote a setting the agent had changed (or undid that): the
+	 * next report reads the settings, so that it shows the live value the
+	 * drift is about rather than a kept read */
+	if (drifted != a->drifted && a->collector != NULL)
+		vt_collector_settings_changed(a->collector);
+	a->drifted = drifted;
 	if (states->len == 0)
 		return;
 	report->n_changes = states->len;

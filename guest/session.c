@@ -172,6 +172,8 @@ handle_change(VtAgent *a, const VtEnvelope *in)
 		result = vt_applier_confirm(a->applier, in->confirm_request);
 	else
 		result = vt_applier_rollback(a->applier, in->rollback_request);
+	/* the next report shows what was written, not a kept read */
+	vt_collector_settings_changed(a->collector);
 	vt_agent_arm_deadline(a);
 	g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "REQUEST_ID", "%s",
 			 result->request_id ? result->request_id : "", "CHANGE_ID", "%s",

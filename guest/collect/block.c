@@ -35,6 +35,7 @@ disk_reset(VtDevice *dev)
 	disk->has_nr_hw_queues = FALSE;
 	disk->nr_hw_queues = 0;
 	disk->cached = FALSE;
+	disk->has_size = FALSE;
 }
 
 /* loop and ram devices say nothing about the guest's storage */
@@ -230,13 +231,21 @@ collect_size_and_stats(VtCollector *c, VtDisk *disk, VtBlock *b, GString *proble
 	guint64 u64;
 	int err;
 
-	if (read_u64(c, disk, VT_DISK_SIZE, &u64, problems)) {
-		if (u64 <= VT_U64_MAX / SECTOR_SIZE) {
-			b->has_size_bytes = TRUE;
-			b->size_bytes = u64 * SECTOR_SIZE;
-		} else {
-			problem(problems, disk_files[VT_DISK_SIZE], -EINVAL);
+	/* kept while the kernel announces no change of a block device (a resize) */
+	if (!c->sizes_kept || !disk->has_size) {
+		disk->has_size = FALSE;
+		if (read_u64(c, disk, VT_DISK_SIZE, &u64, problems)) {
+			if (u64 <= VT_U64_MAX / SECTOR_SIZE) {
+				disk->has_size = TRUE;
+				disk->size_bytes = u64 * SECTOR_SIZE;
+			} else {
+				problem(problems, disk_files[VT_DISK_SIZE], -EINVAL);
+			}
 		}
+	}
+	if (disk->has_size) {
+		b->has_size_bytes = TRUE;
+		b->size_bytes = disk->size_bytes;
 	}
 	if (read_u64(c, disk, VT_DISK_DISCARD_MAX, &b->discard_max_bytes, problems))
 		b->has_discard_max_bytes = TRUE;
@@ -272,14 +281,17 @@ collect_disk(VtCollector *c, VtDevice *dev, VtReport *report)
 	if (changed)
 		problem(problems, "name not valid UTF-8, replaced", -EILSEQ);
 
-	/* A device re-created under the same name has a new dev_t: start afresh. */
-	err = vt_device_read(c, dev, VT_DISK_DEV, buf, sizeof(buf));
-	if (err == 0 && disk->dev != NULL && strcmp(disk->dev, buf) != 0) {
-		vt_device_reset(dev);
+	/* A device re-created under the same name has a new dev_t: start afresh.
+	 * Not asked while the kernel announces no device coming or going. */
+	if (!c->listings_kept || disk->dev == NULL) {
 		err = vt_device_read(c, dev, VT_DISK_DEV, buf, sizeof(buf));
+		if (err == 0 && disk->dev != NULL && strcmp(disk->dev, buf) != 0) {
+			vt_device_reset(dev);
+			err = vt_device_read(c, dev, VT_DISK_DEV, buf, sizeof(buf));
+		}
+		if (err == 0 && disk->dev == NULL)
+			disk->dev = g_strndup(buf, 32);
 	}
-	if (err == 0 && disk->dev == NULL)
-		disk->dev = g_strndup(buf, 32);
 	if (!disk->cached)
 		load_cache(c, disk);
 
@@ -300,8 +312,15 @@ collect_disk(VtCollector *c, VtDevice *dev, VtReport *report)
 	VT_APPEND(report->n_block, report->block, b);
 }
 
+/* Written only by someone who means to (udev rules, tuned, the agent's own
+ * apply); size and stat are read on every report. */
+#define DISK_SETTINGS                                                                              \
+	((1u << VT_DISK_SCHEDULER) | (1u << VT_DISK_NR_REQUESTS) | (1u << VT_DISK_READ_AHEAD_KB) | \
+	 (1u << VT_DISK_ROTATIONAL) | (1u << VT_DISK_MAX_SECTORS_KB) |                             \
+	 (1u << VT_DISK_DISCARD_MAX))
+
 static const VtDeviceKind disk_kind = {
-	VT_DEVICES_BLOCK,    "block",        "sys/block", "devices",  disk_files,
+	VT_DEVICES_BLOCK,    "block",        "sys/block", "devices",  disk_files,   DISK_SETTINGS,
 	VT_REPORT_MAX_BLOCK, sizeof(VtDisk), disk_skip,   disk_reset, collect_disk,
 };
 

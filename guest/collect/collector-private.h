@@ -10,6 +10,7 @@
 #include "kernel/ethtool.h"
 #include "kernel/links.h"
 #include "kernel/sysattr.h"
+#include "kernel/uevent-monitor.h"
 #include "report-text.h"
 
 G_BEGIN_DECLS
@@ -52,6 +53,28 @@ typedef enum {
 
 typedef struct VtDeviceKind VtDeviceKind;
 
+/*
+ * The last read of a setting: a value that changes only when someone writes
+ * it (a sysctl, a disk's queue settings, a NIC's speed), kept between reports
+ * while VtCollector.settings_kept holds (collector.c).
+ */
+typedef struct {
+	gboolean valid;
+	int err;            /* of that read: 0 or -errno */
+	gboolean truncated; /* the file held more than was read */
+	char *text;         /* what was read, when err is 0; else NULL */
+} VtKept;
+
+void vt_kept_clear(VtKept *kept);
+
+/* Remembers a read's outcome in @kept: @text is copied when @err is 0. */
+void vt_kept_set(VtKept *kept, int err, const char *text, gboolean truncated);
+
+/* The kept read into @buf (@cap bytes, cut like a read) with its outcome, when
+ * this report may use it; FALSE: read the file (and vt_kept_set() it). */
+gboolean vt_kept_get(const VtCollector *c, const VtKept *kept, char *buf, gsize cap, int *err,
+		     gboolean *truncated);
+
 /* The devices of one listing, kept between reports (device.c). */
 typedef enum {
 	VT_DEVICES_BLOCK,
@@ -61,7 +84,8 @@ typedef enum {
 
 typedef struct {
 	DIR *dir;         /* the listing, kept open and rewound */
-	GPtrArray *cache; /* VtDevice*, listing order */
+	GPtrArray *cache; /* VtDevice*, listing order, those in the report */
+	guint left_out;   /* listed beyond the limit at the last listing */
 } VtDeviceList;
 
 /* What a block device and a network interface have in common (device.c): an
@@ -71,6 +95,7 @@ typedef struct {
 	char *name;
 	ino_t ino; /* of its listing entry: a re-created device gets a new one */
 	VtFile files[VT_DEVICE_FILES_MAX];
+	VtKept kept[VT_DEVICE_FILES_MAX]; /* of the files kind->settings names */
 	guint32 absent; /* bit per file: not there (ENOENT), not looked for again */
 } VtDevice;
 
@@ -80,6 +105,7 @@ struct VtDeviceKind {
 	const char *dir;          /* "sys/block": the listing, under the sysroot */
 	const char *what;         /* "devices": in the note about the limit */
 	const char *const *files; /* attribute paths under dir/NAME, by index */
+	guint32 settings;         /* bit per file: a setting, kept (VtKept) */
 	guint max;                /* devices in a report at most */
 	gsize size;               /* of the struct that begins with a VtDevice */
 	/* Left out whatever the configuration says (loop devices, lo). */
@@ -98,7 +124,9 @@ typedef struct {
 	char *serial; /* cached: virtio-blk asks the device for it on every read */
 	gboolean has_nr_hw_queues;
 	guint32 nr_hw_queues;
-	gboolean cached; /* driver, serial and nr_hw_queues read */
+	gboolean cached;   /* driver, serial and nr_hw_queues read */
+	gboolean has_size; /* size as last read, while VtCollector.sizes_kept */
+	guint64 size_bytes;
 } VtDisk;
 
 /* A network interface seen in the last listing. */
@@ -128,12 +156,17 @@ typedef struct {
 	 * device does not move while the interface exists. */
 	gboolean virtio_done;
 	char *virtio_device; /* NULL: not on virtio */
+	/* The link state the kept speed was read in: the speed is negotiated
+	 * again when the link goes down or up, so it is read again then. */
+	int speed_state;
 } VtIface;
 
 /* A virtio queue's vector in /proc/interrupts (irq.c). */
 typedef struct {
-	char *device; /* virtio2 */
-	char *queue;  /* input.0 */
+	char *device;         /* virtio2 */
+	char *queue;          /* input.0 */
+	guint irq;            /* its number, the N of /sys/kernel/irq/N */
+	VtFile per_cpu_count; /* /sys/kernel/irq/N/per_cpu_count, kept open */
 	guint64 count;
 } VtQueueIrq;
 
@@ -169,6 +202,23 @@ struct VtCollector {
 	/* procfs files, kept open */
 	VtFile meminfo, vmstat, swaps, stat, loadavg, uptime, online, hostname, os_release;
 	VtFile sysctl[VT_SYSCTL_COUNT];
+	VtKept sysctl_kept[VT_SYSCTL_COUNT];
+	VtKept hostname_kept;
+	/* Settings are read again every settings_refresh reports and in the
+	 * report after vt_collector_settings_changed(); counters every report. */
+	guint settings_refresh;
+	guint settings_reports;  /* since the settings were last read */
+	gboolean settings_stale; /* someone wrote one: read them all again */
+	gboolean settings_kept;  /* this report: VtKept answers may be used */
+	/* Block and net devices announced since the last report (live system);
+	 * NULL where the group could not be joined: every report lists them. */
+	VtUeventMonitor *uevents;
+	gboolean uevents_tried;
+	gboolean listings_kept; /* this report: the devices of the last listing */
+	gboolean sizes_kept;    /* this report: the disks' sizes as last read */
+	gboolean online_kept;   /* this report: the online CPUs as last read */
+	gboolean has_online;
+	guint32 online_count; /* as last read */
 	VtFile pressure[VT_PRESSURE_FILES], softnet;
 	char *boot_id;        /* constant for a boot */
 	char *kernel_release; /* idem */
@@ -187,12 +237,20 @@ struct VtCollector {
 	int vmstat_err;       /* of that read: 0 or -errno */
 	VtFile interrupts;    /* /proc/interrupts, kept open */
 	char *irq_text;       /* its text, allocated on first use and kept */
-	GPtrArray *irqs;      /* VtQueueIrq*, this report's, read on first use */
+	/* VtQueueIrq*, from the last read of /proc/interrupts, their counts
+	 * this report's (read on first use). While settings are kept, the counts
+	 * are read from each vector's per_cpu_count instead. */
+	GPtrArray *irqs;
+	gboolean irqs_stale;   /* a NIC was seen anew: read /proc/interrupts again */
+	gboolean irqs_per_cpu; /* every vector's per_cpu_count read at that read */
 	/* Feature messages of the last recycled report, in its order; the next
 	 * report takes them in the same order (the names then match) and leaves
 	 * NULL where it took one. At most VT_FEATURE_POOL_MAX. */
 	GPtrArray *feature_pool;
 	guint feature_next;
+	/* The same for /proc/meminfo's map entries (their keys rarely change). */
+	GPtrArray *meminfo_pool;
+	guint meminfo_next;
 	gboolean irqs_read; /* in this report */
 	int irqs_err;       /* of that read: 0 or -errno */
 };
@@ -219,7 +277,10 @@ char *vt_virtio_device(VtCollector *c, const char *iface);
  * trouble goes to @problems. */
 void vt_collect_queue_interrupts(VtCollector *c, const char *device, VtNic *nic, GString *problems);
 
-/* Forgets this report's /proc/interrupts. */
+/* Ends a report's use of the queue vectors: the next report reads their counts again. */
+void vt_queue_irqs_done(VtCollector *c);
+
+/* Forgets the queue vectors. */
 void vt_queue_irqs_clear(VtCollector *c);
 
 /* Records a problem for report->sections (bounded there). */
@@ -277,6 +338,10 @@ void vt_device_list_clear(VtDeviceList *list);
 
 /* A feature message named @name: the next one of the pool, else a new one. */
 VtFeature *vt_collector_feature(VtCollector *c, const char *name);
+
+/* A meminfo map entry keyed @key, its value unset: the next one of the pool,
+ * else a new one. */
+VtReportMeminfoEntry *vt_collector_meminfo_entry(VtCollector *c, const char *key);
 
 /* Appends to a repeated field of pointers, growing it by doubling. */
 #define VT_APPEND(n_field, field, item)                                                            \

@@ -41,6 +41,13 @@ feature_free(gpointer f)
 		virttune__v1__feature__free_unpacked(f, NULL);
 }
 
+static void
+meminfo_entry_free(gpointer e)
+{
+	if (e != NULL)
+		protobuf_c_message_free_unpacked(e, NULL);
+}
+
 VtCollector *
 vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 {
@@ -60,8 +67,10 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
 		c->pressure[i] = (VtFile)VT_FILE_INIT;
 	c->softnet = c->interrupts = (VtFile)VT_FILE_INIT;
+	vt_collector_set_settings_refresh(c, 0);
 	c->notes = g_ptr_array_new_with_free_func((GDestroyNotify)note_free);
 	c->feature_pool = g_ptr_array_new_with_free_func(feature_free);
+	c->meminfo_pool = g_ptr_array_new_with_free_func(meminfo_entry_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
 	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
 	return c;
@@ -76,6 +85,7 @@ vt_collector_free(VtCollector *c)
 	vt_ethtool_close(c->ethtool);
 	vt_ethtool_monitor_close(c->monitor);
 	vt_links_close(c->links);
+	vt_uevent_monitor_close(c->uevents);
 	vt_file_close(&c->meminfo);
 	vt_file_close(&c->vmstat);
 	vt_file_close(&c->swaps);
@@ -84,9 +94,12 @@ vt_collector_free(VtCollector *c)
 	vt_file_close(&c->uptime);
 	vt_file_close(&c->online);
 	vt_file_close(&c->hostname);
+	vt_kept_clear(&c->hostname_kept);
 	vt_file_close(&c->os_release);
-	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
+	for (guint i = 0; i < VT_SYSCTL_COUNT; i++) {
 		vt_file_close(&c->sysctl[i]);
+		vt_kept_clear(&c->sysctl_kept[i]);
+	}
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
 		vt_file_close(&c->pressure[i]);
 	vt_file_close(&c->softnet);
@@ -96,6 +109,7 @@ vt_collector_free(VtCollector *c)
 		vt_device_list_clear(&c->devices[i]);
 	g_ptr_array_unref(c->notes);
 	g_ptr_array_unref(c->feature_pool);
+	g_ptr_array_unref(c->meminfo_pool);
 	g_free(c->boot_id);
 	g_free(c->kernel_release);
 	g_free(c->os_pretty_name);
@@ -114,6 +128,7 @@ vt_collector_set_excluded(VtCollector *c, const char *const *globs)
 		g_pattern_spec_free(c->excluded[i]);
 	g_clear_pointer(&c->excluded, g_free);
 	c->n_excluded = 0;
+	c->settings_stale = TRUE; /* the devices are listed again */
 	if (globs == NULL)
 		return;
 	c->n_excluded = g_strv_length((char **)globs);
@@ -134,6 +149,8 @@ vt_collector_is_excluded(VtCollector *c, const char *name)
 void
 vt_collector_set_sections(VtCollector *c, const char *const *names)
 {
+	/* a section left out for a while has kept nothing worth trusting */
+	c->settings_stale = TRUE;
 	if (names == NULL) {
 		c->sections_mask = ALL_SECTIONS;
 		return;
@@ -143,6 +160,90 @@ vt_collector_set_sections(VtCollector *c, const char *const *names)
 		for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++)
 			if (strcmp(names[i], vt_collectors[k].name) == 0)
 				c->sections_mask |= 1u << k;
+}
+
+void
+vt_collector_set_settings_refresh(VtCollector *c, guint reports)
+{
+	if (reports == 0)
+		/* a fixture sysroot's files are changed by hand between reports */
+		reports = strcmp(c->sysroot, "/") == 0 ? VT_SETTINGS_REFRESH_REPORTS : 1u;
+	c->settings_refresh = reports;
+	c->settings_stale = TRUE;
+}
+
+void
+vt_collector_settings_changed(VtCollector *c)
+{
+	c->settings_stale = TRUE;
+}
+
+/* Whether this report may answer settings from their last read. */
+static gboolean
+settings_may_be_kept(VtCollector *c)
+{
+	if (c->settings_stale || ++c->settings_reports >= c->settings_refresh) {
+		c->settings_stale = FALSE;
+		c->settings_reports = 0;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/*
+ * What the kernel announced since the last report (VtUeventFlags): the live
+ * system only, with the kernel's group joined before the reads it vouches
+ * for; everything where it is not. Drained on every report, so that what is
+ * queued is only what is new.
+ */
+static guint
+devices_changed(VtCollector *c)
+{
+	if (strcmp(c->sysroot, "/") != 0)
+		return VT_UEVENT_ALL;
+	if (!c->uevents_tried) {
+		c->uevents_tried = TRUE;
+		if (vt_uevent_monitor_open(&c->uevents) < 0)
+			c->uevents = NULL;
+		return VT_UEVENT_ALL;
+	}
+	return c->uevents != NULL ? vt_uevent_monitor_changed(c->uevents) : VT_UEVENT_ALL;
+}
+
+void
+vt_kept_clear(VtKept *kept)
+{
+	g_clear_pointer(&kept->text, g_free);
+	kept->valid = FALSE;
+}
+
+void
+vt_kept_set(VtKept *kept, int err, const char *text, gboolean truncated)
+{
+	/* most reads give what the last one did: nothing to copy then */
+	if (kept->valid && kept->err == err && err == 0 && strcmp(kept->text, text) == 0) {
+		kept->truncated = truncated;
+		return;
+	}
+	vt_kept_clear(kept);
+	kept->valid = TRUE;
+	kept->err = err;
+	kept->truncated = truncated;
+	if (err == 0)
+		kept->text = g_strdup(text);
+}
+
+gboolean
+vt_kept_get(const VtCollector *c, const VtKept *kept, char *buf, gsize cap, int *err,
+	    gboolean *truncated)
+{
+	if (!c->settings_kept || !kept->valid)
+		return FALSE;
+	*err = kept->err;
+	*truncated = kept->truncated;
+	if (kept->err == 0 && g_strlcpy(buf, kept->text, cap) >= cap)
+		*truncated = TRUE;
+	return TRUE;
 }
 
 const char *const *
@@ -287,7 +388,7 @@ VtReport *
 vt_collector_collect(VtCollector *c)
 {
 	VtReport *report = g_new(VtReport, 1);
-	guint room;
+	guint room, changed;
 
 	virttune__v1__report__init(report);
 	report->has_collected_at_ms = TRUE;
@@ -297,6 +398,12 @@ vt_collector_collect(VtCollector *c)
 	g_ptr_array_set_size(c->notes, 0);
 	c->notes_dropped = 0;
 	c->vmstat_read = FALSE;
+	c->settings_kept = settings_may_be_kept(c);
+	/* read again with the settings, and when the kernel announces a change */
+	changed = devices_changed(c);
+	c->listings_kept = c->settings_kept && !(changed & VT_UEVENT_DEVICES);
+	c->sizes_kept = c->listings_kept && !(changed & VT_UEVENT_BLOCK_CHANGE);
+	c->online_kept = c->settings_kept && !(changed & VT_UEVENT_CPU);
 
 	for (guint k = 0; k < G_N_ELEMENTS(vt_collectors); k++) {
 		g_autoptr(GError) error = NULL;
@@ -325,7 +432,7 @@ vt_collector_collect(VtCollector *c)
 			  section_new(vt_collectors[k].name, ok, text));
 	}
 	c->current = "collector";
-	vt_queue_irqs_clear(c);
+	vt_queue_irqs_done(c);
 
 	/* Per-device lines after the collectors' own, within the bound. */
 	room = VT_REPORT_MAX_SECTIONS - (guint)report->n_sections;
@@ -373,11 +480,46 @@ vt_collector_feature(VtCollector *c, const char *name)
 	return f;
 }
 
+VtReportMeminfoEntry *
+vt_collector_meminfo_entry(VtCollector *c, const char *key)
+{
+	VtReportMeminfoEntry *e = NULL;
+	char *old;
+
+	if (c->meminfo_next < c->meminfo_pool->len)
+		e = g_steal_pointer(&c->meminfo_pool->pdata[c->meminfo_next++]);
+	if (e == NULL) {
+		e = g_new(VtReportMeminfoEntry, 1);
+		virttune__v1__report__meminfo_entry__init(e);
+		e->key = g_strdup(key);
+		return e;
+	}
+	old = e->key;
+	virttune__v1__report__meminfo_entry__init(e);
+	if (old != NULL && strcmp(old, key) == 0) {
+		e->key = old;
+	} else {
+		g_free(old);
+		e->key = g_strdup(key);
+	}
+	return e;
+}
+
 void
 vt_collector_recycle(VtCollector *c, VtReport *report)
 {
 	if (report == NULL)
 		return;
+	g_ptr_array_set_size(c->meminfo_pool, 0);
+	c->meminfo_next = 0;
+	for (gsize i = 0; i < report->n_meminfo; i++) {
+		if (c->meminfo_pool->len < VT_REPORT_MAX_MAP_ENTRIES)
+			g_ptr_array_add(c->meminfo_pool, report->meminfo[i]);
+		else
+			meminfo_entry_free(report->meminfo[i]);
+	}
+	g_clear_pointer(&report->meminfo, g_free);
+	report->n_meminfo = 0;
 	/* what the last report did not take goes; this report's features stay */
 	g_ptr_array_set_size(c->feature_pool, 0);
 	c->feature_next = 0;

@@ -32,6 +32,23 @@ void vt_collector_set_sections(VtCollector *collector, const char *const *names)
 /* Names of every section, NULL-terminated; for config validation. */
 const char *const *vt_collector_section_names(void);
 
+/* Reports between two reads of the settings (sysctls, a disk's queue
+ * settings, a NIC's speed, the hostname) by default on the live system; under another
+ * sysroot every report reads them. */
+#define VT_SETTINGS_REFRESH_REPORTS 30u
+
+/*
+ * Settings change only when someone writes them, so their last read is kept
+ * and they are read again every @reports reports (1: every report), and in the
+ * report after vt_collector_settings_changed(); counters are read every
+ * report. 0 restores the default.
+ */
+void vt_collector_set_settings_refresh(VtCollector *collector, guint reports);
+
+/* A setting was written (the agent applied or undid a change): the next report
+ * reads every setting again. */
+void vt_collector_settings_changed(VtCollector *collector);
+
 /*
  * One complete report. Never fails: a section that could not be read is
  * recorded in report->sections with its reason and the rest goes on. Free

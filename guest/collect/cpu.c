@@ -44,18 +44,29 @@ static void
 read_online(VtCollector *c, VtCpu *cpu)
 {
 	char buf[VT_ATTR_MAX];
-	int err = vt_file_read(&c->online, c->root_fd, "sys/devices/system/cpu/online", buf,
-			       sizeof(buf), NULL, NULL);
+	int err;
 
+	/* kept while the kernel announces no CPU going on- or offline */
+	if (c->online_kept && c->has_online) {
+		cpu->has_online = TRUE;
+		cpu->online = c->online_count;
+		return;
+	}
+	c->has_online = FALSE;
+	err = vt_file_read(&c->online, c->root_fd, "sys/devices/system/cpu/online", buf,
+			   sizeof(buf), NULL, NULL);
 	if (err < 0) {
 		vt_collector_note(c, "cpu", "online: %s", g_strerror(-err));
 		return;
 	}
 	vt_chomp(buf);
-	if (count_cpulist(buf, &cpu->online))
+	if (count_cpulist(buf, &cpu->online)) {
 		cpu->has_online = TRUE;
-	else
+		c->has_online = TRUE;
+		c->online_count = cpu->online;
+	} else {
 		vt_collector_note(c, "cpu", "online: not a CPU list");
+	}
 }
 
 /* "cpu  user nice system idle iowait irq softirq steal guest guest_nice" */

@@ -73,8 +73,10 @@ list(VtCollector *c, DIR **dir, const char *path, guint *more, GError **error)
 void
 vt_device_reset(VtDevice *dev)
 {
-	for (guint i = 0; i < G_N_ELEMENTS(dev->files); i++)
+	for (guint i = 0; i < G_N_ELEMENTS(dev->files); i++) {
 		vt_file_close(&dev->files[i]);
+		vt_kept_clear(&dev->kept[i]);
+	}
 	dev->absent = 0;
 	dev->kind->reset(dev);
 }
@@ -123,8 +125,10 @@ take_device(const VtDeviceKind *kind, GPtrArray *cache, const VtListEntry *e)
 	return device_new(kind, e);
 }
 
-gboolean
-vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, VtReport *report, GError **error)
+/* Lists @kind's directory and collects the devices listed, keeping them for
+ * the next report; FALSE + error when it cannot be listed. */
+static gboolean
+list_and_collect(VtCollector *c, const VtDeviceKind *kind, VtReport *report, GError **error)
 {
 	VtDeviceList *devices = &c->devices[kind->slot];
 	g_autoptr(GArray) entries = NULL;
@@ -154,9 +158,25 @@ vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, VtReport *report, G
 	/* what is left in the cache vanished: dropped with its fds */
 	g_ptr_array_unref(devices->cache);
 	devices->cache = g_steal_pointer(&kept);
-	if (dropped + more > 0)
+	devices->left_out = dropped + more;
+	return TRUE;
+}
+
+gboolean
+vt_collect_devices(VtCollector *c, const VtDeviceKind *kind, VtReport *report, GError **error)
+{
+	VtDeviceList *devices = &c->devices[kind->slot];
+
+	if (c->listings_kept && devices->cache != NULL) {
+		/* nothing came or went: the devices of the last listing, in its order */
+		for (guint i = 0; i < devices->cache->len; i++)
+			kind->collect(c, g_ptr_array_index(devices->cache, i), report);
+	} else if (!list_and_collect(c, kind, report, error)) {
+		return FALSE;
+	}
+	if (devices->left_out > 0)
 		vt_collector_note(c, kind->section, "%u %s beyond the limit of %u left out",
-				  dropped + more, kind->what, kind->max);
+				  devices->left_out, kind->what, kind->max);
 	return TRUE;
 }
 
@@ -185,6 +205,10 @@ vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize cap)
 	gboolean truncated = FALSE;
 	int err = -ENODEV;
 
+	gboolean setting = (dev->kind->settings & (1u << which)) != 0;
+
+	if (setting && vt_kept_get(c, &dev->kept[which], buf, cap, &err, &truncated))
+		return err == 0 && truncated ? -EFBIG : err;
 	/* the path is built only to open: most reports just pread the kept fd */
 	if (dev->absent & (1u << which))
 		return -ENOENT;
@@ -201,5 +225,7 @@ vt_device_read(VtCollector *c, VtDevice *dev, guint which, char *buf, gsize cap)
 		dev->absent |= 1u << which;
 	if (err == 0)
 		vt_chomp(buf);
+	if (setting)
+		vt_kept_set(&dev->kept[which], err, buf, truncated);
 	return err == 0 && truncated ? -EFBIG : err;
 }

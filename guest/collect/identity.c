@@ -9,15 +9,23 @@
 
 /* A bounded, cleaned copy of a small file's first line; NULL and a note on failure. */
 static char *
-read_line_once(VtCollector *c, VtFile *file, const char *path)
+read_line_once(VtCollector *c, VtFile *file, VtKept *kept, const char *path)
 {
 	char buf[VT_ATTR_MAX];
 	char *eol;
 	gboolean changed = FALSE, truncated = FALSE;
 	char *out;
-	int err = file != NULL
-			  ? vt_file_read(file, c->root_fd, path, buf, sizeof(buf), NULL, &truncated)
-			  : vt_file_read_once(c->root_fd, path, buf, sizeof(buf), NULL, &truncated);
+	int err;
+
+	/* the hostname is a setting: kept like the others (kept != NULL) */
+	if (kept == NULL || !vt_kept_get(c, kept, buf, sizeof(buf), &err, &truncated)) {
+		err = file != NULL ? vt_file_read(file, c->root_fd, path, buf, sizeof(buf), NULL,
+						  &truncated)
+				   : vt_file_read_once(c->root_fd, path, buf, sizeof(buf), NULL,
+						       &truncated);
+		if (kept != NULL)
+			vt_kept_set(kept, err, buf, truncated);
+	}
 
 	if (err < 0) {
 		vt_collector_note(c, "identity", "/%s: %s", path, g_strerror(-err));
@@ -79,12 +87,13 @@ vt_collect_identity(VtCollector *c, VtReport *report, GError **error)
 	virttune__v1__identity__init(id);
 	report->identity = id;
 	id->agent_version = g_strdup(VT_VERSION);
-	id->hostname = read_line_once(c, &c->hostname, "proc/sys/kernel/hostname");
+	id->hostname =
+		read_line_once(c, &c->hostname, &c->hostname_kept, "proc/sys/kernel/hostname");
 	/* constant for the life of a boot: read once */
 	if (c->kernel_release == NULL)
-		c->kernel_release = read_line_once(c, NULL, "proc/sys/kernel/osrelease");
+		c->kernel_release = read_line_once(c, NULL, NULL, "proc/sys/kernel/osrelease");
 	if (c->boot_id == NULL)
-		c->boot_id = read_line_once(c, NULL, "proc/sys/kernel/random/boot_id");
+		c->boot_id = read_line_once(c, NULL, NULL, "proc/sys/kernel/random/boot_id");
 	/* an upgrade that changes os-release restarts the agent with it */
 	if (!c->os_release_done) {
 		c->os_release_done = TRUE;

@@ -23,6 +23,7 @@
 void
 vt_queue_irq_free(VtQueueIrq *irq)
 {
+	vt_file_close(&irq->per_cpu_count);
 	g_free(irq->device);
 	g_free(irq->queue);
 	g_free(irq);
@@ -73,16 +74,24 @@ parse_line(char *line, guint cpus)
 	VtQueueIrq *irq;
 	gsize first;
 
+	guint64 number;
+
 	line = g_strstrip(line);
 	first = strcspn(line, " \t");
 	name = last_word(line);
 	if (name == NULL || first == 0 || line[first - 1] != ':' || name <= line + first)
+		return NULL;
+	/* vectors are numbered; the named lines (NMI:, LOC:) are no queue's */
+	line[first - 1] = '\0';
+	if (!vt_parse_u64(line, &number) || number > G_MAXUINT32)
 		return NULL;
 	irq = g_new0(VtQueueIrq, 1);
 	if (!split_name(name, &irq->device, &irq->queue)) {
 		g_free(irq);
 		return NULL;
 	}
+	irq->irq = (guint)number;
+	irq->per_cpu_count = (VtFile)VT_FILE_INIT;
 	/* the counts: the words between the number and the name, up to @cpus of them */
 	name[-1] = '\0';
 	for (p = strtok_r(line + first, " \t", &save); p != NULL && cpus > 0;
@@ -108,6 +117,66 @@ count_cpus(const char *header)
 	return cpus;
 }
 
+/* "0,9167\n": the sum of a vector's per-CPU counts; FALSE when not that form. */
+static gboolean
+parse_per_cpu_count(const char *text, guint64 *sum)
+{
+	guint64 v = 0;
+	gboolean digits = FALSE;
+	guint cpus = 0;
+
+	*sum = 0;
+	for (const char *p = text;; p++) {
+		if (g_ascii_isdigit(*p)) {
+			if (v > (VT_U64_MAX - 9u) / 10u)
+				return FALSE;
+			v = v * 10u + (guint64)(*p - '0');
+			digits = TRUE;
+			continue;
+		}
+		if (!digits || (*p != ',' && *p != '\n' && *p != '\0'))
+			return FALSE;
+		*sum = v > VT_U64_MAX - *sum ? VT_U64_MAX : *sum + v;
+		if (*p != ',' || ++cpus >= VT_INTERRUPTS_CPUS_MAX)
+			return *p != ',' && (*p == '\0' || p[1] == '\0');
+		v = 0;
+		digits = FALSE;
+	}
+}
+
+/*
+ * The counts of the vectors found at the last read of /proc/interrupts, from
+ * their /sys/kernel/irq/N/per_cpu_count (kernel 4.16 and later): a few bytes
+ * each, where /proc/interrupts walks every vector of the system. The files
+ * are kept open; a vector freed since answers ENODEV on its old fd even when
+ * its number was given out again. FALSE on any trouble: /proc/interrupts then.
+ */
+static gboolean
+update_counts(VtCollector *c)
+{
+	char buf[VT_ATTR_MAX], path[64];
+
+	for (guint i = 0; i < c->irqs->len; i++) {
+		VtQueueIrq *irq = g_ptr_array_index(c->irqs, i);
+		gboolean truncated = FALSE;
+		guint64 sum;
+		int err;
+
+		if (irq->per_cpu_count.fd < 0)
+			g_snprintf(path, sizeof(path), "sys/kernel/irq/%u/per_cpu_count", irq->irq);
+		err = vt_file_read(&irq->per_cpu_count, c->root_fd,
+				   irq->per_cpu_count.fd < 0 ? path : NULL, buf, sizeof(buf), NULL,
+				   &truncated);
+		if (err < 0 || truncated || !parse_per_cpu_count(buf, &sum))
+			return FALSE;
+		/* counts only grow while the vector lives: a fall means another one */
+		if (sum < irq->count)
+			return FALSE;
+		irq->count = sum;
+	}
+	return TRUE;
+}
+
 /* This report's virtio queue vectors, read on first use; NULL when unreadable. */
 static GPtrArray *
 queue_irqs(VtCollector *c)
@@ -119,6 +188,13 @@ queue_irqs(VtCollector *c)
 	if (c->irqs_read)
 		return c->irqs;
 	c->irqs_read = TRUE;
+	/* the vectors found at the last read, while settings are kept */
+	if (c->irqs != NULL && c->irqs_per_cpu && c->settings_kept && !c->irqs_stale &&
+	    update_counts(c))
+		return c->irqs;
+	c->irqs_per_cpu = FALSE;
+	c->irqs_stale = FALSE;
+	g_clear_pointer(&c->irqs, g_ptr_array_unref);
 	/* kept: only the pages the text reaches are ever touched */
 	if (c->irq_text == NULL)
 		c->irq_text = g_malloc(VT_INTERRUPTS_TEXT_MAX);
@@ -145,7 +221,18 @@ queue_irqs(VtCollector *c)
 		if (irq != NULL)
 			g_ptr_array_add(c->irqs, irq);
 	}
+	/* where the counts come from per_cpu_count in between, this report's
+	 * come from there too: they then sum the same CPUs (every possible one,
+	 * where /proc/interrupts shows the online ones) */
+	if (c->settings_refresh > 1)
+		c->irqs_per_cpu = update_counts(c);
 	return c->irqs;
+}
+
+void
+vt_queue_irqs_done(VtCollector *c)
+{
+	c->irqs_read = FALSE;
 }
 
 void

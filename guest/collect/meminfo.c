@@ -72,9 +72,7 @@ vt_collect_meminfo(VtCollector *c, VtReport *report, GError **error)
 			dropped++;
 			continue;
 		}
-		e = g_new(VtReportMeminfoEntry, 1);
-		virttune__v1__report__meminfo_entry__init(e);
-		e->key = g_strdup(line);
+		e = vt_collector_meminfo_entry(c, line);
 		e->has_value = TRUE;
 		e->value = v;
 		VT_APPEND(report->n_meminfo, report->meminfo, e);

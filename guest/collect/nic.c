@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Every network interface but lo and the excluded: ethtool settings (kept while the
  * ethtool monitor announces no change), link state and counters (one rtnetlink dump
- * per report on the live system, sysfs otherwise). */
+ * per report on the live system, of the counters alone while no link change is
+ * announced; sysfs otherwise). */
 #include "collector-private.h"
 
 #include <errno.h>
@@ -97,6 +98,7 @@ iface_reset(VtDevice *dev)
 	g_clear_pointer(&iface->blocks, g_free);
 	iface->virtio_done = FALSE;
 	g_clear_pointer(&iface->virtio_device, g_free);
+	iface->speed_state = -1;
 }
 
 static gboolean
@@ -228,13 +230,18 @@ collect_link(VtCollector *c, VtIface *iface, const VtLink *link, VtNic *nic, GSt
 {
 	char buf[VT_ATTR_MAX];
 	gint64 i64;
-	int err;
+	int err, state;
 
 	if (link != NULL)
 		link_from_netlink(link, nic, problems);
 	else
 		link_from_sysfs(c, iface, nic, problems);
 
+	/* a kept speed holds while the link stays as it was (sysfs: always read) */
+	state = link == NULL ? -1 : (int)((link->flags & IFF_UP) != 0) | (link->carrier ? 2 : 0);
+	if (state < 0 || state != iface->speed_state)
+		vt_kept_clear(&iface->base.kept[VT_IFACE_SPEED]);
+	iface->speed_state = state;
 	/* -1 (SPEED_UNKNOWN) or EINVAL when down: unknown, left unset */
 	err = vt_device_read(c, &iface->base, VT_IFACE_SPEED, buf, sizeof(buf));
 	if (err == 0 && vt_parse_i64(buf, &i64)) {
@@ -447,6 +454,10 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 	if (!iface->virtio_done) {
 		iface->virtio_done = TRUE;
 		iface->virtio_device = vt_virtio_device(c, dev->name);
+		/* its vectors may be new: looked for again, unless this report
+		 * read /proc/interrupts already (with them in it) */
+		if (!c->irqs_read)
+			c->irqs_stale = TRUE;
 	}
 	if (iface->virtio_device != NULL)
 		vt_collect_queue_interrupts(c, iface->virtio_device, nic, problems);
@@ -455,8 +466,10 @@ collect_iface(VtCollector *c, VtDevice *dev, VtReport *report)
 }
 
 static const VtDeviceKind iface_kind = {
-	VT_DEVICES_NICS,    "nics",          "sys/class/net", "interfaces", iface_files,
-	VT_REPORT_MAX_NICS, sizeof(VtIface), iface_skip,      iface_reset,  collect_iface,
+	VT_DEVICES_NICS,    "nics",          "sys/class/net",
+	"interfaces",       iface_files,     1u << VT_IFACE_SPEED,
+	VT_REPORT_MAX_NICS, sizeof(VtIface), iface_skip,
+	iface_reset,        collect_iface,
 };
 
 /*
@@ -503,7 +516,9 @@ dump_links(VtCollector *c)
 		if (vt_links_open(&c->links) < 0)
 			c->links = NULL;
 	}
-	c->links_ok = c->links != NULL && vt_links_dump(c->links) == 0;
+	/* the counters alone while no link change is announced; everything with
+	 * the settings */
+	c->links_ok = c->links != NULL && vt_links_refresh(c->links, !c->settings_kept) == 0;
 }
 
 gboolean

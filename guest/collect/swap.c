@@ -78,8 +78,12 @@ vmstat_pages(VtCollector *c, VtSwap *swap)
 		char num[32];
 		const char *eol;
 		gsize len;
-		gboolean in = g_str_has_prefix(p, "pswpin ");
+		gboolean in;
 
+		/* most lines are passed over on their first letter */
+		if (*p != 'p')
+			continue;
+		in = g_str_has_prefix(p, "pswpin ");
 		if (!in && !g_str_has_prefix(p, "pswpout "))
 			continue;
 		p += in ? strlen("pswpin ") : strlen("pswpout ");

@@ -46,8 +46,13 @@ vt_collect_sysctl(VtCollector *c, VtReport *report, GError **error)
 		VtReportSysctlEntry *e;
 		const char *value = buf;
 		gboolean truncated = FALSE, changed = FALSE;
-		int err = vt_file_read(&c->sysctl[i], c->root_fd, sysctls[i].path, buf, sizeof(buf),
-				       NULL, &truncated);
+		int err;
+
+		if (!vt_kept_get(c, &c->sysctl_kept[i], buf, sizeof(buf), &err, &truncated)) {
+			err = vt_file_read(&c->sysctl[i], c->root_fd, sysctls[i].path, buf,
+					   sizeof(buf), NULL, &truncated);
+			vt_kept_set(&c->sysctl_kept[i], err, buf, truncated);
+		}
 
 		if (err < 0) {
 			/* zswap or THP may be compiled out: the key is left out, and said so */

@@ -10,7 +10,8 @@ G_BEGIN_DECLS
  * Every network interface's link state and counters from one rtnetlink
  * RTM_GETLINK dump: what /sys/class/net/IFACE/{ifindex,mtu,address,carrier,
  * statistics/...} hold, for all interfaces in a few datagrams instead of a
- * dozen reads per interface. Every int returned here is 0 or -errno.
+ * dozen reads per interface; between link changes, the counters alone from
+ * an RTM_GETSTATS dump. Every int returned here is 0 or -errno.
  */
 
 /* Interfaces kept from one dump at most; the report holds far fewer. */
@@ -53,6 +54,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtLinks, vt_links_close)
 
 /* Dumps every interface again (the previous dump's memory reused). */
 int vt_links_dump(VtLinks *links);
+
+/*
+ * This report's links: only the counters of every interface (one
+ * RTM_GETSTATS dump, IFLA_STATS_LINK_64 alone, far less for the kernel to
+ * write than RTM_GETLINK) while the kernel has announced no link change in
+ * RTMGRP_LINK since the last full dump (it does for flags, carrier, MTU,
+ * address, name, an interface coming or going); else, with @full, or when
+ * the counters do not cover the same interfaces, the full dump.
+ */
+int vt_links_refresh(VtLinks *links, gboolean full);
+
+/*
+ * One RTM_NEWSTATS message: 1 with the ifindex and the counters (in VtLink
+ * stats order) filled, 0 for another kind of message or one without
+ * IFLA_STATS_LINK_64, -EPROTO when it is not well formed. Exposed for the
+ * tests.
+ */
+int vt_link_stats_parse(const struct nlmsghdr *msg, gint32 *ifindex, guint64 stats[VT_LINK_STATS]);
 
 /* The interface named @name in the last dump, or NULL. */
 const VtLink *vt_links_find(const VtLinks *links, const char *name);

@@ -340,7 +340,7 @@ time_shell(int runs)
 int
 main(int argc, char **argv)
 {
-	int reports = 1000, shell_runs = 100;
+	int reports = 1000, shell_runs = 100, settings_refresh = 0;
 	g_autofree char *sysroot = NULL;
 	g_auto(GStrv) sections = NULL;
 	GOptionEntry entries[] = {
@@ -350,6 +350,10 @@ main(int argc, char **argv)
 		{"sysroot", 0, 0, G_OPTION_ARG_FILENAME, &sysroot, "Sysroot (default /)", "DIR"},
 		{"section", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sections,
 		 "Collect only this section (repeatable; for profiling one)", "NAME"},
+		{"settings-refresh", 0, 0, G_OPTION_ARG_INT, &settings_refresh,
+		 "Read settings and listings again every N reports (default: the agent's; 1: "
+		 "every report reads everything)",
+		 "N"},
 		{NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
@@ -368,6 +372,8 @@ main(int argc, char **argv)
 
 	c = vt_collector_new(sysroot, NULL);
 	vt_collector_set_sections(c, (const char *const *)sections);
+	if (settings_refresh > 0)
+		vt_collector_set_settings_refresh(c, (guint)settings_refresh);
 	/* warm-up: fds opened, feature names fetched, allocator settled */
 	for (int i = 0; i < 50; i++)
 		vt_collector_recycle(c, vt_collector_collect(c));

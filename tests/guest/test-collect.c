@@ -268,6 +268,178 @@ test_hotplug(void)
 	rm_rf(tmp);
 }
 
+/* Settings kept between reads, counters read every report: a value written
+ * in place shows at the next read of the settings, or at once after
+ * vt_collector_settings_changed(). */
+static void
+test_settings_kept(void)
+{
+	g_autofree char *src = g_build_filename(data_dir(), "guests", "one-vcpu", NULL);
+	g_autofree char *from = g_build_filename(src, "root", NULL);
+	g_autofree char *answers = g_build_filename(src, "ethtool.ini", NULL);
+	g_autofree char *tmp = g_dir_make_tmp("vt-settings-XXXXXX", NULL);
+	g_autofree char *root = g_build_filename(tmp, "root", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtEthtoolOps) ops = vt_ethtool_ops_replay_new(answers, &error);
+	g_autoptr(VtCollector) c = NULL;
+	VtReport *r;
+
+	g_assert_no_error(error);
+	copy_tree(from, root);
+	c = vt_collector_new(root, ops);
+	vt_collector_set_settings_refresh(c, 3);
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "60");
+	g_assert_cmpstr(find_block(r, "vda")->scheduler, ==, "mq-deadline");
+	g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 256);
+	g_assert_cmpuint(find_block(r, "vda")->stats->reads, ==, 73280);
+	vt_collector_recycle(c, r);
+
+	overwrite(root, "proc/sys/vm/swappiness", "17\n");
+	overwrite(root, "proc/sys/kernel/hostname", "renamed\n");
+	overwrite(root, "sys/block/vda/queue/scheduler", "[none] mq-deadline\n");
+	overwrite(root, "sys/block/vda/queue/nr_requests", "64\n");
+	overwrite(root, "sys/block/vda/stat", "80000 1 2 3 4 5 6 7 0 9 10\n");
+	overwrite(root, "sys/class/net/eth0/speed", "10000\n");
+	for (guint i = 0; i < 2; i++) {
+		/* the second and third report keep the settings, not the counters */
+		r = vt_collector_collect(c);
+		g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "60");
+		g_assert_cmpstr(r->identity->hostname, ==, "guest-one");
+		g_assert_cmpstr(find_block(r, "vda")->scheduler, ==, "mq-deadline");
+		g_assert_cmpuint(find_block(r, "vda")->n_schedulers, ==, 4);
+		g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 256);
+		g_assert_cmpuint(find_block(r, "vda")->stats->reads, ==, 80000);
+		/* a speed read from sysfs, without the link state it was read in,
+		 * is read every time */
+		g_assert_cmpuint(find_nic(r, "eth0")->speed_mbps, ==, 10000);
+		vt_collector_recycle(c, r);
+	}
+	/* the fourth reads them again */
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "17");
+	g_assert_cmpstr(r->identity->hostname, ==, "renamed");
+	g_assert_cmpstr(find_block(r, "vda")->scheduler, ==, "none");
+	g_assert_cmpuint(find_block(r, "vda")->n_schedulers, ==, 2);
+	g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 64);
+	vt_collector_recycle(c, r);
+
+	/* written (as the agent's apply does): the next report shows it */
+	overwrite(root, "proc/sys/vm/swappiness", "5\n");
+	overwrite(root, "sys/block/vda/queue/nr_requests", "32\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "17");
+	vt_collector_recycle(c, r);
+	vt_collector_settings_changed(c);
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "5");
+	g_assert_cmpuint(find_block(r, "vda")->nr_requests, ==, 32);
+	vt_collector_recycle(c, r);
+
+	/* refreshed every report: what is written shows at once */
+	overwrite(root, "proc/sys/vm/swappiness", "7\n");
+	vt_collector_set_settings_refresh(c, 1);
+	r = vt_collector_collect(c);
+	g_assert_cmpstr(report_sysctl(r, "vm.swappiness"), ==, "7");
+	vt_collector_recycle(c, r);
+	rm_rf(tmp);
+}
+
+/* While settings are kept, queue interrupts come from each vector's
+ * /sys/kernel/irq/N/per_cpu_count, found through /proc/interrupts. */
+static void
+test_per_cpu_count(void)
+{
+	g_autofree char *src = g_build_filename(data_dir(), "guests", "one-vcpu", NULL);
+	g_autofree char *from = g_build_filename(src, "root", NULL);
+	g_autofree char *answers = g_build_filename(src, "ethtool.ini", NULL);
+	g_autofree char *tmp = g_dir_make_tmp("vt-irq-XXXXXX", NULL);
+	g_autofree char *root = g_build_filename(tmp, "root", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtEthtoolOps) ops = vt_ethtool_ops_replay_new(answers, &error);
+	g_autoptr(VtCollector) c = NULL;
+	VtReport *r;
+
+	g_assert_no_error(error);
+	copy_tree(from, root);
+	/* possible CPUs: one more than /proc/interrupts shows, offline */
+	put(root, "sys/kernel/irq/25/per_cpu_count", "4400,5\n", -1);
+	put(root, "sys/kernel/irq/26/per_cpu_count", "1300,0\n", -1);
+	c = vt_collector_new(root, ops);
+	vt_collector_set_settings_refresh(c, 3);
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(find_nic(r, "eth0")->n_queue_interrupts, ==, 2);
+	g_assert_cmpstr(find_nic(r, "eth0")->queue_interrupts[0]->queue, ==, "input.0");
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[0]->count, ==, 4405);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[1]->count, ==, 1300);
+	vt_collector_recycle(c, r);
+
+	overwrite(root, "sys/kernel/irq/25/per_cpu_count", "5000,6\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[0]->count, ==, 5006);
+	vt_collector_recycle(c, r);
+
+	/* a count that fell is another vector's: /proc/interrupts is read again */
+	overwrite(root, "sys/kernel/irq/25/per_cpu_count", "1,0\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[0]->count, ==, 4321);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[1]->count, ==, 1234);
+	vt_collector_recycle(c, r);
+
+	/* not of that form: the same */
+	overwrite(root, "sys/kernel/irq/25/per_cpu_count", "1,x\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(find_nic(r, "eth0")->queue_interrupts[0]->count, ==, 4321);
+	vt_collector_recycle(c, r);
+	rm_rf(tmp);
+}
+
+/* Map entries handed back with vt_collector_recycle() serve the next report:
+ * its keys and values are its own, whatever the last one held. */
+static void
+test_recycled_entries(void)
+{
+	g_autofree char *from = g_build_filename(data_dir(), "guests", "one-vcpu", "root", NULL);
+	g_autofree char *tmp = g_dir_make_tmp("vt-recycle-XXXXXX", NULL);
+	g_autofree char *root = g_build_filename(tmp, "root", NULL);
+	g_autofree char *meminfo = g_build_filename(from, "proc", "meminfo", NULL);
+	g_autofree char *text = NULL;
+	g_autoptr(VtCollector) c = NULL;
+	VtReport *r;
+	guint64 v;
+
+	copy_tree(from, root);
+	c = vt_collector_new(root, NULL);
+	vt_collector_set_sections(c, (const char *const[]){"meminfo", NULL});
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(r->n_meminfo, >, 50);
+	vt_collector_recycle(c, r);
+
+	/* fewer lines, one key renamed, values changed */
+	overwrite(root, "proc/meminfo",
+		  "MemTotal:        1004316 kB\nMemNew:             7 kB\nHugePages_Total:       "
+		  "3\n");
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(r->n_meminfo, ==, 3);
+	g_assert_cmpstr(r->meminfo[1]->key, ==, "MemNew");
+	g_assert_true(vt_report_meminfo(r, "MemNew", &v));
+	g_assert_cmpuint(v, ==, 7 * 1024);
+	g_assert_true(vt_report_meminfo(r, "HugePages_Total", &v));
+	g_assert_cmpuint(v, ==, 3);
+	g_assert_false(vt_report_meminfo(r, "MemFree", &v));
+	vt_collector_recycle(c, r);
+
+	/* and more lines again than the pool holds */
+	g_assert_true(g_file_get_contents(meminfo, &text, NULL, NULL));
+	overwrite(root, "proc/meminfo", text);
+	r = vt_collector_collect(c);
+	g_assert_cmpuint(r->n_meminfo, >, 50);
+	g_assert_cmpuint(report_meminfo(r, "MemTotal"), ==, 1004316ull * 1024);
+	assert_report_bounded(r);
+	vt_report_free(r);
+	rm_rf(tmp);
+}
+
 static void
 test_sections(void)
 {
@@ -296,5 +468,8 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/collect/hotplug", test_hotplug);
 	g_test_add_func("/collect/sections", test_sections);
+	g_test_add_func("/collect/settings-kept", test_settings_kept);
+	g_test_add_func("/collect/per-cpu-count", test_per_cpu_count);
+	g_test_add_func("/collect/recycled-entries", test_recycled_entries);
 	return g_test_run();
 }

@@ -4,13 +4,18 @@
  * ethtool monitor's notification check and the rtnetlink link parser, on
  * messages recorded from a 6.18 kernel (tests/data/netlink, see its README) and on hostile ones:
  * cut at every length, attributes longer than their message, lengths below a header, wrong-sized
- * values, strings without their NUL.
+ * values, strings without their NUL. The RTM_NEWSTATS parser on built messages, and (as root,
+ * in a network namespace of its own) a counters-only refresh that turns full on a link change.
  */
 #include <errno.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -440,6 +445,113 @@ test_links_live(void)
 	g_assert_null(vt_links_find(links, "no-such-if"));
 }
 
+/* An RTM_NEWSTATS message of ifindex 9 with one attribute (none when @data is NULL). */
+static gsize
+stats_message(guint8 *buf, guint16 type, const void *data, guint16 len)
+{
+	struct nlmsghdr h = {.nlmsg_type = RTM_NEWSTATS};
+	struct if_stats_msg ifsm = {.ifindex = 9};
+	gsize n = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(ifsm));
+
+	memcpy(buf + NLMSG_HDRLEN, &ifsm, sizeof(ifsm));
+	if (data != NULL)
+		n += put_attr(buf + n, type, (guint16)(NLA_HDRLEN + len), data, len);
+	h.nlmsg_len = (guint32)n;
+	memcpy(buf, &h, sizeof(h));
+	return n;
+}
+
+static void
+test_link_stats(void)
+{
+	guint8 buf[2048] = {0};
+	guint8 big[1100] = {0};
+	struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
+	struct rtnl_link_stats64 s64 = {.rx_packets = 1,
+					.tx_packets = 2,
+					.rx_bytes = 3,
+					.tx_bytes = 4,
+					.rx_errors = 5,
+					.tx_errors = 6,
+					.rx_dropped = 7,
+					.tx_dropped = 8,
+					.multicast = 99};
+	guint64 stats[VT_LINK_STATS];
+	gint32 ifindex = 0;
+	gsize n;
+
+	n = stats_message(buf, IFLA_STATS_LINK_64, &s64, sizeof(s64));
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, 1);
+	g_assert_cmpint(ifindex, ==, 9);
+	/* sysfs order: rx bytes, packets, errors, dropped, then tx */
+	g_assert_cmpuint(stats[0], ==, 3);
+	g_assert_cmpuint(stats[1], ==, 1);
+	g_assert_cmpuint(stats[2], ==, 5);
+	g_assert_cmpuint(stats[3], ==, 7);
+	g_assert_cmpuint(stats[4], ==, 4);
+	g_assert_cmpuint(stats[5], ==, 2);
+	g_assert_cmpuint(stats[6], ==, 6);
+	g_assert_cmpuint(stats[7], ==, 8);
+	/* every cut: refused or read within what is left (the sanitizer build checks) */
+	for (gsize cut = NLMSG_HDRLEN; cut < n; cut++) {
+		g_autofree guint8 *copy = g_memdup2(buf, cut);
+		struct nlmsghdr *ch = (struct nlmsghdr *)(void *)copy;
+
+		ch->nlmsg_len = (guint32)cut;
+		/* cut right after the header: a message without counters */
+		if (cut == NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct if_stats_msg)))
+			g_assert_cmpint(vt_link_stats_parse(ch, &ifindex, stats), ==, 0);
+		else
+			g_assert_cmpint(vt_link_stats_parse(ch, &ifindex, stats), ==, -EPROTO);
+	}
+	/* another message type; no counters; counters cut short or oversize */
+	h->nlmsg_type = RTM_NEWLINK;
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, 0);
+	stats_message(buf, 0, NULL, 0);
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, 0);
+	stats_message(buf, IFLA_STATS_LINK_64, big, VT_LINK_STATS * 8 - 1);
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, -EPROTO);
+	stats_message(buf, IFLA_STATS_LINK_64, big, sizeof(big));
+	g_assert_cmpint(vt_link_stats_parse(h, &ifindex, stats), ==, -EPROTO);
+}
+
+/*
+ * In a network namespace of its own (root only): counters alone while nothing
+ * is announced, the full dump again when a link changes. The new namespace
+ * has only lo, down; the test brings it up.
+ */
+static void
+test_links_refresh(void)
+{
+	g_autoptr(VtLinks) l = NULL;
+	struct ifreq ifr = {.ifr_name = "lo"};
+	int fd;
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		g_test_skip("no network namespace of its own (needs root)");
+		return;
+	}
+	g_assert_cmpint(vt_links_open(&l), ==, 0);
+	g_assert_cmpint(vt_links_refresh(l, TRUE), ==, 0);
+	g_assert_nonnull(vt_links_find(l, "lo"));
+	g_assert_false(vt_links_find(l, "lo")->flags & IFF_UP);
+	g_assert_cmpint(vt_links_refresh(l, FALSE), ==, 0);
+	g_assert_true(vt_links_find(l, "lo")->has_stats);
+	g_assert_false(vt_links_find(l, "lo")->flags & IFF_UP);
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(ioctl(fd, SIOCGIFFLAGS, &ifr), ==, 0);
+	ifr.ifr_flags |= IFF_UP;
+	g_assert_cmpint(ioctl(fd, SIOCSIFFLAGS, &ifr), ==, 0);
+	close(fd);
+	/* announced: the next refresh is a full dump, which shows it */
+	g_assert_cmpint(vt_links_refresh(l, FALSE), ==, 0);
+	g_assert_true(vt_links_find(l, "lo")->flags & IFF_UP);
+	g_assert_cmpint(vt_links_refresh(l, FALSE), ==, 0);
+	g_assert_true(vt_links_find(l, "lo")->flags & IFF_UP);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -453,6 +565,9 @@ main(int argc, char **argv)
 	g_test_add_func("/netlink/link-recorded", test_link_recorded);
 	g_test_add_func("/netlink/link-truncated", test_link_truncated);
 	g_test_add_func("/netlink/link-hostile", test_link_hostile);
+	g_test_add_func("/netlink/link-stats", test_link_stats);
 	g_test_add_func("/netlink/links-live", test_links_live);
+	/* last: it leaves the process in a network namespace of its own */
+	g_test_add_func("/netlink/links-refresh", test_links_refresh);
 	return g_test_run();
 }
