@@ -265,6 +265,21 @@ def guest_file(qga, path):
     return out if rc == 0 else None
 
 
+def link_file(qga):
+    """The .link file udev applied to eth0 in this boot (ID_NET_LINK_FILE)."""
+    rc, out, _ = qga.exec(["udevadm", "info", "--query=property", "/sys/class/net/eth0"])
+    m = re.search(r"^ID_NET_LINK_FILE=(.*)$", out, re.M) if rc == 0 else None
+    return m.group(1) if m else None
+
+
+def image_link_applied(t, qga, name):
+    # /lib is /usr/lib in this root: either may be the one udev names
+    got = link_file(qga)
+    want = os.path.basename(distro.IMAGE_LINK)
+    t.ok(got is not None and os.path.basename(got) == want and "/lib/" in got, name,
+         "ID_NET_LINK_FILE=…/lib/systemd/network/" + want, got)
+
+
 def journal_files(qga):
     rc, out, err = qga.exec(["ls", APPLY_JOURNAL])
     if rc != 0:
@@ -348,6 +363,7 @@ def check_persist(t, s, d, qga):
     base = (1, "bfq")
     check_guest_state(t, qga, base, "the image's own settings: eth0 at 1 combined channel, "
                       "%s on bfq (its .link file and udev rule)" % distro.DATA_DEV)
+    image_link_applied(t, qga, "udev configured eth0 from the image's own .link file")
     done = apply_persist(t, d, qga)
     if done is None:
         return
@@ -359,6 +375,10 @@ def check_persist(t, s, d, qga):
     check_guest_state(t, qga, applied, "after the reboot the guest is still at %r" % (applied,))
     t.eq(wait_report(d, applied, 30), applied, "after the reboot the report shows %r"
          % (applied,))
+    t.eq(link_file(qga), LINK_DROPIN, "udev configured eth0 from the .link drop-in")
+    rules = guest_file(qga, UDEV_DROPIN)
+    t.ok(rules is not None and 'ATTR{queue/scheduler}="%s"' % applied[1] in rules,
+         "the udev drop-in is still there", UDEV_DROPIN, rules)
     t.eq(journal_files(qga), entries,
          "the agent applied nothing at boot: its apply journal is unchanged")
     rows = find_dicts(d.cli("changes", NAME).json(), "change_id")
@@ -378,6 +398,7 @@ def check_persist(t, s, d, qga):
         return
     check_guest_state(t, qga, base, "after the next reboot the guest is at the image's own "
                       "settings (1, bfq)")
+    image_link_applied(t, qga, "udev configured eth0 from the image's own .link file again")
     t.eq(wait_report(d, base, 30), base, "after the next reboot the report shows 1 and bfq")
     recs = wait_recommended(d, (NIC_REC, BLK_REC), 60)
     t.ok({NIC_REC, BLK_REC} <= set(recs), "after the next reboot both recommendations are back",

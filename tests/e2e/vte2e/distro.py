@@ -55,8 +55,9 @@ DATA_SERIAL = "vt-data"
 # over them: only the first matching .link file in lexical order applies
 # (10-virt-tune-eth0.link < 50-…), and udev rules run in lexical order with the
 # last write winning (60-… < 90-virt-tune.rules).
+IMAGE_LINK = "usr/lib/systemd/network/50-vt-e2e-eth0.link"
 IMAGE_FILES = {
-    "usr/lib/systemd/network/50-vt-e2e-eth0.link": """\
+    IMAGE_LINK: """\
 [Match]
 MACAddress={mac}
 
