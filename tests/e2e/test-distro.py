@@ -5,7 +5,9 @@
 dpkg -i: udev + systemd start the packaged unit, its hardening is in force,
 it reports to virt-tuned, its journal is readable and systemd has nothing to
 say against the unit; an apply with persistence survives a reboot through the
-drop-ins. The way in is qemu-guest-agent's guest-exec. TAP."""
+drop-ins (udev and systemd's .link handling set the values again, the agent
+applies nothing), and a rollback removes them so that the next boot is back at
+the image's own settings. The way in is qemu-guest-agent's guest-exec. TAP."""
 
 import os
 import re
@@ -17,13 +19,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from vte2e import distro, util  # noqa: E402
 from vte2e.guest import domain_type  # noqa: E402
-from vte2e.libvirtd import namespace_pids  # noqa: E402
+from vte2e.libvirtd import PrivateLibvirt, namespace_pids  # noqa: E402
 from vte2e.session import Interrupted, Session  # noqa: E402
 from vte2e.tap import Tap  # noqa: E402
 from vte2e.util import HarnessError, run, wait_for  # noqa: E402
 
 NAME = "vt-e2e-distro"
 CAP_NET_ADMIN = 1 << 12
+NIC_REC = "nic.queues:eth0"
+BLK_REC = "blk.scheduler:" + distro.DATA_DEV
+# the product's drop-ins (guest/apply/dropins.c)
+LINK_DROPIN = "/etc/systemd/network/10-virt-tune-eth0.link"
+UDEV_DROPIN = "/etc/udev/rules.d/90-virt-tune.rules"
+APPLY_JOURNAL = "/var/lib/virt-tune-agent/journal"
 
 
 def build_deb(workdir):
@@ -38,20 +46,42 @@ def build_deb(workdir):
     return os.path.join(out, debs[0])
 
 
-def boot(t, s, qga):
-    deb = build_deb(s.workdir)
-    image, data, kernel, initrd = distro.build_image(s.workdir, deb)
+def boot(t, s):
+    """Image, libvirtd and guest up; returns the way in (qemu-guest-agent)."""
+    t0 = time.monotonic()
+    # a cold root builds (mostly downloads and unpacks) while the .deb compiles
+    base = distro.BaseRoot().start()
+    try:
+        # the private libvirtd only: the busybox guest's kernel and initramfs
+        # (Session.prepare) are not used here
+        s.libvirt = PrivateLibvirt(s.workdir)
+        s.libvirt.start()
+        t1 = time.monotonic()
+        deb = build_deb(s.workdir)
+        t.figure("agent .deb (tools/package agent-deb)", "%.1f" % (time.monotonic() - t1), "s")
+        root = base.wait()
+    finally:
+        base.stop()
+    if base.seconds is not None:
+        t.figure("distro root: mmdebstrap, cold cache (beside the .deb)",
+                 "%.1f" % base.seconds, "s")
+    t.figure("libvirtd, .deb and root ready", "%.1f" % (time.monotonic() - t0), "s")
+    t0 = time.monotonic()
+    image, data, kernel, initrd = distro.build_image(s.workdir, deb, root)
+    t.figure("distro image: copy, dpkg -i, mkfs.ext4", "%.1f" % (time.monotonic() - t0), "s")
     xml = os.path.join(s.workdir, "distro.xml")
     with open(xml, "w") as f:
         f.write(distro.domain_xml(NAME, s.workdir, image, data, kernel, initrd,
                                   domain_type()))
     s.libvirt.virsh("define", xml)
+    qga = distro.GuestAgent(s.libvirt, NAME)
     t0 = time.monotonic()
     s.libvirt.virsh("start", NAME)
     if not qga.wait(240):
         raise HarnessError("qemu-guest-agent did not answer within 240 s")
     t.figure("distro guest: start to qemu-ga answering", "%.1f" % (time.monotonic() - t0),
              "s")
+    return qga
 
 
 def service(qga, *props):
@@ -165,6 +195,216 @@ def check_journal_and_units(t, qga):
         t.figure("systemd-analyze security exposure", "%s %s" % (m.group(1), m.group(2)), "")
 
 
+# ------------------------------------------------------------ persistence
+
+def list_row(d):
+    data = d.cli("list").json() or []
+    return next((r for r in data if r.get("domain") == NAME), None) or {}
+
+
+def find_dicts(node, key):
+    """Every dict under node (lists and dicts, any depth) that has key."""
+    if isinstance(node, dict):
+        return ([node] if key in node else []) + \
+            [x for v in node.values() for x in find_dicts(v, key)]
+    if isinstance(node, list):
+        return [x for v in node for x in find_dicts(v, key)]
+    return []
+
+
+def guest_state(qga, raw=None):
+    """(current combined channels of eth0, scheduler of the data disk) as the
+    guest's own tools show them; raw (a dict) gets what they printed."""
+    rc, out, err = qga.exec(["ethtool", "-l", "eth0"])
+    cur = re.search(r"Combined:\s+(\d+)", out.partition("Current hardware settings")[2]) \
+        if rc == 0 else None
+    rc2, sched, err2 = qga.exec(["cat", "/sys/block/%s/queue/scheduler" % distro.DATA_DEV])
+    m = re.search(r"\[(\S+)\]", sched) if rc2 == 0 else None
+    if raw is not None:
+        raw.update(ethtool=(rc, out[-400:], err[-400:]), scheduler=(rc2, sched, err2))
+    return (int(cur.group(1)) if cur else None, m.group(1) if m else None)
+
+
+def check_guest_state(t, qga, want, name):
+    """The guest shows want (waits: right after a boot udev may still be at work)."""
+    raw = {}
+    got = wait_for(lambda: guest_state(qga, raw) == want and want, 60, 2)
+    return t.ok(got == want, name, repr(want), "%r (%r)" % (guest_state(qga, raw), raw))
+
+
+def report_state(d):
+    """The same two values as the latest report has them (`virt-tune audit`)."""
+    a = d.cli("audit", "all").json() or {}
+    nic = next((r for r in a.get("nics", []) if r.get("domain") == NAME
+                and r.get("iface") == "eth0"), {})
+    blk = next((r for r in a.get("schedulers", []) if r.get("domain") == NAME
+                and r.get("serial") == distro.DATA_SERIAL), {})
+    return (nic.get("combined"), blk.get("scheduler"))
+
+
+def wait_report(d, want, timeout):
+    last = {}
+
+    def probe():
+        d.cli("refresh", NAME, timeout=20)
+        last["state"] = report_state(d)
+        return last["state"] == want
+    wait_for(probe, timeout, 1)
+    return last.get("state")
+
+
+def recommendations(d):
+    res = d.cli("recommend", NAME)
+    data = res.json() if res.rc in (0, 1) else None
+    return {r.get("id"): r for r in find_dicts(data, "rule") if "id" in r}
+
+
+def guest_file(qga, path):
+    """The file's text, or None when it does not exist."""
+    rc, out, _ = qga.exec(["cat", path])
+    return out if rc == 0 else None
+
+
+def link_file(qga):
+    """The .link file udev applied to eth0 in this boot (ID_NET_LINK_FILE)."""
+    rc, out, _ = qga.exec(["udevadm", "info", "--query=property", "/sys/class/net/eth0"])
+    m = re.search(r"^ID_NET_LINK_FILE=(.*)$", out, re.M) if rc == 0 else None
+    return m.group(1) if m else None
+
+
+def image_link_applied(t, qga, name):
+    # /lib is /usr/lib in this root: either may be the one udev names
+    got = link_file(qga)
+    want = os.path.basename(distro.IMAGE_LINK)
+    t.ok(got is not None and os.path.basename(got) == want and "/lib/" in got, name,
+         "ID_NET_LINK_FILE=…/lib/systemd/network/" + want, got)
+
+
+def journal_files(qga):
+    rc, out, err = qga.exec(["ls", APPLY_JOURNAL])
+    if rc != 0:
+        raise HarnessError("ls %s in the guest: %s" % (APPLY_JOURNAL, err))
+    return sorted(out.split())
+
+
+def reboot(t, d, s, qga, label):
+    """virsh reboot through qemu-guest-agent; waits for the agent to report
+    from a new boot by itself."""
+    old = list_row(d).get("boot_id")
+    t0 = time.monotonic()
+    res = s.libvirt.virsh("reboot", NAME, "--mode", "agent", check=False)
+    t.ok(res.returncode == 0, "%s: virsh reboot --mode agent" % label, "exit 0",
+         res.stdout + res.stderr)
+    last = {}
+
+    def back():
+        last["row"] = list_row(d)
+        return last["row"].get("boot_id") not in (None, old) and \
+            last["row"].get("agent") == "connected"
+    wait_for(back, 300, 1)
+    row = last.get("row") or {}
+    ok = t.ok(row.get("boot_id") not in (None, old) and row.get("agent") == "connected",
+              "%s: the agent reports from a new boot by itself" % label,
+              "boot_id != %s, agent connected" % old,
+              {k: row.get(k) for k in ("boot_id", "agent", "last_error")})
+    if ok:
+        t.figure("%s: reboot to the agent reporting the new boot_id" % label,
+                 "%.1f" % (time.monotonic() - t0), "s")
+    if not qga.wait(120):
+        raise HarnessError("qemu-guest-agent did not answer after the reboot")
+    return ok
+
+
+def wait_recommended(d, ids, timeout):
+    last = {}
+
+    def probe():
+        last["recs"] = recommendations(d)
+        return set(ids) <= set(last["recs"])
+    wait_for(probe, timeout, 1)
+    return last.get("recs", {})
+
+
+def apply_persist(t, d, qga):
+    """Both recommendations applied with --persist; returns ({rec: change
+    id}, the values they set) or None."""
+    recs = wait_recommended(d, (NIC_REC, BLK_REC), 60)
+    if not t.ok({NIC_REC, BLK_REC} <= set(recs), "recommend: %s and %s" % (NIC_REC, BLK_REC),
+                "both", sorted(recs)):
+        return None
+    # virtio-blk says rotational, so the rule may want mq-deadline, not none
+    sched = next((x["name"] for x in find_dicts(recs[BLK_REC].get("action"), "name")), None)
+    t.ok(sched in ("none", "mq-deadline"), "%s recommends none or mq-deadline" % BLK_REC,
+         "none or mq-deadline", recs[BLK_REC].get("action"))
+    changes = {}
+    for rec in (NIC_REC, BLK_REC):
+        res = d.cli("apply", NAME, rec, "--persist")
+        found = find_dicts(res.json(), "change_id")
+        changes[rec] = found[0]["change_id"] if found else None
+        t.ok(res.rc == 0 and changes[rec], "apply %s --persist" % rec, "exit 0, a change id",
+             res.describe())
+    applied = (2, sched)
+    check_guest_state(t, qga, applied, "applied: eth0 at 2 combined channels, %s on %s"
+                      % (distro.DATA_DEV, sched))
+    link, rules = guest_file(qga, LINK_DROPIN), guest_file(qga, UDEV_DROPIN)
+    t.ok(link is not None and "CombinedChannels=2" in link and
+         "MACAddress=%s" % distro.NIC_MAC in link,
+         "the .link drop-in sets CombinedChannels=2 for eth0's MAC", LINK_DROPIN, link)
+    t.ok(rules is not None and 'KERNEL=="%s", ATTR{queue/scheduler}="%s"'
+         % (distro.DATA_DEV, sched) in rules,
+         "the udev drop-in sets %s's scheduler to %s" % (distro.DATA_DEV, sched),
+         UDEV_DROPIN, rules)
+    return changes, applied
+
+
+def check_persist(t, s, d, qga):
+    """apply --persist → reboot → still applied, by the drop-ins; rollback →
+    reboot → the image's own settings again."""
+    base = (1, "bfq")
+    check_guest_state(t, qga, base, "the image's own settings: eth0 at 1 combined channel, "
+                      "%s on bfq (its .link file and udev rule)" % distro.DATA_DEV)
+    image_link_applied(t, qga, "udev configured eth0 from the image's own .link file")
+    done = apply_persist(t, d, qga)
+    if done is None:
+        return
+    changes, applied = done
+    entries = journal_files(qga)
+
+    if not reboot(t, d, s, qga, "persist"):
+        return
+    check_guest_state(t, qga, applied, "after the reboot the guest is still at %r" % (applied,))
+    t.eq(wait_report(d, applied, 30), applied, "after the reboot the report shows %r"
+         % (applied,))
+    t.eq(link_file(qga), LINK_DROPIN, "udev configured eth0 from the .link drop-in")
+    rules = guest_file(qga, UDEV_DROPIN)
+    t.ok(rules is not None and 'ATTR{queue/scheduler}="%s"' % applied[1] in rules,
+         "the udev drop-in is still there", UDEV_DROPIN, rules)
+    t.eq(journal_files(qga), entries,
+         "the agent applied nothing at boot: its apply journal is unchanged")
+    rows = find_dicts(d.cli("changes", NAME).json(), "change_id")
+    states = {rec: next((r.get("state") for r in rows if r.get("change_id") == cid
+                         and r.get("operation") == "apply"), None)
+              for rec, cid in changes.items()}
+    t.eq(states, {NIC_REC: "applied", BLK_REC: "applied"},
+         "changes: both changes are applied, not drifted, in the new boot")
+
+    for rec in (NIC_REC, BLK_REC):
+        res = d.cli("rollback", NAME, str(changes[rec]))
+        t.ok(res.rc == 0, "rollback %s" % rec, "exit 0", res.describe())
+    check_guest_state(t, qga, base, "rolled back: the guest is at 1 and bfq again")
+    t.eq((guest_file(qga, LINK_DROPIN), guest_file(qga, UDEV_DROPIN)), (None, None),
+         "rolled back: both drop-ins are gone")
+    if not reboot(t, d, s, qga, "rollback"):
+        return
+    check_guest_state(t, qga, base, "after the next reboot the guest is at the image's own "
+                      "settings (1, bfq)")
+    image_link_applied(t, qga, "udev configured eth0 from the image's own .link file again")
+    t.eq(wait_report(d, base, 30), base, "after the next reboot the report shows 1 and bfq")
+    recs = wait_recommended(d, (NIC_REC, BLK_REC), 60)
+    t.ok({NIC_REC, BLK_REC} <= set(recs), "after the next reboot both recommendations are back",
+         "both", sorted(recs))
+
+
 def console_tail(workdir, lines=40):
     try:
         with open(os.path.join(workdir, "distro-console.log"), "rb") as f:
@@ -174,17 +414,24 @@ def console_tail(workdir, lines=40):
     return "\n".join(text.splitlines()[-lines:])
 
 
+def timed(t, name, fn, *args):
+    t0 = time.monotonic()
+    try:
+        return fn(*args)
+    finally:
+        t.figure(name, "%.1f" % (time.monotonic() - t0), "s")
+
+
 def run_session(t, s, t0):
     with s:
         try:
-            s.prepare()
-            qga = distro.GuestAgent(s.libvirt, NAME)
-            boot(t, s, qga)
+            qga = boot(t, s)
             t.logs.append(("distro console tail", lambda: console_tail(s.workdir)))
-            check_started(t, qga)
-            d = check_reports(t, s)
-            check_journal_and_units(t, qga)
-            check_unplug(t, s, d, qga)
+            timed(t, "checks: unit started, hardening", check_started, t, qga)
+            d = timed(t, "checks: reports to virt-tuned", check_reports, t, s)
+            timed(t, "checks: journal, systemd-analyze", check_journal_and_units, t, qga)
+            timed(t, "checks: unplug and plug", check_unplug, t, s, d, qga)
+            timed(t, "checks: persist, reboot, rollback, reboot", check_persist, t, s, d, qga)
         except HarnessError as e:
             t.ok(False, "the harness ran every step", "no harness error", str(e))
         mnt_ns, marker = (s.libvirt.mnt_ns, s.libvirt.marker) if s.libvirt else (None, None)
