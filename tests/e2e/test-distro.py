@@ -113,6 +113,41 @@ def check_started(t, qga):
     t.eq(fields.get("Seccomp"), "2", "the seccomp filter is in force")
 
 
+# /proc/net/netlink's Eth column: the protocols the agent reads through
+NETLINK_PROTOCOLS = {0: "rtnetlink (the link dump)", 15: "uevents (device announcements)",
+                     16: "generic netlink (ethtool's monitor group)"}
+
+
+def agent_netlink(qga):
+    """The netlink protocols of the running agent's open sockets."""
+    pid = service(qga, "MainPID").get("MainPID", "0")
+    rc, links, _ = qga.exec(["find", "/proc/%s/fd" % pid, "-lname", "socket:*",
+                             "-printf", "%l\n"])
+    inodes = set(re.findall(r"socket:\[(\d+)\]", links)) if rc == 0 else set()
+    rc, table, _ = qga.exec(["cat", "/proc/net/netlink"])
+    protocols = set()
+    for line in (table.splitlines()[1:] if rc == 0 else []):
+        f = line.split()  # sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+        if len(f) >= 10 and f[-1] in inodes:
+            protocols.add(int(f[1]))
+    return protocols
+
+
+def check_netlink(t, qga):
+    """The unit lets the agent open what it reads through (a family missing
+    from RestrictAddressFamilies= would only make it fall back, silently)."""
+    seen = set()
+
+    def opened():
+        seen.clear()
+        seen.update(agent_netlink(qga))
+        return set(NETLINK_PROTOCOLS) <= seen
+    wait_for(opened, 30, 1)
+    t.ok(set(NETLINK_PROTOCOLS) <= seen,
+         "under its unit the agent holds its netlink sockets: " +
+         ", ".join(NETLINK_PROTOCOLS.values()), sorted(NETLINK_PROTOCOLS), sorted(seen))
+
+
 def check_reports(t, s):
     # libvirt picks the path of a re-attached channel: reach it through libvirt
     d = s.start_daemon(channel="stream")
@@ -429,6 +464,7 @@ def run_session(t, s, t0):
             t.logs.append(("distro console tail", lambda: console_tail(s.workdir)))
             timed(t, "checks: unit started, hardening", check_started, t, qga)
             d = timed(t, "checks: reports to virt-tuned", check_reports, t, s)
+            timed(t, "checks: netlink sockets", check_netlink, t, qga)
             timed(t, "checks: journal, systemd-analyze", check_journal_and_units, t, qga)
             timed(t, "checks: unplug and plug", check_unplug, t, s, d, qga)
             timed(t, "checks: persist, reboot, rollback, reboot", check_persist, t, s, d, qga)
