@@ -109,17 +109,12 @@ on_report(VtSession *session, VtReport *report, gpointer user_data)
 {
 	VtGuest *g = user_data;
 	VtDaemon *d = g->daemon;
-	g_autoptr(GError) error = NULL;
 	gint64 at = vt_now_ms();
 
 	vt_guest_set_report(g, report, at);
-	if (d->store != NULL &&
-	    !vt_store_add_report(d->store, g->uuid, g->name, at, report, NULL, &error))
-		vt_guest_log(G_LOG_LEVEL_WARNING, g, "report not stored: %s", error->message);
-	if (d->store != NULL)
-		g->store_budget_exceeded = vt_store_budget_exceeded(d->store, g->uuid);
+	vt_daemon_store_report(d, g, at);
 	vt_daemon_analyse(d, g, TRUE);
-	vt_changes_on_report(d->changes, g);
+	vt_daemon_store_report_done(d, g);
 }
 
 static void

@@ -129,6 +129,10 @@ set_synchronous(VtStore *store, gboolean full, GError **error)
 gboolean
 vt_store_op_begin(VtStore *store, gboolean durable, GError **error)
 {
+	/* What a durable write promises when it returns (on disk, with all that
+	 * came before it) is more than a batch promises: the batch ends here. */
+	if (store->in_batch && durable && !vt_store_commit(store, error))
+		return FALSE;
 	if (store->in_batch)
 		return vt_store_exec(store, "SAVEPOINT vt_op", error);
 	/* the safety level cannot change inside a transaction */
@@ -186,6 +190,12 @@ vt_store_commit(VtStore *store, GError **error)
 	}
 	store->in_batch = FALSE;
 	return vt_store_op_end(store, TRUE, FALSE, error);
+}
+
+gboolean
+vt_store_in_batch(VtStore *store)
+{
+	return store->in_batch;
 }
 
 void
