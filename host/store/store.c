@@ -106,6 +106,7 @@ chain_free(gpointer data)
 	VtStoreChain *chain = data;
 
 	vt_counters_free(chain->values);
+	g_clear_pointer(&chain->sections, g_bytes_unref);
 	g_free(chain);
 }
 
