@@ -39,6 +39,7 @@ struct VtDaemon {
 	guint prune_timer;
 	guint batch_timer;   /* commits the open batch of reports */
 	guint batch_reports; /* reports in the open batch */
+	gint64 trimmed_us;   /* monotonic: the heap was last trimmed */
 	int exit_code;
 };
 
