@@ -246,6 +246,13 @@ vt_frame_decoder_feed(VtFrameDecoder *dec, const guint8 *data, gsize len)
 			return FALSE;
 		}
 	}
+	/* Nothing held: give the buffer back. A host has a decoder per guest,
+	 * and most are idle between reports. */
+	if (dec->buf != NULL && dec->start == dec->end) {
+		g_clear_pointer(&dec->buf, g_free);
+		dec->cap = 0;
+		dec->start = dec->end = 0;
+	}
 	return TRUE;
 }
 

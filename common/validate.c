@@ -198,6 +198,21 @@ check_map_key(Walk *w, const ProtobufCFieldDescriptor *field, const ProtobufCMes
 	return fail(w, "key", "map entry without a key");
 }
 
+/* "[i]": by hand, as printf costs more than the rest of the walk */
+static void
+append_index(GString *path, gsize i)
+{
+	char digits[24];
+	guint n = 0;
+
+	do
+		digits[sizeof(digits) - 1 - n++] = (char)('0' + i % 10);
+	while ((i /= 10) > 0);
+	g_string_append_c(path, '[');
+	g_string_append_len(path, digits + sizeof(digits) - n, n);
+	g_string_append_c(path, ']');
+}
+
 static gboolean
 walk_repeated(Walk *w, const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *field,
 	      guint depth)
@@ -215,7 +230,7 @@ walk_repeated(Walk *w, const ProtobufCMessage *msg, const ProtobufCFieldDescript
 	for (gsize i = 0; i < n; i++) {
 		gsize here = w->path->len;
 
-		g_string_append_printf(w->path, "[%" G_GSIZE_FORMAT "]", i);
+		append_index(w->path, i);
 		if (!check_value(w, field, arr + i * es, depth) ||
 		    !check_map_key(w, field, *(const ProtobufCMessage *const *)(arr + i * es)))
 			return FALSE;

@@ -430,6 +430,23 @@ vt_changes_on_result(VtChanges *c, VtGuest *g, VtApplyResult *result)
 	finish_pending(c, p);
 }
 
+static gboolean
+awaits_report(gpointer key, gpointer value, gpointer uuid)
+{
+	const Pending *p = value; /* its result is held for @uuid's next report */
+
+	return p->awaiting_report && p->result != NULL && g_strcmp0(p->uuid, uuid) == 0;
+}
+
+gboolean
+vt_changes_awaits_report(VtChanges *c, const char *uuid)
+{
+	GPtrArray *list = g_hash_table_lookup(c->waiters, uuid);
+
+	return (list != NULL && list->len > 0) ||
+	       g_hash_table_find(c->pending, awaits_report, (gpointer)uuid) != NULL;
+}
+
 void
 vt_changes_on_report(VtChanges *c, const VtGuest *g)
 {
@@ -440,11 +457,9 @@ vt_changes_on_report(VtChanges *c, const VtGuest *g)
 	resolve_waiters(c, g);
 	/* the replies held for a report */
 	g_hash_table_iter_init(&iter, c->pending);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		Pending *p = value;
-		if (p->awaiting_report && p->result != NULL && g_strcmp0(p->uuid, g->uuid) == 0)
-			g_ptr_array_add(done, p);
-	}
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		if (awaits_report(NULL, value, g->uuid))
+			g_ptr_array_add(done, value);
 	for (guint i = 0; i < done->len; i++)
 		finish_pending(c, done->pdata[i]);
 }

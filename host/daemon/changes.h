@@ -82,6 +82,9 @@ JsonNode *vt_changes_show(VtStore *store, GHashTable *guests, const char *change
 /* What @guest's session brought: a result (ownership taken), a report. */
 void vt_changes_on_result(VtChanges *changes, VtGuest *guest, VtApplyResult *result);
 void vt_changes_on_report(VtChanges *changes, const VtGuest *guest);
+/* Whether a request waits for @uuid's next report (a `refresh`, an applied
+ * change's result): its answer must not go out before the report is stored. */
+gboolean vt_changes_awaits_report(VtChanges *changes, const char *uuid);
 /* The domain stopped: what waits on it is answered "gone". */
 void vt_changes_forget(VtChanges *changes, const char *uuid);
 

@@ -312,6 +312,8 @@ vt_daemon_on_request(VtControlRequest *req, gpointer user_data)
 {
 	const char *name = vt_control_request_get_command(req);
 
+	/* what the answer shows of the store is on disk (store-batch.c) */
+	vt_daemon_store_flush(user_data);
 	for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
 		if (g_strcmp0(name, commands[i].name) != 0)
 			continue;

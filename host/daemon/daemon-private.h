@@ -37,6 +37,9 @@ struct VtDaemon {
 	VtHttp *http;
 	guint stale_timer;
 	guint prune_timer;
+	guint batch_timer;   /* commits the open batch of reports */
+	guint batch_reports; /* reports in the open batch */
+	gint64 trimmed_us;   /* monotonic: the heap was last trimmed */
 	int exit_code;
 };
 
@@ -46,6 +49,14 @@ extern const VtHypervisorCallbacks vt_daemon_hypervisor_callbacks;
 void vt_daemon_analyse(VtDaemon *daemon, VtGuest *guest, gboolean record);
 /* Timer: ask silent agents for a report, handshake again with mute ones. */
 gboolean vt_daemon_check_stale(gpointer daemon);
+
+/* store-batch.c: reports stored in batches of a few ms (one transaction).
+ * Store @guest's newest report (after vt_guest_set_report) in the open
+ * batch; after the analysis, _done commits the batch when it is full or
+ * someone waits for this report, and answers them. Flush: commit now. */
+void vt_daemon_store_report(VtDaemon *daemon, VtGuest *guest, gint64 at_ms);
+void vt_daemon_store_report_done(VtDaemon *daemon, VtGuest *guest);
+void vt_daemon_store_flush(VtDaemon *daemon);
 
 /* commands.c: a control socket request. */
 void vt_daemon_on_request(VtControlRequest *request, gpointer daemon);

@@ -24,6 +24,7 @@ prune_tick(gpointer user_data)
 
 	if (d->store == NULL)
 		return G_SOURCE_CONTINUE;
+	vt_daemon_store_flush(d); /* a prune is a transaction of its own */
 	if (!vt_store_prune(d->store, vt_now_ms(), (gint64)d->retention_days * 86400 * 1000,
 			    d->retention_reports, &removed, &error))
 		g_warning("pruning history: %s", error->message);
@@ -121,6 +122,7 @@ vt_daemon_free(VtDaemon *d)
 		g_source_remove(d->stale_timer);
 	if (d->prune_timer)
 		g_source_remove(d->prune_timer);
+	vt_daemon_store_flush(d);
 	vt_http_free(d->http);
 	vt_control_free(d->control);
 	vt_changes_free(d->changes);

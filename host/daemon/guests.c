@@ -110,17 +110,12 @@ on_report(VtSession *session, VtReport *report, gpointer user_data)
 {
 	VtGuest *g = user_data;
 	VtDaemon *d = g->daemon;
-	g_autoptr(GError) error = NULL;
 	gint64 at = vt_now_ms();
 
 	vt_guest_set_report(g, report, at);
-	if (d->store != NULL &&
-	    !vt_store_add_report(d->store, g->uuid, g->name, at, report, NULL, &error))
-		vt_guest_log(G_LOG_LEVEL_WARNING, g, "report not stored: %s", error->message);
-	if (d->store != NULL)
-		g->store_budget_exceeded = vt_store_budget_exceeded(d->store, g->uuid);
+	vt_daemon_store_report(d, g, at);
 	vt_daemon_analyse(d, g, TRUE);
-	vt_changes_on_report(d->changes, g);
+	vt_daemon_store_report_done(d, g);
 }
 
 static void
@@ -276,6 +271,8 @@ update_guest(VtDaemon *d, VtGuest *g, VtDomainSnapshot *s)
 	g_autoptr(GError) error = NULL;
 	const VtChannelFacts *ch = g->facts ? vt_domain_facts_agent_channel(g->facts) : NULL;
 	g_autofree char *old_state = g_strdup(ch ? ch->target_state : NULL);
+	gboolean new_xml = g_strcmp0(g->xml, s->xml) != 0;
+	gint64 silent_ms = vt_now_ms() - g->report_at_ms;
 
 	g->seen = TRUE;
 	g->id = s->id;
@@ -290,7 +287,11 @@ update_guest(VtDaemon *d, VtGuest *g, VtDomainSnapshot *s)
 		vt_guest_set_stats(g, g_steal_pointer(&s->stats), s->polled_at_us);
 		keep_host_sample(d, g, s->polled_at_us);
 	}
-	vt_daemon_analyse(d, g, FALSE); /* the host side may have changed */
+	/* The rules run once per report, with the stats of the last poll.
+	 * Between reports a new XML re-runs them, and so does every poll of a
+	 * guest that stopped reporting: its host side may still move. */
+	if (new_xml || silent_ms > 2 * (gint64)d->poll_interval_s * 1000)
+		vt_daemon_analyse(d, g, FALSE);
 
 	ch = g->facts ? vt_domain_facts_agent_channel(g->facts) : NULL;
 	/* The guest closed and reopened its port (agent restart, reboot):

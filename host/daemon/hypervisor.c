@@ -10,7 +10,9 @@
 
 #define RECONNECT_FIRST_S 1
 #define RECONNECT_MAX_S   30
-#define VT_MAX_DOMAINS    4096
+/* As many as virt-tuned.service's LimitNOFILE=8192 leaves room for: each
+ * guest's channel is a descriptor. */
+#define VT_MAX_DOMAINS 8192
 #define STATS_GROUPS                                                                               \
 	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
 	 VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
@@ -338,17 +340,6 @@ poll_data_free(PollData *pd)
 	g_free(pd);
 }
 
-static VtDomainSnapshot *
-find_snapshot(GPtrArray *snaps, const char *uuid)
-{
-	for (guint i = 0; i < snaps->len; i++) {
-		VtDomainSnapshot *s = snaps->pdata[i];
-		if (strcmp(s->uuid, uuid) == 0)
-			return s;
-	}
-	return NULL;
-}
-
 static void
 poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
@@ -357,6 +348,8 @@ poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 		g_ptr_array_new_with_free_func((GDestroyNotify)vt_domain_snapshot_free);
 	virDomainPtr *doms = NULL;
 	virDomainStatsRecordPtr *records = NULL;
+	/* uuid -> snapshot: a stats record finds its domain without a scan */
+	g_autoptr(GHashTable) by_uuid = g_hash_table_new(g_str_hash, g_str_equal);
 	int n, nr;
 
 	n = virConnectListAllDomains(pd->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
@@ -381,6 +374,7 @@ poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 			free(xml);
 			s->polled_at_us = g_get_monotonic_time();
 			g_ptr_array_add(snaps, s);
+			g_hash_table_insert(by_uuid, s->uuid, s);
 		}
 		virDomainFree(doms[i]);
 	}
@@ -395,7 +389,7 @@ poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 		g_autoptr(GError) error = NULL;
 
 		if (virDomainGetUUIDString(records[i]->dom, uuid) < 0 ||
-		    (s = find_snapshot(snaps, uuid)) == NULL || s->stats != NULL)
+		    (s = g_hash_table_lookup(by_uuid, uuid)) == NULL || s->stats != NULL)
 			continue;
 		s->stats = vt_domstats_from_record(records[i], &error);
 		if (s->stats == NULL)

@@ -32,7 +32,6 @@ struct VtTransport {
 	gboolean closed;
 	guint dispatching; /* > 0 while a callback runs */
 	gboolean free_pending;
-	guint8 *rbuf;
 };
 
 static void transport_destroy(VtTransport *t);
@@ -46,7 +45,6 @@ transport_alloc(TransportKind kind, const char *description)
 	t->fd = -1;
 	t->description = g_strdup(description);
 	t->out = g_byte_array_new();
-	t->rbuf = g_malloc(VT_TRANSPORT_READ_CHUNK);
 	return t;
 }
 
@@ -205,15 +203,17 @@ static gboolean
 fd_on_in(gint fd, GIOCondition cond, gpointer user_data)
 {
 	VtTransport *t = user_data;
+	/* on the stack, not one per guest: a connection holds no read buffer */
+	guint8 buf[VT_TRANSPORT_READ_CHUNK];
 	gboolean keep = TRUE;
 	ssize_t n;
 
 	t->dispatching++;
 	do
-		n = read(t->fd, t->rbuf, VT_TRANSPORT_READ_CHUNK);
+		n = read(t->fd, buf, sizeof(buf));
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		deliver(t, t->rbuf, (gsize)n);
+		deliver(t, buf, (gsize)n);
 	} else if (n == 0) {
 		t->in_watch = 0; /* removed by returning FALSE */
 		report_closed(t, NULL);
@@ -327,9 +327,10 @@ stream_on_event(virStreamPtr st, int events, void *opaque)
 		return;
 	t->dispatching++;
 	if (events & VIR_STREAM_EVENT_READABLE) {
-		int n = virStreamRecv(st, (char *)t->rbuf, VT_TRANSPORT_READ_CHUNK);
+		guint8 buf[VT_TRANSPORT_READ_CHUNK];
+		int n = virStreamRecv(st, (char *)buf, sizeof(buf));
 		if (n > 0)
-			deliver(t, t->rbuf, (gsize)n);
+			deliver(t, buf, (gsize)n);
 		else if (n == 0)
 			report_closed(t, NULL);
 		else if (n != -2)
@@ -419,7 +420,6 @@ transport_destroy(VtTransport *t)
 {
 	transport_shutdown(t);
 	g_byte_array_unref(t->out);
-	g_free(t->rbuf);
 	g_free(t->description);
 	g_free(t);
 }

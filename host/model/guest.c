@@ -93,6 +93,33 @@ boot_id(const VtReport *r)
  * milliseconds give noise, not a rate. */
 #define RATE_BASE_MIN_MS 1000
 
+static void
+free_messages(size_t *n, void *array)
+{
+	ProtobufCMessage ***items = array;
+
+	for (size_t i = 0; i < *n; i++)
+		protobuf_c_message_free_unpacked((*items)[i], NULL);
+	free(*items); /* unpacked with malloc, as vt_message_unpack documents */
+	*items = NULL;
+	*n = 0;
+}
+
+/* The previous report only serves as the base of rates (rates.c reads its
+ * identity, monotonic_ms, cpu, swap, vmstat, block, nics and softnet): what
+ * else it holds goes, so a guest keeps one whole report, not two. */
+static void
+trim_to_rate_base(VtReport *r)
+{
+	free_messages(&r->n_meminfo, &r->meminfo);
+	free_messages(&r->n_sysctl, &r->sysctl);
+	free_messages(&r->n_sections, &r->sections);
+	free_messages(&r->n_changes, &r->changes);
+	if (r->pressure != NULL)
+		protobuf_c_message_free_unpacked(&r->pressure->base, NULL);
+	r->pressure = NULL;
+}
+
 static gboolean
 too_close(const VtReport *older, const VtReport *newer)
 {
@@ -110,6 +137,8 @@ vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms)
 	} else {
 		vt_report_free(guest->prev_report);
 		guest->prev_report = guest->report;
+		if (guest->prev_report != NULL)
+			trim_to_rate_base(guest->prev_report);
 	}
 	guest->report = report;
 	guest->report_at_ms = at_ms;

@@ -28,21 +28,22 @@ sha256(const guint8 *data, gsize len)
 }
 
 /*
- * One serialized Report per field set in @skeleton, in field order. Each part
+ * One serialized Report per field set in @skeleton, in field order, packed
+ * one after the other into one buffer; @ends gets where each ends. Each part
  * is a shallow copy of one field into an empty Report: it only gets packed.
  */
-static GPtrArray *
-split_sections(const VtReport *skeleton)
+GBytes *
+vt_store_layout_pack(const VtReport *skeleton, GArray *ends)
 {
 	const ProtobufCMessageDescriptor *desc = skeleton->base.descriptor;
-	GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_autoptr(GByteArray) out = g_byte_array_sized_new(4096);
 
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &desc->fields[i];
 		VtReport part = VIRTTUNE__V1__REPORT__INIT;
 		const char *src = (const char *)skeleton;
 		char *dst = (char *)&part;
-		gsize qsize = 0, vsize = vt_protobuf_type_size(f->type);
+		gsize qsize = 0, vsize = vt_protobuf_type_size(f->type), len, at;
 		gboolean set;
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -65,13 +66,14 @@ split_sections(const VtReport *skeleton)
 			memcpy(dst + f->quantifier_offset, src + f->quantifier_offset, qsize);
 		memcpy(dst + f->offset, src + f->offset, vsize);
 
-		gsize len = protobuf_c_message_get_packed_size(&part.base);
-		guint8 *buf = g_malloc(MAX(len, 1));
-
-		protobuf_c_message_pack(&part.base, buf);
-		g_ptr_array_add(parts, g_bytes_new_take(buf, len));
+		len = protobuf_c_message_get_packed_size(&part.base);
+		at = out->len;
+		g_byte_array_set_size(out, (guint)(at + len));
+		protobuf_c_message_pack(&part.base, out->data + at);
+		at += len;
+		g_array_append_val(ends, at);
 	}
-	return parts;
+	return g_byte_array_free_to_bytes(g_steal_pointer(&out));
 }
 
 static void
@@ -83,9 +85,9 @@ cache_id(GHashTable *cache, GBytes *hash, gint64 id)
 }
 
 static gboolean
-section_id(VtStore *store, GBytes *data, gint64 *id, GError **error)
+section_id(VtStore *store, const guint8 *data, gsize len, gint64 *id, GError **error)
 {
-	g_autoptr(GBytes) hash = sha256(g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+	g_autoptr(GBytes) hash = sha256(data, len);
 	gint64 *cached = g_hash_table_lookup(store->sections, hash);
 	int rc;
 
@@ -116,8 +118,7 @@ section_id(VtStore *store, GBytes *data, gint64 *id, GError **error)
 		return FALSE;
 	sqlite3_bind_blob(ins, 1, g_bytes_get_data(hash, NULL), HASH_LEN, SQLITE_STATIC);
 	/* zero-length blobs must stay blobs, not NULL */
-	sqlite3_bind_blob(ins, 2, g_bytes_get_size(data) ? g_bytes_get_data(data, NULL) : "",
-			  (int)g_bytes_get_size(data), SQLITE_STATIC);
+	sqlite3_bind_blob(ins, 2, len > 0 ? (const void *)data : "", (int)len, SQLITE_STATIC);
 	if (sqlite3_step(ins) != SQLITE_DONE)
 		return vt_store_sql_error(store, error, "storing a section");
 	*id = sqlite3_last_insert_rowid(store->db);
@@ -193,17 +194,21 @@ layout_id(VtStore *store, const GArray *section_ids, gint64 *id, GError **error)
 }
 
 gboolean
-vt_store_layout_store(VtStore *store, const VtReport *skeleton, gint64 *id, GError **error)
+vt_store_layout_store(VtStore *store, GBytes *sections, const GArray *ends, gint64 *id,
+		      GError **error)
 {
-	g_autoptr(GPtrArray) parts = split_sections(skeleton);
-	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	const guint8 *data = g_bytes_get_data(sections, NULL);
+	g_autoptr(GArray) ids = g_array_sized_new(FALSE, FALSE, sizeof(gint64), ends->len);
+	gsize start = 0;
 
-	for (guint i = 0; i < parts->len; i++) {
+	for (guint i = 0; i < ends->len; i++) {
+		gsize end = g_array_index(ends, gsize, i);
 		gint64 section;
 
-		if (!section_id(store, g_ptr_array_index(parts, i), &section, error))
+		if (!section_id(store, data + start, end - start, &section, error))
 			return FALSE;
 		g_array_append_val(ids, section);
+		start = end;
 	}
 	return layout_id(store, ids, id, error);
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "bounds.h"
 #include "error.h"
 #include "store-private.h"
 
@@ -73,20 +74,24 @@ typedef struct {
 } VtRowPlan;
 
 static gboolean
-write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms, VtReport *skeleton,
-	     VtCounters *cur, VtRowPlan *plan, GError **error)
+write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms, GBytes *sections,
+	     const GArray *ends, VtCounters *cur, VtRowPlan *plan, GError **error)
 {
 	g_autoptr(GByteArray) blob = NULL;
 	VtStoreChain *chain;
 
 	if (!vt_store_domain_id(store, uuid, name, time_ms, &plan->domain_id, error))
 		return FALSE;
-	if (!vt_store_layout_store(store, skeleton, &plan->layout, error))
-		return FALSE;
-
 	chain = g_hash_table_lookup(store->chains, uuid);
 	if (chain != NULL && chain->domain_id != plan->domain_id)
 		chain = NULL;
+	/* an idle guest's skeleton does not change: its layout is the last one,
+	 * no need to hash and look up its sections again */
+	if (chain != NULL && chain->sections != NULL && g_bytes_equal(chain->sections, sections))
+		plan->layout = chain->layout_id;
+	else if (!vt_store_layout_store(store, sections, ends, &plan->layout, error))
+		return FALSE;
+
 	if (chain != NULL) {
 		plan->time_ms = MAX(time_ms, chain->last_time_ms + 1);
 	} else {
@@ -132,9 +137,15 @@ gboolean
 vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 		    const VtReport *report, gint64 *stored_time_ms, GError **error)
 {
-	g_autoptr(GBytes) packed = NULL;
-	g_autoptr(VtReport) skeleton = NULL;
+	/* The skeleton is @report itself with its counters zeroed for as long
+	 * as it takes to pack the sections, then given back: no copy of a
+	 * report of up to a frame's size per report. The received bytes cannot
+	 * serve instead: counters sit inside the same submessages as the
+	 * configuration, and zeroing them changes those submessages' bytes. */
+	VtReport *skeleton = (VtReport *)report;
 	g_autoptr(VtCounters) cur = vt_counters_new();
+	g_autoptr(GArray) ends = g_array_new(FALSE, FALSE, sizeof(gsize));
+	g_autoptr(GBytes) sections = NULL;
 	VtRowPlan plan = {0};
 	VtStoreChain *chain;
 	gboolean ok;
@@ -143,19 +154,24 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "a domain needs a UUID");
 		return FALSE;
 	}
-	/* a private copy becomes the skeleton; the caller's report is untouched */
-	packed = vt_message_pack(&report->base, TRUE, error);
-	if (packed == NULL)
+	/* what a guest may send, as vt_message_pack() bounds it */
+	if (protobuf_c_message_get_packed_size(&report->base) > VT_FRAME_MAX) {
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "a report is over %u bytes",
+			    VT_FRAME_MAX);
 		return FALSE;
-	skeleton = (VtReport *)vt_message_unpack(&virttune__v1__report__descriptor,
-						 g_bytes_get_data(packed, NULL),
-						 g_bytes_get_size(packed), error);
-	if (skeleton == NULL || !vt_counters_extract(skeleton, TRUE, cur, error))
+	}
+	ok = vt_counters_extract(skeleton, TRUE, cur, error);
+	if (ok)
+		sections = vt_store_layout_pack(skeleton, ends);
+	/* the values taken out go back (all of them, or the ones zeroed
+	 * before extract gave up: inject stops where they end) */
+	vt_counters_inject(skeleton, cur, NULL);
+	if (!ok)
 		return FALSE;
 
 	if (!vt_store_op_begin(store, FALSE, error))
 		return FALSE;
-	ok = write_report(store, uuid, name, time_ms, skeleton, cur, &plan, error);
+	ok = write_report(store, uuid, name, time_ms, sections, ends, cur, &plan, error);
 	if (!vt_store_op_end(store, ok, FALSE, error))
 		return FALSE;
 
@@ -167,14 +183,16 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	if (chain->values == NULL)
 		chain->bytes = -1; /* new: measured below when there is a budget */
 	else if (chain->bytes >= 0)
-		chain->bytes +=
-			(gint64)plan.row_bytes + (plan.key ? (gint64)g_bytes_get_size(packed) : 0);
+		chain->bytes += (gint64)plan.row_bytes +
+				(plan.key ? (gint64)g_bytes_get_size(sections) : 0);
 	chain->domain_id = plan.domain_id;
 	chain->last_time_ms = plan.time_ms;
 	chain->layout_id = plan.layout;
 	chain->since_key = plan.key ? 0 : chain->since_key + 1;
 	vt_counters_free(chain->values);
 	chain->values = g_steal_pointer(&cur);
+	g_clear_pointer(&chain->sections, g_bytes_unref);
+	chain->sections = g_steal_pointer(&sections);
 	if (stored_time_ms != NULL)
 		*stored_time_ms = plan.time_ms;
 	return enforce_budget(store, uuid, name, chain, error);

@@ -24,6 +24,7 @@ typedef struct {
 	gint64 layout_id;   /* of the running chain */
 	guint since_key;    /* deltas written since the key */
 	VtCounters *values; /* of the newest report */
+	GBytes *sections;   /* its skeleton's sections: the same again is the same layout */
 	gint64 bytes;       /* an upper estimate of the domain's bytes; -1: unknown */
 } VtStoreChain;
 
@@ -82,8 +83,12 @@ typedef struct {
 	GByteArray *kinds; /* of its counter slots */
 } VtStoreLayout;
 
-/* The id of @skeleton's layout, its sections and layout stored when new. */
-gboolean vt_store_layout_store(VtStore *store, const VtReport *skeleton, gint64 *id,
+/* @skeleton's sections packed one after the other; @ends (gsize) gets where
+ * each ends. */
+GBytes *vt_store_layout_pack(const VtReport *skeleton, GArray *ends);
+/* The id of the layout of @sections (as vt_store_layout_pack gives them), its
+ * sections and layout stored when new. */
+gboolean vt_store_layout_store(VtStore *store, GBytes *sections, const GArray *ends, gint64 *id,
 			       GError **error);
 VtStoreLayout *vt_store_layout_load(VtStore *store, gint64 id, GError **error);
 void vt_store_layout_free(VtStoreLayout *layout);

@@ -106,6 +106,7 @@ chain_free(gpointer data)
 	VtStoreChain *chain = data;
 
 	vt_counters_free(chain->values);
+	g_clear_pointer(&chain->sections, g_bytes_unref);
 	g_free(chain);
 }
 
@@ -126,15 +127,34 @@ set_synchronous(VtStore *store, gboolean full, GError **error)
 		store, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", error);
 }
 
+/* A transaction statement prepared once: sqlite3_exec() would parse it again
+ * at every call, twice per write inside a batch. @sql is a literal (the
+ * statement cache is keyed by its address). */
+static gboolean
+exec_cached(VtStore *store, const char *sql, GError **error)
+{
+	g_autoptr(VtStoreStmt) st = vt_store_stmt(store, sql, error);
+
+	if (st == NULL)
+		return FALSE;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return vt_store_sql_error(store, error, sql);
+	return TRUE;
+}
+
 gboolean
 vt_store_op_begin(VtStore *store, gboolean durable, GError **error)
 {
+	/* What a durable write promises when it returns (on disk, with all that
+	 * came before it) is more than a batch promises: the batch ends here. */
+	if (store->in_batch && durable && !vt_store_commit(store, error))
+		return FALSE;
 	if (store->in_batch)
-		return vt_store_exec(store, "SAVEPOINT vt_op", error);
+		return exec_cached(store, "SAVEPOINT vt_op", error);
 	/* the safety level cannot change inside a transaction */
 	if (durable && !set_synchronous(store, TRUE, error))
 		return FALSE;
-	if (vt_store_exec(store, "BEGIN IMMEDIATE", error))
+	if (exec_cached(store, "BEGIN IMMEDIATE", error))
 		return TRUE;
 	if (durable)
 		set_synchronous(store, FALSE, NULL);
@@ -146,17 +166,17 @@ vt_store_op_end(VtStore *store, gboolean ok, gboolean durable, GError **error)
 {
 	if (store->in_batch) {
 		if (ok)
-			return vt_store_exec(store, "RELEASE vt_op", error);
-		vt_store_exec(store, "ROLLBACK TO vt_op", NULL);
-		vt_store_exec(store, "RELEASE vt_op", NULL);
+			return exec_cached(store, "RELEASE vt_op", error);
+		exec_cached(store, "ROLLBACK TO vt_op", NULL);
+		exec_cached(store, "RELEASE vt_op", NULL);
 		vt_store_forget_caches(store);
 		return FALSE;
 	}
 	if (ok)
-		ok = vt_store_exec(store, "COMMIT", error);
+		ok = exec_cached(store, "COMMIT", error);
 	if (!ok) {
 		if (!sqlite3_get_autocommit(store->db))
-			vt_store_exec(store, "ROLLBACK", NULL);
+			exec_cached(store, "ROLLBACK", NULL);
 		vt_store_forget_caches(store);
 	}
 	if (durable)
@@ -171,7 +191,7 @@ vt_store_begin(VtStore *store, GError **error)
 		g_set_error(error, VT_ERROR, VT_ERROR_FAILED, "a batch is already open");
 		return FALSE;
 	}
-	if (!vt_store_exec(store, "BEGIN IMMEDIATE", error))
+	if (!exec_cached(store, "BEGIN IMMEDIATE", error))
 		return FALSE;
 	store->in_batch = TRUE;
 	return TRUE;
@@ -186,6 +206,12 @@ vt_store_commit(VtStore *store, GError **error)
 	}
 	store->in_batch = FALSE;
 	return vt_store_op_end(store, TRUE, FALSE, error);
+}
+
+gboolean
+vt_store_in_batch(VtStore *store)
+{
+	return store->in_batch;
 }
 
 void

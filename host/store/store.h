@@ -51,12 +51,17 @@ const char *vt_store_path(VtStore *store);
 
 /*
  * Optional batching: between vt_store_begin() and vt_store_commit() every call
- * joins one transaction (one fsync for many reports). A call that fails inside
- * a batch undoes only its own changes. vt_store_rollback() drops the batch.
+ * joins one transaction (one commit for many reports). A call that fails
+ * inside a batch undoes only its own changes. vt_store_rollback() drops the
+ * batch. A durable write (the audit trail) is never part of a batch: it
+ * commits the open batch first, which ends it, and then commits on its own
+ * with synchronous=FULL.
  */
 gboolean vt_store_begin(VtStore *store, GError **error);
 gboolean vt_store_commit(VtStore *store, GError **error);
 void vt_store_rollback(VtStore *store);
+/* Whether a batch is open: a durable write may have ended it. */
+gboolean vt_store_in_batch(VtStore *store);
 
 /* Move the WAL into the main file and truncate it (the daemon may call this
  * when idle; SQLite also checkpoints on its own every ~4 MiB of WAL). */
@@ -223,8 +228,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtStoreAudit, vt_store_audit_free)
 /*
  * Append a request to the audit trail before it is sent to the guest; its id
  * goes to @id (may be NULL). Audit writes are committed with
- * synchronous=FULL: they survive a power loss, not only a crash (inside a
- * vt_store_begin() batch they are committed with the batch, like the rest).
+ * synchronous=FULL: they survive a power loss, not only a crash (an open
+ * vt_store_begin() batch is committed first and ends).
  */
 gboolean vt_store_audit_record(VtStore *store, const VtStoreAudit *entry, gint64 *id,
 			       GError **error);

@@ -5,6 +5,7 @@ directory, and --retention-reports bounding it."""
 
 import os
 import signal
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +46,36 @@ def test_kill9_restart():
         assert [r["time_ms"] for r in hist] == sorted(r["time_ms"] for r in hist)
 
 
+def test_refresh_answer_is_on_disk():
+    """Reports are committed in batches; the report a `refresh` answers with
+    is committed before the answer goes out, so a kill -9 right after the
+    answer keeps it."""
+    with Env() as env:
+        # many reports a second: a batch is open almost all the time
+        env.start_sim("a", 4, interval_ms=50)
+        node = env.node([("g%d" % i, i, env.sock("a", i)) for i in range(4)])
+        d = env.start_daemon(node)
+        wait_until("a report of g0",
+                   lambda: env.guests()["g0"]["agent"] == "connected"
+                   and len(env.history("g0")) >= 2)
+        for _ in range(3):
+            r = env.json("refresh", "g0")
+            up = r["report"]["identity"]["uptime_s"]
+            d.signal(signal.SIGKILL)
+            assert d.popen.wait(30) == -signal.SIGKILL
+            # a second connection, as any reader after the crash
+            con = sqlite3.connect("file:%s?mode=ro" % env.path("state", "virt-tune.db"),
+                                  uri=True, timeout=30)
+            n = con.execute("SELECT count(*) FROM reports r JOIN domains d"
+                            " ON d.id = r.domain_id WHERE d.name = 'g0'").fetchone()[0]
+            con.close()
+            assert n >= 2, n
+            d = env.start_daemon(node)
+            ups = [row["uptime_s"] for row in env.history("g0")]
+            assert up in ups, "the refreshed report (uptime %d) is lost: %r" % (up, ups[-5:])
+            wait_until("g0 to reconnect", lambda: env.guests()["g0"]["agent"] == "connected")
+
+
 def test_retention_reports():
     with Env() as env:
         keep = 4
@@ -71,5 +102,7 @@ def test_retention_reports():
 vthost.main([
     ("kill -9, restart on the same state dir: history kept, guests reconnect",
      test_kill9_restart),
+    ("a refresh's answer is committed: kill -9 after it keeps the report",
+     test_refresh_answer_is_on_disk),
     ("--retention-reports bounds each domain's history", test_retention_reports),
 ])

@@ -232,6 +232,47 @@ test_audit(VtStoreFixture *fx, gconstpointer data)
 	g_assert_error(error, VT_ERROR, VT_ERROR_INVALID);
 }
 
+/* Rows a second connection sees in @table: what a crash would leave. */
+static guint
+committed_rows(const char *path, const char *table)
+{
+	sqlite3 *db = vt_store_test_sqlite(path);
+	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM %s", table);
+	g_autofree char *n = vt_store_test_query(db, sql);
+
+	sqlite3_close(db);
+	return (guint)atoi(n);
+}
+
+/* A durable write inside a batch commits the batch first: the audit entry
+ * and every report written before it are on disk when it returns. */
+static void
+test_audit_ends_batch(VtStoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtStore) store = vt_store_open(fx->path, &error);
+	g_autoptr(GPtrArray) seq = vt_store_test_sequence(6, 3);
+	gint64 id = 0;
+
+	g_assert_no_error(error);
+	g_assert_true(vt_store_begin(store, &error));
+	g_assert_true(vt_store_in_batch(store));
+	vt_store_test_store_sequence(store, "uuid-a", seq, 0, 3);
+	g_assert_cmpuint(committed_rows(fx->path, "reports"), ==, 0); /* not yet */
+	g_assert_true(vt_store_audit_record(store, &audit_apply, &id, &error));
+	g_assert_no_error(error);
+	g_assert_false(vt_store_in_batch(store));
+	g_assert_cmpuint(committed_rows(fx->path, "reports"), ==, 3);
+	g_assert_cmpuint(committed_rows(fx->path, "audit"), ==, 1);
+	/* later writes commit on their own, and a new batch can start */
+	vt_store_test_store_sequence(store, "uuid-a", seq, 3, 4);
+	g_assert_cmpuint(committed_rows(fx->path, "reports"), ==, 4);
+	g_assert_true(vt_store_begin(store, &error));
+	vt_store_test_store_sequence(store, "uuid-a", seq, 4, 6);
+	g_assert_true(vt_store_commit(store, &error));
+	g_assert_cmpuint(committed_rows(fx->path, "reports"), ==, 6);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -242,6 +283,7 @@ main(int argc, char **argv)
 		   vt_store_fixture_teardown)
 	ADD("/store/recommendations", test_recommendations);
 	ADD("/store/audit", test_audit);
+	ADD("/store/audit/ends-batch", test_audit_ends_batch);
 #undef ADD
 	return g_test_run();
 }

@@ -7,8 +7,10 @@ not a pass/fail test. See README.md."""
 
 import argparse
 import os
+import resource
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 
@@ -49,22 +51,56 @@ def store_state(db):
         con.close()
 
 
-def one_run(guests, report, seconds, interval_ms, warmup):
+def newest_per_guest(db):
+    """The time of each domain's newest stored report (ms, host clock)."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=30)
+    try:
+        return [t for (t,) in con.execute(
+            "SELECT (SELECT max(time_ms) FROM reports r WHERE r.domain_id = d.id)"
+            " FROM domains d")]
+    finally:
+        con.close()
+
+
+def reporting_guests(db):
+    try:
+        return sum(t is not None for t in newest_per_guest(db))
+    except sqlite3.Error:
+        return 0  # not created yet
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def one_run(guests, report, seconds, interval_ms, warmup, perf_out=None):
     with vthost.Env() as env:
-        sim = env.start_sim("a", guests, interval_ms=interval_ms, report=report)
+        sim = env.start_sim("a", guests, interval_ms=interval_ms, report=report,
+                            timeout=300)
         node = env.node([("g%d" % i, i, env.sock("a", i)) for i in range(guests)])
         d = env.start_daemon(node)
-        vthost.wait_until(
-            "%d guests connected" % guests,
-            lambda: sum(g["agent"] == "connected" for g in env.json("list")) == guests,
-            timeout=300, interval=1)
-        time.sleep(warmup)  # steady state: every guest past its first report
         db = env.path("state", "virt-tune.db")
+        # every guest connected: each has a report stored (read from the file,
+        # not through the daemon, which is busy connecting them)
+        vthost.wait_until("%d guests reporting" % guests,
+                          lambda: reporting_guests(db) == guests,
+                          timeout=600, interval=1)
+        time.sleep(warmup)  # steady state: every guest past its first report
         n0, b0 = store_state(db)
         c0, t0 = cpu_seconds(d.pid), time.monotonic()
-        time.sleep(seconds)
+        if perf_out:
+            # the daemon's call graph over the window, for `perf report -i`
+            subprocess.run(["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", "499",
+                            "-p", str(d.pid), "-o", perf_out, "--", "sleep", str(seconds)],
+                           check=True)
+        else:
+            time.sleep(seconds)
         c1, t1 = cpu_seconds(d.pid), time.monotonic()
         n1, b1 = store_state(db)
+        now_ms = time.time() * 1000
+        ages = [(now_ms - t) / 1000 if t is not None else float("inf")
+                for t in newest_per_guest(db)]
         rss = status_kib(d.pid, "VmRSS")
         hwm = status_kib(d.pid, "VmHWM")
         sim_cpu = cpu_seconds(sim.pid)
@@ -77,23 +113,51 @@ def one_run(guests, report, seconds, interval_ms, warmup):
             "expected_per_s": guests * 1000.0 / interval_ms,
             "store_bytes_per_report": (b1 - b0) / reports,
             "rss_mib": rss / 1024.0,
+            "rss_kib_per_guest": rss / guests,
             "hwm_mib": hwm / 1024.0,
+            "age_p99_s": percentile(ages, 0.99),
+            "age_max_s": max(ages),
             "sim_cpu_s": sim_cpu,
         }
+
+
+def raise_nofile():
+    """Each guest is a socket in the simulator and in the daemon (the unit
+    gives virt-tuned LimitNOFILE=8192): lift the soft limit for both."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard == resource.RLIM_INFINITY else max(soft, hard)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def parse_cases(spec, interval_ms):
+    """"100,1000,5000:10000": guest counts, each with its own report interval
+    (ms) after a colon, else --interval-ms."""
+    cases = []
+    for item in spec.split(","):
+        n, _, ms = item.partition(":")
+        cases.append((int(n), int(ms) if ms else interval_ms))
+    return cases
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--build", default=os.path.join(SOURCE, "build"),
                     help="meson build directory (default: SOURCE/build)")
-    ap.add_argument("--guests", default="10,100,500", help="comma-separated guest counts")
+    ap.add_argument("--guests", default="100,1000,5000:10000",
+                    help="comma-separated guest counts, each N or N:INTERVAL_MS")
     ap.add_argument("--seconds", type=float, default=30, help="measured window per run")
-    ap.add_argument("--warmup", type=float, default=5, help="seconds before measuring")
+    ap.add_argument("--warmup", type=float, default=5,
+                    help="seconds before measuring (at least two report intervals)")
     ap.add_argument("--interval-ms", type=int, default=1000, help="report interval per guest")
     ap.add_argument("--runs", type=int, default=3, help="runs per case (median printed)")
     ap.add_argument("--report", action="append",
                     help="template report(s), canonical JSON (default: a 7.5 KB capture "
                     "of a real guest and a 4 KB fixture guest)")
+    ap.add_argument("--perf-record", metavar="FILE",
+                    help="record the daemon's call graph (perf record --call-graph dwarf) "
+                    "over the window of the first run into FILE")
     a = ap.parse_args()
     vthost.DAEMON = os.path.join(a.build, "host", "virt-tuned")
     vthost.CLI = os.path.join(a.build, "host", "cli", "virt-tune")
@@ -102,24 +166,34 @@ def main():
         os.path.join(SOURCE, "tests", "data", "host", "agent-capture.json"),
         os.path.join(SOURCE, "tests", "data", "guests", "virtio-mq", "virtio-mq.expected.json"),
     ]
-    print("virt-tuned with vt-guest-sim: %d s window after %d s warm-up, reports every %d ms, "
-          "median of %d runs; load average %s"
-          % (a.seconds, a.warmup, a.interval_ms, a.runs,
+    cases = parse_cases(a.guests, a.interval_ms)
+    nofile = raise_nofile()
+    if nofile != resource.RLIM_INFINITY and nofile < max(n for n, _ in cases) + 64:
+        sys.exit("RLIMIT_NOFILE is %d: too few descriptors for %d guests"
+                 % (nofile, max(n for n, _ in cases)))
+    print("virt-tuned with vt-guest-sim: %d s window after >= %d s warm-up, median of %d runs; "
+          "%d CPUs; load average %s"
+          % (a.seconds, a.warmup, a.runs, os.cpu_count(),
              " ".join(open("/proc/loadavg").read().split()[:3])))
-    print("%-6s %7s %9s %8s %10s %11s %9s %9s" % (
-        "guests", "report", "cpu %", "us/rep", "reports/s", "store B/rep", "RSS MiB",
-        "peak MiB"))
+    print("%-6s %6s %7s %7s %7s %11s %8s %8s %9s %8s %8s %8s" % (
+        "guests", "every", "report", "cpu %", "us/rep", "reports/s", "store B", "RSS MiB",
+        "KiB/guest", "peak MiB", "age p99", "age max"))
     for report in reports:
-        for n in [int(x) for x in a.guests.split(",")]:
-            runs = [one_run(n, report, a.seconds, a.interval_ms, a.warmup)
-                    for _ in range(a.runs)]
+        for n, interval_ms in cases:
+            warmup = max(a.warmup, 2 * interval_ms / 1000.0)
+            runs = [one_run(n, report, a.seconds, interval_ms, warmup,
+                            a.perf_record if i == 0 else None)
+                    for i in range(a.runs)]
 
             def med(key):
                 return statistics.median(r[key] for r in runs)
-            print("%-6d %6dB %9.2f %8.0f %6.0f/%-4.0f %11.0f %9.1f %9.1f" % (
-                n, runs[0]["report_bytes"] or 0, med("cpu_pct"), med("cpu_us_per_report"),
-                med("reports_per_s"), runs[0]["expected_per_s"],
-                med("store_bytes_per_report"), med("rss_mib"), med("hwm_mib")))
+            print("%-6d %5.0fs %6dB %7.2f %7.0f %5.0f/%-5.0f %8.0f %8.1f %9.1f %8.1f %7.1fs "
+                  "%7.1fs" % (
+                      n, interval_ms / 1000.0, runs[0]["report_bytes"] or 0, med("cpu_pct"),
+                      med("cpu_us_per_report"), med("reports_per_s"),
+                      runs[0]["expected_per_s"], med("store_bytes_per_report"),
+                      med("rss_mib"), med("rss_kib_per_guest"), med("hwm_mib"),
+                      med("age_p99_s"), med("age_max_s")))
             sys.stdout.flush()
 
 
