@@ -74,22 +74,6 @@ layout_cost(VtStore *store, gint64 layout_id, GHashTable *seen, gint64 *cost, GE
 	return TRUE;
 }
 
-/* The time of @domain_id's newest report; G_MAXINT64 when it has none. */
-static gboolean
-newest_report_time(VtStore *store, gint64 domain_id, gint64 *out, GError **error)
-{
-	g_autoptr(VtStoreStmt) st =
-		vt_store_stmt(store, "SELECT max(time_ms) FROM reports WHERE domain_id = ?", error);
-
-	if (st == NULL)
-		return FALSE;
-	sqlite3_bind_int64(st, 1, domain_id);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		return vt_store_sql_error(store, error, "measuring a domain's reports");
-	*out = sqlite3_column_type(st, 0) == SQLITE_NULL ? G_MAXINT64 : sqlite3_column_int64(st, 0);
-	return TRUE;
-}
-
 /* The time from which @domain_id's newest reports and host samples fit in
  * @target bytes (never past its newest row); G_MININT64 when all of them
  * fit. Each section counts once, with the newest report that uses it. */
@@ -192,7 +176,8 @@ gboolean
 vt_store_budget_enforce(VtStore *store, const char *uuid, const char *name, gint64 domain_id,
 			gint64 *bytes, gboolean *trimmed, GError **error)
 {
-	gint64 cut, newest = G_MAXINT64;
+	gint64 cut, newest = 0;
+	gboolean found = FALSE;
 	guint64 removed = 0;
 
 	*trimmed = FALSE;
@@ -208,8 +193,9 @@ vt_store_budget_enforce(VtStore *store, const char *uuid, const char *name, gint
 		return FALSE;
 	/* the newest report stays even when newer host samples fill the budget */
 	if (cut != G_MININT64 &&
-	    (!newest_report_time(store, domain_id, &newest, error) ||
-	     !vt_store_prune_reports(store, domain_id, MIN(cut, newest), 0, &removed, error) ||
+	    (!vt_store_newest_report_time(store, domain_id, &newest, &found, error) ||
+	     !vt_store_prune_reports(store, domain_id, found ? MIN(cut, newest) : cut, 0, &removed,
+				     error) ||
 	     !vt_store_prune_host_samples(store, domain_id, cut, error)))
 		return FALSE;
 	if (!vt_store_collect_garbage(store, error) ||

@@ -26,8 +26,9 @@ vt_store_report_free(VtStoreReport *entry)
 
 /* ------------------------------------------------------------ writing */
 
-static gboolean
-last_time(VtStore *store, gint64 domain_id, gint64 *last, gboolean *found, GError **error)
+gboolean
+vt_store_newest_report_time(VtStore *store, gint64 domain_id, gint64 *last, gboolean *found,
+			    GError **error)
 {
 	g_autoptr(VtStoreStmt) st =
 		vt_store_stmt(store, "SELECT max(time_ms) FROM reports WHERE domain_id = ?", error);
@@ -98,7 +99,7 @@ write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 		gint64 last = 0;
 		gboolean found = FALSE;
 
-		if (!last_time(store, plan->domain_id, &last, &found, error))
+		if (!vt_store_newest_report_time(store, plan->domain_id, &last, &found, error))
 			return FALSE;
 		plan->time_ms = found ? MAX(time_ms, last + 1) : time_ms;
 	}

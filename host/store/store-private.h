@@ -71,6 +71,9 @@ gboolean vt_store_domain_id(VtStore *store, const char *uuid, const char *name, 
 			    gint64 *id, GError **error);
 /* The row id of an existing domain: 0 when unknown. */
 gboolean vt_store_lookup_domain(VtStore *store, const char *uuid, gint64 *id, GError **error);
+/* The time of @domain_id's newest report; *found FALSE when it has none. */
+gboolean vt_store_newest_report_time(VtStore *store, gint64 domain_id, gint64 *time_ms,
+				     gboolean *found, GError **error);
 
 /* Column helpers: a NULL text column is NULL. */
 char *vt_store_column_text(sqlite3_stmt *stmt, int col);
