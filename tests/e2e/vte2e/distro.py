@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
+from xml.sax.saxutils import escape
 
 from .util import HarnessError, cache_dir, log, run, wait_for
 
@@ -79,10 +80,12 @@ allow=channels;scheduler
 persist=true
 """
 
+# A Debian guest booted from its image's own kernel and initrd, with
+# qemu-guest-agent's channel and a console file; {devices}: the rest.
 DOMAIN_XML = """\
 <domain type='{dtype}'>
   <name>{name}</name>
-  <memory unit='MiB'>512</memory>
+  <memory unit='MiB'>{memory}</memory>
   <vcpu placement='static'>2</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
@@ -101,6 +104,21 @@ DOMAIN_XML = """\
       <source file='{image}'/>
       <target dev='vda' bus='virtio'/>
     </disk>
+{devices}    <channel type='unix'>
+      <source mode='bind' path='{qga_sock}'/>
+      <target type='virtio' name='{qga}'/>
+    </channel>
+    <serial type='file'>
+      <source path='{console}'/>
+      <target port='0'/>
+    </serial>
+    <controller type='usb' model='none'/>
+  </devices>
+</domain>
+"""
+
+# The agent's guest: a data disk, a 4-queue NIC and the product's channel.
+AGENT_DEVICES = """\
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
       <source file='{data}'/>
@@ -116,17 +134,6 @@ DOMAIN_XML = """\
       <source mode='bind' path='{agent_sock}'/>
       <target type='virtio' name='org.virttune.agent.0'/>
     </channel>
-    <channel type='unix'>
-      <source mode='bind' path='{qga_sock}'/>
-      <target type='virtio' name='{qga}'/>
-    </channel>
-    <serial type='file'>
-      <source path='{console}'/>
-      <target port='0'/>
-    </serial>
-    <controller type='usb' model='none'/>
-  </devices>
-</domain>
 """
 
 
@@ -326,15 +333,20 @@ def build_image(workdir, deb, base):
     return image, data, kernel, initrd
 
 
-def domain_xml(name, workdir, image, data, kernel, initrd, dtype):
-    from xml.sax.saxutils import escape
+def guest_xml(name, workdir, image, kernel, initrd, dtype, memory_mib, devices=""):
+    """DOMAIN_XML for a guest whose files are in WORKDIR; DEVICES: XML, escaped."""
     return DOMAIN_XML.format(
-        dtype=dtype, name=escape(name), kernel=escape(kernel), initrd=escape(initrd),
-        image=escape(image), data=escape(data), qga=QGA_CHANNEL, mac=NIC_MAC,
-        data_dev=DATA_DEV, data_serial=DATA_SERIAL,
-        agent_sock=escape(os.path.join(workdir, "distro-agent.sock")),
+        dtype=dtype, name=escape(name), memory=memory_mib, kernel=escape(kernel),
+        initrd=escape(initrd), image=escape(image), qga=QGA_CHANNEL, devices=devices,
         qga_sock=escape(os.path.join(workdir, "distro-qga.sock")),
         console=escape(os.path.join(workdir, "distro-console.log")))
+
+
+def domain_xml(name, workdir, image, data, kernel, initrd, dtype):
+    devices = AGENT_DEVICES.format(
+        data=escape(data), mac=NIC_MAC, data_dev=DATA_DEV, data_serial=DATA_SERIAL,
+        agent_sock=escape(os.path.join(workdir, "distro-agent.sock")))
+    return guest_xml(name, workdir, image, kernel, initrd, dtype, 512, devices)
 
 
 class GuestAgent:

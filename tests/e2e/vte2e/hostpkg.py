@@ -8,7 +8,6 @@ dpkg -i. It boots with enough memory for a small domain of its own."""
 import os
 import re
 import time
-from xml.sax.saxutils import escape
 
 from . import distro
 from .util import HarnessError, log, run
@@ -18,41 +17,6 @@ HOST_PACKAGES = ["libvirt-daemon-system", "libvirt-clients", "qemu-system-x86"]
 IMAGE_MIB = 3072
 MEMORY_MIB = 1536
 HOSTNAME = "vt-e2e-host"
-
-DOMAIN_XML = """\
-<domain type='{dtype}'>
-  <name>{name}</name>
-  <memory unit='MiB'>{memory}</memory>
-  <vcpu placement='static'>2</vcpu>
-  <os>
-    <type arch='x86_64' machine='pc'>hvm</type>
-    <kernel>{kernel}</kernel>
-    <initrd>{initrd}</initrd>
-    <cmdline>root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <clock offset='utc'/>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='{image}'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <channel type='unix'>
-      <source mode='bind' path='{qga_sock}'/>
-      <target type='virtio' name='{qga}'/>
-    </channel>
-    <serial type='file'>
-      <source path='{console}'/>
-      <target port='0'/>
-    </serial>
-    <controller type='usb' model='none'/>
-  </devices>
-</domain>
-"""
 
 
 def deb_depends(deb):
@@ -87,8 +51,4 @@ def console_path(workdir):
 
 
 def domain_xml(name, workdir, image, kernel, initrd, dtype):
-    return DOMAIN_XML.format(
-        dtype=dtype, name=escape(name), memory=MEMORY_MIB, kernel=escape(kernel),
-        initrd=escape(initrd), image=escape(image), qga=distro.QGA_CHANNEL,
-        qga_sock=escape(os.path.join(workdir, "distro-qga.sock")),
-        console=escape(console_path(workdir)))
+    return distro.guest_xml(name, workdir, image, kernel, initrd, dtype, MEMORY_MIB)
