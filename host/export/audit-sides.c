@@ -11,23 +11,12 @@
 
 /* ------------------------------------------------------------ io */
 
-/* Reads and writes together: IOPS summed, latency weighted by IOPS. */
-static gboolean
-weighted_ms(double r_iops, double w_iops, gboolean has_r_ms, double r_ms, gboolean has_w_ms,
-	    double w_ms, double *ms)
-{
-	double n = (has_r_ms ? r_iops : 0) + (has_w_ms ? w_iops : 0);
-
-	*ms = n > 0 ? ((has_r_ms ? r_iops * r_ms : 0) + (has_w_ms ? w_iops * w_ms : 0)) / n : 0;
-	return n > 0;
-}
-
 static void
 io_total(JsonBuilder *b, const char *iops_key, const char *ms_key, gboolean has_iops, double r_iops,
 	 double w_iops, gboolean has_r_ms, double r_ms, gboolean has_w_ms, double w_ms)
 {
 	double ms;
-	gboolean has_ms = weighted_ms(r_iops, w_iops, has_r_ms, r_ms, has_w_ms, w_ms, &ms);
+	gboolean has_ms = vt_rates_weighted_ms(r_iops, w_iops, has_r_ms, r_ms, has_w_ms, w_ms, &ms);
 
 	vt_view_add_double(b, iops_key, has_iops, r_iops + w_iops);
 	vt_view_add_double(b, ms_key, has_ms, ms);
@@ -61,9 +50,9 @@ io_rates(JsonBuilder *b, const VtDiskRates *r)
 	/* the guest-added part over the same mix, when both sides have it */
 	{
 		double ms;
-		gboolean has = weighted_ms(r->guest_read_iops, r->guest_write_iops,
-					   r->has_added_read_ms, r->added_read_ms,
-					   r->has_added_write_ms, r->added_write_ms, &ms);
+		gboolean has = vt_rates_weighted_ms(r->guest_read_iops, r->guest_write_iops,
+						    r->has_added_read_ms, r->added_read_ms,
+						    r->has_added_write_ms, r->added_write_ms, &ms);
 		vt_view_add_double(b, "added_ms", has, ms);
 	}
 }

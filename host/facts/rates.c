@@ -435,6 +435,19 @@ vt_rates_devices(VtRates *rates, const VtReport *previous, const VtReport *curre
 	guest_wide(rates, base, current);
 }
 
+gboolean
+vt_rates_weighted_ms(double read_iops, double write_iops, gboolean has_read_ms, double read_ms,
+		     gboolean has_write_ms, double write_ms, double *ms)
+{
+	double n = (has_read_ms ? read_iops : 0) + (has_write_ms ? write_iops : 0);
+
+	*ms = n > 0 ? ((has_read_ms ? read_iops * read_ms : 0) +
+		       (has_write_ms ? write_iops * write_ms : 0)) /
+			      n
+		    : 0;
+	return n > 0;
+}
+
 const VtDiskRates *
 vt_rates_disk(const VtRates *rates, const char *name)
 {

@@ -133,6 +133,12 @@ void vt_rates_host_disk(VtDiskRates *disk, const VtHostDisk *now, const VtHostDi
 void vt_rates_host_nic(VtNicRates *nic, const VtHostNic *now, const VtHostNic *then,
 		       double seconds);
 
+/* Reads and writes together: the time per request weighted by each op's
+ * requests per second (an op without its time is left out); FALSE when no
+ * request of an op with a time was made. */
+gboolean vt_rates_weighted_ms(double read_iops, double write_iops, gboolean has_read_ms,
+			      double read_ms, gboolean has_write_ms, double write_ms, double *ms);
+
 const VtDiskRates *vt_rates_disk(const VtRates *rates, const char *name);
 const VtNicRates *vt_rates_nic(const VtRates *rates, const char *name);
 

@@ -232,22 +232,11 @@ static gboolean
 h_latency(const VtHostSample *p, const VtHostSample *c, double dt, const char *subject, double *out)
 {
 	VtDiskRates d;
-	double iops = 0, ms = 0;
 
-	if (!host_disk(p, c, dt, subject, &d) || !d.has_host_iops)
-		return FALSE;
-	if (d.has_host_read_ms) {
-		iops += d.host_read_iops;
-		ms += d.host_read_ms * d.host_read_iops;
-	}
-	if (d.has_host_write_ms) {
-		iops += d.host_write_iops;
-		ms += d.host_write_ms * d.host_write_iops;
-	}
-	if (iops <= 0)
-		return FALSE; /* no I/O in the interval */
-	*out = ms / iops;
-	return TRUE;
+	/* FALSE without I/O in the interval */
+	return host_disk(p, c, dt, subject, &d) && d.has_host_iops &&
+	       vt_rates_weighted_ms(d.host_read_iops, d.host_write_iops, d.has_host_read_ms,
+				    d.host_read_ms, d.has_host_write_ms, d.host_write_ms, out);
 }
 
 static gboolean
