@@ -96,10 +96,11 @@ vt_store_host_samples(VtStore *store, const char *uuid, gint64 since_ms, gint64 
 		return NULL;
 	if (domain_id == 0)
 		return g_steal_pointer(&out);
-	/* the newest @limit, turned oldest first below */
+	/* the newest @limit, oldest first */
 	st = vt_store_stmt(store,
-			   "SELECT time_ms, data FROM host_samples WHERE domain_id = ?"
-			   " AND time_ms >= ? AND time_ms <= ? ORDER BY time_ms DESC LIMIT ?",
+			   "SELECT time_ms, data FROM (SELECT time_ms, data FROM host_samples"
+			   " WHERE domain_id = ? AND time_ms >= ? AND time_ms <= ?"
+			   " ORDER BY time_ms DESC LIMIT ?) ORDER BY time_ms",
 			   error);
 	if (st == NULL)
 		return NULL;
@@ -125,12 +126,6 @@ vt_store_host_samples(VtStore *store, const char *uuid, gint64 since_ms, gint64 
 	}
 	if (rc != SQLITE_DONE)
 		return vt_store_sql_error(store, error, "reading host samples"), NULL;
-	for (guint i = 0; i < out->len / 2; i++) {
-		gpointer t = out->pdata[i];
-
-		out->pdata[i] = out->pdata[out->len - 1 - i];
-		out->pdata[out->len - 1 - i] = t;
-	}
 	return g_steal_pointer(&out);
 }
 
