@@ -15,6 +15,8 @@ vt_host_sample_free(VtHostSample *sample)
 	if (sample == NULL)
 		return;
 	vt_domstats_free(sample->stats);
+	g_clear_pointer(&sample->disks, g_ptr_array_unref);
+	g_clear_pointer(&sample->nics, g_ptr_array_unref);
 	g_free(sample);
 }
 
@@ -118,6 +120,8 @@ vt_host_sample_parse(gint64 time_ms, const char *data, gsize len, GError **error
 	sample = g_new0(VtHostSample, 1);
 	sample->time_ms = time_ms;
 	sample->stats = g_ptr_array_steal_index(all, 0);
+	sample->disks = vt_host_disks(sample->stats);
+	sample->nics = vt_host_nics(sample->stats);
 	return sample;
 }
 

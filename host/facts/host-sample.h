@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "devstats.h"
 #include "domstats.h"
 #include "rates.h"
 
@@ -28,6 +29,8 @@ G_BEGIN_DECLS
 typedef struct {
 	gint64 time_ms;    /* the host's realtime clock when it was taken */
 	VtDomstats *stats; /* the counters above, owned */
+	GPtrArray *disks;  /* of VtHostDisk, vt_host_disks(stats): read once */
+	GPtrArray *nics;   /* of VtHostNic, vt_host_nics(stats) */
 } VtHostSample;
 
 void vt_host_sample_free(VtHostSample *sample);

@@ -204,14 +204,12 @@ host_disk(const VtHostSample *p, const VtHostSample *c, double dt, const char *s
 	  VtDiskRates *d)
 {
 	const char *target = vt_host_sample_target(c, "block", subject);
-	g_autoptr(GPtrArray) now = NULL, then = NULL;
 
 	if (target == NULL || g_strcmp0(target, vt_host_sample_target(p, "block", subject)) != 0)
 		return FALSE;
-	now = vt_host_disks(c->stats);
-	then = vt_host_disks(p->stats);
 	memset(d, 0, sizeof(*d));
-	vt_rates_host_disk(d, vt_host_disk_find(now, target), vt_host_disk_find(then, target), dt);
+	vt_rates_host_disk(d, vt_host_disk_find(c->disks, target),
+			   vt_host_disk_find(p->disks, target), dt);
 	return d->has_host && d->host_window == VT_RATES_INTERVAL;
 }
 
@@ -243,14 +241,12 @@ static gboolean
 h_drops(const VtHostSample *p, const VtHostSample *c, double dt, const char *subject, double *out)
 {
 	const char *target = vt_host_sample_target(c, "net", subject);
-	g_autoptr(GPtrArray) now = NULL, then = NULL;
 	VtNicRates r = {0};
 
 	if (target == NULL || g_strcmp0(target, vt_host_sample_target(p, "net", subject)) != 0)
 		return FALSE;
-	now = vt_host_nics(c->stats);
-	then = vt_host_nics(p->stats);
-	vt_rates_host_nic(&r, vt_host_nic_find(now, target), vt_host_nic_find(then, target), dt);
+	vt_rates_host_nic(&r, vt_host_nic_find(c->nics, target), vt_host_nic_find(p->nics, target),
+			  dt);
 	if (!r.has_host_rate)
 		return FALSE;
 	*out = r.host_rx_drop_ps + r.host_tx_drop_ps;

@@ -330,6 +330,9 @@ test_host_reset_and_gap(void)
 		VtStatValue v = {.type = VT_STAT_UINT64, .u = 1};
 
 		g_assert_true(vt_domstats_set(s->stats, "net.0.rx.drop", &v, NULL));
+		/* the sample's interfaces are read from its counters once */
+		g_ptr_array_unref(s->nics);
+		s->nics = vt_host_nics(s->stats);
 	}
 	((VtHostSample *)hb->pdata[9])->time_ms += 3600 * 1000 + 1;
 	e = vt_effect_compute_sides("nic.queues", "eth0", b, b, hb, ha);
