@@ -101,8 +101,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtStoreReport, vt_store_report_free)
  * Store @report of domain @uuid received at @time_ms. Times are strictly
  * increasing per domain: a @time_ms not after the domain's last report is
  * stored as last + 1 ms (clock steps, two reports in one ms); the time used is
- * returned in @stored_time_ms (may be NULL). @report is not modified; it must
- * pack to at most VT_FRAME_MAX bytes. Unknown fields are not kept.
+ * returned in @stored_time_ms (may be NULL). @report comes back as it went in
+ * (its counters are zeroed while its sections are packed: not for another
+ * thread to read meanwhile); it must pack to at most VT_FRAME_MAX bytes.
+ * Unknown fields are not kept.
  */
 gboolean vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 			     const VtReport *report, gint64 *stored_time_ms, GError **error);
