@@ -327,6 +327,15 @@ array_member(JsonObject *o, const char *key)
 	return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
 }
 
+/* Element @i of @a when it is an object, else NULL. */
+static JsonObject *
+object_element(JsonArray *a, guint i)
+{
+	JsonNode *n = json_array_get_element(a, i);
+
+	return JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
 /* "12.5 → 3.2" from a summary pair, or "-" when a side has no samples. */
 static char *
 before_after(JsonObject *m)
@@ -373,9 +382,7 @@ show_effect(JsonObject *r)
 			json_object_get_string_member_with_default(e, "verdict", "?"));
 		fields = g_new0(VtField, n);
 		for (guint k = 0; k < n; k++) {
-			JsonNode *node = json_array_get_element(metrics, k);
-			JsonObject *m =
-				JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+			JsonObject *m = object_element(metrics, k);
 			if (m == NULL)
 				continue;
 			/* "host drops_per_s": the same metric read on the host's side */
@@ -397,26 +404,9 @@ show_effects(JsonNode *result)
 	JsonArray *rows = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
 
 	for (guint i = 0; rows && i < json_array_get_length(rows); i++) {
-		JsonNode *node = json_array_get_element(rows, i);
-		JsonObject *r = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+		JsonObject *r = object_element(rows, i);
 		if (r != NULL)
 			show_effect(r);
-	}
-}
-
-static void
-add_summary_members(JsonObject *row, const char *side, JsonObject *s)
-{
-	static const char *const keys[] = {"n", "mean", "stddev", "median"};
-
-	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
-		JsonNode *v = s ? json_object_get_member(s, keys[i]) : NULL;
-		g_autofree char *name = g_strdup_printf("%s_%s", side, keys[i]);
-
-		json_object_set_member(row, name,
-				       v != NULL && JSON_NODE_HOLDS_VALUE(v)
-					       ? json_node_copy(v)
-					       : json_node_init_null(json_node_alloc()));
 	}
 }
 
@@ -431,23 +421,34 @@ copy_member(JsonObject *to, JsonObject *from, const char *key, const char *as)
 				       : json_node_init_null(json_node_alloc()));
 }
 
+static void
+add_summary_members(JsonObject *row, const char *side, JsonObject *s)
+{
+	static const char *const keys[] = {"n", "mean", "stddev", "median"};
+
+	for (guint i = 0; i < G_N_ELEMENTS(keys); i++) {
+		g_autofree char *name = g_strdup_printf("%s_%s", side, keys[i]);
+
+		copy_member(row, s, keys[i], name);
+	}
+}
+
 JsonNode *
 vt_change_effect_rows(JsonNode *result)
 {
 	JsonArray *rows = JSON_NODE_HOLDS_ARRAY(result) ? json_node_get_array(result) : NULL;
-	JsonArray *out = json_array_new();
-	guint n = rows ? json_array_get_length(rows) : JSON_NODE_HOLDS_OBJECT(result) ? 1 : 0;
+	g_autoptr(JsonArray) out = json_array_new();
+	/* `changes --effect` answers an array of changes, `show` one change */
+	JsonObject *one = JSON_NODE_HOLDS_OBJECT(result) ? json_node_get_object(result) : NULL;
+	guint n = rows ? json_array_get_length(rows) : one ? 1 : 0;
 
 	for (guint i = 0; i < n; i++) {
-		JsonNode *node = rows ? json_array_get_element(rows, i) : result;
-		JsonObject *r = JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : NULL;
+		JsonObject *r = rows ? object_element(rows, i) : one;
 		JsonObject *e = object_member(r, "effect");
 		JsonArray *metrics = array_member(e, "metrics");
 
 		for (guint k = 0; metrics && k < json_array_get_length(metrics); k++) {
-			JsonNode *mn = json_array_get_element(metrics, k);
-			JsonObject *m =
-				JSON_NODE_HOLDS_OBJECT(mn) ? json_node_get_object(mn) : NULL;
+			JsonObject *m = object_element(metrics, k);
 			JsonObject *row;
 
 			if (m == NULL)
@@ -468,12 +469,7 @@ vt_change_effect_rows(JsonNode *result)
 			json_array_add_object_element(out, row);
 		}
 	}
-	{
-		JsonNode *node = json_node_init_array(json_node_alloc(), out);
-
-		json_array_unref(out);
-		return node;
-	}
+	return json_node_init_array(json_node_alloc(), out); /* takes its own reference */
 }
 
 void
