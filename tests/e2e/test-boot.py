@@ -15,11 +15,10 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from vte2e import probe, util, wire  # noqa: E402
+from vte2e import probe, session, wire  # noqa: E402
 from vte2e.guest import AGENT_CHANNEL, SCENARIO, SHELL_CHANNEL  # noqa: E402
 from vte2e.libvirtd import namespace_pids  # noqa: E402
-from vte2e.session import POLICY_ALLOWED, Interrupted, Session  # noqa: E402
-from vte2e.tap import Tap  # noqa: E402
+from vte2e.session import POLICY_ALLOWED  # noqa: E402
 from vte2e.util import HarnessError, wait_for  # noqa: E402
 
 AGENT_LOOP_MISSING = "the port loop is not implemented"
@@ -215,18 +214,7 @@ def run_checks(t, s):
 
 
 def main():
-    missing = util.missing_requirements()
-    if missing:
-        print("1..0 # SKIP " + "; ".join(missing))
-        return 0
-    t = Tap()
-    t0 = time.monotonic()
-    s = Session()
-    try:
-        return run(t, s, t0)
-    except Interrupted as e:
-        t.bail("interrupted by %s; everything this run started was torn down" % e)
-        return 1
+    return session.main(run)
 
 
 def run(t, s, t0):

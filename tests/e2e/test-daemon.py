@@ -17,12 +17,11 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from vte2e import util  # noqa: E402
+from vte2e import session, util  # noqa: E402
 from vte2e.daemon import cli_binary  # noqa: E402
 from vte2e.guest import SCENARIO  # noqa: E402
 from vte2e.libvirtd import namespace_pids  # noqa: E402
-from vte2e.session import GUEST_NAME, HOSTILE_NAME, Interrupted, Session  # noqa: E402
-from vte2e.tap import Tap  # noqa: E402
+from vte2e.session import GUEST_NAME, HOSTILE_NAME  # noqa: E402
 from vte2e.util import HarnessError, run, wait_for  # noqa: E402
 
 MIB = 1024 * 1024
@@ -531,18 +530,7 @@ def run_checks(t, s):
 
 
 def main():
-    missing = util.missing_requirements()
-    if missing:
-        print("1..0 # SKIP " + "; ".join(missing))
-        return 0
-    t = Tap()
-    t0 = time.monotonic()
-    s = Session()
-    try:
-        return run_session(t, s, t0)
-    except Interrupted as e:
-        t.bail("interrupted by %s; everything this run started was torn down" % e)
-        return 1
+    return session.main(run_session)
 
 
 def run_session(t, s, t0):

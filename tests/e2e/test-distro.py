@@ -17,11 +17,9 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from vte2e import distro, util  # noqa: E402
+from vte2e import distro, session, util  # noqa: E402
 from vte2e.guest import domain_type  # noqa: E402
 from vte2e.libvirtd import PrivateLibvirt, namespace_pids  # noqa: E402
-from vte2e.session import Interrupted, Session  # noqa: E402
-from vte2e.tap import Tap  # noqa: E402
 from vte2e.util import HarnessError, run, wait_for  # noqa: E402
 
 NAME = "vt-e2e-distro"
@@ -480,22 +478,7 @@ def run_session(t, s, t0):
 
 
 def main():
-    missing = util.missing_requirements()
-    for prog in ("mmdebstrap", "mkfs.ext4", "chroot"):
-        if not any(os.access(os.path.join(d, prog), os.X_OK)
-                   for d in ("/usr/bin", "/usr/sbin", "/sbin", "/bin")):
-            missing.append("no %s (tools/install-deps e2e)" % prog)
-    if missing:
-        print("1..0 # SKIP " + "; ".join(missing))
-        return 0
-    t = Tap()
-    t0 = time.monotonic()
-    s = Session()
-    try:
-        return run_session(t, s, t0)
-    except Interrupted as e:
-        t.bail("interrupted by %s; everything this run started was torn down" % e)
-        return 1
+    return session.main(run_session, programs=('mmdebstrap', 'mkfs.ext4', 'chroot'))
 
 
 if __name__ == "__main__":

@@ -14,11 +14,10 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from vte2e import image, util  # noqa: E402
+from vte2e import image, session  # noqa: E402
 from vte2e.daemon import cli_binary  # noqa: E402
 from vte2e.libvirtd import namespace_pids  # noqa: E402
-from vte2e.session import GUEST_NAME, Interrupted, Session  # noqa: E402
-from vte2e.tap import Tap  # noqa: E402
+from vte2e.session import GUEST_NAME  # noqa: E402
 from vte2e.util import HarnessError, run, wait_for  # noqa: E402
 
 SHARED = re.compile(r"(^|/)(ld-linux[^/]*|lib[^/]*\.so(\.[0-9.]+)?)$")
@@ -137,19 +136,8 @@ def run_session(t, s, t0):
 
 
 def main():
-    missing = util.missing_requirements()
-    if missing:
-        print("1..0 # SKIP " + "; ".join(missing))
-        return 0
-    t = Tap()
-    t0 = time.monotonic()
-    s = Session(cmdline_extra="vt.hog=0",
-                portable_agent=os.environ["VT_E2E_PORTABLE_AGENT"])
-    try:
-        return run_session(t, s, t0)
-    except Interrupted as e:
-        t.bail("interrupted by %s; everything this run started was torn down" % e)
-        return 1
+    return session.main(run_session, cmdline_extra="vt.hog=0",
+                        portable_agent=os.environ["VT_E2E_PORTABLE_AGENT"])
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ import time
 from . import image, libvirtd
 from .daemon import VirtTuned
 from .guest import Guest
-from .util import HarnessError, log
+from .tap import Tap
+from .util import HarnessError, log, missing_requirements
 
 GUEST_NAME = "vt-e2e-scenario"
 HOSTILE_NAME = "vt-e2e-hostile"
@@ -153,3 +154,25 @@ class Session:
             "  logs: %s/libvirt/log/ (libvirtd.log, virtlogd.log, qemu/%s.log)\n"
             "  tear down: tests/e2e/vt-e2e down %s" % (
                 w, uri, daemon, w, w, w, GUEST_NAME, w))
+
+
+def main(run, programs=(), **session_args):
+    """A test's whole run: TAP's skip naming what this machine lacks (the
+    harness's requirements and @programs), else run(t, s, t0) in a Session,
+    with TAP's bail-out when a signal ends it. Returns the exit code."""
+    missing = missing_requirements()
+    for prog in programs:
+        if not any(os.access(os.path.join(d, prog), os.X_OK)
+                   for d in ("/usr/bin", "/usr/sbin", "/sbin", "/bin")):
+            missing.append("no %s (tools/install-deps e2e)" % prog)
+    if missing:
+        print("1..0 # SKIP " + "; ".join(missing))
+        return 0
+    t = Tap()
+    t0 = time.monotonic()
+    s = Session(**session_args)
+    try:
+        return run(t, s, t0)
+    except Interrupted as e:
+        t.bail("interrupted by %s; everything this run started was torn down" % e)
+        return 1
