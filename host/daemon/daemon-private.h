@@ -58,6 +58,10 @@ void vt_daemon_store_report(VtDaemon *daemon, VtGuest *guest, gint64 at_ms);
 void vt_daemon_store_report_done(VtDaemon *daemon, VtGuest *guest);
 void vt_daemon_store_flush(VtDaemon *daemon);
 
+/* heap.c: glibc's heap kept grown between reports, trimmed once a second. */
+void vt_daemon_heap_init(void);
+void vt_daemon_heap_trim(VtDaemon *daemon);
+
 /* commands.c: a control socket request. */
 void vt_daemon_on_request(VtControlRequest *request, gpointer daemon);
 

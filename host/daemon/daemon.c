@@ -67,6 +67,7 @@ vt_daemon_new(const VtDaemonOptions *o, GError **error)
 	g_autoptr(VtDaemon) d = g_new0(VtDaemon, 1);
 	g_autofree char *db = NULL;
 
+	vt_daemon_heap_init();
 	d->uri = g_strdup(o->uri ? o->uri : VT_DAEMON_DEFAULT_URI);
 	d->state_dir = g_strdup(o->state_dir ? o->state_dir : VT_DAEMON_DEFAULT_STATE_DIR);
 	d->socket_path = g_strdup(o->socket_path ? o->socket_path : VT_CONTROL_DEFAULT_SOCKET);

@@ -131,16 +131,54 @@ apply_active(VtStore *store, const char *uuid, gint64 now_ms, const VtStoreRecom
 	return resolve(store, now_ms, open, error);
 }
 
+/* @active as one string, each field with its length, so that two different
+ * sets never flatten to the same. */
+static char *
+flatten(const VtStoreRecommendation *active, guint n_active)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < n_active; i++) {
+		const char *fields[] = {active[i].id, active[i].rule, active[i].severity,
+					active[i].summary};
+
+		for (gsize f = 0; f < G_N_ELEMENTS(fields); f++) {
+			if (fields[f] == NULL)
+				g_string_append(out, "-;");
+			else
+				g_string_append_printf(out, "%zu:%s;", strlen(fields[f]),
+						       fields[f]);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
 gboolean
 vt_store_set_recommendations(VtStore *store, const char *uuid, gint64 now_ms,
 			     const VtStoreRecommendation *active, guint n_active, GError **error)
 {
+	g_autofree char *flat = flatten(active, n_active);
+	VtStoreDomainRow *row = vt_store_domain_row(store, uuid);
 	gboolean ok;
 
+	/* The same set as last written: its episodes go on, and their
+	 * last_seen_ms is raised at most every VT_STORE_SEEN_EVERY_MS. */
+	if (row != NULL && row->recommendations != NULL &&
+	    strcmp(row->recommendations, flat) == 0 && now_ms >= row->recommendations_written_ms &&
+	    now_ms - row->recommendations_written_ms < VT_STORE_SEEN_EVERY_MS)
+		return TRUE;
 	if (!vt_store_op_begin(store, FALSE, error))
 		return FALSE;
 	ok = apply_active(store, uuid, now_ms, active, n_active, error);
-	return vt_store_op_end(store, ok, FALSE, error);
+	if (!vt_store_op_end(store, ok, FALSE, error))
+		return FALSE;
+	row = vt_store_domain_row(store, uuid);
+	if (row != NULL) {
+		g_free(row->recommendations);
+		row->recommendations = g_steal_pointer(&flat);
+		row->recommendations_written_ms = now_ms;
+	}
+	return TRUE;
 }
 
 GPtrArray *

@@ -112,6 +112,21 @@ write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 			  error);
 }
 
+/* Whether write_report() will make one write only, the report's row: inside a
+ * batch, with the domain's row known and not due for last_seen, and the
+ * skeleton the same as the last one. */
+static gboolean
+single_insert(VtStore *store, const char *uuid, const char *name, gint64 time_ms, GBytes *sections)
+{
+	VtStoreChain *chain = g_hash_table_lookup(store->chains, uuid);
+	VtStoreDomainRow *row = vt_store_domain_row(store, uuid);
+
+	return store->in_batch && chain != NULL && row != NULL && chain->domain_id == row->id &&
+	       g_strcmp0(name, row->name) == 0 && time_ms >= row->seen_written_ms &&
+	       time_ms - row->seen_written_ms < VT_STORE_SEEN_EVERY_MS && chain->sections != NULL &&
+	       g_bytes_equal(chain->sections, sections);
+}
+
 /* After an insert: a domain over the budget loses its oldest reports. */
 static gboolean
 enforce_budget(VtStore *store, const char *uuid, const char *name, VtStoreChain *chain,
@@ -170,11 +185,19 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	if (!ok)
 		return FALSE;
 
-	if (!vt_store_op_begin(store, FALSE, error))
-		return FALSE;
-	ok = write_report(store, uuid, name, time_ms, sections, ends, cur, &plan, error);
-	if (!vt_store_op_end(store, ok, FALSE, error))
-		return FALSE;
+	if (single_insert(store, uuid, name, time_ms, sections)) {
+		/* one statement is atomic on its own: no savepoint around it */
+		if (!write_report(store, uuid, name, time_ms, sections, ends, cur, &plan, error)) {
+			vt_store_forget_caches(store);
+			return FALSE;
+		}
+	} else {
+		if (!vt_store_op_begin(store, FALSE, error))
+			return FALSE;
+		ok = write_report(store, uuid, name, time_ms, sections, ends, cur, &plan, error);
+		if (!vt_store_op_end(store, ok, FALSE, error))
+			return FALSE;
+	}
 
 	chain = g_hash_table_lookup(store->chains, uuid);
 	if (chain == NULL) {

@@ -28,6 +28,23 @@ typedef struct {
 	gint64 bytes;       /* an upper estimate of the domain's bytes; -1: unknown */
 } VtStoreChain;
 
+/* What the writer knows of a domain's row, so that a report costs no upsert
+ * of it: its id and name, when last_seen_ms was last raised, and the set of
+ * recommendations last written (vt_store_set_recommendations). Dropped with
+ * the chains. */
+typedef struct {
+	gint64 id;
+	char *name;
+	gint64 seen_written_ms; /* last_seen_ms as written */
+	char *recommendations;  /* the active set last written, flattened; NULL: unknown */
+	gint64 recommendations_written_ms;
+} VtStoreDomainRow;
+
+/* An unchanged last_seen_ms (of a domain, of a recommendation that stays) is
+ * written again at most this often: the daemon's reports and analyses do not
+ * rewrite the same rows every interval. */
+#define VT_STORE_SEEN_EVERY_MS 60000
+
 struct _VtStore {
 	sqlite3 *db;
 	char *path;
@@ -36,6 +53,7 @@ struct _VtStore {
 	GHashTable *sections;    /* GBytes hash -> gint64 id */
 	GHashTable *layouts;     /* GBytes hash -> gint64 id */
 	GHashTable *chains;      /* char *uuid -> VtStoreChain */
+	GHashTable *domain_rows; /* char *uuid -> VtStoreDomainRow */
 	gint64 budget_bytes;     /* per domain; 0: none */
 	GHashTable *budget_hits; /* char *uuid -> guint64[2]: times over, last log */
 	gboolean in_batch;
@@ -66,10 +84,15 @@ gboolean vt_store_op_end(VtStore *store, gboolean ok, gboolean durable, GError *
 void vt_store_forget_caches(VtStore *store);
 
 /* The domain's row id, created (first_seen = last_seen = @now_ms) when
- * missing, else last_seen raised to @now_ms and the name updated. */
+ * missing, else the name updated and last_seen raised to @now_ms (when it is
+ * VT_STORE_SEEN_EVERY_MS behind: a known domain with the same name costs no
+ * write in between). */
 gboolean vt_store_domain_id(VtStore *store, const char *uuid, const char *name, gint64 now_ms,
 			    gint64 *id, GError **error);
 /* The row id of an existing domain: 0 when unknown. */
+/* The cached row of @uuid, or NULL (after vt_store_domain_id, until the caches
+ * are forgotten). */
+VtStoreDomainRow *vt_store_domain_row(VtStore *store, const char *uuid);
 gboolean vt_store_lookup_domain(VtStore *store, const char *uuid, gint64 *id, GError **error);
 /* The time of @domain_id's newest report; *found FALSE when it has none. */
 gboolean vt_store_newest_report_time(VtStore *store, gint64 domain_id, gint64 *time_ms,

@@ -116,6 +116,7 @@ vt_store_forget_caches(VtStore *store)
 	g_hash_table_remove_all(store->sections);
 	g_hash_table_remove_all(store->layouts);
 	g_hash_table_remove_all(store->chains);
+	g_hash_table_remove_all(store->domain_rows);
 }
 
 /* ------------------------------------------------------------ transactions */
@@ -298,6 +299,16 @@ configure(VtStore *store, GError **error)
 	       vt_store_exec(store, "PRAGMA foreign_keys = OFF", error);
 }
 
+static void
+domain_row_free(gpointer data)
+{
+	VtStoreDomainRow *row = data;
+
+	g_free(row->name);
+	g_free(row->recommendations);
+	g_free(row);
+}
+
 VtStore *
 vt_store_open_version(const char *path, guint target_version, GError **error)
 {
@@ -310,6 +321,8 @@ vt_store_open_version(const char *path, guint target_version, GError **error)
 	store->layouts = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 					       (GDestroyNotify)g_bytes_unref, g_free);
 	store->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, chain_free);
+	store->domain_rows =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, domain_row_free);
 	store->budget_hits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	if (!prepare_path(path, error))
@@ -345,6 +358,7 @@ vt_store_free(VtStore *store)
 	g_clear_pointer(&store->sections, g_hash_table_unref);
 	g_clear_pointer(&store->layouts, g_hash_table_unref);
 	g_clear_pointer(&store->chains, g_hash_table_unref);
+	g_clear_pointer(&store->domain_rows, g_hash_table_unref);
 	g_clear_pointer(&store->budget_hits, g_hash_table_unref);
 	if (store->db != NULL)
 		sqlite3_close(store->db);
@@ -397,20 +411,33 @@ vt_store_lookup_domain(VtStore *store, const char *uuid, gint64 *id, GError **er
 	return TRUE;
 }
 
+VtStoreDomainRow *
+vt_store_domain_row(VtStore *store, const char *uuid)
+{
+	return uuid != NULL ? g_hash_table_lookup(store->domain_rows, uuid) : NULL;
+}
+
 gboolean
 vt_store_domain_id(VtStore *store, const char *uuid, const char *name, gint64 now_ms, gint64 *id,
 		   GError **error)
 {
-	g_autoptr(VtStoreStmt) st =
-		vt_store_stmt(store,
-			      "INSERT INTO domains (uuid, name, first_seen_ms, last_seen_ms) "
-			      "VALUES (?1, coalesce(?2, ?1), ?3, ?3)"
-			      /* callers that know no name (NULL) keep the one we have */
-			      " ON CONFLICT (uuid) DO UPDATE SET name = coalesce(?2, name),"
-			      " last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)"
-			      " RETURNING id",
-			      error);
+	VtStoreDomainRow *row = vt_store_domain_row(store, uuid);
+	g_autoptr(VtStoreStmt) st = NULL;
 
+	if (row != NULL && (name == NULL || strcmp(name, row->name) == 0) &&
+	    now_ms >= row->seen_written_ms &&
+	    now_ms - row->seen_written_ms < VT_STORE_SEEN_EVERY_MS) {
+		*id = row->id;
+		return TRUE;
+	}
+	st = vt_store_stmt(store,
+			   "INSERT INTO domains (uuid, name, first_seen_ms, last_seen_ms) "
+			   "VALUES (?1, coalesce(?2, ?1), ?3, ?3)"
+			   /* callers that know no name (NULL) keep the one we have */
+			   " ON CONFLICT (uuid) DO UPDATE SET name = coalesce(?2, name),"
+			   " last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)"
+			   " RETURNING id, name",
+			   error);
 	if (st == NULL)
 		return FALSE;
 	if (uuid == NULL || *uuid == '\0') {
@@ -423,8 +450,18 @@ vt_store_domain_id(VtStore *store, const char *uuid, const char *name, gint64 no
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return vt_store_sql_error(store, error, "recording a domain");
 	*id = sqlite3_column_int64(st, 0);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (row == NULL) {
+		row = g_new0(VtStoreDomainRow, 1);
+		g_hash_table_insert(store->domain_rows, g_strdup(uuid), row);
+	}
+	row->id = *id;
+	g_free(row->name);
+	row->name = vt_store_column_text(st, 1);
+	row->seen_written_ms = MAX(row->seen_written_ms, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		g_hash_table_remove(store->domain_rows, uuid);
 		return vt_store_sql_error(store, error, "recording a domain");
+	}
 	return TRUE;
 }
 
