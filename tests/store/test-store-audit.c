@@ -34,6 +34,85 @@ find_rec(GPtrArray *list, const char *id, guint nth)
 	return NULL;
 }
 
+static gint64
+last_seen_of(VtStore *store, const char *uuid, const char *id)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) open = vt_store_list_recommendations(store, uuid, FALSE, &error);
+	VtStoreRecommendation *r;
+
+	g_assert_no_error(error);
+	r = find_rec(open, id, 0);
+	g_assert_nonnull(r);
+	return r->last_seen_ms;
+}
+
+static gint64
+domain_last_seen(VtStore *store, const char *uuid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) all = vt_store_list_domains(store, &error);
+
+	g_assert_no_error(error);
+	for (guint i = 0; i < all->len; i++) {
+		VtStoreDomain *d = all->pdata[i];
+
+		if (strcmp(d->uuid, uuid) == 0)
+			return d->last_seen_ms;
+	}
+	g_assert_not_reached();
+}
+
+/* The same set again is not rewritten, except to raise last_seen_ms once
+ * VT_STORE_SEEN_EVERY_MS has passed; any change is written at once. */
+static void
+test_recommendations_unchanged(VtStoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtStore) store = vt_store_open(fx->path, &error);
+	VtStoreRecommendation s1[] = {rec("a", "warning")};
+	VtStoreRecommendation s2[] = {rec("a", "critical")};
+	const gint64 every = VT_STORE_SEEN_EVERY_MS;
+
+	g_assert_no_error(error);
+	g_assert_true(vt_store_set_recommendations(store, "uuid-a", T0, s1, 1, &error));
+	g_assert_true(vt_store_set_recommendations(store, "uuid-a", T0 + 10, s1, 1, &error));
+	g_assert_cmpint(last_seen_of(store, "uuid-a", "a"), ==, T0);
+	g_assert_cmpint(domain_last_seen(store, "uuid-a"), ==, T0);
+	g_assert_true(vt_store_set_recommendations(store, "uuid-a", T0 + every, s1, 1, &error));
+	g_assert_cmpint(last_seen_of(store, "uuid-a", "a"), ==, T0 + every);
+	g_assert_cmpint(domain_last_seen(store, "uuid-a"), ==, T0 + every);
+	/* a changed severity is written at once */
+	g_assert_true(vt_store_set_recommendations(store, "uuid-a", T0 + every + 1, s2, 1, &error));
+	g_assert_cmpint(last_seen_of(store, "uuid-a", "a"), ==, T0 + every + 1);
+	{
+		g_autoptr(GPtrArray) open =
+			vt_store_list_recommendations(store, "uuid-a", FALSE, &error);
+		g_assert_cmpstr(((VtStoreRecommendation *)open->pdata[0])->severity, ==,
+				"critical");
+	}
+	/* a batch rolled back forgets what it wrote: the next set is written */
+	g_assert_true(vt_store_begin(store, &error));
+	g_assert_true(vt_store_set_recommendations(store, "uuid-a", T0 + every + 2, s1, 1, &error));
+	vt_store_rollback(store);
+	g_assert_true(vt_store_set_recommendations(store, "uuid-a", T0 + every + 3, s1, 1, &error));
+	{
+		g_autoptr(GPtrArray) open =
+			vt_store_list_recommendations(store, "uuid-a", FALSE, &error);
+		g_assert_cmpuint(open->len, ==, 1);
+		g_assert_cmpstr(((VtStoreRecommendation *)open->pdata[0])->severity, ==,
+				"warning");
+	}
+	/* a domain whose row was created in a batch rolled back gets a new row */
+	g_assert_true(vt_store_begin(store, &error));
+	g_assert_true(vt_store_set_recommendations(store, "uuid-b", T0 + 5, s1, 1, &error));
+	vt_store_rollback(store);
+	g_assert_true(vt_store_set_recommendations(store, "uuid-b", T0 + 6, s1, 1, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(last_seen_of(store, "uuid-b", "a"), ==, T0 + 6);
+	g_assert_cmpint(domain_last_seen(store, "uuid-b"), ==, T0 + 6);
+}
+
 static void
 test_recommendations(VtStoreFixture *fx, gconstpointer data)
 {
@@ -282,6 +361,7 @@ main(int argc, char **argv)
 	g_test_add(path, VtStoreFixture, NULL, vt_store_fixture_setup, fn,                         \
 		   vt_store_fixture_teardown)
 	ADD("/store/recommendations", test_recommendations);
+	ADD("/store/recommendations/unchanged", test_recommendations_unchanged);
 	ADD("/store/audit", test_audit);
 	ADD("/store/audit/ends-batch", test_audit_ends_batch);
 #undef ADD
