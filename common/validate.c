@@ -10,54 +10,55 @@
 
 #define VT_VALIDATE_MAX_DEPTH 16
 
+/* The lists with a bound of their own, and those whose entries are told
+ * apart by a name (two entries with one name would make two metric series
+ * and two recommendations with one id). */
 typedef struct {
-	const char *field; /* full name: message.field */
-	gsize max;
-} RepeatedBound;
+	const ProtobufCMessageDescriptor *message;
+	const char *field;
+	gsize max;       /* 0: VT_REPEATED_MAX (or the map bound) */
+	const char *key; /* the string field that names an entry, or NULL */
+} ListRule;
 
-static const RepeatedBound repeated_bounds[] = {
-	{"virttune.v1.Report.block", VT_REPORT_MAX_BLOCK},
-	{"virttune.v1.Report.nics", VT_REPORT_MAX_NICS},
-	{"virttune.v1.Report.sections", VT_REPORT_MAX_SECTIONS},
-	{"virttune.v1.Nic.features", VT_REPORT_MAX_FEATURES},
-	{"virttune.v1.Swap.devices", VT_REPORT_MAX_SWAP_DEVICES},
-	{"virttune.v1.Block.schedulers", VT_REPORT_MAX_SCHEDULERS},
-	{"virttune.v1.Hello.capabilities", VT_REPORT_MAX_CAPABILITIES},
-	{"virttune.v1.PolicySummary.allowed", VT_REPORT_MAX_CAPABILITIES},
-	{"virttune.v1.Nic.queue_interrupts", VT_REPORT_MAX_QUEUE_IRQS},
-	{"virttune.v1.Report.changes", VT_REPORT_MAX_CHANGES},
+static const ListRule list_rules[] = {
+	{&virttune__v1__report__descriptor, "block", VT_REPORT_MAX_BLOCK, "name"},
+	{&virttune__v1__report__descriptor, "nics", VT_REPORT_MAX_NICS, "name"},
+	{&virttune__v1__report__descriptor, "sections", VT_REPORT_MAX_SECTIONS, "name"},
+	{&virttune__v1__report__descriptor, "changes", VT_REPORT_MAX_CHANGES, "change_id"},
+	{&virttune__v1__nic__descriptor, "features", VT_REPORT_MAX_FEATURES, "name"},
+	{&virttune__v1__nic__descriptor, "queue_interrupts", VT_REPORT_MAX_QUEUE_IRQS, "queue"},
+	{&virttune__v1__swap__descriptor, "devices", VT_REPORT_MAX_SWAP_DEVICES, "path"},
+	{&virttune__v1__block__descriptor, "schedulers", VT_REPORT_MAX_SCHEDULERS, NULL},
+	{&virttune__v1__hello__descriptor, "capabilities", VT_REPORT_MAX_CAPABILITIES, NULL},
+	{&virttune__v1__policy_summary__descriptor, "allowed", VT_REPORT_MAX_CAPABILITIES, NULL},
 };
 
-/* Lists whose entries are told apart by a name: two entries with one name
- * would make two metric series and two recommendations with one id. */
-typedef struct {
-	const char *field; /* full name: message.field */
-	const char *key;   /* the string field that names an entry */
-} UniqueKey;
+/* list_rules[i]'s field descriptor, resolved once: a list is then known by
+ * its descriptor's address, not by comparing names at every message. */
+static const ProtobufCFieldDescriptor *list_fields[G_N_ELEMENTS(list_rules)];
 
-static const UniqueKey unique_keys[] = {
-	{"virttune.v1.Report.block", "name"},        {"virttune.v1.Report.nics", "name"},
-	{"virttune.v1.Report.sections", "name"},     {"virttune.v1.Swap.devices", "path"},
-	{"virttune.v1.Nic.features", "name"},        {"virttune.v1.Nic.queue_interrupts", "queue"},
-	{"virttune.v1.Report.changes", "change_id"},
-};
-
-static gboolean
-field_is(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field,
-	 const char *full)
+static void
+resolve_list_fields(void)
 {
-	gsize dlen = strlen(desc->name);
+	static gsize resolved = 0;
 
-	return strncmp(full, desc->name, dlen) == 0 && full[dlen] == '.' &&
-	       strcmp(full + dlen + 1, field->name) == 0;
+	if (!g_once_init_enter(&resolved))
+		return;
+	for (gsize i = 0; i < G_N_ELEMENTS(list_rules); i++) {
+		list_fields[i] = protobuf_c_message_descriptor_get_field_by_name(
+			list_rules[i].message, list_rules[i].field);
+		g_assert(list_fields[i] != NULL &&
+			 list_fields[i]->label == PROTOBUF_C_LABEL_REPEATED);
+	}
+	g_once_init_leave(&resolved, 1);
 }
 
-static const char *
-unique_key(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field)
+static const ListRule *
+list_rule(const ProtobufCFieldDescriptor *field)
 {
-	for (gsize i = 0; i < G_N_ELEMENTS(unique_keys); i++)
-		if (field_is(desc, field, unique_keys[i].field))
-			return unique_keys[i].key;
+	for (gsize i = 0; i < G_N_ELEMENTS(list_rules); i++)
+		if (list_fields[i] == field)
+			return &list_rules[i];
 	return NULL;
 }
 
@@ -70,22 +71,35 @@ is_map_entry(const ProtobufCFieldDescriptor *field)
 				"Entry");
 }
 
-static gsize
-repeated_bound(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field)
-{
-	for (gsize i = 0; i < G_N_ELEMENTS(repeated_bounds); i++)
-		if (field_is(desc, field, repeated_bounds[i].field))
-			return repeated_bounds[i].max;
-	if (is_map_entry(field))
-		return VT_REPORT_MAX_MAP_ENTRIES;
-	return VT_REPEATED_MAX;
-}
+/* Where the walk is: the field at each depth and, in a list, the entry
+ * (-1: not in a list). The path an error names is built from it only when
+ * there is an error. */
+typedef struct {
+	const char *field;
+	gssize index;
+} Step;
 
 typedef struct {
-	GString *path;
+	Step steps[VT_VALIDATE_MAX_DEPTH + 2];
+	guint n_steps;
 	const char *reason;
 	GError **error;
 } Walk;
+
+static char *
+walk_path(const Walk *w)
+{
+	GString *path = g_string_new(NULL);
+
+	for (guint i = 0; i < w->n_steps; i++) {
+		if (i > 0)
+			g_string_append_c(path, '.');
+		g_string_append(path, w->steps[i].field);
+		if (w->steps[i].index >= 0)
+			g_string_append_printf(path, "[%" G_GSSIZE_FORMAT "]", w->steps[i].index);
+	}
+	return g_string_free(path, FALSE);
+}
 
 static gboolean fail(Walk *w, const char *reason, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
@@ -94,6 +108,7 @@ fail(Walk *w, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
 	g_autofree char *msg = NULL;
+	g_autofree char *path = walk_path(w);
 
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
@@ -105,7 +120,7 @@ fail(Walk *w, const char *reason, const char *fmt, ...)
 				    g_str_equal(reason, "duplicate") || g_str_equal(reason, "key")
 			    ? VT_ERROR_INVALID
 			    : VT_ERROR_TOO_LARGE,
-		    "%s: %s", w->path->len ? w->path->str : "(message)", msg);
+		    "%s: %s", *path != '\0' ? path : "(message)", msg);
 	return FALSE;
 }
 
@@ -185,32 +200,17 @@ check_unique(Walk *w, const ProtobufCMessage *const *entries, gsize n, const cha
 /* A map entry names its value: a string key left out of the packed form
  * would reach every reader as NULL. */
 static gboolean
-check_map_key(Walk *w, const ProtobufCFieldDescriptor *field, const ProtobufCMessage *entry)
+check_map_key(Walk *w, const ProtobufCMessage *entry)
 {
 	const ProtobufCFieldDescriptor *kf;
 
-	if (!is_map_entry(field) || entry == NULL)
+	if (entry == NULL)
 		return TRUE;
 	kf = protobuf_c_message_descriptor_get_field_by_name(entry->descriptor, "key");
 	if (kf == NULL || kf->type != PROTOBUF_C_TYPE_STRING ||
 	    *(const char *const *)((const char *)entry + kf->offset) != NULL)
 		return TRUE;
 	return fail(w, "key", "map entry without a key");
-}
-
-/* "[i]": by hand, as printf costs more than the rest of the walk */
-static void
-append_index(GString *path, gsize i)
-{
-	char digits[24];
-	guint n = 0;
-
-	do
-		digits[sizeof(digits) - 1 - n++] = (char)('0' + i % 10);
-	while ((i /= 10) > 0);
-	g_string_append_c(path, '[');
-	g_string_append_len(path, digits + sizeof(digits) - n, n);
-	g_string_append_c(path, ']');
 }
 
 static gboolean
@@ -220,23 +220,28 @@ walk_repeated(Walk *w, const ProtobufCMessage *msg, const ProtobufCFieldDescript
 	const char *base = (const char *)msg;
 	gsize n = *(const size_t *)(base + field->quantifier_offset);
 	const char *arr = *(const char *const *)(base + field->offset);
-	gsize max = repeated_bound(msg->descriptor, field);
+	const ListRule *rule = list_rule(field);
+	gboolean map = is_map_entry(field);
+	gsize max = rule != NULL ? rule->max : map ? VT_REPORT_MAX_MAP_ENTRIES : VT_REPEATED_MAX;
 	gsize es = vt_protobuf_type_size(field->type);
-	const char *key = unique_key(msg->descriptor, field);
+	Step *step = &w->steps[depth];
 
 	if (n > max)
 		return fail(w, "count", "%" G_GSIZE_FORMAT " entries, at most %" G_GSIZE_FORMAT, n,
 			    max);
 	for (gsize i = 0; i < n; i++) {
-		gsize here = w->path->len;
-
-		append_index(w->path, i);
-		if (!check_value(w, field, arr + i * es, depth) ||
-		    !check_map_key(w, field, *(const ProtobufCMessage *const *)(arr + i * es)))
+		step->index = (gssize)i;
+		w->n_steps = depth + 1;
+		if (!check_value(w, field, arr + i * es, depth))
 			return FALSE;
-		g_string_truncate(w->path, here);
+		w->n_steps = depth + 1; /* the entry's walk went deeper */
+		if (map && !check_map_key(w, *(const ProtobufCMessage *const *)(arr + i * es)))
+			return FALSE;
 	}
-	return key == NULL || check_unique(w, (const ProtobufCMessage *const *)arr, n, key);
+	step->index = -1;
+	w->n_steps = depth + 1;
+	return rule == NULL || rule->key == NULL ||
+	       check_unique(w, (const ProtobufCMessage *const *)arr, n, rule->key);
 }
 
 static gboolean
@@ -244,17 +249,16 @@ walk_message(Walk *w, const ProtobufCMessage *msg, guint depth)
 {
 	const ProtobufCMessageDescriptor *desc = msg->descriptor;
 
+	w->n_steps = depth;
 	if (depth > VT_VALIDATE_MAX_DEPTH)
 		return fail(w, "depth", "nested deeper than %d", VT_VALIDATE_MAX_DEPTH);
 	for (unsigned f = 0; f < desc->n_fields; f++) {
 		const ProtobufCFieldDescriptor *field = &desc->fields[f];
 		const char *base = (const char *)msg;
-		gsize saved = w->path->len;
 		gboolean ok = TRUE;
 
-		if (w->path->len > 0)
-			g_string_append_c(w->path, '.');
-		g_string_append(w->path, field->name);
+		w->steps[depth] = (Step){.field = field->name, .index = -1};
+		w->n_steps = depth + 1;
 		if (field->label == PROTOBUF_C_LABEL_REPEATED) {
 			ok = walk_repeated(w, msg, field, depth);
 		} else {
@@ -275,7 +279,6 @@ walk_message(Walk *w, const ProtobufCMessage *msg, guint depth)
 		}
 		if (!ok)
 			return FALSE;
-		g_string_truncate(w->path, saved);
 	}
 	return TRUE;
 }
@@ -283,9 +286,11 @@ walk_message(Walk *w, const ProtobufCMessage *msg, guint depth)
 gboolean
 vt_validate_message(const ProtobufCMessage *msg, const char **reason, GError **error)
 {
-	g_autoptr(GString) path = g_string_new(NULL);
-	Walk w = {.path = path, .reason = NULL, .error = error};
-	gboolean ok = walk_message(&w, msg, 0);
+	Walk w = {.n_steps = 0, .reason = NULL, .error = error};
+	gboolean ok;
+
+	resolve_list_fields();
+	ok = walk_message(&w, msg, 0);
 
 	if (reason != NULL)
 		*reason = w.reason;
