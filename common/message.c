@@ -43,6 +43,21 @@ vt_message_free(ProtobufCMessage *msg)
 		protobuf_c_message_free_unpacked(msg, NULL);
 }
 
+static void
+set_unpack_error(const ProtobufCMessageDescriptor *desc, gsize len, gboolean exceeded,
+		 GError **error)
+{
+	if (exceeded)
+		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
+			    "%s: unpacking %" G_GSIZE_FORMAT
+			    " bytes needs more than %u bytes of memory",
+			    desc->name, len, VT_UNPACK_MEMORY_MAX);
+	else
+		g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
+			    "%s: %" G_GSIZE_FORMAT " bytes are not a valid message", desc->name,
+			    len);
+}
+
 ProtobufCMessage *
 vt_message_unpack(const ProtobufCMessageDescriptor *desc, const guint8 *data, gsize len,
 		  GError **error)
@@ -56,18 +71,50 @@ vt_message_unpack(const ProtobufCMessageDescriptor *desc, const guint8 *data, gs
 	ProtobufCMessage *msg;
 
 	msg = protobuf_c_message_unpack(desc, &allocator, len, data);
-	if (msg == NULL) {
-		if (budget.exceeded)
-			g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE,
-				    "%s: unpacking %" G_GSIZE_FORMAT
-				    " bytes needs more than %u bytes of memory",
-				    desc->name, len, VT_UNPACK_MEMORY_MAX);
-		else
-			g_set_error(error, VT_ERROR, VT_ERROR_INVALID,
-				    "%s: %" G_GSIZE_FORMAT " bytes are not a valid message",
-				    desc->name, len);
-	}
+	if (msg == NULL)
+		set_unpack_error(desc, len, budget.exceeded, error);
 	return msg;
+}
+
+static void *
+arena_alloc(void *allocator_data, size_t size)
+{
+	return vt_arena_alloc(allocator_data, size);
+}
+
+static void
+arena_free(void *allocator_data, void *pointer)
+{
+	/* freed with the arena */
+}
+
+ProtobufCMessage *
+vt_message_unpack_in(const ProtobufCMessageDescriptor *desc, const guint8 *data, gsize len,
+		     VtArena *arena, GError **error)
+{
+	ProtobufCAllocator allocator = {
+		.alloc = arena_alloc,
+		.free = arena_free,
+		.allocator_data = arena,
+	};
+	ProtobufCMessage *msg = protobuf_c_message_unpack(desc, &allocator, len, data);
+
+	if (msg == NULL)
+		set_unpack_error(desc, len, vt_arena_refused(arena), error);
+	return msg;
+}
+
+ProtobufCMessage *
+vt_message_copy(const ProtobufCMessage *msg, GError **error)
+{
+	g_autoptr(GBytes) packed = vt_message_pack(msg, FALSE, error);
+	gsize len;
+	const guint8 *data;
+
+	if (packed == NULL)
+		return NULL;
+	data = g_bytes_get_data(packed, &len);
+	return vt_message_unpack(msg->descriptor, data, len, error);
 }
 
 VtEnvelope *

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "arena.h"
 #include "virttune.pb-c.h"
 
 G_BEGIN_DECLS
@@ -70,6 +71,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtReport, vt_report_free)
 ProtobufCMessage *vt_message_unpack(const ProtobufCMessageDescriptor *desc, const guint8 *data,
 				    gsize len, GError **error);
 VtEnvelope *vt_envelope_unpack(const guint8 *data, gsize len, GError **error);
+/* The same, every part of the message allocated in @arena (free the arena, not
+ * the message); VT_UNPACK_MEMORY_MAX is the arena's own limit. */
+ProtobufCMessage *vt_message_unpack_in(const ProtobufCMessageDescriptor *desc, const guint8 *data,
+				       gsize len, VtArena *arena, GError **error);
+/* A deep copy of @msg, allocated as vt_message_unpack() allocates. */
+ProtobufCMessage *vt_message_copy(const ProtobufCMessage *msg, GError **error);
 
 /* Pack @msg; a result over VT_FRAME_MAX is an error when @bounded. */
 GBytes *vt_message_pack(const ProtobufCMessage *msg, gboolean bounded, GError **error);

@@ -106,13 +106,13 @@ on_ready(VtSession *session, const VtHello *hello, gpointer user_data)
 }
 
 static void
-on_report(VtSession *session, VtReport *report, gpointer user_data)
+on_report(VtSession *session, VtReport *report, VtArena *arena, gpointer user_data)
 {
 	VtGuest *g = user_data;
 	VtDaemon *d = g->daemon;
 	gint64 at = vt_now_ms();
 
-	vt_guest_set_report(g, report, at);
+	vt_guest_set_report(g, report, arena, at);
 	vt_daemon_store_report(d, g, at);
 	vt_daemon_analyse(d, g, TRUE);
 	vt_daemon_store_report_done(d, g);

@@ -12,6 +12,9 @@
 #define HELLO_RETRY_MAX_MS   8000
 /* A ReportRequest unanswered this long no longer holds back the next one. */
 #define ASK_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* A guest that once sent a huge message does not make every later one start
+ * with a block that size. */
+#define VT_SESSION_ARENA_HINT_MAX (256 * 1024)
 
 typedef struct {
 	double tokens;
@@ -51,6 +54,7 @@ struct VtSession {
 	guint64 ignored;
 	guint64 garbage_counted; /* skipped bytes already charged as rejects */
 	char *cut_off_why;
+	gsize arena_hint; /* what the last message took decoded: the next one's first block */
 };
 
 static const char *const reject_names[VT_REJECT_N_REASONS] = {
@@ -219,8 +223,9 @@ stop_hello_timer(VtSession *s)
 	}
 }
 
+/* @env lives in *@arena; a callee that keeps part of it takes the arena. */
 static void
-handle_envelope(VtSession *s, VtEnvelope *env)
+handle_envelope(VtSession *s, VtEnvelope *env, VtArena **arena)
 {
 	switch (env->body_case) {
 	case VIRTTUNE__V1__ENVELOPE__BODY_HELLO:
@@ -240,13 +245,10 @@ handle_envelope(VtSession *s, VtEnvelope *env)
 			return;
 		}
 		s->reports++;
-		s->asked_us = 0; /* whoever asked is answered by this one */
-		if (s->callbacks.on_report) {
-			VtReport *report = env->report;
-			env->report = NULL; /* ownership moves to the callee */
-			env->body_case = VIRTTUNE__V1__ENVELOPE__BODY__NOT_SET;
-			s->callbacks.on_report(s, report, s->user_data);
-		}
+		s->asked_us = 0;            /* whoever asked is answered by this one */
+		if (s->callbacks.on_report) /* the arena moves to the callee */
+			s->callbacks.on_report(s, env->report, g_steal_pointer(arena),
+					       s->user_data);
 		return;
 	case VIRTTUNE__V1__ENVELOPE__BODY_APPLY_RESULT:
 		if (s->state != VT_SESSION_READY) {
@@ -254,10 +256,15 @@ handle_envelope(VtSession *s, VtEnvelope *env)
 			return;
 		}
 		if (s->callbacks.on_apply_result) {
-			VtApplyResult *result = env->apply_result;
-			env->apply_result = NULL;
-			env->body_case = VIRTTUNE__V1__ENVELOPE__BODY__NOT_SET;
-			s->callbacks.on_apply_result(s, result, s->user_data);
+			/* kept until its change ends: a copy of its own, not the arena */
+			g_autoptr(GError) error = NULL;
+			VtApplyResult *result =
+				(VtApplyResult *)vt_message_copy(&env->apply_result->base, &error);
+
+			if (result == NULL)
+				session_reject(s, VT_REJECT_LIMITS, error->message);
+			else
+				s->callbacks.on_apply_result(s, result, s->user_data);
 		}
 		return;
 	case VIRTTUNE__V1__ENVELOPE__BODY_ERROR:
@@ -287,19 +294,25 @@ on_frame(const guint8 *payload, gsize len, gpointer user_data)
 {
 	VtSession *s = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(VtEnvelope) env = NULL;
+	g_autoptr(VtArena) arena = NULL;
+	VtEnvelope *env;
 	const char *why = NULL;
 
 	if (s->credit_frames > 0)
 		s->credit_frames--; /* the answer to a ReportRequest of ours */
 	else if (!bucket_take(&s->frames, 1))
 		return session_reject(s, VT_REJECT_RATE, "too many frames per second");
-	env = vt_envelope_unpack(payload, len, &error);
+	/* Decoded into one arena: a report's hundreds of parts in one or two
+	 * blocks, freed at once when the next report replaces it. */
+	arena = vt_arena_new(s->arena_hint, VT_UNPACK_MEMORY_MAX);
+	env = (VtEnvelope *)vt_message_unpack_in(&virttune__v1__envelope__descriptor, payload, len,
+						 arena, &error);
 	if (env == NULL)
 		return session_reject(s, VT_REJECT_BAD_MESSAGE, error->message);
+	s->arena_hint = MIN(vt_arena_used(arena), VT_SESSION_ARENA_HINT_MAX);
 	if (!vt_validate_message(&env->base, &why, &error))
 		return session_reject(s, VT_REJECT_LIMITS, error->message);
-	handle_envelope(s, env);
+	handle_envelope(s, env, &arena);
 	return s->state != VT_SESSION_CUT_OFF && s->transport != NULL;
 }
 

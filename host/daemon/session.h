@@ -43,8 +43,9 @@ const char *vt_session_state_name(VtSessionState state);
 typedef struct {
 	/* The agent answered the handshake. */
 	void (*on_ready)(VtSession *session, const VtHello *hello, gpointer user_data);
-	/* A valid report; ownership passes to the callee. */
-	void (*on_report)(VtSession *session, VtReport *report, gpointer user_data);
+	/* A valid report, allocated in @arena, whose ownership passes to the
+	 * callee (free the arena, not the report). */
+	void (*on_report)(VtSession *session, VtReport *report, VtArena *arena, gpointer user_data);
 	/* An apply or rollback result; ownership passes to the callee. */
 	void (*on_apply_result)(VtSession *session, VtApplyResult *result, gpointer user_data);
 	/* The transport is gone: peer closed (state DETACHED) or we cut the guest

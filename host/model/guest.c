@@ -14,6 +14,18 @@ vt_guest_new(const char *uuid, const char *name)
 	return g;
 }
 
+/* The current report goes, with the arena it lives in. */
+static void
+drop_report(VtGuest *guest)
+{
+	if (guest->report_arena != NULL)
+		vt_arena_free(guest->report_arena);
+	else
+		vt_report_free(guest->report);
+	guest->report = NULL;
+	guest->report_arena = NULL;
+}
+
 void
 vt_guest_free(VtGuest *guest)
 {
@@ -25,7 +37,7 @@ vt_guest_free(VtGuest *guest)
 	vt_domain_facts_free(guest->facts);
 	vt_domstats_free(guest->stats);
 	vt_domstats_free(guest->prev_stats);
-	vt_report_free(guest->report);
+	drop_report(guest);
 	vt_report_free(guest->prev_report);
 	vt_analysis_free(guest->analysis);
 	g_free(guest->xml);
@@ -93,33 +105,6 @@ boot_id(const VtReport *r)
  * milliseconds give noise, not a rate. */
 #define RATE_BASE_MIN_MS 1000
 
-static void
-free_messages(size_t *n, void *array)
-{
-	ProtobufCMessage ***items = array;
-
-	for (size_t i = 0; i < *n; i++)
-		protobuf_c_message_free_unpacked((*items)[i], NULL);
-	free(*items); /* unpacked with malloc, as vt_message_unpack documents */
-	*items = NULL;
-	*n = 0;
-}
-
-/* The previous report only serves as the base of rates (rates.c reads its
- * identity, monotonic_ms, cpu, swap, vmstat, block, nics and softnet): what
- * else it holds goes, so a guest keeps one whole report, not two. */
-static void
-trim_to_rate_base(VtReport *r)
-{
-	free_messages(&r->n_meminfo, &r->meminfo);
-	free_messages(&r->n_sysctl, &r->sysctl);
-	free_messages(&r->n_sections, &r->sections);
-	free_messages(&r->n_changes, &r->changes);
-	if (r->pressure != NULL)
-		protobuf_c_message_free_unpacked(&r->pressure->base, NULL);
-	r->pressure = NULL;
-}
-
 static gboolean
 too_close(const VtReport *older, const VtReport *newer)
 {
@@ -130,17 +115,17 @@ too_close(const VtReport *older, const VtReport *newer)
 }
 
 void
-vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms)
+vt_guest_set_report(VtGuest *guest, VtReport *report, VtArena *arena, gint64 at_ms)
 {
-	if (too_close(guest->report, report)) {
-		vt_report_free(guest->report);
-	} else {
+	/* The previous report serves only as the base of rates: what they read
+	 * of it is kept, so a guest holds one whole report, not two. */
+	if (!too_close(guest->report, report) && guest->report != NULL) {
 		vt_report_free(guest->prev_report);
-		guest->prev_report = guest->report;
-		if (guest->prev_report != NULL)
-			trim_to_rate_base(guest->prev_report);
+		guest->prev_report = vt_rate_base_copy(guest->report);
 	}
+	drop_report(guest);
 	guest->report = report;
+	guest->report_arena = arena;
 	guest->report_at_ms = at_ms;
 	/* Rates across a reboot would be nonsense. */
 	if (guest->prev_report != NULL &&

@@ -6,6 +6,7 @@
 #include "domain.h"
 #include "domstats.h"
 #include "message.h"
+#include "rate-base.h"
 #include "rates.h"
 #include "rules.h"
 #include "session.h"
@@ -33,8 +34,9 @@ typedef struct {
 
 	VtSession *session; /* NULL when the domain has no agent channel */
 	VtReport *report;
-	VtReport *prev_report;
-	gint64 report_at_ms; /* host realtime when it arrived */
+	VtArena *report_arena; /* where report lives; NULL: allocated on its own */
+	VtReport *prev_report; /* only what the rates read of it (rate-base.h) */
+	gint64 report_at_ms;   /* host realtime when it arrived */
 	char *agent_version;
 	gboolean can_confirm; /* the agent's Hello offers "confirm" */
 
@@ -64,8 +66,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtGuest, vt_guest_free)
 gboolean vt_guest_set_xml(VtGuest *guest, const char *xml, GError **error);
 /* New domstats (ownership taken); the current ones become the previous. */
 void vt_guest_set_stats(VtGuest *guest, VtDomstats *stats, gint64 at_us);
-/* A new report (ownership taken); one from another boot drops the previous. */
-void vt_guest_set_report(VtGuest *guest, VtReport *report, gint64 at_ms);
+/* A new report (ownership taken: of @arena, where it lives, or of @report
+ * itself when @arena is NULL); one from another boot drops the previous. */
+void vt_guest_set_report(VtGuest *guest, VtReport *report, VtArena *arena, gint64 at_ms);
 
 /* The guests of @guests (uuid -> VtGuest) sorted by name; only @domain (a
  * name or UUID) when not NULL. The array holds borrowed pointers. */

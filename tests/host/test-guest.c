@@ -3,6 +3,7 @@
  * the rates kept in step with it. */
 #include <json-glib/json-glib.h>
 
+#include "bounds.h"
 #include "guest.h"
 #include "json.h"
 #include "message.h"
@@ -26,24 +27,24 @@ test_close_reports_keep_the_base(void)
 {
 	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
 
-	vt_guest_set_report(g, report_at("b1", 10000), 1);
+	vt_guest_set_report(g, report_at("b1", 10000), NULL, 1);
 	/* The answer to a second Hello, 10 ms later: not a base for a rate. */
-	vt_guest_set_report(g, report_at("b1", 10010), 2);
+	vt_guest_set_report(g, report_at("b1", 10010), NULL, 2);
 	g_assert_null(g->prev_report);
 	g_assert_cmpuint(g->report->monotonic_ms, ==, 10010);
 	g_assert_cmpint(g->report_at_ms, ==, 2);
 
-	vt_guest_set_report(g, report_at("b1", 12010), 3);
+	vt_guest_set_report(g, report_at("b1", 12010), NULL, 3);
 	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 10010);
 	g_assert_cmpuint(g->report->monotonic_ms, ==, 12010);
 
 	/* A refresh 999 ms after it replaces the latest; the base stays. */
-	vt_guest_set_report(g, report_at("b1", 13009), 4);
+	vt_guest_set_report(g, report_at("b1", 13009), NULL, 4);
 	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 10010);
 	g_assert_cmpuint(g->report->monotonic_ms, ==, 13009);
 
 	/* At the edge (1000 ms) it becomes the next base. */
-	vt_guest_set_report(g, report_at("b1", 14009), 5);
+	vt_guest_set_report(g, report_at("b1", 14009), NULL, 5);
 	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 13009);
 }
 
@@ -52,11 +53,11 @@ test_reboot_drops_the_base(void)
 {
 	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
 
-	vt_guest_set_report(g, report_at("b1", 50000), 1);
-	vt_guest_set_report(g, report_at("b1", 52000), 2);
+	vt_guest_set_report(g, report_at("b1", 50000), NULL, 1);
+	vt_guest_set_report(g, report_at("b1", 52000), NULL, 2);
 	g_assert_nonnull(g->prev_report);
 	/* A new boot 10 ms (monotonic) "after": no rate across it. */
-	vt_guest_set_report(g, report_at("b2", 52010), 3);
+	vt_guest_set_report(g, report_at("b2", 52010), NULL, 3);
 	g_assert_null(g->prev_report);
 	g_assert_cmpstr(g->report->identity->boot_id, ==, "b2");
 }
@@ -83,19 +84,180 @@ test_rates_follow_the_reports(void)
 	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
 
 	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_NONE);
-	vt_guest_set_report(g, report_swapping("b1", 100000, 1000), 1);
+	vt_guest_set_report(g, report_swapping("b1", 100000, 1000), NULL, 1);
 	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_SINCE_BOOT);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 10.0, 1e-9);
 
-	vt_guest_set_report(g, report_swapping("b1", 102000, 1600), 2);
+	vt_guest_set_report(g, report_swapping("b1", 102000, 1600), NULL, 2);
 	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_INTERVAL);
 	g_assert_true(g->rates.has_swap);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
 
 	/* a new boot: back to the averages since it started */
-	vt_guest_set_report(g, report_swapping("b2", 1000, 200), 3);
+	vt_guest_set_report(g, report_swapping("b2", 1000, 200), NULL, 3);
 	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_SINCE_BOOT);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 2.0, 1e-9);
+}
+
+/* The report @msg decoded again into an arena, as the daemon holds reports. */
+static VtReport *
+in_arena(VtReport *msg, VtArena **arena)
+{
+	g_autoptr(VtReport) owned = msg;
+	g_autoptr(GBytes) packed = vt_message_pack(&msg->base, FALSE, NULL);
+	g_autoptr(GError) error = NULL;
+	ProtobufCMessage *out;
+
+	*arena = vt_arena_new(0, VT_UNPACK_MEMORY_MAX);
+	out = vt_message_unpack_in(&virttune__v1__report__descriptor,
+				   g_bytes_get_data(packed, NULL), g_bytes_get_size(packed), *arena,
+				   &error);
+	g_assert_no_error(error);
+	return (VtReport *)out;
+}
+
+static void
+test_arena_reports(void)
+{
+	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
+	VtArena *arena = NULL;
+	VtReport *r;
+
+	r = in_arena(report_swapping("b1", 100000, 1000), &arena);
+	vt_guest_set_report(g, r, arena, 1);
+	g_assert_true(g->report_arena == arena);
+	r = in_arena(report_swapping("b1", 102000, 1600), &arena);
+	vt_guest_set_report(g, r, arena, 2);
+	/* the first arena went; its rate base stays, a copy of its own */
+	g_assert_true(g->report_arena == arena);
+	g_assert_nonnull(g->prev_report);
+	g_assert_cmpstr(g->prev_report->identity->boot_id, ==, "b1");
+	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
+	/* a report of its own after one in an arena, and back */
+	vt_guest_set_report(g, report_swapping("b1", 104000, 2200), NULL, 3);
+	g_assert_null(g->report_arena);
+	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
+	r = in_arena(report_swapping("b1", 106000, 2400), &arena);
+	vt_guest_set_report(g, r, arena, 4);
+	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 100.0, 1e-9);
+}
+
+/* The capture of a real guest, and the same guest 2 s later with every
+ * counter the rates read moved on. */
+static VtReport *
+capture(gboolean later)
+{
+	g_autofree char *path =
+		g_build_filename(g_getenv("VT_TEST_DATA"), "host", "agent-capture.json", NULL);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonObject *root;
+	ProtobufCMessage *msg;
+
+	g_assert_true(json_parser_load_from_file(parser, path, &error));
+	root = json_node_get_object(json_parser_get_root(parser));
+	/* every disk and NIC counter moves on from a value that is not 0, so a
+	 * base without them would not give the same figures */
+	for (gsize l = 0; l < 2; l++) {
+		JsonArray *a = json_object_get_array_member(root, l == 0 ? "block" : "nics");
+
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			JsonObject *stats = json_object_get_object_member(
+				json_array_get_object_element(a, i), "stats");
+			GList *names = json_object_get_members(stats);
+
+			for (GList *n = names; n != NULL; n = n->next)
+				json_object_set_int_member(
+					stats, n->data,
+					json_object_get_int_member(stats, n->data) + 1000 +
+						(later ? 37 * (i + 1) : 0));
+			g_list_free(names);
+		}
+	}
+	if (later) {
+		JsonObject *softnet = json_object_new();
+
+		json_object_set_int_member(root, "monotonic_ms",
+					   json_object_get_int_member(root, "monotonic_ms") + 2000);
+		json_object_set_int_member(json_object_get_object_member(root, "swap"), "pswpout",
+					   500);
+		json_object_set_int_member(json_object_get_object_member(root, "cpu"),
+					   "steal_ticks", 4000);
+		json_object_set_int_member(json_object_get_object_member(root, "cpu"),
+					   "total_ticks", 702319);
+		json_object_set_int_member(json_object_get_object_member(root, "vmstat"),
+					   "oom_kill", 3);
+		json_object_set_int_member(softnet, "dropped", 9);
+		json_object_set_int_member(softnet, "time_squeeze", 11);
+		json_object_set_object_member(root, "softnet", softnet);
+	} else {
+		JsonObject *softnet = json_object_new();
+
+		json_object_set_int_member(json_object_get_object_member(root, "vmstat"),
+					   "oom_kill", 1);
+		json_object_set_int_member(softnet, "dropped", 2);
+		json_object_set_int_member(softnet, "time_squeeze", 3);
+		json_object_set_object_member(root, "softnet", softnet);
+	}
+	msg = vt_json_to_message(&virttune__v1__report__descriptor, json_parser_get_root(parser),
+				 &error);
+	g_assert_no_error(error);
+	return (VtReport *)msg;
+}
+
+/* Rates from the rate base of a report are the rates from the whole report. */
+static void
+test_rate_base_gives_the_same_rates(void)
+{
+	g_autoptr(VtReport) before = capture(FALSE);
+	g_autoptr(VtReport) after = capture(TRUE);
+	g_autoptr(VtReport) base = vt_rate_base_copy(before);
+	g_autofree VtRates *whole = g_new0(VtRates, 1);
+	g_autofree VtRates *kept = g_new0(VtRates, 1);
+
+	g_assert_nonnull(base);
+	g_assert_null(base->sysctl);
+	g_assert_cmpuint(base->n_meminfo, ==, 0);
+	g_assert_cmpuint(base->n_vmstat, ==, 1);
+	g_assert_cmpuint(base->n_block, ==, before->n_block);
+	g_assert_cmpuint(base->n_nics, ==, before->n_nics);
+	g_assert_null(base->nics[0]->features);
+	vt_rates_compute(whole, before, after, NULL, NULL, 0, NULL);
+	vt_rates_compute(kept, base, after, NULL, NULL, 0, NULL);
+	g_assert_cmpint(whole->guest_window, ==, VT_RATES_INTERVAL);
+	g_assert_cmpint(kept->guest_window, ==, VT_RATES_INTERVAL);
+	g_assert_true(kept->has_swap && kept->has_steal && kept->has_softnet && kept->has_oom);
+	g_assert_cmpfloat(kept->swap_out_pps, ==, whole->swap_out_pps);
+	g_assert_cmpfloat(kept->steal_pct, ==, whole->steal_pct);
+	g_assert_cmpuint(kept->softnet_dropped, ==, 7);
+	g_assert_cmpuint(kept->softnet_squeezed, ==, whole->softnet_squeezed);
+	g_assert_cmpuint(kept->oom_kills, ==, 2);
+	g_assert_cmpuint(kept->oom_kills, ==, whole->oom_kills);
+	g_assert_cmpuint(kept->n_disks, ==, whole->n_disks);
+	g_assert_cmpuint(kept->n_disks, >, 0);
+	for (guint i = 0; i < kept->n_disks; i++) {
+		const VtDiskRates *a = &whole->disks[i], *b = &kept->disks[i];
+
+		g_assert_cmpstr(a->name, ==, b->name);
+		g_assert_true(b->has_guest && b->has_guest_read_ms && b->has_guest_write_ms);
+		g_assert_cmpfloat(b->guest_read_iops, >, 0);
+		g_assert_cmpfloat(a->guest_read_iops, ==, b->guest_read_iops);
+		g_assert_cmpfloat(a->guest_write_iops, ==, b->guest_write_iops);
+		g_assert_cmpfloat(a->guest_read_ms, ==, b->guest_read_ms);
+		g_assert_cmpfloat(a->guest_write_ms, ==, b->guest_write_ms);
+	}
+	g_assert_cmpuint(kept->n_nics, ==, whole->n_nics);
+	g_assert_cmpuint(kept->n_nics, >, 0);
+	for (guint i = 0; i < kept->n_nics; i++) {
+		const VtNicRates *a = &whole->nics[i], *b = &kept->nics[i];
+
+		g_assert_cmpstr(a->name, ==, b->name);
+		g_assert_true(b->has_guest);
+		g_assert_cmpuint(b->guest_rx_dropped, ==, 37 * (i + 1));
+		g_assert_cmpuint(a->guest_rx_dropped, ==, b->guest_rx_dropped);
+		g_assert_cmpuint(a->guest_tx_dropped, ==, b->guest_tx_dropped);
+		g_assert_cmpfloat(a->guest_rx_drop_ps, ==, b->guest_rx_drop_ps);
+	}
 }
 
 int
@@ -105,5 +267,8 @@ main(int argc, char **argv)
 	g_test_add_func("/guest/close-reports-keep-the-base", test_close_reports_keep_the_base);
 	g_test_add_func("/guest/reboot-drops-the-base", test_reboot_drops_the_base);
 	g_test_add_func("/guest/rates-follow-the-reports", test_rates_follow_the_reports);
+	g_test_add_func("/guest/arena-reports", test_arena_reports);
+	g_test_add_func("/guest/rate-base-gives-the-same-rates",
+			test_rate_base_gives_the_same_rates);
 	return g_test_run();
 }

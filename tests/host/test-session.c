@@ -43,10 +43,15 @@ on_ready(VtSession *session, const VtHello *hello, gpointer user_data)
 }
 
 static void
-on_report(VtSession *session, VtReport *report, gpointer user_data)
+on_report(VtSession *session, VtReport *report, VtArena *arena, gpointer user_data)
 {
 	Fixture *f = user_data;
-	g_ptr_array_add(f->reports, report);
+	g_autoptr(VtArena) owned = arena; /* the report lives in it */
+	g_autoptr(GError) error = NULL;
+	ProtobufCMessage *copy = vt_message_copy(&report->base, &error);
+
+	g_assert_no_error(error);
+	g_ptr_array_add(f->reports, copy);
 }
 
 static void

@@ -100,8 +100,7 @@ test_recommendations_unchanged(VtStoreFixture *fx, gconstpointer data)
 		g_autoptr(GPtrArray) open =
 			vt_store_list_recommendations(store, "uuid-a", FALSE, &error);
 		g_assert_cmpuint(open->len, ==, 1);
-		g_assert_cmpstr(((VtStoreRecommendation *)open->pdata[0])->severity, ==,
-				"warning");
+		g_assert_cmpstr(((VtStoreRecommendation *)open->pdata[0])->severity, ==, "warning");
 	}
 	/* a domain whose row was created in a batch rolled back gets a new row */
 	g_assert_true(vt_store_begin(store, &error));
