@@ -233,7 +233,7 @@ vt_cmd_analyze(int argc, char **argv)
 	g_autoptr(JsonNode) node = NULL;
 	g_autoptr(GError) error = NULL;
 	VtRuleInput input = {0};
-	VtRates rates;
+	g_auto(VtRates) rates = {0};
 	int rc;
 
 	if ((rc = parse_options(&o, &argc, &argv)) != VT_EXIT_OK ||

@@ -183,11 +183,26 @@ vt_rates_balloon(VtRates *rates, const VtDomstats *stats, const VtDomainFacts *f
 }
 
 void
+vt_rates_clear(VtRates *rates)
+{
+	g_free(rates->disks);
+	g_free(rates->nics);
+	memset(rates, 0, sizeof(*rates));
+}
+
+void
 vt_rates_compute(VtRates *rates, const VtReport *previous, const VtReport *current,
 		 const VtDomstats *previous_stats, const VtDomstats *current_stats,
 		 double stats_elapsed_s, const VtDomainFacts *facts)
 {
-	memset(rates, 0, sizeof(*rates));
+	/* Every figure but the device arrays starts over; vt_rates_devices resizes
+	 * those to the report and zeroes each element it fills. */
+	*rates = (VtRates){
+		.n_disks = rates->n_disks,
+		.disks = rates->disks,
+		.n_nics = rates->n_nics,
+		.nics = rates->nics,
+	};
 	vt_rates_from_reports(rates, previous, current);
 	vt_rates_from_domstats(rates, previous_stats, current_stats, stats_elapsed_s);
 	vt_rates_balloon(rates, current_stats, facts);
@@ -370,6 +385,25 @@ nic_rates(VtRates *rates, const VtNic *n, const VtReport *base, GPtrArray *hosts
 	rates->n_nics++;
 }
 
+/* The devices kept in the rates: named, and the name fits VtDiskRates.name. */
+static gboolean
+kept_name(const char *name)
+{
+	return name != NULL && strlen(name) < VT_RATES_NAME_MAX;
+}
+
+/* @array resized to @n elements of @size (NULL when none), its contents left
+ * to the caller. */
+static gpointer
+resize(gpointer array, guint n, gsize size)
+{
+	if (n == 0) {
+		g_free(array);
+		return NULL;
+	}
+	return g_realloc_n(array, n, size);
+}
+
 static gboolean
 vmstat_value(const VtReport *r, const char *key, guint64 *out)
 {
@@ -417,19 +451,27 @@ vt_rates_devices(VtRates *rates, const VtReport *previous, const VtReport *curre
 	double host_s = stats_elapsed_s > 0                        ? stats_elapsed_s
 			: rates->guest_window == VT_RATES_INTERVAL ? rates->guest_interval_s
 								   : 0;
+	guint n_disks = 0, n_nics = 0;
 
+	/* the arrays sized to this report's devices (realloc keeps them in place while the
+	 * count stays the same) */
+	for (gsize i = 0; current != NULL && i < current->n_block && n_disks < VT_RATES_MAX_DISKS;
+	     i++)
+		n_disks += kept_name(current->block[i]->name);
+	for (gsize i = 0; current != NULL && i < current->n_nics && n_nics < VT_RATES_MAX_NICS; i++)
+		n_nics += kept_name(current->nics[i]->name);
+	rates->disks = resize(rates->disks, n_disks, sizeof(*rates->disks));
+	rates->nics = resize(rates->nics, n_nics, sizeof(*rates->nics));
 	rates->n_disks = rates->n_nics = 0;
 	rates->has_softnet = rates->has_oom = FALSE;
 	if (current == NULL)
 		return;
-	for (gsize i = 0; i < current->n_block && rates->n_disks < VT_RATES_MAX_DISKS; i++)
-		if (current->block[i]->name != NULL &&
-		    strlen(current->block[i]->name) < VT_RATES_NAME_MAX)
+	for (gsize i = 0; i < current->n_block && rates->n_disks < n_disks; i++)
+		if (kept_name(current->block[i]->name))
 			disk_rates(rates, current->block[i], base, current, disks_now, disks_then,
 				   host_s, facts);
-	for (gsize i = 0; i < current->n_nics && rates->n_nics < VT_RATES_MAX_NICS; i++)
-		if (current->nics[i]->name != NULL &&
-		    strlen(current->nics[i]->name) < VT_RATES_NAME_MAX)
+	for (gsize i = 0; i < current->n_nics && rates->n_nics < n_nics; i++)
+		if (kept_name(current->nics[i]->name))
 			nic_rates(rates, current->nics[i], base, nics_now, nics_then, host_s,
 				  facts);
 	guest_wide(rates, base, current);

@@ -87,17 +87,27 @@ typedef struct {
 	guint64 balloon_actual_bytes;
 	guint64 balloon_maximum_bytes;
 
-	/* per device, both sides (vt_rates_devices) */
+	/* per device, both sides (vt_rates_devices): arrays of exactly n_disks and
+	 * n_nics elements (at most VT_RATES_MAX_*), owned by the rates and resized
+	 * to each report, so that a guest holds room for its own devices only */
 	guint n_disks;
-	VtDiskRates disks[VT_RATES_MAX_DISKS];
+	VtDiskRates *disks;
 	guint n_nics;
-	VtNicRates nics[VT_RATES_MAX_NICS];
+	VtNicRates *nics;
 	/* guest-wide: softnet drops and squeezes, OOM kills over the guest window */
 	gboolean has_softnet;
 	guint64 softnet_dropped, softnet_squeezed;
 	gboolean has_oom;
 	guint64 oom_kills;
 } VtRates;
+
+/*
+ * A VtRates starts zeroed ({0}) and ends with vt_rates_clear(), which frees
+ * its device arrays and zeroes it again; it must not be copied by value (the
+ * copy would share the arrays). On the stack: g_auto(VtRates) rates = {0};
+ */
+void vt_rates_clear(VtRates *rates);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VtRates, vt_rates_clear)
 
 /* Guest rates: @previous may be NULL (or from another boot: since-boot then). */
 void vt_rates_from_reports(VtRates *rates, const VtReport *previous, const VtReport *current);
@@ -142,7 +152,8 @@ gboolean vt_rates_weighted_ms(double read_iops, double write_iops, gboolean has_
 const VtDiskRates *vt_rates_disk(const VtRates *rates, const char *name);
 const VtNicRates *vt_rates_nic(const VtRates *rates, const char *name);
 
-/* All of the above at once; every argument but @rates may be NULL. */
+/* All of the above at once; every argument but @rates may be NULL. @rates
+ * must be initialised ({0}, or computed before): its device arrays are reused. */
 void vt_rates_compute(VtRates *rates, const VtReport *previous, const VtReport *current,
 		      const VtDomstats *previous_stats, const VtDomstats *current_stats,
 		      double stats_elapsed_s, const VtDomainFacts *facts);

@@ -40,6 +40,7 @@ vt_guest_free(VtGuest *guest)
 	drop_report(guest);
 	vt_report_free(guest->prev_report);
 	vt_analysis_free(guest->analysis);
+	vt_rates_clear(&guest->rates);
 	g_free(guest->xml);
 	g_free(guest->agent_version);
 	g_free(guest->last_error);

@@ -462,7 +462,7 @@ vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config)
 	g_autoptr(VtRulesConfig) defaults = NULL;
 	VtAnalysis *out = g_new0(VtAnalysis, 1);
 	VtRuleInput in = *input;
-	VtRates rates;
+	g_auto(VtRates) rates = {0};
 
 	out->recommendations = g_ptr_array_new_with_free_func(recommendation_free);
 	out->skipped = g_ptr_array_new_with_free_func(skip_free);

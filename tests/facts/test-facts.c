@@ -180,7 +180,7 @@ test_rates_reports(void)
 	g_autoptr(VtReport) rebooted = report_from_json(
 		"{" BOOT_B ",\"swap\":{\"pswpin\":2000,\"pswpout\":4000},"
 		"\"cpu\":{\"total_ticks\":200000,\"steal_ticks\":500},\"monotonic_ms\":1000000}");
-	VtRates r;
+	g_auto(VtRates) r = {0};
 
 	vt_rates_compute(&r, prev, cur, NULL, NULL, 0, NULL);
 	g_assert_cmpint(r.guest_window, ==, VT_RATES_INTERVAL);
@@ -215,7 +215,7 @@ test_rates_missing(void)
 	g_autoptr(VtReport) bare = report_from_json("{\"monotonic_ms\":5}");
 	g_autoptr(VtReport) noswap =
 		report_from_json("{" BOOT_A ",\"cpu\":{\"total_ticks\":0,\"steal_ticks\":0}}");
-	VtRates r;
+	g_auto(VtRates) r = {0};
 
 	vt_rates_compute(&r, NULL, bare, NULL, NULL, 0, NULL);
 	g_assert_cmpint(r.guest_window, ==, VT_RATES_NONE);
@@ -224,6 +224,135 @@ test_rates_missing(void)
 	vt_rates_compute(&r, NULL, noswap, NULL, NULL, 0, NULL);
 	g_assert_false(r.has_swap);
 	g_assert_false(r.has_steal); /* zero ticks: no division */
+}
+
+/* A report (since boot: 1000 s) of @n_disks disks PREFIX0.. and @n_nics NICs
+ * PREFIXeth0..; disk i read (i + 1) * @reads times, NIC i dropped i + 1 packets
+ * each way; @reads 0: no counters at all. Below the caps, a disk whose name
+ * does not fit the rates comes second: left out, it must not leave a hole or
+ * shift a name. */
+static VtReport *
+devices_report(const char *prefix, guint n_disks, guint n_nics, guint64 reads)
+{
+	g_autoptr(GString) json = g_string_new("{" BOOT_A ",\"block\":[");
+
+	for (guint i = 0; i < n_disks; i++) {
+		g_string_append_printf(json, "%s{\"name\":\"%s%u\"", i > 0 ? "," : "", prefix, i);
+		if (reads > 0)
+			g_string_append_printf(json,
+					       ",\"stats\":{\"reads\":%" G_GUINT64_FORMAT
+					       ",\"read_ms\":%u,\"writes\":0,\"write_ms\":0}",
+					       reads * (i + 1), 2 * (i + 1));
+		g_string_append(json, "}");
+		if (i == 0 && n_disks < VT_REPORT_MAX_BLOCK)
+			g_string_append_printf(json, ",{\"name\":\"%s%0*u\"}", prefix,
+					       (int)VT_RATES_NAME_MAX, 0u);
+	}
+	g_string_append(json, "],\"nics\":[");
+	for (guint i = 0; i < n_nics; i++) {
+		g_string_append_printf(json, "%s{\"name\":\"%seth%u\"", i > 0 ? "," : "", prefix,
+				       i);
+		if (reads > 0)
+			g_string_append_printf(json,
+					       ",\"stats\":{\"rx_dropped\":%u,\"tx_dropped\":%u}",
+					       i + 1, i + 1);
+		g_string_append(json, "}");
+	}
+	g_string_append(json, "]}");
+	return report_from_json(json->str);
+}
+
+/* @r holds exactly the devices of devices_report(@prefix, @n_disks, @n_nics, @reads). */
+static void
+check_devices(const VtRates *r, const char *prefix, guint n_disks, guint n_nics, guint64 reads)
+{
+	g_assert_cmpint(r->guest_window, ==, VT_RATES_SINCE_BOOT);
+	g_assert_cmpuint(r->n_disks, ==, n_disks);
+	g_assert_true((r->disks == NULL) == (n_disks == 0));
+	for (guint i = 0; i < n_disks; i++) {
+		g_autofree char *name = g_strdup_printf("%s%u", prefix, i);
+		const VtDiskRates *d = &r->disks[i];
+
+		g_assert_cmpstr(d->name, ==, name);
+		g_assert_cmpstr(d->target, ==, ""); /* no XML: nothing paired */
+		g_assert_false(d->has_host);
+		g_assert_true(d->has_guest == (reads > 0));
+		g_assert_true(d->has_guest_read_ms == (reads > 0));
+		g_assert_false(d->has_guest_write_ms);
+		g_assert_cmpfloat_with_epsilon(d->guest_read_iops, (double)(reads * (i + 1)) / 1000,
+					       1e-9);
+		if (reads > 0)
+			g_assert_cmpfloat_with_epsilon(d->guest_read_ms, 2.0 / (double)reads,
+						       1e-12);
+		else
+			g_assert_cmpfloat(d->guest_read_ms, ==, 0);
+		g_assert_true(vt_rates_disk(r, name) == d);
+	}
+	g_assert_cmpuint(r->n_nics, ==, n_nics);
+	g_assert_true((r->nics == NULL) == (n_nics == 0));
+	for (guint i = 0; i < n_nics; i++) {
+		g_autofree char *name = g_strdup_printf("%seth%u", prefix, i);
+		const VtNicRates *n = &r->nics[i];
+
+		g_assert_cmpstr(n->name, ==, name);
+		g_assert_false(n->has_host);
+		g_assert_true(n->has_guest == (reads > 0));
+		g_assert_cmpuint(n->guest_rx_dropped, ==, reads > 0 ? i + 1 : 0);
+		g_assert_cmpuint(n->guest_tx_dropped, ==, reads > 0 ? i + 1 : 0);
+		g_assert_true(vt_rates_nic(r, name) == n);
+	}
+}
+
+/* One VtRates computed over reports of more, then fewer, then no devices: the
+ * arrays follow each report, with nothing left of the one before. */
+static void
+test_rates_resize(void)
+{
+	static const struct {
+		const char *prefix;
+		guint disks, nics;
+		guint64 reads;
+	} rounds[] = {
+		{"vd", 5, 3, 1000},
+		{"sd", 2, 0, 0},
+		{"nvme", VT_REPORT_MAX_BLOCK, VT_REPORT_MAX_NICS, 500},
+		{"xvd", 1, 1, 0},
+		{"hd", 0, 2, 1000},
+		{"vd", 3, 3, 4000},
+	};
+	g_autoptr(VtReport) bare = report_from_json("{" BOOT_A "}");
+	g_autoptr(VtReport) two = devices_report("vd", 2, 1, 1000);
+	g_auto(VtRates) r = {0};
+
+	G_STATIC_ASSERT(VT_REPORT_MAX_BLOCK == VT_RATES_MAX_DISKS);
+	G_STATIC_ASSERT(VT_REPORT_MAX_NICS == VT_RATES_MAX_NICS);
+	for (guint k = 0; k < G_N_ELEMENTS(rounds); k++) {
+		g_autoptr(VtReport) report = devices_report(rounds[k].prefix, rounds[k].disks,
+							    rounds[k].nics, rounds[k].reads);
+		g_autofree char *before = g_strdup_printf("%s0", k > 0 ? rounds[k - 1].prefix : "");
+
+		vt_rates_compute(&r, NULL, report, NULL, NULL, 0, NULL);
+		check_devices(&r, rounds[k].prefix, rounds[k].disks, rounds[k].nics,
+			      rounds[k].reads);
+		g_assert_null(vt_rates_disk(&r, before)); /* the round before had another prefix */
+	}
+	/* a report without devices, then none at all: empty arrays, freed */
+	vt_rates_compute(&r, NULL, bare, NULL, NULL, 0, NULL);
+	check_devices(&r, "", 0, 0, 1);
+	g_assert_false(r.has_softnet);
+	vt_rates_compute(&r, NULL, NULL, NULL, NULL, 0, NULL);
+	g_assert_cmpint(r.guest_window, ==, VT_RATES_NONE);
+	g_assert_cmpuint(r.n_disks, ==, 0);
+	g_assert_null(r.disks);
+	g_assert_cmpuint(r.n_nics, ==, 0);
+	g_assert_null(r.nics);
+	/* cleared: nothing left to free, and clearing again is harmless */
+	vt_rates_compute(&r, NULL, two, NULL, NULL, 0, NULL);
+	check_devices(&r, "vd", 2, 1, 1000);
+	vt_rates_clear(&r);
+	g_assert_null(r.disks);
+	g_assert_cmpuint(r.n_disks, ==, 0);
+	vt_rates_clear(&r);
 }
 
 static void
@@ -239,7 +368,7 @@ test_rates_domstats(void)
 		-1, &error);
 	g_autoptr(VtDomainFacts) facts = vt_facts_test_xml("virtio-mq.xml");
 	const VtDomstats *db1 = vt_domstats_find(all, "db1");
-	VtRates r;
+	g_auto(VtRates) r = {0};
 
 	g_assert_no_error(error);
 	vt_rates_compute(&r, NULL, NULL, NULL, db1, 0, NULL);
@@ -403,6 +532,7 @@ main(int argc, char **argv)
 	g_test_add_func("/facts/rates/reports", test_rates_reports);
 	g_test_add_func("/facts/rates/missing", test_rates_missing);
 	g_test_add_func("/facts/rates/domstats", test_rates_domstats);
+	g_test_add_func("/facts/rates/resize", test_rates_resize);
 	g_test_add_func("/facts/match/mac-serial", test_match);
 	g_test_add_func("/facts/match/address", test_match_address);
 	g_test_add_func("/facts/report/decode", test_report_decode);

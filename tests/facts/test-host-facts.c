@@ -215,7 +215,8 @@ test_rates_e2e(void)
 	g_autoptr(VtReport) r1 = load_report("e2e-report-1.json");
 	g_autoptr(VtReport) r2 = load_report("e2e-report-2.json");
 	g_autoptr(VtDomainFacts) f = vt_facts_test_xml("e2e-live.xml");
-	g_autofree VtRates *r = g_new0(VtRates, 1);
+	g_auto(VtRates) rates = {0};
+	VtRates *r = &rates;
 	const VtDiskRates *vda, *vdb;
 	const VtNicRates *eth0;
 
@@ -270,7 +271,8 @@ test_rates_throttled(void)
 	g_autoptr(VtReport) r1 = load_report("e2e-throttled-report-1.json");
 	g_autoptr(VtReport) r2 = load_report("e2e-throttled-report-2.json");
 	g_autoptr(VtDomainFacts) f = vt_facts_test_xml("e2e-live.xml");
-	g_autofree VtRates *r = g_new0(VtRates, 1);
+	g_auto(VtRates) rates = {0};
+	VtRates *r = &rates;
 	const VtDiskRates *vdb;
 
 	vt_rates_compute(r, r1, r2, s1, s2, 6.13, f);

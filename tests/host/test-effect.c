@@ -378,7 +378,8 @@ test_host_sample_format(void)
 				       "  net.0.rx.bytes=99\n";
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) all = vt_domstats_parse_text(domstats, -1, &error);
-	g_autofree VtRates *rates = g_new0(VtRates, 1);
+	g_auto(VtRates) sides = {0};
+	VtRates *rates = &sides;
 	g_autofree char *text = NULL, *none = NULL;
 	g_autoptr(VtHostSample) sample = NULL;
 	g_autoptr(VtHostSample) bad = NULL;
@@ -386,11 +387,13 @@ test_host_sample_format(void)
 
 	g_assert_no_error(error);
 	rates->n_disks = 2;
+	rates->disks = g_new0(VtDiskRates, rates->n_disks);
 	g_strlcpy(rates->disks[0].name, "vda", VT_RATES_NAME_MAX);
 	g_strlcpy(rates->disks[0].target, "vda", VT_RATES_NAME_MAX);
 	g_strlcpy(rates->disks[1].name, "sdb\n  block.9.x", VT_RATES_NAME_MAX);
 	g_strlcpy(rates->disks[1].target, "vdb", VT_RATES_NAME_MAX);
 	rates->n_nics = 1;
+	rates->nics = g_new0(VtNicRates, rates->n_nics);
 	g_strlcpy(rates->nics[0].name, "eth0", VT_RATES_NAME_MAX);
 	g_strlcpy(rates->nics[0].target, "vnet3", VT_RATES_NAME_MAX);
 	text = vt_host_sample_format(rates, all->pdata[0]);

@@ -40,7 +40,7 @@ rec_of(const char *name, const char *id, VtAnalysis **out)
 	g_autoptr(GPtrArray) stats = NULL, pstats = NULL;
 	g_autoptr(VtHostCaps) caps = NULL;
 	VtRuleInput in = {0};
-	VtRates rates;
+	g_auto(VtRates) rates = {0};
 
 	g_assert_nonnull(report);
 	if (present(name, "previous.json", &p_prev))

@@ -68,7 +68,7 @@ analyze_case(const char *name)
 	g_autoptr(VtHostCaps) caps = NULL;
 	g_autoptr(VtRulesConfig) config = NULL;
 	VtRuleInput in = {0};
-	VtRates rates;
+	g_auto(VtRates) rates = {0};
 
 	g_assert_no_error(error);
 	if (g_file_test(previous_path, G_FILE_TEST_EXISTS)) {
