@@ -9,14 +9,17 @@ Tests wait on conditions with deadlines (wait_until), never on fixed sleeps.
 
 import json
 import os
+import pwd
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 BUILD = os.environ.get("VT_BUILD_ROOT", "")
@@ -152,15 +155,19 @@ class Result:
 
 class Env:
     """One test's directory and the processes it started; close() ends
-    every one of them and removes the directory."""
+    every one of them and removes the directory. poll_interval_s: the
+    daemon's --poll-interval (the tests poll every second, so that what
+    libvirt says shows without waiting the daemon's default 10 s)."""
 
-    def __init__(self):
+    def __init__(self, poll_interval_s=1):
         self.dir = tempfile.mkdtemp(prefix="vt-host-", dir="/tmp")
         # Traversable by the unprivileged clients of the permission tests.
         os.chmod(self.dir, 0o755)
         self.procs = []
         self.socket = os.path.join(self.dir, "ctl.sock")
         self.daemon = None
+        self.poll_interval_s = poll_interval_s
+        self.libvirt_socket = None  # set by start_libvirtd
         self.config = self.path("virt-tuned.conf")
         with open(self.config, "w") as f:
             f.write("[daemon]\n")
@@ -253,12 +260,66 @@ class Env:
     def sock(self, subdir, i):
         return self.path(subdir, "guest-%d.sock" % i)
 
+    # ------------------------------------------------------------ libvirt
+
+    def node_uri(self, node):
+        """The URI of the test:/// node file @node: opened in the daemon's
+        own process, or served by the libvirtd of start_libvirtd."""
+        if self.libvirt_socket is None:
+            return "test://" + node
+        return "test+unix://%s?socket=%s" % (quote(node), quote(self.libvirt_socket))
+
+    def start_libvirtd(self, timeout=DEADLINE_S):
+        """A private libvirtd, unprivileged (session mode), with its socket,
+        configuration and caches under DIR/libvirtd, so that it sees nothing
+        of the user's own; the daemons started after this reach their node
+        through it. Run as root, it runs as nobody: a root libvirtd is the
+        system one (/run/libvirt, /var/lib/libvirt, the host's networks).
+        Returns once its socket accepts a connection."""
+        exe = shutil.which("libvirtd", path=os.pathsep.join(
+            [os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+        if exe is None:
+            raise Skip("no libvirtd")
+        home = self.path("libvirtd")
+        run = os.path.join(home, "run")
+        os.makedirs(home)
+        conf = os.path.join(home, "libvirtd.conf")
+        with open(conf, "w") as f:
+            f.write('unix_sock_dir = "%s"\n' % run)
+        os.chmod(conf, 0o644)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C",
+               "HOME": home, "XDG_RUNTIME_DIR": run,
+               "XDG_CONFIG_HOME": os.path.join(home, "config"),
+               "XDG_CACHE_HOME": os.path.join(home, "cache"),
+               "XDG_DATA_HOME": os.path.join(home, "data")}
+        kw = {}
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("nobody")
+            os.chown(home, pw.pw_uid, pw.pw_gid)
+            kw = dict(user=pw.pw_uid, group=pw.pw_gid, extra_groups=[])
+        p = self._spawn("libvirtd", [exe, "--config", conf], env=env, cwd=home, **kw)
+        path = os.path.join(run, "libvirt-sock")
+
+        def accepts():
+            if not p.alive():
+                raise RuntimeError("libvirtd exited with status %s" % p.popen.returncode)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                try:
+                    s.connect(path)
+                except OSError:
+                    return False
+            return True
+        wait_until("libvirtd to listen on %s" % path, accepts, timeout=timeout)
+        self.libvirt_socket = path
+        return p
+
     # ------------------------------------------------------------ daemon
 
     def daemon_argv(self, node, state="state", extra=(), socket_path=None):
-        return [DAEMON, "--connect", "test://" + node, "--channel", "socket",
+        return [DAEMON, "--connect", self.node_uri(node), "--channel", "socket",
                 "--state-dir", self.path(state), "--socket", socket_path or self.socket,
-                "--config", self.config, "--poll-interval", "1"] + list(extra)
+                "--config", self.config, "--poll-interval", str(self.poll_interval_s)
+                ] + list(extra)
 
     def start_daemon(self, node, state="state", extra=(), wait=True):
         p = self._spawn("virt-tuned", self.daemon_argv(node, state, extra),

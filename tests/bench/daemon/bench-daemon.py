@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """What a population of guests costs virt-tuned: CPU time, RSS, and the
 history store's growth per report, for N simulated guests (vt-guest-sim)
-reporting every interval on a libvirt test:/// node. Prints figures; it is
-not a pass/fail test. See README.md."""
+reporting every interval on a libvirt test:/// node (opened in virt-tuned's
+own process, or with --libvirtd served by a private libvirtd). Prints
+figures; it is not a pass/fail test. See README.md."""
 
 import argparse
 import os
@@ -21,6 +22,7 @@ os.environ.setdefault("VT_SOURCE_ROOT", SOURCE)
 import vthost  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+DAEMON_POLL_S = 10  # virt-tuned's --poll-interval without the option (host/daemon/main.c)
 
 
 def cpu_seconds(pid):
@@ -74,11 +76,15 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def one_run(guests, report, seconds, interval_ms, warmup, perf_out=None):
-    with vthost.Env() as env:
+def one_run(guests, report, seconds, interval_ms, warmup, poll_s, libvirtd, perf_out=None):
+    with vthost.Env(poll_interval_s=poll_s) as env:
         sim = env.start_sim("a", guests, interval_ms=interval_ms, report=report,
                             timeout=300)
         node = env.node([("g%d" % i, i, env.sock("a", i)) for i in range(guests)])
+        lvd = None
+        if libvirtd:
+            os.chmod(node, 0o644)  # libvirtd may run as nobody
+            lvd = env.start_libvirtd()
         d = env.start_daemon(node)
         db = env.path("state", "virt-tune.db")
         # every guest connected: each has a report stored (read from the file,
@@ -89,6 +95,7 @@ def one_run(guests, report, seconds, interval_ms, warmup, perf_out=None):
         time.sleep(warmup)  # steady state: every guest past its first report
         n0, b0 = store_state(db)
         c0, t0 = cpu_seconds(d.pid), time.monotonic()
+        l0 = cpu_seconds(lvd.pid) if lvd else 0
         if perf_out:
             # the daemon's call graph over the window, for `perf report -i`
             subprocess.run(["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", "499",
@@ -97,6 +104,7 @@ def one_run(guests, report, seconds, interval_ms, warmup, perf_out=None):
         else:
             time.sleep(seconds)
         c1, t1 = cpu_seconds(d.pid), time.monotonic()
+        l1 = cpu_seconds(lvd.pid) if lvd else 0
         n1, b1 = store_state(db)
         now_ms = time.time() * 1000
         ages = [(now_ms - t) / 1000 if t is not None else float("inf")
@@ -105,6 +113,8 @@ def one_run(guests, report, seconds, interval_ms, warmup, perf_out=None):
         hwm = status_kib(d.pid, "VmHWM")
         sim_cpu = cpu_seconds(sim.pid)
         reports = max(n1 - n0, 1)
+        if lvd and not lvd.alive():
+            raise RuntimeError("libvirtd exited with status %s" % lvd.popen.returncode)
         return {
             "report_bytes": sim.report_bytes,
             "cpu_pct": 100.0 * (c1 - c0) / (t1 - t0),
@@ -118,6 +128,9 @@ def one_run(guests, report, seconds, interval_ms, warmup, perf_out=None):
             "age_p99_s": percentile(ages, 0.99),
             "age_max_s": max(ages),
             "sim_cpu_s": sim_cpu,
+            "lvd_cpu_pct": 100.0 * (l1 - l0) / (t1 - t0),
+            "lvd_us_per_report": 1e6 * (l1 - l0) / reports,
+            "lvd_rss_mib": status_kib(lvd.pid, "VmRSS") / 1024.0 if lvd else 0,
         }
 
 
@@ -155,10 +168,19 @@ def main():
     ap.add_argument("--report", action="append",
                     help="template report(s), canonical JSON (default: a 7.5 KB capture "
                     "of a real guest and a 4 KB fixture guest)")
+    ap.add_argument("--poll-interval", type=int, default=DAEMON_POLL_S, metavar="S",
+                    help="virt-tuned --poll-interval (default %d, the daemon's default)"
+                    % DAEMON_POLL_S)
+    ap.add_argument("--libvirtd", action="store_true",
+                    help="serve the test:/// node from a private unprivileged libvirtd "
+                    "(test+unix://), so that libvirt's share is in libvirtd, not "
+                    "virt-tuned; print libvirtd's CPU and RSS too")
     ap.add_argument("--perf-record", metavar="FILE",
                     help="record the daemon's call graph (perf record --call-graph dwarf) "
                     "over the window of the first run into FILE")
     a = ap.parse_args()
+    if not 1 <= a.poll_interval <= 3600:
+        ap.error("--poll-interval must be 1..3600 seconds, as for virt-tuned")
     vthost.DAEMON = os.path.join(a.build, "host", "virt-tuned")
     vthost.CLI = os.path.join(a.build, "host", "cli", "virt-tune")
     vthost.SIM = os.path.join(a.build, "tests", "sim", "vt-guest-sim")
@@ -172,28 +194,40 @@ def main():
         sys.exit("RLIMIT_NOFILE is %d: too few descriptors for %d guests"
                  % (nofile, max(n for n, _ in cases)))
     print("virt-tuned with vt-guest-sim: %d s window after >= %d s warm-up, median of %d runs; "
-          "%d CPUs; load average %s"
+          "%d CPUs; load average %s; libvirt poll every %d s; libvirt %s"
           % (a.seconds, a.warmup, a.runs, os.cpu_count(),
-             " ".join(open("/proc/loadavg").read().split()[:3])))
-    print("%-6s %6s %7s %7s %7s %11s %8s %8s %9s %8s %8s %8s" % (
+             " ".join(open("/proc/loadavg").read().split()[:3]), a.poll_interval,
+             "in a private libvirtd (test+unix://)" if a.libvirtd
+             else "in virt-tuned's process (test:///)"))
+    header = "%-6s %6s %7s %7s %7s %11s %8s %8s %9s %8s %8s %8s" % (
         "guests", "every", "report", "cpu %", "us/rep", "reports/s", "store B", "RSS MiB",
-        "KiB/guest", "peak MiB", "age p99", "age max"))
+        "KiB/guest", "peak MiB", "age p99", "age max")
+    if a.libvirtd:
+        header += " %8s %8s %8s" % ("lvd cpu%", "lvd us/r", "lvd MiB")
+    print(header)
     for report in reports:
         for n, interval_ms in cases:
             warmup = max(a.warmup, 2 * interval_ms / 1000.0)
-            runs = [one_run(n, report, a.seconds, interval_ms, warmup,
-                            a.perf_record if i == 0 else None)
-                    for i in range(a.runs)]
+            try:
+                runs = [one_run(n, report, a.seconds, interval_ms, warmup, a.poll_interval,
+                                a.libvirtd, a.perf_record if i == 0 else None)
+                        for i in range(a.runs)]
+            except vthost.Skip as e:  # no libvirtd to start
+                sys.exit("bench-daemon: %s" % e)
 
             def med(key):
                 return statistics.median(r[key] for r in runs)
-            print("%-6d %5.0fs %6dB %7.2f %7.0f %5.0f/%-5.0f %8.0f %8.1f %9.1f %8.1f %7.1fs "
-                  "%7.1fs" % (
-                      n, interval_ms / 1000.0, runs[0]["report_bytes"] or 0, med("cpu_pct"),
-                      med("cpu_us_per_report"), med("reports_per_s"),
-                      runs[0]["expected_per_s"], med("store_bytes_per_report"),
-                      med("rss_mib"), med("rss_kib_per_guest"), med("hwm_mib"),
-                      med("age_p99_s"), med("age_max_s")))
+            line = ("%-6d %5.0fs %6dB %7.2f %7.0f %5.0f/%-5.0f %8.0f %8.1f %9.1f %8.1f %7.1fs "
+                    "%7.1fs" % (
+                        n, interval_ms / 1000.0, runs[0]["report_bytes"] or 0, med("cpu_pct"),
+                        med("cpu_us_per_report"), med("reports_per_s"),
+                        runs[0]["expected_per_s"], med("store_bytes_per_report"),
+                        med("rss_mib"), med("rss_kib_per_guest"), med("hwm_mib"),
+                        med("age_p99_s"), med("age_max_s")))
+            if a.libvirtd:
+                line += " %8.2f %8.0f %8.1f" % (
+                    med("lvd_cpu_pct"), med("lvd_us_per_report"), med("lvd_rss_mib"))
+            print(line)
             sys.stdout.flush()
 
 
