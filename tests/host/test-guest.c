@@ -212,8 +212,9 @@ test_rate_base_gives_the_same_rates(void)
 	g_autoptr(VtReport) before = capture(FALSE);
 	g_autoptr(VtReport) after = capture(TRUE);
 	g_autoptr(VtReport) base = vt_rate_base_copy(before);
-	g_autofree VtRates *whole = g_new0(VtRates, 1);
-	g_autofree VtRates *kept = g_new0(VtRates, 1);
+	g_auto(VtRates) whole_rates = {0};
+	g_auto(VtRates) kept_rates = {0};
+	VtRates *whole = &whole_rates, *kept = &kept_rates;
 
 	g_assert_nonnull(base);
 	g_assert_null(base->sysctl);
