@@ -33,6 +33,12 @@ static const ListRule list_rules[] = {
 	{&virttune__v1__policy_summary__descriptor, "allowed", VT_REPORT_MAX_CAPABILITIES, NULL},
 };
 
+/* A list with a unique key has at most this many entries (the largest bound
+ * of list_rules, VT_REPORT_MAX_QUEUE_IRQS): its names fit a table of twice as
+ * many slots. */
+#define VT_UNIQUE_MAX   512u
+#define VT_UNIQUE_SLOTS (2 * VT_UNIQUE_MAX)
+
 /* list_rules[i]'s field descriptor, resolved once: a list is then known by
  * its descriptor's address, not by comparing names at every message. */
 static const ProtobufCFieldDescriptor *list_fields[G_N_ELEMENTS(list_rules)];
@@ -49,6 +55,7 @@ resolve_list_fields(void)
 			list_rules[i].message, list_rules[i].field);
 		g_assert(list_fields[i] != NULL &&
 			 list_fields[i]->label == PROTOBUF_C_LABEL_REPEATED);
+		g_assert(list_rules[i].key == NULL || list_rules[i].max <= VT_UNIQUE_MAX);
 	}
 	g_once_init_leave(&resolved, 1);
 }
@@ -171,28 +178,36 @@ check_value(Walk *w, const ProtobufCFieldDescriptor *field, const void *value, g
 	}
 }
 
-/* No two entries of @entries (n of them) share the string field @key. */
+/* No two entries of @entries (n of them) share the string field @key. An
+ * open-addressing table on the stack: no allocation per list. */
 static gboolean
 check_unique(Walk *w, const ProtobufCMessage *const *entries, gsize n, const char *key)
 {
-	g_autoptr(GHashTable) seen = NULL;
+	const char *slots[VT_UNIQUE_SLOTS];
 	const ProtobufCFieldDescriptor *kf;
+	guint size = 8; /* a power of two, at least twice @n: only that much is used */
 
 	if (n < 2)
 		return TRUE;
+	g_assert(n <= VT_UNIQUE_MAX); /* walk_repeated bounded it */
 	kf = protobuf_c_message_descriptor_get_field_by_name(entries[0]->descriptor, key);
 	if (kf == NULL || kf->type != PROTOBUF_C_TYPE_STRING)
 		return TRUE;
-	seen = g_hash_table_new(g_str_hash, g_str_equal);
+	while (size < 2 * n)
+		size *= 2;
+	memset(slots, 0, size * sizeof(slots[0]));
 	for (gsize i = 0; i < n; i++) {
 		const char *name = *(const char *const *)((const char *)entries[i] + kf->offset);
+		guint h;
 
 		if (name == NULL)
 			continue;
-		if (!g_hash_table_add(seen, (gpointer)name))
-			return fail(w, "duplicate",
-				    "%s '%s' appears twice (entry %" G_GSIZE_FORMAT ")", key, name,
-				    i);
+		for (h = g_str_hash(name) & (size - 1); slots[h] != NULL; h = (h + 1) & (size - 1))
+			if (strcmp(slots[h], name) == 0)
+				return fail(w, "duplicate",
+					    "%s '%s' appears twice (entry %" G_GSIZE_FORMAT ")",
+					    key, name, i);
+		slots[h] = name;
 	}
 	return TRUE;
 }

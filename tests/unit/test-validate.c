@@ -200,6 +200,38 @@ test_unique_names(void)
 	assert_valid(&report.base);
 }
 
+/* The longest list with unique names, full: every name is told apart, and a
+ * duplicate of any entry is found wherever it is. */
+static void
+test_unique_full_list(void)
+{
+	VtReport report = VIRTTUNE__V1__REPORT__INIT;
+	VtNic nic = VIRTTUNE__V1__NIC__INIT;
+	VtNic *nics[] = {&nic};
+	g_autofree VtQueueInterrupts *irqs = g_new(VtQueueInterrupts, VT_REPORT_MAX_QUEUE_IRQS);
+	g_autofree VtQueueInterrupts **ptrs = g_new(VtQueueInterrupts *, VT_REPORT_MAX_QUEUE_IRQS);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < VT_REPORT_MAX_QUEUE_IRQS; i++) {
+		virttune__v1__queue_interrupts__init(&irqs[i]);
+		g_ptr_array_add(names, g_strdup_printf("%s.%u", i % 2 ? "output" : "input", i / 2));
+		irqs[i].queue = names->pdata[i];
+		ptrs[i] = &irqs[i];
+	}
+	nic.name = (char *)"eth0";
+	nic.queue_interrupts = ptrs;
+	nic.n_queue_interrupts = VT_REPORT_MAX_QUEUE_IRQS;
+	report.nics = nics;
+	report.n_nics = 1;
+	assert_valid(&report.base);
+	irqs[VT_REPORT_MAX_QUEUE_IRQS - 1].queue = (char *)"input.0";
+	assert_invalid(&report.base, "duplicate",
+		       "nics[0].queue_interrupts: queue 'input.0' appears twice (entry 511)");
+	irqs[VT_REPORT_MAX_QUEUE_IRQS - 1].queue = names->pdata[VT_REPORT_MAX_QUEUE_IRQS - 1];
+	irqs[300].queue = (char *)"output.100";
+	assert_invalid(&report.base, "duplicate", "nics[0].queue_interrupts: queue 'output.100'");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -209,5 +241,6 @@ main(int argc, char **argv)
 	g_test_add_func("/validate/numbers", test_numbers);
 	g_test_add_func("/validate/envelope-oneof", test_envelope_oneof);
 	g_test_add_func("/validate/unique-names", test_unique_names);
+	g_test_add_func("/validate/unique-full-list", test_unique_full_list);
 	return g_test_run();
 }
