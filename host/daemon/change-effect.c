@@ -101,9 +101,11 @@ vt_change_effect(VtStore *store, const char *uuid, const VtStoreAudit *row, gint
 static const VtChangeState *
 reported_state(const VtGuest *g, const char *change_id)
 {
-	for (gsize i = 0; g && g->report && i < g->report->n_changes; i++)
-		if (g_strcmp0(g->report->changes[i]->change_id, change_id) == 0)
-			return g->report->changes[i];
+	const VtReport *report = g != NULL ? vt_guest_report(g) : NULL;
+
+	for (gsize i = 0; report != NULL && i < report->n_changes; i++)
+		if (g_strcmp0(report->changes[i]->change_id, change_id) == 0)
+			return report->changes[i];
 	return NULL;
 }
 
@@ -128,7 +130,9 @@ change_state(const VtGuest *g, GPtrArray *rows, guint from, const char *change_i
 	const char *last = "applied";
 
 	if (s != NULL && g_strcmp0(s->state, "awaiting_confirmation") == 0) {
-		gint64 guest_now = (gint64)g->report->collected_at_ms + (now - g->report_at_ms);
+		/* s is in the report, which is decoded */
+		gint64 guest_now =
+			(gint64)vt_guest_report(g)->collected_at_ms + (now - g->report_at_ms);
 		g_autofree char *left = minutes_left((gint64)s->deadline_ms - guest_now);
 		return g_strdup_printf("awaiting confirmation (%s)", left);
 	}

@@ -223,9 +223,10 @@ stop_hello_timer(VtSession *s)
 	}
 }
 
-/* @env lives in *@arena; a callee that keeps part of it takes the arena. */
+/* @env, decoded from @payload, lives in *@arena; a callee that keeps part of
+ * it takes the arena. */
 static void
-handle_envelope(VtSession *s, VtEnvelope *env, VtArena **arena)
+handle_envelope(VtSession *s, VtEnvelope *env, VtArena **arena, const guint8 *payload, gsize len)
 {
 	switch (env->body_case) {
 	case VIRTTUNE__V1__ENVELOPE__BODY_HELLO:
@@ -245,10 +246,13 @@ handle_envelope(VtSession *s, VtEnvelope *env, VtArena **arena)
 			return;
 		}
 		s->reports++;
-		s->asked_us = 0;            /* whoever asked is answered by this one */
-		if (s->callbacks.on_report) /* the arena moves to the callee */
-			s->callbacks.on_report(s, env->report, g_steal_pointer(arena),
+		s->asked_us = 0;              /* whoever asked is answered by this one */
+		if (s->callbacks.on_report) { /* the arena moves to the callee */
+			g_autoptr(GBytes) envelope = g_bytes_new(payload, len);
+
+			s->callbacks.on_report(s, env->report, g_steal_pointer(arena), envelope,
 					       s->user_data);
+		}
 		return;
 	case VIRTTUNE__V1__ENVELOPE__BODY_APPLY_RESULT:
 		if (s->state != VT_SESSION_READY) {
@@ -312,7 +316,7 @@ on_frame(const guint8 *payload, gsize len, gpointer user_data)
 	s->arena_hint = MIN(vt_arena_used(arena), VT_SESSION_ARENA_HINT_MAX);
 	if (!vt_validate_message(&env->base, &why, &error))
 		return session_reject(s, VT_REJECT_LIMITS, error->message);
-	handle_envelope(s, env, &arena);
+	handle_envelope(s, env, &arena, payload, len);
 	return s->state != VT_SESSION_CUT_OFF && s->transport != NULL;
 }
 

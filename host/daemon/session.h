@@ -44,8 +44,10 @@ typedef struct {
 	/* The agent answered the handshake. */
 	void (*on_ready)(VtSession *session, const VtHello *hello, gpointer user_data);
 	/* A valid report, allocated in @arena, whose ownership passes to the
-	 * callee (free the arena, not the report). */
-	void (*on_report)(VtSession *session, VtReport *report, VtArena *arena, gpointer user_data);
+	 * callee (free the arena, not the report); @envelope is the frame it
+	 * came in, to decode it again from (take a reference to keep it). */
+	void (*on_report)(VtSession *session, VtReport *report, VtArena *arena, GBytes *envelope,
+			  gpointer user_data);
 	/* An apply or rollback result; ownership passes to the callee. */
 	void (*on_apply_result)(VtSession *session, VtApplyResult *result, gpointer user_data);
 	/* The transport is gone: peer closed (state DETACHED) or we cut the guest

@@ -79,7 +79,8 @@ vt_daemon_store_report(VtDaemon *d, VtGuest *g, gint64 at_ms)
 	if (d->store == NULL)
 		return;
 	batch_open(d);
-	if (!vt_store_add_report(d->store, g->uuid, g->name, at_ms, g->report, NULL, &error))
+	if (!vt_store_add_report(d->store, g->uuid, g->name, at_ms, vt_guest_report(g), NULL,
+				 &error))
 		vt_guest_log(G_LOG_LEVEL_WARNING, g, "report not stored: %s", error->message);
 	g->store_budget_exceeded = vt_store_budget_exceeded(d->store, g->uuid);
 }

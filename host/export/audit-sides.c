@@ -60,7 +60,7 @@ io_rates(JsonBuilder *b, const VtDiskRates *r)
 static void
 io_rows(JsonBuilder *b, const VtGuest *g, const VtHostModel *host, gint64 now_ms)
 {
-	const VtReport *r = g->report;
+	const VtReport *r = vt_guest_report(g);
 
 	(void)host;
 	(void)now_ms;
@@ -96,7 +96,7 @@ io_rows(JsonBuilder *b, const VtGuest *g, const VtHostModel *host, gint64 now_ms
 static void
 net_rows(JsonBuilder *b, const VtGuest *g, const VtHostModel *host, gint64 now_ms)
 {
-	const VtReport *r = g->report;
+	const VtReport *r = vt_guest_report(g);
 
 	(void)host;
 	(void)now_ms;
@@ -144,7 +144,7 @@ psi(JsonBuilder *b, const char *key, const VtPressureLine *line)
 static void
 memory_row(JsonBuilder *b, const VtGuest *g, const VtHostModel *host, gint64 now_ms)
 {
-	const VtReport *r = g->report;
+	const VtReport *r = vt_guest_report(g);
 	const VtPressure *p = r ? r->pressure : NULL;
 	const VtRates *rates = &g->rates;
 	guint64 total = 0, avail = 0;

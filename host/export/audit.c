@@ -25,7 +25,7 @@ vt_view_is_key_offload(const char *feature)
 static void
 swap_row(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 {
-	const VtReport *r = g->report;
+	const VtReport *r = vt_guest_report(g);
 	const VtSwap *swap = r ? r->swap : NULL;
 	guint64 total = 0, free_bytes = 0, avail = 0, mem_total = 0;
 	gboolean has_total = vt_report_meminfo(r, "SwapTotal", &total);
@@ -73,7 +73,7 @@ swap_row(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 static void
 disk_rows(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 {
-	const VtReport *r = g->report;
+	const VtReport *r = vt_guest_report(g);
 
 	for (gsize k = 0; r != NULL && k < r->n_block; k++) {
 		const VtBlock *blk = r->block[k];
@@ -105,7 +105,7 @@ disk_rows(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 static void
 nic_rows(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 {
-	const VtReport *r = g->report;
+	const VtReport *r = vt_guest_report(g);
 
 	for (gsize k = 0; r != NULL && k < r->n_nics; k++) {
 		const VtNic *nic = r->nics[k];

@@ -63,6 +63,6 @@ vt_view_add_guest(JsonBuilder *b, const VtGuest *g, gint64 now_ms)
 {
 	vt_view_add_str(b, "domain", g->name);
 	vt_view_add_str(b, "agent", vt_guest_agent_state(g));
-	vt_view_add_int(b, "report_age_s", g->report != NULL,
-			g->report != NULL ? MAX(0, (now_ms - g->report_at_ms) / 1000) : -1);
+	vt_view_add_int(b, "report_age_s", vt_guest_has_report(g),
+			vt_guest_has_report(g) ? MAX(0, (now_ms - g->report_at_ms) / 1000) : -1);
 }

@@ -31,7 +31,8 @@ swap_families(VtScrape *s)
 			     "The guest's vm.swappiness");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		const char *swappiness = vt_report_sysctl(g->report, "vm.swappiness");
+		const VtReport *report = vt_guest_report(g);
+		const char *swappiness = vt_report_sysctl(report, "vm.swappiness");
 		gint64 v;
 
 		if (swappiness != NULL &&
@@ -103,8 +104,9 @@ block_families(VtScrape *s)
 		vt_prometheus_family(s->out, families[n].name, "gauge", families[n].help);
 		for (guint i = 0; i < s->guests->len; i++) {
 			const VtGuest *g = s->guests->pdata[i];
-			for (gsize k = 0; g->report && k < g->report->n_block; k++) {
-				const VtBlock *b = g->report->block[k];
+			const VtReport *report = vt_guest_report(g);
+			for (gsize k = 0; report && k < report->n_block; k++) {
+				const VtBlock *b = report->block[k];
 				const char *labels[] = {"device", b->name, NULL};
 				const gboolean has[] = {b->has_nr_requests, b->has_rotational,
 							b->has_nr_hw_queues, b->has_size_bytes,
@@ -145,11 +147,12 @@ block_info_family(VtScrape *s)
 		"chain depth (value 1)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		for (gsize k = 0; g->report && k < g->report->n_block; k++) {
-			const VtBlock *b = g->report->block[k];
+		const VtReport *report = vt_guest_report(g);
+		for (gsize k = 0; report && k < report->n_block; k++) {
+			const VtBlock *b = report->block[k];
 			VtMatchHow how = VT_MATCH_NONE;
 			const VtDiskFacts *d =
-				g->facts ? vt_match_disk(g->facts, g->report, b, &how) : NULL;
+				g->facts ? vt_match_disk(g->facts, report, b, &how) : NULL;
 			g_autofree char *offered = joined(b->schedulers, b->n_schedulers);
 			g_autofree char *iothread = d ? g_strdup_printf("%u", d->iothread) : NULL;
 			g_autofree char *depth = d ? g_strdup_printf("%u", d->backing_depth) : NULL;
@@ -226,16 +229,18 @@ nic_families(VtScrape *s)
 			     "tap), key offloads turned off (value 1)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		for (gsize k = 0; g->report && k < g->report->n_nics; k++)
-			nic_info(s, g, g->report->nics[k]);
+		const VtReport *report = vt_guest_report(g);
+		for (gsize k = 0; report && k < report->n_nics; k++)
+			nic_info(s, g, report->nics[k]);
 	}
 	vt_prometheus_family(
 		s->out, "virttune_guest_nic_host_queues", "gauge",
 		"Queues the host gives the NIC (domain XML driver queues, 1 when unset)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		for (gsize k = 0; g->report && k < g->report->n_nics; k++) {
-			const VtNic *nic = g->report->nics[k];
+		const VtReport *report = vt_guest_report(g);
+		for (gsize k = 0; report && k < report->n_nics; k++) {
+			const VtNic *nic = report->nics[k];
 			const VtIfaceFacts *x = g->facts ? vt_match_nic(g->facts, nic) : NULL;
 			const char *iface[] = {"iface", nic->name, NULL};
 			if (x != NULL)

@@ -128,8 +128,9 @@ nic_families(GString *out, GPtrArray *guests)
 	family(out, "virttune_nic_mtu", "gauge", "NIC MTU, side guest (the kernel) | host (<mtu>)");
 	for (guint i = 0; i < guests->len; i++) {
 		const VtGuest *g = guests->pdata[i];
-		for (gsize k = 0; g->report && k < g->report->n_nics; k++) {
-			const VtNic *n = g->report->nics[k];
+		const VtReport *report = vt_guest_report(g);
+		for (gsize k = 0; report && k < report->n_nics; k++) {
+			const VtNic *n = report->nics[k];
 			const VtIfaceFacts *x = g->facts ? vt_match_nic(g->facts, n) : NULL;
 			const char *labels[] = {"domain", g->name, "iface", n->name,
 						"side",   "guest", NULL};
@@ -178,7 +179,8 @@ memory_families(GString *out, GPtrArray *guests)
 	       "Guest PSI avg60 (% of time stalled), resource cpu|memory|io, kind some|full");
 	for (guint i = 0; i < guests->len; i++) {
 		const VtGuest *g = guests->pdata[i];
-		const VtPressure *p = g->report ? g->report->pressure : NULL;
+		const VtReport *report = vt_guest_report(g);
+		const VtPressure *p = report ? report->pressure : NULL;
 		if (p == NULL)
 			continue;
 		psi_sample(out, g->name, "cpu", "some", p->cpu_some);

@@ -84,7 +84,7 @@ report_age_family(Scrape *s)
 			     "Seconds since the last report arrived");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		if (g->report != NULL)
+		if (vt_guest_has_report(g))
 			vt_prometheus_sample(s->out, "virttune_guest_report_age_seconds", g->name,
 					     NULL, (double)(s->now_ms - g->report_at_ms) / 1000.0);
 	}
@@ -102,10 +102,11 @@ memory_families(Scrape *s)
 		"SwapFree)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
+		const VtReport *report = vt_guest_report(g);
 		guint64 v;
 
 		for (guint k = 0; kinds[k]; k++)
-			if (vt_report_meminfo(g->report, kinds[k], &v)) {
+			if (vt_report_meminfo(report, kinds[k], &v)) {
 				const char *labels[] = {"kind", kinds[k], NULL};
 				vt_prometheus_sample(s->out, "virttune_guest_memory_bytes", g->name,
 						     labels, (double)v);
@@ -115,10 +116,11 @@ memory_families(Scrape *s)
 			     "Guest swap in use");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
+		const VtReport *report = vt_guest_report(g);
 		guint64 total, free_bytes;
 
-		if (vt_report_meminfo(g->report, "SwapTotal", &total) &&
-		    vt_report_meminfo(g->report, "SwapFree", &free_bytes) && total >= free_bytes)
+		if (vt_report_meminfo(report, "SwapTotal", &total) &&
+		    vt_report_meminfo(report, "SwapFree", &free_bytes) && total >= free_bytes)
 			vt_prometheus_sample(s->out, "virttune_guest_swap_used_bytes", g->name,
 					     NULL, (double)(total - free_bytes));
 	}
@@ -134,7 +136,8 @@ swap_pages_family(Scrape *s)
 			     "Pages swapped in and out since the guest booted (/proc/vmstat)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		const VtSwap *swap = g->report ? g->report->swap : NULL;
+		const VtReport *report = vt_guest_report(g);
+		const VtSwap *swap = report ? report->swap : NULL;
 
 		if (swap != NULL && swap->has_pswpin)
 			vt_prometheus_sample(s->out, "virttune_guest_swap_pages_total", g->name, in,
@@ -155,11 +158,12 @@ scheduler_family(Scrape *s)
 			     "bus, cache and io mode (value 1)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		for (gsize k = 0; g->report && k < g->report->n_block; k++) {
-			const VtBlock *b = g->report->block[k];
+		const VtReport *report = vt_guest_report(g);
+		for (gsize k = 0; report && k < report->n_block; k++) {
+			const VtBlock *b = report->block[k];
 			VtMatchHow how = VT_MATCH_NONE;
 			const VtDiskFacts *d =
-				g->facts ? vt_match_disk(g->facts, g->report, b, &how) : NULL;
+				g->facts ? vt_match_disk(g->facts, report, b, &how) : NULL;
 			const char *labels[] = {"device",      b->name,
 						"scheduler",   b->scheduler,
 						"host_target", d ? d->target_dev : NULL,
@@ -208,8 +212,9 @@ nic_channel_family(Scrape *s)
 		"Guest NIC channels (ethtool -l): kind combined|rx|tx, state current|max");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		for (gsize k = 0; g->report && k < g->report->n_nics; k++)
-			nic_channel_samples(s->out, g, g->report->nics[k]);
+		const VtReport *report = vt_guest_report(g);
+		for (gsize k = 0; report && k < report->n_nics; k++)
+			nic_channel_samples(s->out, g, report->nics[k]);
 	}
 }
 
@@ -242,8 +247,9 @@ change_drift_family(Scrape *s)
 		"1 when an applied change no longer holds in the guest (undone since)");
 	for (guint i = 0; i < s->guests->len; i++) {
 		const VtGuest *g = s->guests->pdata[i];
-		for (gsize k = 0; g->report && k < g->report->n_changes; k++) {
-			const VtChangeState *c = g->report->changes[k];
+		const VtReport *report = vt_guest_report(g);
+		for (gsize k = 0; report && k < report->n_changes; k++) {
+			const VtChangeState *c = report->changes[k];
 			const char *labels[] = {"change", c->change_id, NULL};
 
 			if (c->change_id != NULL)

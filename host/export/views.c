@@ -15,7 +15,8 @@ vt_view_list(GPtrArray *guests, gint64 now_ms)
 	json_builder_begin_array(b);
 	for (guint i = 0; i < guests->len; i++) {
 		const VtGuest *g = guests->pdata[i];
-		const VtIdentity *id = g->report ? g->report->identity : NULL;
+		const VtReport *report = vt_guest_report(g);
+		const VtIdentity *id = report ? report->identity : NULL;
 		const VtChannelFacts *ch =
 			g->facts ? vt_domain_facts_agent_channel(g->facts) : NULL;
 
@@ -130,6 +131,7 @@ JsonNode *
 vt_view_show(const VtGuest *g, gint64 now_ms)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
+	const VtReport *report = vt_guest_report(g);
 
 	json_builder_begin_object(b);
 	vt_view_add_guest(b, g, now_ms);
@@ -139,9 +141,9 @@ vt_view_show(const VtGuest *g, gint64 now_ms)
 	add_host_facts(b, g->facts);
 	add_rates(b, &g->rates);
 	json_builder_set_member_name(b, "report");
-	if (g->report != NULL) {
+	if (report != NULL) {
 		g_autoptr(GError) error = NULL;
-		JsonNode *node = vt_json_from_message(&g->report->base, &error);
+		JsonNode *node = vt_json_from_message(&report->base, &error);
 		if (node != NULL)
 			json_builder_add_value(b, node);
 		else
@@ -197,8 +199,8 @@ vt_view_recommendations(GPtrArray *guests, GError **error)
 			vt_view_add_str(b, "domain", g->name);
 			vt_view_add_str(b, "rule", "*");
 			vt_view_add_str(b, "reason",
-					g->report ? "not analysed yet"
-						  : "no report from the agent yet");
+					vt_guest_has_report(g) ? "not analysed yet"
+							       : "no report from the agent yet");
 			json_builder_end_object(b);
 			continue;
 		}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "guest.h"
 
+#include "bounds.h"
 #include "text.h"
 
 VtGuest *
@@ -14,16 +15,33 @@ vt_guest_new(const char *uuid, const char *name)
 	return g;
 }
 
-/* The current report goes, with the arena it lives in. */
+/* The guests holding a report decoded on demand, released when the main loop
+ * is idle: a view or a scrape decodes the reports it reads, and they do not
+ * stay decoded beyond it. */
+static GPtrArray *decoded_on_demand;
+static guint release_idle;
+
 static void
-drop_report(VtGuest *guest)
+drop_decoded(VtGuest *guest)
 {
 	if (guest->report_arena != NULL)
 		vt_arena_free(guest->report_arena);
 	else
-		vt_report_free(guest->report);
-	guest->report = NULL;
+		vt_report_free(guest->report_decoded);
+	guest->report_decoded = NULL;
 	guest->report_arena = NULL;
+	if (guest->report_on_demand)
+		g_ptr_array_remove_fast(decoded_on_demand, guest);
+	guest->report_on_demand = FALSE;
+}
+
+/* The newest report goes: its bytes, its decoded form, its rate base. */
+static void
+drop_report(VtGuest *guest)
+{
+	drop_decoded(guest);
+	g_clear_pointer(&guest->report_envelope, g_bytes_unref);
+	g_clear_pointer(&guest->report_base, vt_report_free);
 }
 
 void
@@ -59,8 +77,8 @@ update_rates(VtGuest *guest)
 			? (double)(guest->stats_at_us - guest->prev_stats_at_us) / G_USEC_PER_SEC
 			: 0;
 
-	vt_rates_compute(&guest->rates, guest->prev_report, guest->report, guest->prev_stats,
-			 guest->stats, elapsed_s, guest->facts);
+	vt_rates_compute(&guest->rates, guest->prev_report, vt_guest_report(guest),
+			 guest->prev_stats, guest->stats, elapsed_s, guest->facts);
 }
 
 gboolean
@@ -116,23 +134,88 @@ too_close(const VtReport *older, const VtReport *newer)
 }
 
 void
-vt_guest_set_report(VtGuest *guest, VtReport *report, VtArena *arena, gint64 at_ms)
+vt_guest_set_report(VtGuest *guest, VtReport *report, VtArena *arena, GBytes *envelope,
+		    gint64 at_ms)
 {
 	/* The previous report serves only as the base of rates: what they read
 	 * of it is kept, so a guest holds one whole report, not two. */
-	if (!too_close(guest->report, report) && guest->report != NULL) {
+	if (guest->report_base != NULL && !too_close(guest->report_base, report)) {
 		vt_report_free(guest->prev_report);
-		guest->prev_report = vt_rate_base_copy(guest->report);
+		guest->prev_report = g_steal_pointer(&guest->report_base);
 	}
 	drop_report(guest);
-	guest->report = report;
+	guest->report_decoded = report;
 	guest->report_arena = arena;
+	guest->report_size = arena != NULL ? vt_arena_used(arena) : 0;
+	guest->report_envelope = envelope != NULL ? g_bytes_ref(envelope) : NULL;
+	guest->report_base = vt_rate_base_copy(report);
 	guest->report_at_ms = at_ms;
 	/* Rates across a reboot would be nonsense. */
 	if (guest->prev_report != NULL &&
 	    g_strcmp0(boot_id(guest->prev_report), boot_id(report)) != 0)
 		g_clear_pointer(&guest->prev_report, vt_report_free);
 	update_rates(guest);
+}
+
+gboolean
+vt_guest_has_report(const VtGuest *guest)
+{
+	return guest->report_decoded != NULL || guest->report_envelope != NULL;
+}
+
+static gboolean
+release_decoded(gpointer user_data)
+{
+	g_autoptr(GPtrArray) guests = g_steal_pointer(&decoded_on_demand);
+
+	release_idle = 0;
+	for (guint i = 0; guests != NULL && i < guests->len; i++) {
+		VtGuest *g = guests->pdata[i];
+
+		g->report_on_demand = FALSE; /* no longer in the list */
+		vt_guest_release_report(g);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+const VtReport *
+vt_guest_report(const VtGuest *guest)
+{
+	VtGuest *g = (VtGuest *)guest; /* the decoded form is a cache */
+	g_autoptr(GError) error = NULL;
+	VtEnvelope *env;
+	gsize len;
+	const guint8 *data;
+
+	if (g->report_decoded != NULL || g->report_envelope == NULL)
+		return g->report_decoded;
+	data = g_bytes_get_data(g->report_envelope, &len);
+	g->report_arena = vt_arena_new(g->report_size, VT_UNPACK_MEMORY_MAX);
+	env = (VtEnvelope *)vt_message_unpack_in(&virttune__v1__envelope__descriptor, data, len,
+						 g->report_arena, &error);
+	if (env == NULL || env->body_case != VIRTTUNE__V1__ENVELOPE__BODY_REPORT) {
+		/* the same bytes decoded when they arrived */
+		vt_guest_log(G_LOG_LEVEL_WARNING, g,
+			     "the newest report cannot be decoded again: %s",
+			     error != NULL ? error->message : "no report in it");
+		g_clear_pointer(&g->report_arena, vt_arena_free);
+		return NULL;
+	}
+	g->report_decoded = env->report;
+	if (decoded_on_demand == NULL)
+		decoded_on_demand = g_ptr_array_new();
+	g_ptr_array_add(decoded_on_demand, g);
+	g->report_on_demand = TRUE;
+	if (release_idle == 0)
+		release_idle = g_idle_add_full(G_PRIORITY_LOW, release_decoded, NULL, NULL);
+	return g->report_decoded;
+}
+
+void
+vt_guest_release_report(VtGuest *guest)
+{
+	if (guest->report_envelope != NULL)
+		drop_decoded(guest);
 }
 
 static gint

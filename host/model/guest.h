@@ -33,10 +33,18 @@ typedef struct {
 	gint64 prev_stats_at_us;
 
 	VtSession *session; /* NULL when the domain has no agent channel */
-	VtReport *report;
-	VtArena *report_arena; /* where report lives; NULL: allocated on its own */
-	VtReport *prev_report; /* only what the rates read of it (rate-base.h) */
-	gint64 report_at_ms;   /* host realtime when it arrived */
+	/* The newest report: the bytes it came in (an Envelope), and while in
+	 * use its decoded form (vt_guest_report(): decoded again on demand,
+	 * released when the main loop is idle). Without bytes the decoded form
+	 * is all there is, and stays. */
+	GBytes *report_envelope;
+	VtReport *report_decoded;
+	VtArena *report_arena;     /* where report_decoded lives; NULL: on its own */
+	gsize report_size;         /* what it took decoded: the next decode's first block */
+	gboolean report_on_demand; /* decoded by vt_guest_report(), released when idle */
+	VtReport *report_base;     /* what the rates read of the newest report (rate-base.h) */
+	VtReport *prev_report;     /* and of the one before, the base of the rates */
+	gint64 report_at_ms;       /* host realtime when it arrived */
 	char *agent_version;
 	gboolean can_confirm; /* the agent's Hello offers "confirm" */
 
@@ -66,9 +74,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtGuest, vt_guest_free)
 gboolean vt_guest_set_xml(VtGuest *guest, const char *xml, GError **error);
 /* New domstats (ownership taken); the current ones become the previous. */
 void vt_guest_set_stats(VtGuest *guest, VtDomstats *stats, gint64 at_us);
-/* A new report (ownership taken: of @arena, where it lives, or of @report
- * itself when @arena is NULL); one from another boot drops the previous. */
-void vt_guest_set_report(VtGuest *guest, VtReport *report, VtArena *arena, gint64 at_ms);
+/*
+ * A new report (ownership taken: of @arena, where it lives, or of @report
+ * itself when @arena is NULL); one from another boot drops the previous.
+ * @envelope (a reference is taken; may be NULL) holds the bytes @report was
+ * decoded from: with them, the decoded form may be released and decoded
+ * again when asked for.
+ */
+void vt_guest_set_report(VtGuest *guest, VtReport *report, VtArena *arena, GBytes *envelope,
+			 gint64 at_ms);
+/* Whether the guest has sent a report. */
+gboolean vt_guest_has_report(const VtGuest *guest);
+/* The newest report, or NULL: decoded again from its bytes when it was
+ * released. Valid until the main loop is next idle or the next report. */
+const VtReport *vt_guest_report(const VtGuest *guest);
+/* Let the decoded form of the newest report go where its bytes are kept. */
+void vt_guest_release_report(VtGuest *guest);
 
 /* The guests of @guests (uuid -> VtGuest) sorted by name; only @domain (a
  * name or UUID) when not NULL. The array holds borrowed pointers. */

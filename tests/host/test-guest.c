@@ -27,24 +27,24 @@ test_close_reports_keep_the_base(void)
 {
 	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
 
-	vt_guest_set_report(g, report_at("b1", 10000), NULL, 1);
+	vt_guest_set_report(g, report_at("b1", 10000), NULL, NULL, 1);
 	/* The answer to a second Hello, 10 ms later: not a base for a rate. */
-	vt_guest_set_report(g, report_at("b1", 10010), NULL, 2);
+	vt_guest_set_report(g, report_at("b1", 10010), NULL, NULL, 2);
 	g_assert_null(g->prev_report);
-	g_assert_cmpuint(g->report->monotonic_ms, ==, 10010);
+	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 10010);
 	g_assert_cmpint(g->report_at_ms, ==, 2);
 
-	vt_guest_set_report(g, report_at("b1", 12010), NULL, 3);
+	vt_guest_set_report(g, report_at("b1", 12010), NULL, NULL, 3);
 	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 10010);
-	g_assert_cmpuint(g->report->monotonic_ms, ==, 12010);
+	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 12010);
 
 	/* A refresh 999 ms after it replaces the latest; the base stays. */
-	vt_guest_set_report(g, report_at("b1", 13009), NULL, 4);
+	vt_guest_set_report(g, report_at("b1", 13009), NULL, NULL, 4);
 	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 10010);
-	g_assert_cmpuint(g->report->monotonic_ms, ==, 13009);
+	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 13009);
 
 	/* At the edge (1000 ms) it becomes the next base. */
-	vt_guest_set_report(g, report_at("b1", 14009), NULL, 5);
+	vt_guest_set_report(g, report_at("b1", 14009), NULL, NULL, 5);
 	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 13009);
 }
 
@@ -53,13 +53,13 @@ test_reboot_drops_the_base(void)
 {
 	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
 
-	vt_guest_set_report(g, report_at("b1", 50000), NULL, 1);
-	vt_guest_set_report(g, report_at("b1", 52000), NULL, 2);
+	vt_guest_set_report(g, report_at("b1", 50000), NULL, NULL, 1);
+	vt_guest_set_report(g, report_at("b1", 52000), NULL, NULL, 2);
 	g_assert_nonnull(g->prev_report);
 	/* A new boot 10 ms (monotonic) "after": no rate across it. */
-	vt_guest_set_report(g, report_at("b2", 52010), NULL, 3);
+	vt_guest_set_report(g, report_at("b2", 52010), NULL, NULL, 3);
 	g_assert_null(g->prev_report);
-	g_assert_cmpstr(g->report->identity->boot_id, ==, "b2");
+	g_assert_cmpstr(vt_guest_report(g)->identity->boot_id, ==, "b2");
 }
 
 static VtReport *
@@ -84,17 +84,17 @@ test_rates_follow_the_reports(void)
 	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
 
 	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_NONE);
-	vt_guest_set_report(g, report_swapping("b1", 100000, 1000), NULL, 1);
+	vt_guest_set_report(g, report_swapping("b1", 100000, 1000), NULL, NULL, 1);
 	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_SINCE_BOOT);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 10.0, 1e-9);
 
-	vt_guest_set_report(g, report_swapping("b1", 102000, 1600), NULL, 2);
+	vt_guest_set_report(g, report_swapping("b1", 102000, 1600), NULL, NULL, 2);
 	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_INTERVAL);
 	g_assert_true(g->rates.has_swap);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
 
 	/* a new boot: back to the averages since it started */
-	vt_guest_set_report(g, report_swapping("b2", 1000, 200), NULL, 3);
+	vt_guest_set_report(g, report_swapping("b2", 1000, 200), NULL, NULL, 3);
 	g_assert_cmpint(g->rates.guest_window, ==, VT_RATES_SINCE_BOOT);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 2.0, 1e-9);
 }
@@ -124,22 +124,76 @@ test_arena_reports(void)
 	VtReport *r;
 
 	r = in_arena(report_swapping("b1", 100000, 1000), &arena);
-	vt_guest_set_report(g, r, arena, 1);
+	vt_guest_set_report(g, r, arena, NULL, 1);
 	g_assert_true(g->report_arena == arena);
 	r = in_arena(report_swapping("b1", 102000, 1600), &arena);
-	vt_guest_set_report(g, r, arena, 2);
+	vt_guest_set_report(g, r, arena, NULL, 2);
 	/* the first arena went; its rate base stays, a copy of its own */
 	g_assert_true(g->report_arena == arena);
 	g_assert_nonnull(g->prev_report);
 	g_assert_cmpstr(g->prev_report->identity->boot_id, ==, "b1");
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
 	/* a report of its own after one in an arena, and back */
-	vt_guest_set_report(g, report_swapping("b1", 104000, 2200), NULL, 3);
+	vt_guest_set_report(g, report_swapping("b1", 104000, 2200), NULL, NULL, 3);
 	g_assert_null(g->report_arena);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
 	r = in_arena(report_swapping("b1", 106000, 2400), &arena);
-	vt_guest_set_report(g, r, arena, 4);
+	vt_guest_set_report(g, r, arena, NULL, 4);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 100.0, 1e-9);
+}
+
+/* A report kept as the envelope it came in: decoded again on demand, the
+ * decoded form released when the main loop is idle, the rates unchanged. */
+static void
+test_report_decoded_on_demand(void)
+{
+	g_autoptr(VtGuest) g = vt_guest_new("uuid", "g");
+	VtEnvelope env = VIRTTUNE__V1__ENVELOPE__INIT;
+	g_autoptr(VtReport) msg = report_swapping("b1", 102000, 1600);
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtArena) arena = vt_arena_new(0, VT_UNPACK_MEMORY_MAX);
+	VtEnvelope *decoded;
+	const VtReport *r;
+
+	vt_guest_set_report(g, report_swapping("b1", 100000, 1000), NULL, NULL, 1);
+	env.body_case = VIRTTUNE__V1__ENVELOPE__BODY_REPORT;
+	env.report = msg;
+	bytes = vt_message_pack(&env.base, TRUE, &error);
+	g_assert_no_error(error);
+	decoded = (VtEnvelope *)vt_message_unpack_in(&virttune__v1__envelope__descriptor,
+						     g_bytes_get_data(bytes, NULL),
+						     g_bytes_get_size(bytes), arena, &error);
+	g_assert_no_error(error);
+	vt_guest_set_report(g, decoded->report, g_steal_pointer(&arena), bytes, 2);
+	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
+
+	vt_guest_release_report(g);
+	g_assert_null(g->report_decoded);
+	g_assert_true(vt_guest_has_report(g));
+	r = vt_guest_report(g);
+	g_assert_nonnull(r);
+	g_assert_cmpuint(r->monotonic_ms, ==, 102000);
+	g_assert_cmpuint(r->swap->pswpout, ==, 1600);
+	g_assert_true(vt_guest_report(g) == r); /* decoded once */
+	g_assert_true(g->report_on_demand);
+	/* the main loop idle: released, and decoded again when asked */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_null(g->report_decoded);
+	g_assert_false(g->report_on_demand);
+	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 102000);
+	/* the next report takes the place of one decoded on demand; the rate
+	 * base is what arrived, not what was decoded again */
+	vt_guest_set_report(g, report_swapping("b1", 104000, 2200), NULL, NULL, 3);
+	g_assert_false(g->report_on_demand);
+	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
+	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 102000);
+	/* without bytes, there is nothing to decode from: it stays */
+	vt_guest_release_report(g);
+	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 104000);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
 }
 
 /* The capture of a real guest, and the same guest 2 s later with every
@@ -269,6 +323,7 @@ main(int argc, char **argv)
 	g_test_add_func("/guest/reboot-drops-the-base", test_reboot_drops_the_base);
 	g_test_add_func("/guest/rates-follow-the-reports", test_rates_follow_the_reports);
 	g_test_add_func("/guest/arena-reports", test_arena_reports);
+	g_test_add_func("/guest/report-decoded-on-demand", test_report_decoded_on_demand);
 	g_test_add_func("/guest/rate-base-gives-the-same-rates",
 			test_rate_base_gives_the_same_rates);
 	return g_test_run();

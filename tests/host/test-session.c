@@ -43,7 +43,8 @@ on_ready(VtSession *session, const VtHello *hello, gpointer user_data)
 }
 
 static void
-on_report(VtSession *session, VtReport *report, VtArena *arena, gpointer user_data)
+on_report(VtSession *session, VtReport *report, VtArena *arena, GBytes *envelope,
+	  gpointer user_data)
 {
 	Fixture *f = user_data;
 	g_autoptr(VtArena) owned = arena; /* the report lives in it */
