@@ -47,6 +47,9 @@ vt_rate_base_copy(const VtReport *report)
 		virttune__v1__block__init(&blocks[i]);
 		blocks[i].name = report->block[i]->name;
 		blocks[i].stats = report->block[i]->stats;
+		/* what match.c pairs a disk with the XML by */
+		blocks[i].serial = report->block[i]->serial;
+		blocks[i].driver = report->block[i]->driver;
 		block_ptrs[i] = &blocks[i];
 	}
 	base.n_block = n_block;
@@ -55,6 +58,7 @@ vt_rate_base_copy(const VtReport *report)
 		virttune__v1__nic__init(&nics[i]);
 		nics[i].name = report->nics[i]->name;
 		nics[i].stats = report->nics[i]->stats;
+		nics[i].mac = report->nics[i]->mac;
 		nic_ptrs[i] = &nics[i];
 	}
 	base.n_nics = n_nics;

@@ -6,11 +6,14 @@
 G_BEGIN_DECLS
 
 /*
- * What the rates (rates.c) read of a previous report, copied out of it: its
- * identity's boot id and uptime, monotonic_ms, cpu, swap's pswpin/pswpout,
- * vmstat's oom_kill, softnet, and each disk's and NIC's name and counters.
- * A guest keeps this of its previous report, not the whole report (a few
- * hundred bytes packed instead of tens of kilobytes decoded). Allocated as
+ * What the rates (rates.c, and match.c for them) read of a report, copied out
+ * of it: its identity's boot id and uptime, monotonic_ms, cpu, swap's
+ * pswpin/pswpout, vmstat's oom_kill, softnet, each disk's name, counters,
+ * serial and driver, and each NIC's name, counters and MAC address. Rates
+ * computed from these are the rates computed from the whole reports. A guest
+ * keeps this of its newest and previous reports (a few hundred bytes packed
+ * instead of tens of kilobytes decoded), so new domstats update the rates
+ * without decoding a report. Allocated as
  * vt_message_unpack() allocates (vt_report_free()); NULL if @report cannot
  * be copied (it was validated on arrival, so only when memory runs out).
  */

@@ -77,8 +77,9 @@ update_rates(VtGuest *guest)
 			? (double)(guest->stats_at_us - guest->prev_stats_at_us) / G_USEC_PER_SEC
 			: 0;
 
-	vt_rates_compute(&guest->rates, guest->prev_report, vt_guest_report(guest),
-			 guest->prev_stats, guest->stats, elapsed_s, guest->facts);
+	/* the rate bases hold all the rates read of the two reports */
+	vt_rates_compute(&guest->rates, guest->prev_report, guest->report_base, guest->prev_stats,
+			 guest->stats, elapsed_s, guest->facts);
 }
 
 gboolean

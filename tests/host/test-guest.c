@@ -268,7 +268,9 @@ test_rate_base_gives_the_same_rates(void)
 	g_autoptr(VtReport) base = vt_rate_base_copy(before);
 	g_auto(VtRates) whole_rates = {0};
 	g_auto(VtRates) kept_rates = {0};
-	VtRates *whole = &whole_rates, *kept = &kept_rates;
+	g_auto(VtRates) bases_rates = {0};
+	g_autoptr(VtReport) after_base = vt_rate_base_copy(after);
+	VtRates *whole = &whole_rates, *kept = &kept_rates, *bases = &bases_rates;
 
 	g_assert_nonnull(base);
 	g_assert_null(base->sysctl);
@@ -277,8 +279,30 @@ test_rate_base_gives_the_same_rates(void)
 	g_assert_cmpuint(base->n_block, ==, before->n_block);
 	g_assert_cmpuint(base->n_nics, ==, before->n_nics);
 	g_assert_null(base->nics[0]->features);
+	for (gsize i = 0; i < base->n_block; i++) {
+		g_assert_cmpstr(base->block[i]->serial, ==, before->block[i]->serial);
+		g_assert_cmpstr(base->block[i]->driver, ==, before->block[i]->driver);
+	}
+	g_assert_cmpstr(base->block[0]->driver, ==, "virtio_blk"); /* vda */
+	for (gsize i = 0; i < base->n_nics; i++) {
+		g_assert_cmpstr(base->nics[i]->mac, ==, before->nics[i]->mac);
+		g_assert_nonnull(base->nics[i]->mac);
+	}
 	vt_rates_compute(whole, before, after, NULL, NULL, 0, NULL);
 	vt_rates_compute(kept, base, after, NULL, NULL, 0, NULL);
+	/* and from the rate bases of both, as a guest updates them on domstats */
+	vt_rates_compute(bases, base, after_base, NULL, NULL, 0, NULL);
+	g_assert_cmpfloat(bases->steal_pct, ==, whole->steal_pct);
+	g_assert_cmpfloat(bases->swap_out_pps, ==, whole->swap_out_pps);
+	g_assert_cmpuint(bases->oom_kills, ==, whole->oom_kills);
+	g_assert_cmpuint(bases->softnet_dropped, ==, whole->softnet_dropped);
+	g_assert_cmpuint(bases->n_disks, ==, whole->n_disks);
+	g_assert_cmpuint(bases->n_nics, ==, whole->n_nics);
+	for (guint i = 0; i < bases->n_disks; i++)
+		g_assert_cmpfloat(bases->disks[i].guest_read_ms, ==, whole->disks[i].guest_read_ms);
+	for (guint i = 0; i < bases->n_nics; i++)
+		g_assert_cmpuint(bases->nics[i].guest_tx_dropped, ==,
+				 whole->nics[i].guest_tx_dropped);
 	g_assert_cmpint(whole->guest_window, ==, VT_RATES_INTERVAL);
 	g_assert_cmpint(kept->guest_window, ==, VT_RATES_INTERVAL);
 	g_assert_true(kept->has_swap && kept->has_steal && kept->has_softnet && kept->has_oom);
