@@ -42,6 +42,8 @@ static const ListRule list_rules[] = {
 /* list_rules[i]'s field descriptor, resolved once: a list is then known by
  * its descriptor's address, not by comparing names at every message. */
 static const ProtobufCFieldDescriptor *list_fields[G_N_ELEMENTS(list_rules)];
+/* and the string field of its entries that names them, or NULL */
+static const ProtobufCFieldDescriptor *list_keys[G_N_ELEMENTS(list_rules)];
 
 static void
 resolve_list_fields(void)
@@ -56,16 +58,27 @@ resolve_list_fields(void)
 		g_assert(list_fields[i] != NULL &&
 			 list_fields[i]->label == PROTOBUF_C_LABEL_REPEATED);
 		g_assert(list_rules[i].key == NULL || list_rules[i].max <= VT_UNIQUE_MAX);
+		if (list_rules[i].key != NULL) {
+			g_assert(list_fields[i]->type == PROTOBUF_C_TYPE_MESSAGE);
+			list_keys[i] = protobuf_c_message_descriptor_get_field_by_name(
+				list_fields[i]->descriptor, list_rules[i].key);
+			g_assert(list_keys[i] != NULL &&
+				 list_keys[i]->type == PROTOBUF_C_TYPE_STRING);
+		}
 	}
 	g_once_init_leave(&resolved, 1);
 }
 
+/* The rule of the list @field, its entries' name field in *@key; NULL: none. */
 static const ListRule *
-list_rule(const ProtobufCFieldDescriptor *field)
+list_rule(const ProtobufCFieldDescriptor *field, const ProtobufCFieldDescriptor **key)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(list_rules); i++)
-		if (list_fields[i] == field)
+		if (list_fields[i] == field) {
+			*key = list_keys[i];
 			return &list_rules[i];
+		}
+	*key = NULL;
 	return NULL;
 }
 
@@ -181,18 +194,15 @@ check_value(Walk *w, const ProtobufCFieldDescriptor *field, const void *value, g
 /* No two entries of @entries (n of them) share the string field @key. An
  * open-addressing table on the stack: no allocation per list. */
 static gboolean
-check_unique(Walk *w, const ProtobufCMessage *const *entries, gsize n, const char *key)
+check_unique(Walk *w, const ProtobufCMessage *const *entries, gsize n,
+	     const ProtobufCFieldDescriptor *kf)
 {
 	const char *slots[VT_UNIQUE_SLOTS];
-	const ProtobufCFieldDescriptor *kf;
 	guint size = 8; /* a power of two, at least twice @n: only that much is used */
 
 	if (n < 2)
 		return TRUE;
 	g_assert(n <= VT_UNIQUE_MAX); /* walk_repeated bounded it */
-	kf = protobuf_c_message_descriptor_get_field_by_name(entries[0]->descriptor, key);
-	if (kf == NULL || kf->type != PROTOBUF_C_TYPE_STRING)
-		return TRUE;
 	while (size < 2 * n)
 		size *= 2;
 	memset(slots, 0, size * sizeof(slots[0]));
@@ -206,7 +216,7 @@ check_unique(Walk *w, const ProtobufCMessage *const *entries, gsize n, const cha
 			if (strcmp(slots[h], name) == 0)
 				return fail(w, "duplicate",
 					    "%s '%s' appears twice (entry %" G_GSIZE_FORMAT ")",
-					    key, name, i);
+					    kf->name, name, i);
 		slots[h] = name;
 	}
 	return TRUE;
@@ -221,7 +231,7 @@ check_map_key(Walk *w, const ProtobufCMessage *entry)
 
 	if (entry == NULL)
 		return TRUE;
-	kf = protobuf_c_message_descriptor_get_field_by_name(entry->descriptor, "key");
+	kf = protobuf_c_message_descriptor_get_field(entry->descriptor, 1); /* a map's key */
 	if (kf == NULL || kf->type != PROTOBUF_C_TYPE_STRING ||
 	    *(const char *const *)((const char *)entry + kf->offset) != NULL)
 		return TRUE;
@@ -235,7 +245,8 @@ walk_repeated(Walk *w, const ProtobufCMessage *msg, const ProtobufCFieldDescript
 	const char *base = (const char *)msg;
 	gsize n = *(const size_t *)(base + field->quantifier_offset);
 	const char *arr = *(const char *const *)(base + field->offset);
-	const ListRule *rule = list_rule(field);
+	const ProtobufCFieldDescriptor *key;
+	const ListRule *rule = list_rule(field, &key);
 	gboolean map = is_map_entry(field);
 	gsize max = rule != NULL ? rule->max : map ? VT_REPORT_MAX_MAP_ENTRIES : VT_REPEATED_MAX;
 	gsize es = vt_protobuf_type_size(field->type);
@@ -255,8 +266,7 @@ walk_repeated(Walk *w, const ProtobufCMessage *msg, const ProtobufCFieldDescript
 	}
 	step->index = -1;
 	w->n_steps = depth + 1;
-	return rule == NULL || rule->key == NULL ||
-	       check_unique(w, (const ProtobufCMessage *const *)arr, n, rule->key);
+	return key == NULL || check_unique(w, (const ProtobufCMessage *const *)arr, n, key);
 }
 
 static gboolean

@@ -215,8 +215,15 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	chain->since_key = plan.key ? 0 : chain->since_key + 1;
 	vt_counters_free(chain->values);
 	chain->values = g_steal_pointer(&cur);
-	g_clear_pointer(&chain->sections, g_bytes_unref);
-	chain->sections = g_steal_pointer(&sections);
+	/* kept for every domain: the same bytes stay, new ones are copied to
+	 * their size (the packing buffer grew by doubling) */
+	if (chain->sections == NULL || !g_bytes_equal(chain->sections, sections)) {
+		gsize len;
+		const guint8 *data = g_bytes_get_data(sections, &len);
+
+		g_clear_pointer(&chain->sections, g_bytes_unref);
+		chain->sections = g_bytes_new(data, len);
+	}
 	if (stored_time_ms != NULL)
 		*stored_time_ms = plan.time_ms;
 	return enforce_budget(store, uuid, name, chain, error);
