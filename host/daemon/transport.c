@@ -11,6 +11,7 @@
 #include <glib-unix.h>
 
 #include "error.h"
+#include "fd-watch.h"
 
 typedef enum {
 	KIND_FD,
@@ -22,6 +23,7 @@ struct VtTransport {
 	char *description;
 	int fd;              /* KIND_FD */
 	guint in_watch;      /* KIND_FD */
+	gboolean in_epoll;   /* in_watch is a vt_fd_watch (else a GLib source) */
 	guint out_watch;     /* KIND_FD */
 	virStreamPtr stream; /* KIND_STREAM */
 	gboolean stream_cb;  /* a stream event callback is registered */
@@ -65,7 +67,10 @@ static void
 transport_shutdown(VtTransport *t)
 {
 	if (t->in_watch) {
-		g_source_remove(t->in_watch);
+		if (t->in_epoll)
+			vt_fd_watch_remove(t->in_watch);
+		else
+			g_source_remove(t->in_watch);
 		t->in_watch = 0;
 	}
 	if (t->out_watch) {
@@ -382,7 +387,12 @@ vt_transport_start(VtTransport *t, const VtTransportCallbacks *callbacks, gpoint
 	t->callbacks = *callbacks;
 	t->user_data = user_data;
 	if (t->kind == KIND_FD) {
-		t->in_watch = g_unix_fd_add(t->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_on_in, t);
+		/* one epoll set for every guest's channel (fd-watch.h) */
+		t->in_watch = vt_fd_watch_add(t->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_on_in, t);
+		t->in_epoll = t->in_watch != 0;
+		if (t->in_watch == 0)
+			t->in_watch =
+				g_unix_fd_add(t->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_on_in, t);
 		fd_update_out(t);
 	} else {
 		if (virStreamEventAddCallback(t->stream,
