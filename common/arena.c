@@ -22,7 +22,6 @@ struct _VtArena {
 	Block *blocks; /* the newest first */
 	gsize first_block;
 	gsize used;  /* handed out, in all blocks */
-	gsize size;  /* of all blocks */
 	gsize limit; /* of used */
 	gboolean refused;
 };
@@ -69,7 +68,6 @@ vt_arena_alloc(VtArena *arena, gsize size)
 		b->used = 0;
 		b->next = arena->blocks;
 		arena->blocks = b;
-		arena->size += data;
 	}
 	p = b->data + b->used;
 	b->used += rounded;
@@ -87,10 +85,4 @@ gboolean
 vt_arena_refused(const VtArena *arena)
 {
 	return arena->refused;
-}
-
-gsize
-vt_arena_size(const VtArena *arena)
-{
-	return arena->size;
 }

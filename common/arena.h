@@ -27,7 +27,5 @@ void *vt_arena_alloc(VtArena *arena, gsize size);
 gsize vt_arena_used(const VtArena *arena);
 /* Whether an allocation was refused for the limit. */
 gboolean vt_arena_refused(const VtArena *arena);
-/* Bytes held in blocks, used or not. */
-gsize vt_arena_size(const VtArena *arena);
 
 G_END_DECLS

@@ -16,7 +16,7 @@
 typedef struct {
 	const ProtobufCMessageDescriptor *message;
 	const char *field;
-	gsize max;       /* 0: VT_REPEATED_MAX (or the map bound) */
+	gsize max;       /* entries at most */
 	const char *key; /* the string field that names an entry, or NULL */
 } ListRule;
 

@@ -17,8 +17,7 @@ typedef struct {
 } Watch;
 
 typedef struct {
-	int epfd;
-	guint source;
+	int epfd; /* watched by a GLib source for the life of the process */
 	guint next_id;
 	GHashTable *watches; /* id -> Watch */
 } Reactor;
@@ -70,7 +69,7 @@ reactor_start(void)
 	if (reactor.epfd < 0)
 		return FALSE;
 	reactor.watches = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	reactor.source = g_unix_fd_add(reactor.epfd, G_IO_IN, on_ready, NULL);
+	g_unix_fd_add(reactor.epfd, G_IO_IN, on_ready, NULL);
 	return TRUE;
 }
 
