@@ -164,8 +164,8 @@ vt_store_set_recommendations(VtStore *store, const char *uuid, gint64 now_ms,
 	/* The same set as last written: its episodes go on, and their
 	 * last_seen_ms is raised at most every VT_STORE_SEEN_EVERY_MS. */
 	if (row != NULL && row->recommendations != NULL &&
-	    strcmp(row->recommendations, flat) == 0 && now_ms >= row->recommendations_written_ms &&
-	    now_ms - row->recommendations_written_ms < VT_STORE_SEEN_EVERY_MS)
+	    strcmp(row->recommendations, flat) == 0 &&
+	    vt_store_seen_recently(row->recommendations_written_ms, now_ms))
 		return TRUE;
 	if (!vt_store_op_begin(store, FALSE, error))
 		return FALSE;

@@ -74,9 +74,11 @@ typedef struct {
 	gsize row_bytes; /* the counters blob written */
 } VtRowPlan;
 
+/* @same_skeleton: @sections are the domain's chain's last ones. */
 static gboolean
 write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms, GBytes *sections,
-	     const GArray *ends, VtCounters *cur, VtRowPlan *plan, GError **error)
+	     gboolean same_skeleton, const GArray *ends, VtCounters *cur, VtRowPlan *plan,
+	     GError **error)
 {
 	g_autoptr(GByteArray) blob = NULL;
 	VtStoreChain *chain;
@@ -88,7 +90,7 @@ write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 		chain = NULL;
 	/* an idle guest's skeleton does not change: its layout is the last one,
 	 * no need to hash and look up its sections again */
-	if (chain != NULL && chain->sections != NULL && g_bytes_equal(chain->sections, sections))
+	if (chain != NULL && same_skeleton)
 		plan->layout = chain->layout_id;
 	else if (!vt_store_layout_store(store, sections, ends, &plan->layout, error))
 		return FALSE;
@@ -116,15 +118,13 @@ write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
  * batch, with the domain's row known and not due for last_seen, and the
  * skeleton the same as the last one. */
 static gboolean
-single_insert(VtStore *store, const char *uuid, const char *name, gint64 time_ms, GBytes *sections)
+single_insert(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
+	      gboolean same_skeleton)
 {
 	VtStoreChain *chain = g_hash_table_lookup(store->chains, uuid);
-	VtStoreDomainRow *row = vt_store_domain_row(store, uuid);
+	VtStoreDomainRow *row = vt_store_domain_row_current(store, uuid, name, time_ms);
 
-	return store->in_batch && chain != NULL && row != NULL && chain->domain_id == row->id &&
-	       g_strcmp0(name, row->name) == 0 && time_ms >= row->seen_written_ms &&
-	       time_ms - row->seen_written_ms < VT_STORE_SEEN_EVERY_MS && chain->sections != NULL &&
-	       g_bytes_equal(chain->sections, sections);
+	return store->in_batch && same_skeleton && row != NULL && chain->domain_id == row->id;
 }
 
 /* After an insert: a domain over the budget loses its oldest reports. */
@@ -164,6 +164,7 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	g_autoptr(GBytes) sections = NULL;
 	VtRowPlan plan = {0};
 	VtStoreChain *chain;
+	gboolean same_skeleton; /* as the chain's last report: compared once */
 	gboolean ok;
 
 	if (uuid == NULL || *uuid == '\0') {
@@ -185,16 +186,21 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	if (!ok)
 		return FALSE;
 
-	if (single_insert(store, uuid, name, time_ms, sections)) {
+	chain = g_hash_table_lookup(store->chains, uuid);
+	same_skeleton = chain != NULL && chain->sections != NULL &&
+			g_bytes_equal(chain->sections, sections);
+	if (single_insert(store, uuid, name, time_ms, same_skeleton)) {
 		/* one statement is atomic on its own: no savepoint around it */
-		if (!write_report(store, uuid, name, time_ms, sections, ends, cur, &plan, error)) {
+		if (!write_report(store, uuid, name, time_ms, sections, TRUE, ends, cur, &plan,
+				  error)) {
 			vt_store_forget_caches(store);
 			return FALSE;
 		}
 	} else {
 		if (!vt_store_op_begin(store, FALSE, error))
 			return FALSE;
-		ok = write_report(store, uuid, name, time_ms, sections, ends, cur, &plan, error);
+		ok = write_report(store, uuid, name, time_ms, sections, same_skeleton, ends, cur,
+				  &plan, error);
 		if (!vt_store_op_end(store, ok, FALSE, error))
 			return FALSE;
 	}
@@ -217,7 +223,7 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	chain->values = g_steal_pointer(&cur);
 	/* kept for every domain: the same bytes stay, new ones are copied to
 	 * their size (the packing buffer grew by doubling) */
-	if (chain->sections == NULL || !g_bytes_equal(chain->sections, sections)) {
+	if (!same_skeleton) {
 		gsize len;
 		const guint8 *data = g_bytes_get_data(sections, &len);
 

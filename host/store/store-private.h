@@ -45,6 +45,13 @@ typedef struct {
  * rewrite the same rows every interval. */
 #define VT_STORE_SEEN_EVERY_MS 60000
 
+/* Whether a last_seen_ms written at @written_ms may stay as it is at @now_ms. */
+static inline gboolean
+vt_store_seen_recently(gint64 written_ms, gint64 now_ms)
+{
+	return now_ms >= written_ms && now_ms - written_ms < VT_STORE_SEEN_EVERY_MS;
+}
+
 struct _VtStore {
 	sqlite3 *db;
 	char *path;
@@ -93,6 +100,10 @@ gboolean vt_store_domain_id(VtStore *store, const char *uuid, const char *name, 
 /* The cached row of @uuid, or NULL (after vt_store_domain_id, until the caches
  * are forgotten). */
 VtStoreDomainRow *vt_store_domain_row(VtStore *store, const char *uuid);
+/* The cached row of @uuid when vt_store_domain_id() would write nothing for
+ * @name (NULL: any) at @now_ms, else NULL. */
+VtStoreDomainRow *vt_store_domain_row_current(VtStore *store, const char *uuid, const char *name,
+					      gint64 now_ms);
 gboolean vt_store_lookup_domain(VtStore *store, const char *uuid, gint64 *id, GError **error);
 /* The time of @domain_id's newest report; *found FALSE when it has none. */
 gboolean vt_store_newest_report_time(VtStore *store, gint64 domain_id, gint64 *time_ms,

@@ -417,19 +417,29 @@ vt_store_domain_row(VtStore *store, const char *uuid)
 	return uuid != NULL ? g_hash_table_lookup(store->domain_rows, uuid) : NULL;
 }
 
+VtStoreDomainRow *
+vt_store_domain_row_current(VtStore *store, const char *uuid, const char *name, gint64 now_ms)
+{
+	VtStoreDomainRow *row = vt_store_domain_row(store, uuid);
+
+	return row != NULL && (name == NULL || strcmp(name, row->name) == 0) &&
+			       vt_store_seen_recently(row->seen_written_ms, now_ms)
+		       ? row
+		       : NULL;
+}
+
 gboolean
 vt_store_domain_id(VtStore *store, const char *uuid, const char *name, gint64 now_ms, gint64 *id,
 		   GError **error)
 {
-	VtStoreDomainRow *row = vt_store_domain_row(store, uuid);
+	VtStoreDomainRow *row = vt_store_domain_row_current(store, uuid, name, now_ms);
 	g_autoptr(VtStoreStmt) st = NULL;
 
-	if (row != NULL && (name == NULL || strcmp(name, row->name) == 0) &&
-	    now_ms >= row->seen_written_ms &&
-	    now_ms - row->seen_written_ms < VT_STORE_SEEN_EVERY_MS) {
+	if (row != NULL) {
 		*id = row->id;
 		return TRUE;
 	}
+	row = vt_store_domain_row(store, uuid);
 	st = vt_store_stmt(store,
 			   "INSERT INTO domains (uuid, name, first_seen_ms, last_seen_ms) "
 			   "VALUES (?1, coalesce(?2, ?1), ?3, ?3)"
