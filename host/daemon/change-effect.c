@@ -99,10 +99,8 @@ vt_change_effect(VtStore *store, const char *uuid, const VtStoreAudit *row, gint
 /* ------------------------------------------------------------ state */
 
 static const VtChangeState *
-reported_state(const VtGuest *g, const char *change_id)
+reported_state(const VtReport *report, const char *change_id)
 {
-	const VtReport *report = g != NULL ? vt_guest_report(g) : NULL;
-
 	for (gsize i = 0; report != NULL && i < report->n_changes; i++)
 		if (g_strcmp0(report->changes[i]->change_id, change_id) == 0)
 			return report->changes[i];
@@ -126,13 +124,12 @@ minutes_left(gint64 ms)
 static char *
 change_state(const VtGuest *g, GPtrArray *rows, guint from, const char *change_id, gint64 now)
 {
-	const VtChangeState *s = reported_state(g, change_id);
+	const VtReport *report = g != NULL ? vt_guest_report(g) : NULL;
+	const VtChangeState *s = reported_state(report, change_id);
 	const char *last = "applied";
 
 	if (s != NULL && g_strcmp0(s->state, "awaiting_confirmation") == 0) {
-		/* s is in the report, which is decoded */
-		gint64 guest_now =
-			(gint64)vt_guest_report(g)->collected_at_ms + (now - g->report_at_ms);
+		gint64 guest_now = (gint64)report->collected_at_ms + (now - g->report_at_ms);
 		g_autofree char *left = minutes_left((gint64)s->deadline_ms - guest_now);
 		return g_strdup_printf("awaiting confirmation (%s)", left);
 	}

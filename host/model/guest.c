@@ -195,11 +195,13 @@ vt_guest_report(const VtGuest *guest)
 	env = (VtEnvelope *)vt_message_unpack_in(&virttune__v1__envelope__descriptor, data, len,
 						 g->report_arena, &error);
 	if (env == NULL || env->body_case != VIRTTUNE__V1__ENVELOPE__BODY_REPORT) {
-		/* the same bytes decoded when they arrived */
+		/* the same bytes decoded when they arrived: only memory can fail
+		 * now; the bytes go, so that this is said once, not at every view */
 		vt_guest_log(G_LOG_LEVEL_WARNING, g,
 			     "the newest report cannot be decoded again: %s",
 			     error != NULL ? error->message : "no report in it");
 		g_clear_pointer(&g->report_arena, vt_arena_free);
+		g_clear_pointer(&g->report_envelope, g_bytes_unref);
 		return NULL;
 	}
 	g->report_decoded = env->report;
