@@ -70,17 +70,50 @@ vt_counters_copy(const VtCounters *counters)
 	return c;
 }
 
-static gboolean
-is_counter(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescriptor *field)
+/* counter_fields resolved: per message type, a bit per field index. */
+typedef struct {
+	const ProtobufCMessageDescriptor *desc;
+	guint64 fields;
+} VtCounterMask;
+
+static VtCounterMask counter_masks[G_N_ELEMENTS(counter_fields)];
+static guint n_counter_masks;
+
+static gpointer
+resolve_masks(gpointer unused)
 {
 	for (guint i = 0; i < G_N_ELEMENTS(counter_fields); i++) {
-		if (counter_fields[i].desc != desc)
-			continue;
-		if (counter_fields[i].field == NULL ||
-		    strcmp(counter_fields[i].field, field->name) == 0)
-			return TRUE;
+		const ProtobufCMessageDescriptor *desc = counter_fields[i].desc;
+		VtCounterMask *m = NULL;
+
+		/* a schema fact, checked by every test that stores a report */
+		g_assert(desc->n_fields <= 64);
+		for (guint j = 0; j < n_counter_masks && m == NULL; j++)
+			if (counter_masks[j].desc == desc)
+				m = &counter_masks[j];
+		if (m == NULL) {
+			m = &counter_masks[n_counter_masks++];
+			m->desc = desc;
+		}
+		for (unsigned f = 0; f < desc->n_fields; f++)
+			if (counter_fields[i].field == NULL ||
+			    strcmp(counter_fields[i].field, desc->fields[f].name) == 0)
+				m->fields |= G_GUINT64_CONSTANT(1) << f;
 	}
-	return FALSE;
+	return NULL;
+}
+
+/* The counter fields of @desc, a bit per field index; 0: none. */
+static guint64
+counter_mask(const ProtobufCMessageDescriptor *desc)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	g_once(&once, resolve_masks, NULL);
+	for (guint i = 0; i < n_counter_masks; i++)
+		if (counter_masks[i].desc == desc)
+			return counter_masks[i].fields;
+	return 0;
 }
 
 /* ------------------------------------------------------------ the walk */
@@ -88,9 +121,11 @@ is_counter(const ProtobufCMessageDescriptor *desc, const ProtobufCFieldDescripto
 typedef struct {
 	gboolean inject;
 	gboolean zero;
-	VtCounters *out;      /* extract */
+	VtCounters *out;      /* extract; NULL: only zero */
 	const VtCounters *in; /* inject */
+	GByteArray *shape;    /* extract: the skeleton's shape, see vt_counters_extract_shape() */
 	guint pos;
+	guint messages; /* visited */
 	gboolean failed;
 	GError **error;
 } VtWalk;
@@ -112,29 +147,117 @@ visit(VtWalk *w, void *member, VtCounterKind kind)
 		w->pos++;
 		return;
 	}
-	if (w->out->values->len >= VT_COUNTERS_MAX_SLOTS) {
-		g_set_error(w->error, VT_ERROR, VT_ERROR_TOO_LARGE,
-			    "report has more than %u counters", VT_COUNTERS_MAX_SLOTS);
-		w->failed = TRUE;
-		return;
+	if (w->out != NULL) {
+		if (w->out->values->len >= VT_COUNTERS_MAX_SLOTS) {
+			g_set_error(w->error, VT_ERROR, VT_ERROR_TOO_LARGE,
+				    "report has more than %u counters", VT_COUNTERS_MAX_SLOTS);
+			w->failed = TRUE;
+			return;
+		}
+		memcpy(&bits, member, sizeof(bits));
+		g_array_append_val(w->out->values, bits);
+		g_byte_array_append(w->out->kinds, (const guint8[]){kind}, 1);
 	}
-	memcpy(&bits, member, sizeof(bits));
-	g_array_append_val(w->out->values, bits);
-	g_byte_array_append(w->out->kinds, (const guint8[]){kind}, 1);
 	if (w->zero)
 		memset(member, 0, sizeof(bits));
 }
+
+/* ------------------------------------------------------------ the shape */
+
+/* Not a field number (those end at 2^29 - 1): a message's unknown fields. */
+#define SHAPE_UNKNOWN (G_GUINT64_CONSTANT(1) << 32)
+
+static void put_varint(GByteArray *out, guint64 v);
+
+static void
+shape_bytes(GByteArray *shape, const void *data, gsize len)
+{
+	put_varint(shape, len);
+	g_byte_array_append(shape, data, (guint)len);
+}
+
+/* One value of a field that is not a counter, as its bytes in memory. */
+static void
+shape_value(GByteArray *shape, const ProtobufCFieldDescriptor *f, const void *value)
+{
+	if (f->type == PROTOBUF_C_TYPE_STRING) {
+		const char *str = *(const char *const *)value;
+
+		/* a repeated string list holds no NULL after an unpack */
+		if (str == NULL)
+			put_varint(shape, 0);
+		else
+			shape_bytes(shape, str, strlen(str) + 1);
+	} else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+		const ProtobufCBinaryData *b = value;
+
+		shape_bytes(shape, b->data, b->len);
+	} else {
+		g_byte_array_append(shape, value, (guint)vt_protobuf_type_size(f->type));
+	}
+}
+
+/* A scalar field of @msg: its number, then its value(s) unless it is a
+ * counter. Absent (no presence, an empty list, a NULL string) writes nothing. */
+static void
+shape_scalar(GByteArray *shape, const ProtobufCFieldDescriptor *f, const char *member,
+	     const char *quantifier, gboolean counter)
+{
+	gsize size = vt_protobuf_type_size(f->type);
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		size_t n = *(const size_t *)quantifier;
+		const char *items = *(const char *const *)member;
+
+		if (n == 0)
+			return;
+		put_varint(shape, f->id);
+		put_varint(shape, n);
+		if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_BYTES)
+			for (size_t j = 0; j < n; j++)
+				shape_value(shape, f, items + j * size);
+		else
+			g_byte_array_append(shape, (const guint8 *)items, (guint)(n * size));
+		return;
+	}
+	if (f->type == PROTOBUF_C_TYPE_STRING && *(const char *const *)member == NULL)
+		return;
+	if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+	    f->type != PROTOBUF_C_TYPE_STRING && !*(const protobuf_c_boolean *)quantifier)
+		return;
+	put_varint(shape, f->id);
+	if (!counter)
+		shape_value(shape, f, member);
+}
+
+/* ------------------------------------------------------------ the walk */
 
 /* Depth is bounded by the schema: no message of the report contains itself. */
 static void
 walk_message(VtWalk *w, ProtobufCMessage *msg)
 {
 	const ProtobufCMessageDescriptor *desc = msg->descriptor;
+	guint64 counters = counter_mask(desc);
+
+	w->messages++;
+	/* fields a newer sender added are packed again as they came */
+	if (w->shape != NULL && msg->n_unknown_fields > 0) {
+		put_varint(w->shape, SHAPE_UNKNOWN);
+		put_varint(w->shape, msg->n_unknown_fields);
+		for (unsigned i = 0; i < msg->n_unknown_fields; i++) {
+			const ProtobufCMessageUnknownField *u = &msg->unknown_fields[i];
+
+			put_varint(w->shape, u->tag);
+			put_varint(w->shape, u->wire_type);
+			shape_bytes(w->shape, u->data, u->len);
+		}
+	}
 
 	for (unsigned i = 0; i < desc->n_fields && !w->failed; i++) {
 		const ProtobufCFieldDescriptor *f = &desc->fields[i];
 		char *member = (char *)msg + f->offset;
 		char *quantifier = (char *)msg + f->quantifier_offset;
+		gboolean counter;
 
 		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(uint32_t *)quantifier != f->id)
 			continue;
@@ -143,20 +266,32 @@ walk_message(VtWalk *w, ProtobufCMessage *msg)
 				size_t n = *(size_t *)quantifier;
 				ProtobufCMessage **items = *(ProtobufCMessage ***)member;
 
-				for (size_t j = 0; j < n && !w->failed; j++)
+				if (n > 0 && w->shape != NULL) {
+					put_varint(w->shape, f->id);
+					put_varint(w->shape, n);
+				}
+				for (size_t j = 0; j < n && !w->failed; j++) {
 					if (items[j] != NULL)
 						walk_message(w, items[j]);
+					if (w->shape != NULL)
+						put_varint(w->shape, 0); /* no field is 0 */
+				}
 			} else if (*(ProtobufCMessage **)member != NULL) {
+				if (w->shape != NULL)
+					put_varint(w->shape, f->id);
 				walk_message(w, *(ProtobufCMessage **)member);
+				if (w->shape != NULL)
+					put_varint(w->shape, 0);
 			}
 			continue;
 		}
-		if (f->type != PROTOBUF_C_TYPE_UINT64 && f->type != PROTOBUF_C_TYPE_DOUBLE)
-			continue;
-		if (f->label != PROTOBUF_C_LABEL_OPTIONAL ||
-		    (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
-			continue;
-		if (!*(protobuf_c_boolean *)quantifier || !is_counter(desc, f))
+		counter = (counters & (G_GUINT64_CONSTANT(1) << i)) &&
+			  (f->type == PROTOBUF_C_TYPE_UINT64 || f->type == PROTOBUF_C_TYPE_DOUBLE) &&
+			  f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+			  !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF);
+		if (w->shape != NULL)
+			shape_scalar(w->shape, f, member, quantifier, counter);
+		if (!counter || !*(protobuf_c_boolean *)quantifier)
 			continue;
 		visit(w, member,
 		      f->type == PROTOBUF_C_TYPE_DOUBLE ? VT_COUNTER_DOUBLE : VT_COUNTER_U64);
@@ -170,6 +305,27 @@ vt_counters_extract(VtReport *report, gboolean zero, VtCounters *out, GError **e
 
 	walk_message(&w, &report->base);
 	return !w.failed;
+}
+
+gboolean
+vt_counters_extract_shape(const VtReport *report, VtCounters *out, GByteArray *shape,
+			  guint *messages, GError **error)
+{
+	VtWalk w = {.out = out, .shape = shape, .error = error};
+
+	/* not written: neither zero nor inject is set */
+	walk_message(&w, (ProtobufCMessage *)&report->base);
+	if (messages != NULL)
+		*messages = w.messages;
+	return !w.failed;
+}
+
+void
+vt_counters_zero(VtReport *report)
+{
+	VtWalk w = {.zero = TRUE};
+
+	walk_message(&w, &report->base);
 }
 
 gboolean

@@ -64,6 +64,21 @@ vt_counters_len(const VtCounters *counters)
  * @report (which makes it the skeleton). FALSE past VT_COUNTERS_MAX_SLOTS. */
 gboolean vt_counters_extract(VtReport *report, gboolean zero, VtCounters *out, GError **error);
 
+/*
+ * Append @report's counters to @out, and its shape to @shape, in one walk
+ * that writes nothing in @report. The shape is every field of the skeleton
+ * as it is in memory (number, then value; a counter's number alone, for its
+ * presence; messages and lists delimited): two reports have the same shape
+ * exactly when their skeletons are the same, which the store learns this way
+ * without packing either (unknown fields are part of it). @messages (may
+ * be NULL): how many messages the report is made of, itself included.
+ */
+gboolean vt_counters_extract_shape(const VtReport *report, VtCounters *out, GByteArray *shape,
+				   guint *messages, GError **error);
+
+/* Set every counter of @report to 0 (presence kept): the skeleton. */
+void vt_counters_zero(VtReport *report);
+
 /* Write @counters into the counter fields of skeleton @report; the slot count
  * and kinds must match the skeleton's. */
 gboolean vt_counters_inject(VtReport *report, const VtCounters *counters, GError **error);

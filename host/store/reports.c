@@ -74,11 +74,36 @@ typedef struct {
 	gsize row_bytes; /* the counters blob written */
 } VtRowPlan;
 
-/* @same_skeleton: @sections are the domain's chain's last ones. */
+/* A report's skeleton, its sections packed when first needed: a report whose
+ * shape is its domain's last one needs none. */
+typedef struct {
+	VtReport *report;      /* the caller's, its counters in place */
+	const VtCounters *cur; /* its counters */
+	GBytes *sections;
+	GArray *ends;
+} VtSkeleton;
+
+static GBytes *
+skeleton_sections(VtSkeleton *sk)
+{
+	if (sk->sections == NULL) {
+		/* the skeleton is the report itself with its counters zeroed for
+		 * as long as it takes to pack the sections, then given back: no
+		 * copy of a report of up to a frame's size. The received bytes
+		 * cannot serve instead: counters sit inside the same submessages
+		 * as the configuration. */
+		vt_counters_zero(sk->report);
+		sk->sections = vt_store_layout_pack(sk->report, sk->ends);
+		/* cannot fail: @cur came from this report */
+		vt_counters_inject(sk->report, sk->cur, NULL);
+	}
+	return sk->sections;
+}
+
+/* @same_skeleton: @sk's is the domain's chain's last one. */
 static gboolean
-write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms, GBytes *sections,
-	     gboolean same_skeleton, const GArray *ends, VtCounters *cur, VtRowPlan *plan,
-	     GError **error)
+write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms, VtSkeleton *sk,
+	     gboolean same_skeleton, VtCounters *cur, VtRowPlan *plan, GError **error)
 {
 	g_autoptr(GByteArray) blob = NULL;
 	VtStoreChain *chain;
@@ -89,10 +114,11 @@ write_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 	if (chain != NULL && chain->domain_id != plan->domain_id)
 		chain = NULL;
 	/* an idle guest's skeleton does not change: its layout is the last one,
-	 * no need to hash and look up its sections again */
+	 * no need to pack, hash and look up its sections again */
 	if (chain != NULL && same_skeleton)
 		plan->layout = chain->layout_id;
-	else if (!vt_store_layout_store(store, sections, ends, &plan->layout, error))
+	else if (!vt_store_layout_store(store, skeleton_sections(sk), sk->ends, &plan->layout,
+					error))
 		return FALSE;
 
 	if (chain != NULL) {
@@ -149,60 +175,68 @@ enforce_budget(VtStore *store, const char *uuid, const char *name, VtStoreChain 
 	return TRUE;
 }
 
+/* Whether @report packs to at most a frame. With the skeleton of the last
+ * report, whose sections packed to @chain's size, a bound does: a uint64
+ * counter grows by at most 9 bytes from the 0 it is in the skeleton, a
+ * message's length by at most 4 (a frame is under 2^28). */
+static gboolean
+within_frame(const VtReport *report, const VtStoreChain *chain, gboolean same_skeleton,
+	     const VtCounters *cur, guint messages)
+{
+	if (same_skeleton &&
+	    chain->sections_size + 9 * (gsize)vt_counters_len(cur) + 4 * (gsize)messages <=
+		    VT_FRAME_MAX)
+		return TRUE;
+	return protobuf_c_message_get_packed_size(&report->base) <= VT_FRAME_MAX;
+}
+
 gboolean
 vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 		    const VtReport *report, gint64 *stored_time_ms, GError **error)
 {
-	/* The skeleton is @report itself with its counters zeroed for as long
-	 * as it takes to pack the sections, then given back: no copy of a
-	 * report of up to a frame's size per report. The received bytes cannot
-	 * serve instead: counters sit inside the same submessages as the
-	 * configuration, and zeroing them changes those submessages' bytes. */
-	VtReport *skeleton = (VtReport *)report;
 	g_autoptr(VtCounters) cur = vt_counters_new();
 	g_autoptr(GArray) ends = g_array_new(FALSE, FALSE, sizeof(gsize));
-	g_autoptr(GBytes) sections = NULL;
+	VtSkeleton sk = {.report = (VtReport *)report, .ends = ends};
+	GByteArray *shape = store->shape;
 	VtRowPlan plan = {0};
 	VtStoreChain *chain;
 	gboolean same_skeleton; /* as the chain's last report: compared once */
+	guint messages = 0;
 	gboolean ok;
 
 	if (uuid == NULL || *uuid == '\0') {
 		g_set_error(error, VT_ERROR, VT_ERROR_INVALID, "a domain needs a UUID");
 		return FALSE;
 	}
+	g_byte_array_set_size(shape, 0);
+	if (!vt_counters_extract_shape(report, cur, shape, &messages, error))
+		return FALSE;
+	sk.cur = cur;
+	chain = g_hash_table_lookup(store->chains, uuid);
+	same_skeleton = chain != NULL && chain->shape != NULL && chain->shape->len == shape->len &&
+			memcmp(chain->shape->data, shape->data, shape->len) == 0;
 	/* what a guest may send, as vt_message_pack() bounds it */
-	if (protobuf_c_message_get_packed_size(&report->base) > VT_FRAME_MAX) {
+	if (!within_frame(report, chain, same_skeleton, cur, messages)) {
 		g_set_error(error, VT_ERROR, VT_ERROR_TOO_LARGE, "a report is over %u bytes",
 			    VT_FRAME_MAX);
 		return FALSE;
 	}
-	ok = vt_counters_extract(skeleton, TRUE, cur, error);
-	if (ok)
-		sections = vt_store_layout_pack(skeleton, ends);
-	/* the values taken out go back (all of them, or the ones zeroed
-	 * before extract gave up: inject stops where they end) */
-	vt_counters_inject(skeleton, cur, NULL);
-	if (!ok)
-		return FALSE;
-
-	chain = g_hash_table_lookup(store->chains, uuid);
-	same_skeleton = chain != NULL && chain->sections != NULL &&
-			g_bytes_equal(chain->sections, sections);
 	if (single_insert(store, uuid, name, time_ms, same_skeleton)) {
 		/* one statement is atomic on its own: no savepoint around it */
-		if (!write_report(store, uuid, name, time_ms, sections, TRUE, ends, cur, &plan,
-				  error)) {
+		if (!write_report(store, uuid, name, time_ms, &sk, TRUE, cur, &plan, error)) {
+			g_clear_pointer(&sk.sections, g_bytes_unref);
 			vt_store_forget_caches(store);
 			return FALSE;
 		}
 	} else {
 		if (!vt_store_op_begin(store, FALSE, error))
 			return FALSE;
-		ok = write_report(store, uuid, name, time_ms, sections, same_skeleton, ends, cur,
-				  &plan, error);
-		if (!vt_store_op_end(store, ok, FALSE, error))
+		ok = write_report(store, uuid, name, time_ms, &sk, same_skeleton, cur, &plan,
+				  error);
+		if (!vt_store_op_end(store, ok, FALSE, error)) {
+			g_clear_pointer(&sk.sections, g_bytes_unref);
 			return FALSE;
+		}
 	}
 
 	chain = g_hash_table_lookup(store->chains, uuid);
@@ -210,26 +244,26 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 		chain = g_new0(VtStoreChain, 1);
 		g_hash_table_insert(store->chains, g_strdup(uuid), chain);
 	}
+	/* a new shape: its sections were packed for its new layout */
+	if (!same_skeleton || chain->shape == NULL) {
+		if (chain->shape != NULL)
+			g_byte_array_unref(chain->shape);
+		/* kept for every domain at its size */
+		chain->shape = g_byte_array_sized_new(shape->len);
+		g_byte_array_append(chain->shape, shape->data, shape->len);
+		chain->sections_size = g_bytes_get_size(skeleton_sections(&sk));
+	}
+	g_clear_pointer(&sk.sections, g_bytes_unref);
 	if (chain->values == NULL)
 		chain->bytes = -1; /* new: measured below when there is a budget */
 	else if (chain->bytes >= 0)
-		chain->bytes += (gint64)plan.row_bytes +
-				(plan.key ? (gint64)g_bytes_get_size(sections) : 0);
+		chain->bytes += (gint64)plan.row_bytes + (plan.key ? (gint64)chain->sections_size : 0);
 	chain->domain_id = plan.domain_id;
 	chain->last_time_ms = plan.time_ms;
 	chain->layout_id = plan.layout;
 	chain->since_key = plan.key ? 0 : chain->since_key + 1;
 	vt_counters_free(chain->values);
 	chain->values = g_steal_pointer(&cur);
-	/* kept for every domain: the same bytes stay, new ones are copied to
-	 * their size (the packing buffer grew by doubling) */
-	if (!same_skeleton) {
-		gsize len;
-		const guint8 *data = g_bytes_get_data(sections, &len);
-
-		g_clear_pointer(&chain->sections, g_bytes_unref);
-		chain->sections = g_bytes_new(data, len);
-	}
 	if (stored_time_ms != NULL)
 		*stored_time_ms = plan.time_ms;
 	return enforce_budget(store, uuid, name, chain, error);

@@ -24,7 +24,9 @@ typedef struct {
 	gint64 layout_id;   /* of the running chain */
 	guint since_key;    /* deltas written since the key */
 	VtCounters *values; /* of the newest report */
-	GBytes *sections;   /* its skeleton's sections: the same again is the same layout */
+	GByteArray *shape;  /* its skeleton's (vt_counters_extract_shape()): the same
+			     * again is the same layout */
+	gsize sections_size; /* the packed sections of that skeleton */
 	gint64 bytes;       /* an upper estimate of the domain's bytes; -1: unknown */
 } VtStoreChain;
 
@@ -64,6 +66,7 @@ struct _VtStore {
 	gint64 budget_bytes;     /* per domain; 0: none */
 	GHashTable *budget_hits; /* char *uuid -> guint64[2]: times over, last log */
 	gboolean in_batch;
+	GByteArray *shape; /* vt_store_add_report()'s, kept grown between reports */
 };
 
 /* Open and migrate up to @target_version (tests build old databases this way). */

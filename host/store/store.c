@@ -106,7 +106,8 @@ chain_free(gpointer data)
 	VtStoreChain *chain = data;
 
 	vt_counters_free(chain->values);
-	g_clear_pointer(&chain->sections, g_bytes_unref);
+	if (chain->shape != NULL)
+		g_byte_array_unref(chain->shape);
 	g_free(chain);
 }
 
@@ -321,6 +322,7 @@ vt_store_open_version(const char *path, guint target_version, GError **error)
 	store->layouts = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 					       (GDestroyNotify)g_bytes_unref, g_free);
 	store->chains = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, chain_free);
+	store->shape = g_byte_array_new();
 	store->domain_rows =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, domain_row_free);
 	store->budget_hits = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -358,6 +360,7 @@ vt_store_free(VtStore *store)
 	g_clear_pointer(&store->sections, g_hash_table_unref);
 	g_clear_pointer(&store->layouts, g_hash_table_unref);
 	g_clear_pointer(&store->chains, g_hash_table_unref);
+	g_clear_pointer(&store->shape, g_byte_array_unref);
 	g_clear_pointer(&store->domain_rows, g_hash_table_unref);
 	g_clear_pointer(&store->budget_hits, g_hash_table_unref);
 	if (store->db != NULL)

@@ -332,6 +332,106 @@ test_host_samples_cap(VtStoreFixture *fx, gconstpointer data)
 	g_assert_cmpuint(got->len, ==, 3);
 }
 
+/* ------------------------------------------------------------ the shape */
+
+static GByteArray *
+shape_of(const VtReport *report)
+{
+	g_autoptr(VtCounters) c = vt_counters_new();
+	GByteArray *shape = g_byte_array_new();
+
+	g_assert_true(vt_counters_extract_shape(report, c, shape, NULL, NULL));
+	return shape;
+}
+
+/* The sections of @report's skeleton, packed as a new layout would be. */
+static GBytes *
+sections_of(const VtReport *report)
+{
+	g_autoptr(VtReport) copy = vt_report_gen_copy(report);
+	g_autoptr(GArray) ends = g_array_new(FALSE, FALSE, sizeof(gsize));
+
+	vt_counters_zero(copy);
+	return vt_store_layout_pack(copy, ends);
+}
+
+static gboolean
+same_shape(const VtReport *a, const VtReport *b)
+{
+	g_autoptr(GByteArray) sa = shape_of(a);
+	g_autoptr(GByteArray) sb = shape_of(b);
+	g_autoptr(GBytes) pa = sections_of(a);
+	g_autoptr(GBytes) pb = sections_of(b);
+	gboolean same = sa->len == sb->len && memcmp(sa->data, sb->data, sa->len) == 0;
+
+	/* the shape stands for the packed skeleton: the same exactly when it is */
+	g_assert_cmpint(same, ==, g_bytes_equal(pa, pb));
+	return same;
+}
+
+/* A report's shape moves with its skeleton and not with its counters; the
+ * store writes a new layout exactly when the shape moved. */
+static void
+test_reports_shape(VtStoreFixture *fx, gconstpointer data)
+{
+	g_autoptr(VtReportGen) gen = vt_report_gen_new(7);
+	g_autoptr(VtReport) base = vt_report_gen_base(gen);
+	g_autoptr(VtReport) r = vt_report_gen_copy(base);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtStore) store = vt_store_open(fx->path, &error);
+	ProtobufCMessageUnknownField unknown = {.tag = 99, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
+						.len = 1, .data = (uint8_t *)"\x05"};
+	g_autoptr(GPtrArray) history = NULL;
+
+	g_assert_no_error(error);
+	/* counters moved, in every kind of message that has them */
+	vt_report_gen_tick(gen, r);
+	vt_report_gen_tick(gen, r);
+	g_assert_true(same_shape(base, r));
+	g_assert_true(vt_store_add_report(store, "uuid-s", "s", T0, base, NULL, &error));
+	g_assert_true(vt_store_add_report(store, "uuid-s", "s", T0 + STEP, r, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_rows(fx->path, "layouts"), ==, 1);
+
+	/* a setting: a sysctl's value, one byte of a string */
+	vt_report_gen_change(r, 1);
+	g_assert_false(same_shape(base, r));
+	g_assert_true(vt_store_add_report(store, "uuid-s", "s", T0 + 2 * STEP, r, NULL, &error));
+	g_assert_cmpuint(count_rows(fx->path, "layouts"), ==, 2);
+	g_clear_pointer(&r, vt_report_free);
+	r = vt_report_gen_copy(base);
+	g_assert_cmpuint(r->n_block, >, 0);
+	r->block[0]->name[0]++;
+	g_assert_false(same_shape(base, r));
+	r->block[0]->name[0]--;
+	g_assert_true(same_shape(base, r));
+	/* a counter's presence: a value the guest could not read */
+	g_assert_nonnull(r->cpu);
+	g_assert_true(r->cpu->has_steal_ticks);
+	r->cpu->has_steal_ticks = FALSE;
+	g_assert_false(same_shape(base, r));
+	r->cpu->has_steal_ticks = TRUE;
+	/* one list entry fewer */
+	r->n_block--;
+	g_assert_false(same_shape(base, r));
+	r->n_block++;
+	/* a field of a newer sender, inside a message */
+	r->cpu->base.n_unknown_fields = 1;
+	r->cpu->base.unknown_fields = &unknown;
+	g_assert_false(same_shape(base, r));
+	/* stored and read back with it */
+	g_assert_true(vt_store_add_report(store, "uuid-s", "s", T0 + 3 * STEP, r, NULL, &error));
+	g_assert_no_error(error);
+	history = vt_store_history(store, "uuid-s", 0, 0, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(history->len, ==, 4);
+	g_assert_cmpuint(((VtStoreReport *)history->pdata[3])->report->cpu->base.n_unknown_fields,
+			 ==, 1);
+	r->cpu->base.n_unknown_fields = 0;
+	r->cpu->base.unknown_fields = NULL;
+	g_assert_true(same_shape(base, r));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -343,6 +443,7 @@ main(int argc, char **argv)
 	ADD("/store/reports/roundtrip", test_reports_roundtrip);
 	ADD("/store/reports/domains-and-time", test_reports_domains_and_time);
 	ADD("/store/reports/batch", test_reports_batch);
+	ADD("/store/reports/shape", test_reports_shape);
 	ADD("/store/retention", test_retention);
 	ADD("/store/host-samples", test_host_samples);
 	ADD("/store/host-samples/cap", test_host_samples_cap);
