@@ -43,10 +43,17 @@ static const VtCounterField counter_fields[] = {
 VtCounters *
 vt_counters_new(void)
 {
+	return vt_counters_new_sized(0);
+}
+
+VtCounters *
+vt_counters_new_sized(guint reserve)
+{
 	VtCounters *c = g_new0(VtCounters, 1);
 
-	c->values = g_array_new(FALSE, FALSE, sizeof(guint64));
-	c->kinds = g_byte_array_new();
+	reserve = MIN(reserve, VT_COUNTERS_MAX_SLOTS);
+	c->values = g_array_sized_new(FALSE, FALSE, sizeof(guint64), reserve);
+	c->kinds = g_byte_array_sized_new(reserve);
 	return c;
 }
 
@@ -116,14 +123,16 @@ counter_mask(const ProtobufCMessageDescriptor *desc)
 	return 0;
 }
 
-/* ------------------------------------------------------------ the walk */
+/* ------------------------------------------------------------ the visit */
+
+typedef struct VtShapeOut VtShapeOut;
 
 typedef struct {
 	gboolean inject;
 	gboolean zero;
 	VtCounters *out;      /* extract; NULL: only zero */
 	const VtCounters *in; /* inject */
-	GByteArray *shape;    /* extract: the skeleton's shape, see vt_counters_extract_shape() */
+	VtShapeOut *shape;    /* extract: the skeleton's shape, see vt_counters_extract_shape() */
 	guint pos;
 	guint messages; /* visited */
 	gboolean failed;
@@ -167,57 +176,104 @@ visit(VtWalk *w, void *member, VtCounterKind kind)
 /* Not a field number (those end at 2^29 - 1): a message's unknown fields. */
 #define SHAPE_UNKNOWN (G_GUINT64_CONSTANT(1) << 32)
 
-static void put_varint(GByteArray *out, guint64 v);
+/* The shape as it is written: into @arr, grown ahead, cut to @len at the end. */
+struct VtShapeOut {
+	GByteArray *arr;
+	gsize len;
+};
 
-static void
-shape_bytes(GByteArray *shape, const void *data, gsize len)
+static inline guint8 *
+shape_room(VtShapeOut *s, gsize n)
 {
-	put_varint(shape, len);
-	g_byte_array_append(shape, data, (guint)len);
+	if (s->len + n > s->arr->len)
+		g_byte_array_set_size(s->arr, (guint)MAX(2 * (s->len + n), 4096));
+	return s->arr->data + s->len;
 }
 
-/* One value of a field that is not a counter, as its bytes in memory. */
-static void
-shape_value(GByteArray *shape, const ProtobufCFieldDescriptor *f, const void *value)
+static inline void
+shape_varint(VtShapeOut *s, guint64 v)
 {
-	if (f->type == PROTOBUF_C_TYPE_STRING) {
+	guint8 *p = shape_room(s, 10), *start = p;
+
+	while (v >= 0x80) {
+		*p++ = (guint8)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (guint8)v;
+	s->len += (gsize)(p - start);
+}
+
+static void
+shape_bytes(VtShapeOut *s, const void *data, gsize len)
+{
+	shape_varint(s, len);
+	if (len > 0)
+		memcpy(shape_room(s, len), data, len);
+	s->len += len;
+}
+
+/* One value of a field that is not a counter: integers as varints (of their
+ * value, cast: one-to-one), other numbers as their bytes, strings and bytes
+ * after their length. */
+static void
+shape_value(VtShapeOut *s, const ProtobufCFieldDescriptor *f, const void *value)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: {
 		const char *str = *(const char *const *)value;
 
-		/* a repeated string list holds no NULL after an unpack */
-		if (str == NULL)
-			put_varint(shape, 0);
-		else
-			shape_bytes(shape, str, strlen(str) + 1);
-	} else if (f->type == PROTOBUF_C_TYPE_BYTES) {
+		shape_bytes(s, str, str != NULL ? strlen(str) : 0);
+		break;
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *b = value;
 
-		shape_bytes(shape, b->data, b->len);
-	} else {
-		g_byte_array_append(shape, value, (guint)vt_protobuf_type_size(f->type));
+		shape_bytes(s, b->data, b->len);
+		break;
+	}
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		shape_varint(s, (guint64)(gint64) * (const gint32 *)value);
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+		shape_varint(s, *(const guint32 *)value);
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		shape_varint(s, *(const protobuf_c_boolean *)value != 0);
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_UINT64:
+		shape_varint(s, *(const guint64 *)value);
+		break;
+	default: { /* fixed-size: floats and fixed */
+		gsize n = vt_protobuf_type_size(f->type);
+
+		memcpy(shape_room(s, n), value, n);
+		s->len += n;
+		break;
+	}
 	}
 }
 
-/* A scalar field of @msg: its number, then its value(s) unless it is a
+/* A scalar field of a message: its number, then its value(s) unless it is a
  * counter. Absent (no presence, an empty list, a NULL string) writes nothing. */
 static void
-shape_scalar(GByteArray *shape, const ProtobufCFieldDescriptor *f, const char *member,
+shape_scalar(VtShapeOut *s, const ProtobufCFieldDescriptor *f, const char *member,
 	     const char *quantifier, gboolean counter)
 {
-	gsize size = vt_protobuf_type_size(f->type);
-
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t n = *(const size_t *)quantifier;
 		const char *items = *(const char *const *)member;
+		gsize size = vt_protobuf_type_size(f->type);
 
 		if (n == 0)
 			return;
-		put_varint(shape, f->id);
-		put_varint(shape, n);
-		if (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_BYTES)
-			for (size_t j = 0; j < n; j++)
-				shape_value(shape, f, items + j * size);
-		else
-			g_byte_array_append(shape, (const guint8 *)items, (guint)(n * size));
+		shape_varint(s, f->id);
+		shape_varint(s, n);
+		for (size_t j = 0; j < n; j++)
+			shape_value(s, f, items + j * size);
 		return;
 	}
 	if (f->type == PROTOBUF_C_TYPE_STRING && *(const char *const *)member == NULL)
@@ -225,9 +281,9 @@ shape_scalar(GByteArray *shape, const ProtobufCFieldDescriptor *f, const char *m
 	if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 	    f->type != PROTOBUF_C_TYPE_STRING && !*(const protobuf_c_boolean *)quantifier)
 		return;
-	put_varint(shape, f->id);
+	shape_varint(s, f->id);
 	if (!counter)
-		shape_value(shape, f, member);
+		shape_value(s, f, member);
 }
 
 /* ------------------------------------------------------------ the walk */
@@ -242,13 +298,13 @@ walk_message(VtWalk *w, ProtobufCMessage *msg)
 	w->messages++;
 	/* fields a newer sender added are packed again as they came */
 	if (w->shape != NULL && msg->n_unknown_fields > 0) {
-		put_varint(w->shape, SHAPE_UNKNOWN);
-		put_varint(w->shape, msg->n_unknown_fields);
+		shape_varint(w->shape, SHAPE_UNKNOWN);
+		shape_varint(w->shape, msg->n_unknown_fields);
 		for (unsigned i = 0; i < msg->n_unknown_fields; i++) {
 			const ProtobufCMessageUnknownField *u = &msg->unknown_fields[i];
 
-			put_varint(w->shape, u->tag);
-			put_varint(w->shape, u->wire_type);
+			shape_varint(w->shape, u->tag);
+			shape_varint(w->shape, u->wire_type);
 			shape_bytes(w->shape, u->data, u->len);
 		}
 	}
@@ -267,21 +323,21 @@ walk_message(VtWalk *w, ProtobufCMessage *msg)
 				ProtobufCMessage **items = *(ProtobufCMessage ***)member;
 
 				if (n > 0 && w->shape != NULL) {
-					put_varint(w->shape, f->id);
-					put_varint(w->shape, n);
+					shape_varint(w->shape, f->id);
+					shape_varint(w->shape, n);
 				}
 				for (size_t j = 0; j < n && !w->failed; j++) {
 					if (items[j] != NULL)
 						walk_message(w, items[j]);
 					if (w->shape != NULL)
-						put_varint(w->shape, 0); /* no field is 0 */
+						shape_varint(w->shape, 0); /* no field is 0 */
 				}
 			} else if (*(ProtobufCMessage **)member != NULL) {
 				if (w->shape != NULL)
-					put_varint(w->shape, f->id);
+					shape_varint(w->shape, f->id);
 				walk_message(w, *(ProtobufCMessage **)member);
 				if (w->shape != NULL)
-					put_varint(w->shape, 0);
+					shape_varint(w->shape, 0);
 			}
 			continue;
 		}
@@ -311,10 +367,12 @@ gboolean
 vt_counters_extract_shape(const VtReport *report, VtCounters *out, GByteArray *shape,
 			  guint *messages, GError **error)
 {
-	VtWalk w = {.out = out, .shape = shape, .error = error};
+	VtShapeOut s = {.arr = shape};
+	VtWalk w = {.out = out, .shape = &s, .error = error};
 
 	/* not written: neither zero nor inject is set */
 	walk_message(&w, (ProtobufCMessage *)&report->base);
+	g_byte_array_set_size(shape, (guint)s.len);
 	if (messages != NULL)
 		*messages = w.messages;
 	return !w.failed;

@@ -50,6 +50,8 @@ typedef struct {
 } VtCounters;
 
 VtCounters *vt_counters_new(void);
+/* Room for @reserve slots (at most VT_COUNTERS_MAX_SLOTS) from the start. */
+VtCounters *vt_counters_new_sized(guint reserve);
 void vt_counters_free(VtCounters *counters);
 VtCounters *vt_counters_copy(const VtCounters *counters);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtCounters, vt_counters_free)

@@ -194,12 +194,16 @@ gboolean
 vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 time_ms,
 		    const VtReport *report, gint64 *stored_time_ms, GError **error)
 {
-	g_autoptr(VtCounters) cur = vt_counters_new();
+	VtStoreChain *chain = uuid != NULL ? g_hash_table_lookup(store->chains, uuid) : NULL;
+	/* as many as the last report had, most likely */
+	g_autoptr(VtCounters) cur =
+		vt_counters_new_sized(chain != NULL && chain->values != NULL
+					      ? vt_counters_len(chain->values)
+					      : 0);
 	g_autoptr(GArray) ends = g_array_new(FALSE, FALSE, sizeof(gsize));
 	VtSkeleton sk = {.report = (VtReport *)report, .ends = ends};
 	GByteArray *shape = store->shape;
 	VtRowPlan plan = {0};
-	VtStoreChain *chain;
 	gboolean same_skeleton; /* as the chain's last report: compared once */
 	guint messages = 0;
 	gboolean ok;
@@ -212,7 +216,6 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	if (!vt_counters_extract_shape(report, cur, shape, &messages, error))
 		return FALSE;
 	sk.cur = cur;
-	chain = g_hash_table_lookup(store->chains, uuid);
 	same_skeleton = chain != NULL && chain->shape != NULL && chain->shape->len == shape->len &&
 			memcmp(chain->shape->data, shape->data, shape->len) == 0;
 	/* what a guest may send, as vt_message_pack() bounds it */
