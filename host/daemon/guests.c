@@ -28,7 +28,7 @@ vt_daemon_analyse(VtDaemon *d, VtGuest *g, gboolean record)
 	in.report = vt_guest_report(g);
 	if (in.report == NULL)
 		return;
-	in.previous = g->prev_report;
+	in.previous = g->prev_base != NULL ? g->prev_base->report : NULL;
 	in.facts = g->facts;
 	in.stats = g->stats;
 	in.rates = &g->rates;

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "rate-base.h"
 
+#include "bounds.h"
+
 #include <string.h>
 
+/* Packed bases up to this size are packed on the stack. */
+#define STACK_PACK 4096
+
 /* The parts are borrowed from @report into a shallow report on the stack,
- * which is packed and unpacked: one deep copy, by the code that decodes
- * every report anyway. */
-VtReport *
-vt_rate_base_copy(const VtReport *report)
+ * which is packed and unpacked into an arena: one deep copy, by the code that
+ * decodes every report anyway, freed at once. */
+VtRateBase *
+vt_rate_base_new(const VtReport *report)
 {
 	VtReport base = VIRTTUNE__V1__REPORT__INIT;
 	VtIdentity identity = VIRTTUNE__V1__IDENTITY__INIT;
@@ -18,6 +23,12 @@ vt_rate_base_copy(const VtReport *report)
 	g_autofree VtBlock **block_ptrs = g_new(VtBlock *, MAX(n_block, 1));
 	g_autofree VtNic *nics = g_new(VtNic, MAX(n_nics, 1));
 	g_autofree VtNic **nic_ptrs = g_new(VtNic *, MAX(n_nics, 1));
+	guint8 stack[STACK_PACK];
+	g_autofree guint8 *heap = NULL;
+	guint8 *packed = stack;
+	VtArena *arena;
+	VtRateBase *out;
+	gsize size;
 
 	if (report->identity != NULL) {
 		identity.boot_id = report->identity->boot_id;
@@ -63,5 +74,27 @@ vt_rate_base_copy(const VtReport *report)
 	}
 	base.n_nics = n_nics;
 	base.nics = nic_ptrs;
-	return (VtReport *)vt_message_copy(&base.base, NULL);
+
+	size = protobuf_c_message_get_packed_size(&base.base);
+	if (size > sizeof(stack))
+		packed = heap = g_malloc(size);
+	protobuf_c_message_pack(&base.base, packed);
+	/* decoded, a base takes a few times its packed size */
+	arena = vt_arena_new(MAX(8 * size, 1024), VT_UNPACK_MEMORY_MAX);
+	out = vt_arena_alloc(arena, sizeof(*out));
+	if (out == NULL ||
+	    (out->report = (VtReport *)vt_message_unpack_in(&virttune__v1__report__descriptor,
+							    packed, size, arena, NULL)) == NULL) {
+		vt_arena_free(arena);
+		return NULL;
+	}
+	out->arena = arena;
+	return out;
+}
+
+void
+vt_rate_base_free(VtRateBase *base)
+{
+	if (base != NULL)
+		vt_arena_free(base->arena);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "arena.h"
 #include "message.h"
 
 G_BEGIN_DECLS
@@ -13,10 +14,17 @@ G_BEGIN_DECLS
  * computed from these are the rates computed from the whole reports. A guest
  * keeps this of its newest and previous reports (a few hundred bytes packed
  * instead of tens of kilobytes decoded), so new domstats update the rates
- * without decoding a report. Allocated as
- * vt_message_unpack() allocates (vt_report_free()); NULL if @report cannot
- * be copied (it was validated on arrival, so only when memory runs out).
+ * without decoding a report.
  */
-VtReport *vt_rate_base_copy(const VtReport *report);
+typedef struct {
+	VtReport *report; /* the parts above, nothing else set */
+	VtArena *arena;   /* where all of it lives, this struct included */
+} VtRateBase;
+
+/* NULL if @report cannot be copied (it was validated on arrival, so only
+ * when memory runs out). */
+VtRateBase *vt_rate_base_new(const VtReport *report);
+void vt_rate_base_free(VtRateBase *base);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtRateBase, vt_rate_base_free)
 
 G_END_DECLS

@@ -41,7 +41,7 @@ drop_report(VtGuest *guest)
 {
 	drop_decoded(guest);
 	g_clear_pointer(&guest->report_envelope, g_bytes_unref);
-	g_clear_pointer(&guest->report_base, vt_report_free);
+	g_clear_pointer(&guest->report_base, vt_rate_base_free);
 }
 
 void
@@ -56,7 +56,7 @@ vt_guest_free(VtGuest *guest)
 	vt_domstats_free(guest->stats);
 	vt_domstats_free(guest->prev_stats);
 	drop_report(guest);
-	vt_report_free(guest->prev_report);
+	vt_rate_base_free(guest->prev_base);
 	vt_analysis_free(guest->analysis);
 	vt_rates_clear(&guest->rates);
 	g_free(guest->xml);
@@ -65,6 +65,12 @@ vt_guest_free(VtGuest *guest)
 	g_free(guest->uuid);
 	g_free(guest->name);
 	g_free(guest);
+}
+
+static const VtReport *
+base_report(const VtRateBase *base)
+{
+	return base != NULL ? base->report : NULL;
 }
 
 /* Computed here, once per change of what they come from, for the rules, the
@@ -78,7 +84,8 @@ update_rates(VtGuest *guest)
 			: 0;
 
 	/* the rate bases hold all the rates read of the two reports */
-	vt_rates_compute(&guest->rates, guest->prev_report, guest->report_base, guest->prev_stats,
+	vt_rates_compute(&guest->rates, base_report(guest->prev_base), base_report(guest->report_base),
+			 guest->prev_stats,
 			 guest->stats, elapsed_s, guest->facts);
 }
 
@@ -140,21 +147,21 @@ vt_guest_set_report(VtGuest *guest, VtReport *report, VtArena *arena, GBytes *en
 {
 	/* The previous report serves only as the base of rates: what they read
 	 * of it is kept, so a guest holds one whole report, not two. */
-	if (guest->report_base != NULL && !too_close(guest->report_base, report)) {
-		vt_report_free(guest->prev_report);
-		guest->prev_report = g_steal_pointer(&guest->report_base);
+	if (guest->report_base != NULL && !too_close(guest->report_base->report, report)) {
+		vt_rate_base_free(guest->prev_base);
+		guest->prev_base = g_steal_pointer(&guest->report_base);
 	}
 	drop_report(guest);
 	guest->report_decoded = report;
 	guest->report_arena = arena;
 	guest->report_size = arena != NULL ? vt_arena_used(arena) : 0;
 	guest->report_envelope = envelope != NULL ? g_bytes_ref(envelope) : NULL;
-	guest->report_base = vt_rate_base_copy(report);
+	guest->report_base = vt_rate_base_new(report);
 	guest->report_at_ms = at_ms;
 	/* Rates across a reboot would be nonsense. */
-	if (guest->prev_report != NULL &&
-	    g_strcmp0(boot_id(guest->prev_report), boot_id(report)) != 0)
-		g_clear_pointer(&guest->prev_report, vt_report_free);
+	if (guest->prev_base != NULL &&
+	    g_strcmp0(boot_id(guest->prev_base->report), boot_id(report)) != 0)
+		g_clear_pointer(&guest->prev_base, vt_rate_base_free);
 	update_rates(guest);
 }
 

@@ -42,8 +42,8 @@ typedef struct {
 	VtArena *report_arena;     /* where report_decoded lives; NULL: on its own */
 	gsize report_size;         /* what it took decoded: the next decode's first block */
 	gboolean report_on_demand; /* decoded by vt_guest_report(), released when idle */
-	VtReport *report_base;     /* what the rates read of the newest report (rate-base.h) */
-	VtReport *prev_report;     /* and of the one before, the base of the rates */
+	VtRateBase *report_base;   /* what the rates read of the newest report */
+	VtRateBase *prev_base;     /* and of the one before, the base of the rates */
 	gint64 report_at_ms;       /* host realtime when it arrived */
 	char *agent_version;
 	gboolean can_confirm; /* the agent's Hello offers "confirm" */

@@ -30,22 +30,22 @@ test_close_reports_keep_the_base(void)
 	vt_guest_set_report(g, report_at("b1", 10000), NULL, NULL, 1);
 	/* The answer to a second Hello, 10 ms later: not a base for a rate. */
 	vt_guest_set_report(g, report_at("b1", 10010), NULL, NULL, 2);
-	g_assert_null(g->prev_report);
+	g_assert_null(g->prev_base);
 	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 10010);
 	g_assert_cmpint(g->report_at_ms, ==, 2);
 
 	vt_guest_set_report(g, report_at("b1", 12010), NULL, NULL, 3);
-	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 10010);
+	g_assert_cmpuint(g->prev_base->report->monotonic_ms, ==, 10010);
 	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 12010);
 
 	/* A refresh 999 ms after it replaces the latest; the base stays. */
 	vt_guest_set_report(g, report_at("b1", 13009), NULL, NULL, 4);
-	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 10010);
+	g_assert_cmpuint(g->prev_base->report->monotonic_ms, ==, 10010);
 	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 13009);
 
 	/* At the edge (1000 ms) it becomes the next base. */
 	vt_guest_set_report(g, report_at("b1", 14009), NULL, NULL, 5);
-	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 13009);
+	g_assert_cmpuint(g->prev_base->report->monotonic_ms, ==, 13009);
 }
 
 static void
@@ -55,10 +55,10 @@ test_reboot_drops_the_base(void)
 
 	vt_guest_set_report(g, report_at("b1", 50000), NULL, NULL, 1);
 	vt_guest_set_report(g, report_at("b1", 52000), NULL, NULL, 2);
-	g_assert_nonnull(g->prev_report);
+	g_assert_nonnull(g->prev_base);
 	/* A new boot 10 ms (monotonic) "after": no rate across it. */
 	vt_guest_set_report(g, report_at("b2", 52010), NULL, NULL, 3);
-	g_assert_null(g->prev_report);
+	g_assert_null(g->prev_base);
 	g_assert_cmpstr(vt_guest_report(g)->identity->boot_id, ==, "b2");
 }
 
@@ -130,8 +130,8 @@ test_arena_reports(void)
 	vt_guest_set_report(g, r, arena, NULL, 2);
 	/* the first arena went; its rate base stays, a copy of its own */
 	g_assert_true(g->report_arena == arena);
-	g_assert_nonnull(g->prev_report);
-	g_assert_cmpstr(g->prev_report->identity->boot_id, ==, "b1");
+	g_assert_nonnull(g->prev_base);
+	g_assert_cmpstr(g->prev_base->report->identity->boot_id, ==, "b1");
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
 	/* a report of its own after one in an arena, and back */
 	vt_guest_set_report(g, report_swapping("b1", 104000, 2200), NULL, NULL, 3);
@@ -188,7 +188,7 @@ test_report_decoded_on_demand(void)
 	vt_guest_set_report(g, report_swapping("b1", 104000, 2200), NULL, NULL, 3);
 	g_assert_false(g->report_on_demand);
 	g_assert_cmpfloat_with_epsilon(g->rates.swap_out_pps, 300.0, 1e-9);
-	g_assert_cmpuint(g->prev_report->monotonic_ms, ==, 102000);
+	g_assert_cmpuint(g->prev_base->report->monotonic_ms, ==, 102000);
 	/* without bytes, there is nothing to decode from: it stays */
 	vt_guest_release_report(g);
 	g_assert_cmpuint(vt_guest_report(g)->monotonic_ms, ==, 104000);
@@ -265,11 +265,13 @@ test_rate_base_gives_the_same_rates(void)
 {
 	g_autoptr(VtReport) before = capture(FALSE);
 	g_autoptr(VtReport) after = capture(TRUE);
-	g_autoptr(VtReport) base = vt_rate_base_copy(before);
+	g_autoptr(VtRateBase) base_kept = vt_rate_base_new(before);
+	const VtReport *base = base_kept->report;
 	g_auto(VtRates) whole_rates = {0};
 	g_auto(VtRates) kept_rates = {0};
 	g_auto(VtRates) bases_rates = {0};
-	g_autoptr(VtReport) after_base = vt_rate_base_copy(after);
+	g_autoptr(VtRateBase) after_kept = vt_rate_base_new(after);
+	const VtReport *after_base = after_kept->report;
 	VtRates *whole = &whole_rates, *kept = &kept_rates, *bases = &bases_rates;
 
 	g_assert_nonnull(base);
