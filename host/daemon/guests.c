@@ -275,7 +275,8 @@ update_guest(VtDaemon *d, VtGuest *g, VtDomainSnapshot *s)
 	g_autoptr(GError) error = NULL;
 	const VtChannelFacts *ch = g->facts ? vt_domain_facts_agent_channel(g->facts) : NULL;
 	g_autofree char *old_state = g_strdup(ch ? ch->target_state : NULL);
-	gboolean new_xml = g_strcmp0(g->xml, s->xml) != 0;
+	/* NULL: left out by this poll, as unchanged (xml_settled()) */
+	gboolean new_xml = s->xml != NULL && g_strcmp0(g->xml, s->xml) != 0;
 	gint64 silent_ms = vt_now_ms() - g->report_at_ms;
 
 	g->seen = TRUE;
@@ -284,9 +285,12 @@ update_guest(VtDaemon *d, VtGuest *g, VtDomainSnapshot *s)
 		g_free(g->name);
 		g->name = g_strdup(s->name);
 	}
-	if (!vt_guest_set_xml(g, s->xml, &error))
-		vt_guest_log(G_LOG_LEVEL_WARNING, g, "domain XML not understood: %s",
-			     error->message);
+	if (s->xml != NULL) {
+		g->xml_polled_us = s->polled_at_us;
+		if (!vt_guest_set_xml(g, s->xml, &error))
+			vt_guest_log(G_LOG_LEVEL_WARNING, g, "domain XML not understood: %s",
+				     error->message);
+	}
 	if (s->stats != NULL) {
 		vt_guest_set_stats(g, g_steal_pointer(&s->stats), s->polled_at_us);
 		keep_host_sample(d, g, s->polled_at_us);
@@ -409,7 +413,43 @@ on_reboot(VtHypervisor *hv, const char *uuid, const char *name, gpointer user_da
 	}
 }
 
+/* A domain's XML is fetched again at most this many polls apart (3 to 6, by
+ * its UUID, so that the fetches of many spread over the polls), and at the
+ * next poll after libvirt announced a change of it. */
+#define XML_POLLS_MIN 3
+#define XML_POLLS_SPREAD 4
+
+/* The domains whose XML the next poll may leave out: held, fetched within
+ * their number of polls, and whose agent is connected and reported since the
+ * last poll (a silent one may have closed or reopened its port, which shows
+ * only in the XML). */
+static GHashTable *
+xml_settled(VtHypervisor *hv, gpointer user_data)
+{
+	VtDaemon *d = user_data;
+	GHashTable *settled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	gint64 now_us = g_get_monotonic_time(), since_ms = d->xml_settled_at_ms;
+	GHashTableIter iter;
+	gpointer value;
+
+	d->xml_settled_at_ms = vt_now_ms();
+	g_hash_table_iter_init(&iter, d->guests);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		VtGuest *g = value;
+		gint64 polls = XML_POLLS_MIN + g_str_hash(g->uuid) % XML_POLLS_SPREAD;
+
+		if (g->xml == NULL || g->session == NULL ||
+		    vt_session_get_state(g->session) != VT_SESSION_READY ||
+		    !vt_guest_has_report(g) || g->report_at_ms < since_ms ||
+		    now_us - g->xml_polled_us >= polls * (gint64)d->poll_interval_s * G_USEC_PER_SEC)
+			continue;
+		g_hash_table_add(settled, g_strdup(g->uuid));
+	}
+	return settled;
+}
+
 const VtHypervisorCallbacks vt_daemon_hypervisor_callbacks = {
+	.xml_settled = xml_settled,
 	.on_reboot = on_reboot,
 	.on_connected = on_connected,
 	.on_disconnected = on_disconnected,

@@ -17,6 +17,10 @@
 	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
 	 VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
 
+/* The events that announce a change of a domain's live XML besides the
+ * lifecycle ones (see change_events). */
+#define N_CHANGE_EVENTS 5
+
 struct VtHypervisor {
 	char *uri;
 	guint poll_interval_s;
@@ -26,6 +30,11 @@ struct VtHypervisor {
 	virConnectPtr conn;
 	int lifecycle_id; /* -1: none */
 	int reboot_id;    /* -1: none */
+	int change_ids[N_CHANGE_EVENTS]; /* -1: none */
+	/* UUIDs libvirt announced a change of since the last poll started */
+	GHashTable *touched;
+	gboolean fetch_all; /* the next poll fetches every XML: a new connection */
+	gboolean all_events; /* every change event is registered: XML may be left out */
 	gboolean connecting;
 	guint reconnect_timer;
 	guint reconnect_delay_s;
@@ -120,6 +129,7 @@ last_error(void)
 
 static void schedule_reconnect(VtHypervisor *hv);
 static void start_poll(VtHypervisor *hv);
+static void touch(VtHypervisor *hv, virDomainPtr dom);
 
 /* ------------------------------------------------------------ events */
 
@@ -130,6 +140,7 @@ on_lifecycle_event(virConnectPtr conn, virDomainPtr dom, int event, int detail, 
 	char uuid[VIR_UUID_STRING_BUFLEN] = "";
 
 	virDomainGetUUIDString(dom, uuid);
+	touch(hv, dom);
 	if (hv->callbacks.on_lifecycle)
 		hv->callbacks.on_lifecycle(hv, uuid, virDomainGetName(dom), event, hv->user_data);
 	vt_hypervisor_poll_soon(hv);
@@ -146,6 +157,59 @@ on_reboot_event(virConnectPtr conn, virDomainPtr dom, void *opaque)
 	if (hv->callbacks.on_reboot)
 		hv->callbacks.on_reboot(hv, uuid, virDomainGetName(dom), hv->user_data);
 }
+
+/* A change of @dom's live XML was announced: its next poll fetches it. */
+static void
+touch(VtHypervisor *hv, virDomainPtr dom)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+
+	if (virDomainGetUUIDString(dom, uuid) < 0)
+		return;
+	/* bounded as the domains are: one entry each at most */
+	if (g_hash_table_size(hv->touched) < VT_MAX_DOMAINS)
+		g_hash_table_add(hv->touched, g_strdup(uuid));
+	else
+		hv->fetch_all = TRUE;
+	/* what changed shows without waiting for the poll interval */
+	vt_hypervisor_poll_soon(hv);
+}
+
+static void
+on_device_event(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
+{
+	touch(opaque, dom);
+}
+
+static void
+on_tunable_event(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params, int n,
+		 void *opaque)
+{
+	touch(opaque, dom);
+}
+
+static void
+on_balloon_event(virConnectPtr conn, virDomainPtr dom, unsigned long long actual, void *opaque)
+{
+	touch(opaque, dom);
+}
+
+static void
+on_metadata_event(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri, void *opaque)
+{
+	touch(opaque, dom);
+}
+
+static const struct {
+	int id;
+	virConnectDomainEventGenericCallback cb;
+} change_events[N_CHANGE_EVENTS] = {
+	{VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(on_device_event)},
+	{VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(on_device_event)},
+	{VIR_DOMAIN_EVENT_ID_TUNABLE, VIR_DOMAIN_EVENT_CALLBACK(on_tunable_event)},
+	{VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_balloon_event)},
+	{VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(on_metadata_event)},
+};
 
 static const char *
 close_reason_name(int reason)
@@ -174,6 +238,11 @@ drop_connection(VtHypervisor *hv)
 	if (hv->reboot_id >= 0)
 		virConnectDomainEventDeregisterAny(hv->conn, hv->reboot_id);
 	hv->lifecycle_id = hv->reboot_id = -1;
+	for (guint i = 0; i < N_CHANGE_EVENTS; i++) {
+		if (hv->change_ids[i] >= 0)
+			virConnectDomainEventDeregisterAny(hv->conn, hv->change_ids[i]);
+		hv->change_ids[i] = -1;
+	}
 	virConnectUnregisterCloseCallback(hv->conn, NULL);
 	virConnectClose(hv->conn);
 	hv->conn = NULL;
@@ -278,6 +347,18 @@ open_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	hv->reboot_id = virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
 							 VIR_DOMAIN_EVENT_CALLBACK(on_reboot_event),
 							 hv, NULL);
+	/* without them, every poll fetches every domain's XML */
+	hv->fetch_all = TRUE;
+	hv->all_events = hv->lifecycle_id >= 0;
+	for (guint i = 0; i < N_CHANGE_EVENTS; i++) {
+		hv->change_ids[i] = virConnectDomainEventRegisterAny(conn, NULL, change_events[i].id,
+								      change_events[i].cb, hv, NULL);
+		if (hv->change_ids[i] < 0) {
+			g_debug("no event %d from %s (%s): every poll fetches every XML",
+				change_events[i].id, hv->uri, last_error());
+			hv->all_events = FALSE;
+		}
+	}
 	if (hv->lifecycle_id < 0)
 		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE",
 				 "no lifecycle events from %s (%s); polling every %u s instead",
@@ -330,13 +411,16 @@ schedule_reconnect(VtHypervisor *hv)
 /* ------------------------------------------------------------ poll */
 
 typedef struct {
-	virConnectPtr conn; /* a reference of our own */
+	virConnectPtr conn;  /* a reference of our own */
+	GHashTable *settled; /* UUIDs whose XML this poll leaves out; NULL: none */
 } PollData;
 
 static void
 poll_data_free(PollData *pd)
 {
 	virConnectClose(pd->conn);
+	if (pd->settled != NULL)
+		g_hash_table_unref(pd->settled);
 	g_free(pd);
 }
 
@@ -360,10 +444,11 @@ poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 	}
 	for (int i = 0; i < n; i++) {
 		char uuid[VIR_UUID_STRING_BUFLEN];
-		char *xml;
+		char *xml = NULL;
 
 		if (i < VT_MAX_DOMAINS && virDomainGetUUIDString(doms[i], uuid) == 0 &&
-		    (xml = virDomainGetXMLDesc(doms[i], 0)) != NULL) {
+		    ((pd->settled != NULL && g_hash_table_contains(pd->settled, uuid)) ||
+		     (xml = virDomainGetXMLDesc(doms[i], 0)) != NULL)) {
 			VtDomainSnapshot *s = g_new0(VtDomainSnapshot, 1);
 			s->uuid = g_strdup(uuid);
 			s->name = g_strdup(virDomainGetName(doms[i]));
@@ -440,6 +525,17 @@ start_poll(VtHypervisor *hv)
 	pd = g_new0(PollData, 1);
 	virConnectRef(hv->conn);
 	pd->conn = hv->conn;
+	if (hv->all_events && !hv->fetch_all && hv->callbacks.xml_settled != NULL) {
+		GHashTableIter iter;
+		gpointer uuid;
+
+		pd->settled = hv->callbacks.xml_settled(hv, hv->user_data);
+		g_hash_table_iter_init(&iter, hv->touched);
+		while (pd->settled != NULL && g_hash_table_iter_next(&iter, &uuid, NULL))
+			g_hash_table_remove(pd->settled, uuid);
+	}
+	hv->fetch_all = FALSE;
+	g_hash_table_remove_all(hv->touched);
 	task = g_task_new(NULL, hv->cancellable, poll_done, hv);
 	g_task_set_check_cancellable(task, FALSE);
 	g_task_set_task_data(task, pd, (GDestroyNotify)poll_data_free);
@@ -478,6 +574,10 @@ vt_hypervisor_new(const char *uri, guint poll_interval_s, const VtHypervisorCall
 	hv->callbacks = *callbacks;
 	hv->user_data = user_data;
 	hv->lifecycle_id = -1;
+	for (guint i = 0; i < N_CHANGE_EVENTS; i++)
+		hv->change_ids[i] = -1;
+	hv->touched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	hv->fetch_all = TRUE;
 	hv->reboot_id = -1;
 	hv->reconnect_delay_s = RECONNECT_FIRST_S;
 	hv->cancellable = g_cancellable_new();
@@ -505,6 +605,7 @@ vt_hypervisor_free(VtHypervisor *hv)
 		g_source_remove(hv->close_idle);
 	drop_connection(hv);
 	vt_host_caps_free(hv->caps);
+	g_hash_table_unref(hv->touched);
 	g_free(hv->uri);
 	g_free(hv);
 }

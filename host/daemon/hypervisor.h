@@ -24,7 +24,7 @@ typedef struct {
 	char *uuid;
 	char *name;
 	int id;
-	char *xml;           /* live XML */
+	char *xml;           /* live XML; NULL: not fetched this time (see xml_settled) */
 	VtDomstats *stats;   /* NULL when libvirt returned none */
 	gint64 polled_at_us; /* monotonic */
 } VtDomainSnapshot;
@@ -44,6 +44,13 @@ typedef struct {
 	/* One poll: every running domain (GPtrArray of VtDomainSnapshot, owned by
 	 * the hypervisor for the duration of the call). */
 	void (*on_poll)(VtHypervisor *hv, GPtrArray *domains, gpointer user_data);
+	/* Asked as each poll starts (may be NULL): the UUIDs (a set of strings
+	 * the hypervisor frees) of domains whose live XML the caller holds and
+	 * has no reason to think changed. That poll leaves their XML out, unless
+	 * libvirt announced a change of the domain since (a lifecycle event, a
+	 * device added or removed, a tunable, the balloon, metadata) or it is
+	 * the first poll of a connection. */
+	GHashTable *(*xml_settled)(VtHypervisor *hv, gpointer user_data);
 } VtHypervisorCallbacks;
 
 /* Call once before any libvirt connection: registers the GLib event loop. */

@@ -27,6 +27,7 @@ typedef struct {
 
 	VtDomainFacts *facts;
 	char *xml; /* the XML the facts came from; reparsed only when it changes */
+	gint64 xml_polled_us; /* when a poll last fetched it (monotonic) */
 	VtDomstats *stats;
 	VtDomstats *prev_stats;
 	gint64 stats_at_us; /* monotonic */
