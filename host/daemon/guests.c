@@ -41,10 +41,11 @@ vt_daemon_analyse(VtDaemon *d, VtGuest *g, gboolean record)
 	active = g_new0(VtStoreRecommendation, MAX(analysis->recommendations->len, 1));
 	for (guint i = 0; i < analysis->recommendations->len; i++) {
 		const VtRecommendation *r = analysis->recommendations->pdata[i];
-		active[i].id = r->id;
-		active[i].rule = r->rule;
+		/* borrowed for the call: the store copies what it keeps */
+		active[i].id = (char *)r->id;
+		active[i].rule = (char *)r->rule;
 		active[i].severity = (char *)vt_severity_name(r->severity);
-		active[i].summary = r->command;
+		active[i].summary = (char *)r->command;
 	}
 	if (!vt_store_set_recommendations(d->store, g->uuid, vt_now_ms(), active,
 					  analysis->recommendations->len, &error))

@@ -129,30 +129,31 @@ vt_target_name(VtTarget target)
 
 /* ------------------------------------------------------------ records */
 
+/* The strings and records are the arena's; these two are not. */
 static void
 recommendation_free(gpointer p)
 {
 	VtRecommendation *rec = p;
 
-	g_free(rec->id);
-	g_free(rec->rule);
-	g_free(rec->subject);
 	vt_message_free((ProtobufCMessage *)rec->action);
-	g_free(rec->command);
-	g_free(rec->rationale);
 	if (rec->evidence != NULL)
 		json_object_unref(rec->evidence);
-	g_free(rec);
 }
 
-static void
-skip_free(gpointer p)
-{
-	VtRuleSkip *s = p;
+/* An analysis's arena: the first block holds what a guest's analysis takes
+ * (a recommendation and ten skips: about 2 KB). */
+#define ANALYSIS_ARENA_FIRST 4096u
+#define ANALYSIS_ARENA_LIMIT (4u * 1024u * 1024u)
 
-	g_free(s->rule);
-	g_free(s->reason);
-	g_free(s);
+static VtAnalysis *
+analysis_new(void)
+{
+	VtAnalysis *out = g_new0(VtAnalysis, 1);
+
+	out->arena = vt_arena_new(ANALYSIS_ARENA_FIRST, ANALYSIS_ARENA_LIMIT);
+	out->recommendations = g_ptr_array_new_with_free_func(recommendation_free);
+	out->skipped = g_ptr_array_new();
+	return out;
 }
 
 void
@@ -162,20 +163,60 @@ vt_analysis_free(VtAnalysis *analysis)
 		return;
 	g_ptr_array_unref(analysis->recommendations);
 	g_ptr_array_unref(analysis->skipped);
+	vt_arena_free(analysis->arena);
 	g_free(analysis);
+}
+
+/* @str in @arena, or "" past its limit (which the counts of records bound). */
+static const char *
+arena_strdup(VtArena *arena, const char *str)
+{
+	gsize len = strlen(str);
+	char *copy = vt_arena_alloc(arena, len + 1);
+
+	if (copy == NULL)
+		return "";
+	memcpy(copy, str, len + 1);
+	return copy;
+}
+
+static const char *
+arena_vprintf(VtArena *arena, const char *format, va_list ap)
+{
+	g_autofree char *text = g_strdup_vprintf(format, ap);
+
+	return arena_strdup(arena, text);
+}
+
+static const char *
+arena_printf(VtArena *arena, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+static const char *
+arena_printf(VtArena *arena, const char *format, ...)
+{
+	va_list ap;
+	const char *out;
+
+	va_start(ap, format);
+	out = arena_vprintf(arena, format, ap);
+	va_end(ap);
+	return out;
 }
 
 VtRecommendation *
 vt_rule_emit(VtRuleCtx *ctx, const char *subject, VtSeverity severity, VtTarget target)
 {
+	VtArena *arena = ctx->out->arena;
 	VtRecommendation *rec;
 
-	if (ctx->out->recommendations->len >= VT_RULES_MAX_RECOMMENDATIONS)
+	if (ctx->out->recommendations->len >= VT_RULES_MAX_RECOMMENDATIONS ||
+	    (rec = vt_arena_alloc(arena, sizeof(*rec))) == NULL)
 		return NULL;
-	rec = g_new0(VtRecommendation, 1);
-	rec->rule = g_strdup(ctx->rule);
-	rec->subject = g_strdup(subject);
-	rec->id = g_strdup_printf("%s:%s", ctx->rule, subject);
+	memset(rec, 0, sizeof(*rec));
+	rec->arena = arena;
+	rec->rule = arena_strdup(arena, ctx->rule);
+	rec->subject = arena_strdup(arena, subject);
+	rec->id = arena_printf(arena, "%s:%s", ctx->rule, subject);
 	rec->severity = severity;
 	rec->target = target;
 	rec->evidence = json_object_new();
@@ -199,12 +240,12 @@ vt_rule_skip(VtRuleCtx *ctx, const char *format, ...)
 	VtRuleSkip *skip;
 	va_list ap;
 
-	if (ctx->out->skipped->len >= VT_RULES_MAX_SKIPPED)
+	if (ctx->out->skipped->len >= VT_RULES_MAX_SKIPPED ||
+	    (skip = vt_arena_alloc(ctx->out->arena, sizeof(*skip))) == NULL)
 		return;
-	skip = g_new0(VtRuleSkip, 1);
-	skip->rule = g_strdup(ctx->rule);
+	skip->rule = arena_strdup(ctx->out->arena, ctx->rule);
 	va_start(ap, format);
-	skip->reason = g_strdup_vprintf(format, ap);
+	skip->reason = arena_vprintf(ctx->out->arena, format, ap);
 	va_end(ap);
 	g_ptr_array_add(ctx->out->skipped, skip);
 }
@@ -217,8 +258,7 @@ vt_rec_rationale(VtRecommendation *rec, const char *format, ...)
 	if (rec == NULL)
 		return;
 	va_start(ap, format);
-	g_free(rec->rationale);
-	rec->rationale = g_strdup_vprintf(format, ap);
+	rec->rationale = arena_vprintf(rec->arena, format, ap);
 	va_end(ap);
 }
 
@@ -230,8 +270,7 @@ vt_rec_command(VtRecommendation *rec, const char *format, ...)
 	if (rec == NULL)
 		return;
 	va_start(ap, format);
-	g_free(rec->command);
-	rec->command = g_strdup_vprintf(format, ap);
+	rec->command = arena_vprintf(rec->arena, format, ap);
 	va_end(ap);
 }
 
@@ -460,12 +499,10 @@ VtAnalysis *
 vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config)
 {
 	g_autoptr(VtRulesConfig) defaults = NULL;
-	VtAnalysis *out = g_new0(VtAnalysis, 1);
+	VtAnalysis *out = analysis_new();
 	VtRuleInput in = *input;
 	g_auto(VtRates) rates = {0};
 
-	out->recommendations = g_ptr_array_new_with_free_func(recommendation_free);
-	out->skipped = g_ptr_array_new_with_free_func(skip_free);
 	if (config == NULL)
 		config = defaults = vt_rules_config_new();
 	if (in.rates == NULL) {
@@ -511,10 +548,8 @@ VtAnalysis *
 vt_rules_run_host(const VtHostInput *input, const VtRulesConfig *config)
 {
 	g_autoptr(VtRulesConfig) defaults = NULL;
-	VtAnalysis *out = g_new0(VtAnalysis, 1);
+	VtAnalysis *out = analysis_new();
 
-	out->recommendations = g_ptr_array_new_with_free_func(recommendation_free);
-	out->skipped = g_ptr_array_new_with_free_func(skip_free);
 	if (config == NULL)
 		config = defaults = vt_rules_config_new();
 	for (guint i = 0; i < G_N_ELEMENTS(rule_table); i++) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <glib.h>
+
+#include "arena.h"
 #include <json-glib/json-glib.h>
 
 #include "capabilities.h"
@@ -31,10 +33,12 @@ typedef enum {
 	VT_TARGET_HOST,  /* a virsh command or domain XML edit for the operator */
 } VtTarget;
 
+/* A run's recommendations and skips, and their strings, live in its
+ * analysis's arena: freed with it at once. */
 typedef struct {
-	char *id;      /* "<rule>:<subject>", stable across runs: "nic.queues:eth0" */
-	char *rule;    /* "nic.queues" */
-	char *subject; /* "eth0", "vdb", "domain", "vm.swappiness" */
+	const char *id;      /* "<rule>:<subject>", stable across runs: "nic.queues:eth0" */
+	const char *rule;    /* "nic.queues" */
+	const char *subject; /* "eth0", "vdb", "domain", "vm.swappiness" */
 	VtSeverity severity;
 	VtTarget target;
 	/* Guest targets: the action for an ApplyRequest (malloc-allocated protobuf,
@@ -42,19 +46,21 @@ typedef struct {
 	VtAction *action;
 	/* Guest: the equivalent shell command. Host: the virsh command or the XML
 	 * fragment to put in the domain definition. */
-	char *command;
-	char *rationale;      /* one paragraph, with the numbers of both sides */
-	JsonObject *evidence; /* the numbers, as fields, in a fixed order */
+	const char *command;
+	const char *rationale; /* one paragraph, with the numbers of both sides */
+	JsonObject *evidence;  /* the numbers, as fields, in a fixed order */
+	VtArena *arena;        /* the analysis's */
 } VtRecommendation;
 
 typedef struct {
-	char *rule;
-	char *reason;
+	const char *rule;
+	const char *reason;
 } VtRuleSkip;
 
 typedef struct {
 	GPtrArray *recommendations; /* VtRecommendation, in deterministic order */
 	GPtrArray *skipped;         /* VtRuleSkip: rules (or subjects) not evaluated */
+	VtArena *arena;             /* where both lists' records and strings live */
 } VtAnalysis;
 
 /* What one run sees. Only @report is required; the rest narrows what can be said. */
