@@ -16,10 +16,21 @@ typedef struct {
 	gpointer user_data;
 } Watch;
 
+/* Readiness closer together than this is taken every this often instead of
+ * as it comes: at a thousand reports a second, one wakeup of the process
+ * serves several of them (each wakeup of a guest's vCPU costs more than
+ * the system calls it is for). A lone event still wakes it at once. */
+#define VT_FD_WATCH_COALESCE_MS 5
+/* Rounds of a batch per tick while coalescing: up to 256 events per 5 ms. */
+#define VT_FD_WATCH_TICK_ROUNDS 4
+
 typedef struct {
-	int epfd; /* watched by a GLib source for the life of the process */
+	int epfd; /* watched by a GLib source, or polled by the tick */
 	guint next_id;
 	GHashTable *watches; /* id -> Watch */
+	guint fd_source;     /* the epoll set's source; 0 while coalescing */
+	guint tick;          /* the coalescing timer; 0 while not */
+	gint64 last_us;      /* when events were last taken (monotonic) */
 } Reactor;
 
 static Reactor reactor = {.epfd = -1};
@@ -40,8 +51,9 @@ to_events(GIOCondition condition)
 	/* EPOLLHUP and EPOLLERR are always reported */
 }
 
-static gboolean
-on_ready(gint epfd, GIOCondition condition, gpointer user_data)
+/* The events ready now, up to a batch: the number taken. */
+static int
+take_events(int epfd)
 {
 	struct epoll_event events[VT_FD_WATCH_BATCH];
 	int n;
@@ -57,7 +69,46 @@ on_ready(gint epfd, GIOCondition condition, gpointer user_data)
 		if (w != NULL && !w->func(w->fd, to_condition(events[i].events), w->user_data))
 			vt_fd_watch_remove(id);
 	}
-	return G_SOURCE_CONTINUE;
+	return MAX(n, 0);
+}
+
+static gboolean on_ready(gint epfd, GIOCondition condition, gpointer user_data);
+
+static gboolean
+on_tick(gpointer user_data)
+{
+	int n = 0, round;
+
+	for (round = 0; round < VT_FD_WATCH_TICK_ROUNDS; round++) {
+		int got = take_events(reactor.epfd);
+
+		n += got;
+		if (got < VT_FD_WATCH_BATCH)
+			break;
+	}
+	reactor.last_us = g_get_monotonic_time();
+	if (n > 0)
+		return G_SOURCE_CONTINUE; /* still busy: the next tick takes what comes */
+	/* quiet for a tick: back to waking at the first event */
+	reactor.tick = 0;
+	reactor.fd_source = g_unix_fd_add(reactor.epfd, G_IO_IN, on_ready, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_ready(gint epfd, GIOCondition condition, gpointer user_data)
+{
+	gint64 now = g_get_monotonic_time();
+	gboolean busy = now - reactor.last_us < VT_FD_WATCH_COALESCE_MS * 1000;
+
+	take_events(epfd);
+	reactor.last_us = now;
+	if (!busy)
+		return G_SOURCE_CONTINUE;
+	/* events come close together: take them by the tick for a while */
+	reactor.fd_source = 0;
+	reactor.tick = g_timeout_add(VT_FD_WATCH_COALESCE_MS, on_tick, NULL);
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -69,7 +120,7 @@ reactor_start(void)
 	if (reactor.epfd < 0)
 		return FALSE;
 	reactor.watches = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	g_unix_fd_add(reactor.epfd, G_IO_IN, on_ready, NULL);
+	reactor.fd_source = g_unix_fd_add(reactor.epfd, G_IO_IN, on_ready, NULL);
 	return TRUE;
 }
 
@@ -110,4 +161,10 @@ vt_fd_watch_remove(guint id)
 		return;
 	epoll_ctl(reactor.epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	g_hash_table_remove(reactor.watches, GUINT_TO_POINTER(id));
+}
+
+gboolean
+vt_fd_watch_coalescing(void)
+{
+	return reactor.tick != 0;
 }

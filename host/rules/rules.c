@@ -140,17 +140,19 @@ recommendation_free(gpointer p)
 		json_object_unref(rec->evidence);
 }
 
-/* An analysis's arena: the first block holds what a guest's analysis takes
- * (a recommendation and ten skips: about 2 KB). */
-#define ANALYSIS_ARENA_FIRST 4096u
 #define ANALYSIS_ARENA_LIMIT (4u * 1024u * 1024u)
+
+/* What the last analysis took (a recommendation and ten skips: about 2.5 KB):
+ * the next one's first block, so that a guest's kept analysis is one block
+ * of about its size. */
+static gsize last_used = 1024;
 
 static VtAnalysis *
 analysis_new(void)
 {
 	VtAnalysis *out = g_new0(VtAnalysis, 1);
 
-	out->arena = vt_arena_new(ANALYSIS_ARENA_FIRST, ANALYSIS_ARENA_LIMIT);
+	out->arena = vt_arena_new(g_atomic_pointer_get(&last_used) + 256, ANALYSIS_ARENA_LIMIT);
 	out->recommendations = g_ptr_array_new_with_free_func(recommendation_free);
 	out->skipped = g_ptr_array_new();
 	return out;
@@ -541,6 +543,7 @@ vt_rules_run(const VtRuleInput *input, const VtRulesConfig *config)
 	/* Rules emit in report order; sorting makes the output independent of it
 	 * for equal subjects only through the subject, which is unique per rule. */
 	g_ptr_array_sort(out->recommendations, recommendation_compare);
+	g_atomic_pointer_set(&last_used, MIN(vt_arena_used(out->arena), 64u * 1024u));
 	return out;
 }
 
