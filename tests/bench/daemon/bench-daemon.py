@@ -8,12 +8,14 @@ figures; it is not a pass/fail test. See README.md."""
 
 import argparse
 import os
+import random
 import resource
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
@@ -76,6 +78,23 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+REFERENCE_DATA = random.Random(1).randbytes(4 << 20)
+
+
+def reference_ms():
+    """CPU time of a fixed workload (zlib, level 6, over 4 MiB of fixed
+    pseudo-random bytes), best of three: how fast the machine is at the
+    time. On a shared machine the same build's figures move with it, and
+    this tells a slow run of the daemon from a slow machine."""
+    best = None
+    for _ in range(3):
+        t0 = time.process_time()
+        zlib.compress(REFERENCE_DATA, 6)
+        t = (time.process_time() - t0) * 1000
+        best = t if best is None else min(best, t)
+    return best
+
+
 def one_run(guests, report, seconds, interval_ms, warmup, poll_s, libvirtd, perf_out=None):
     with vthost.Env(poll_interval_s=poll_s) as env:
         sim = env.start_sim("a", guests, interval_ms=interval_ms, report=report,
@@ -116,6 +135,7 @@ def one_run(guests, report, seconds, interval_ms, warmup, poll_s, libvirtd, perf
         if lvd and not lvd.alive():
             raise RuntimeError("libvirtd exited with status %s" % lvd.popen.returncode)
         return {
+            "ref_ms": reference_ms(),
             "report_bytes": sim.report_bytes,
             "cpu_pct": 100.0 * (c1 - c0) / (t1 - t0),
             "cpu_us_per_report": 1e6 * (c1 - c0) / reports,
@@ -204,6 +224,7 @@ def main():
         "KiB/guest", "peak MiB", "age p99", "age max")
     if a.libvirtd:
         header += " %8s %8s %8s" % ("lvd cpu%", "lvd us/r", "lvd MiB")
+    header += " %7s" % "ref ms"
     print(header)
     for report in reports:
         for n, interval_ms in cases:
@@ -227,7 +248,12 @@ def main():
             if a.libvirtd:
                 line += " %8.2f %8.0f %8.1f" % (
                     med("lvd_cpu_pct"), med("lvd_us_per_report"), med("lvd_rss_mib"))
+            line += " %7.0f" % med("ref_ms")
             print(line)
+            if len(runs) > 1:
+                print("       runs: " + ", ".join(
+                    "%.0f us/rep %.1f MiB ref %.0f ms" % (
+                        r["cpu_us_per_report"], r["rss_mib"], r["ref_ms"]) for r in runs))
             sys.stdout.flush()
 
 
