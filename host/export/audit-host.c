@@ -27,8 +27,9 @@ row(JsonBuilder *b, const char *setting, const char *value, const char *source,
     const VtRecommendation *rec, const char *detail)
 {
 	g_autofree char *recommended = NULL;
-	JsonNode *ev = rec && json_object_has_member(rec->evidence, "recommended")
-			       ? json_object_get_member(rec->evidence, "recommended")
+	g_autoptr(JsonObject) evidence = rec != NULL ? vt_recommendation_evidence(rec) : NULL;
+	JsonNode *ev = evidence && json_object_has_member(evidence, "recommended")
+			       ? json_object_get_member(evidence, "recommended")
 			       : NULL;
 
 	if (ev != NULL && json_node_get_value_type(ev) == G_TYPE_STRING)

@@ -129,15 +129,13 @@ vt_target_name(VtTarget target)
 
 /* ------------------------------------------------------------ records */
 
-/* The strings and records are the arena's; these two are not. */
+/* The strings, records and evidence are the arena's; the action is not. */
 static void
 recommendation_free(gpointer p)
 {
 	VtRecommendation *rec = p;
 
 	vt_message_free((ProtobufCMessage *)rec->action);
-	if (rec->evidence != NULL)
-		json_object_unref(rec->evidence);
 }
 
 #define ANALYSIS_ARENA_LIMIT (4u * 1024u * 1024u)
@@ -221,7 +219,6 @@ vt_rule_emit(VtRuleCtx *ctx, const char *subject, VtSeverity severity, VtTarget 
 	rec->id = arena_printf(arena, "%s:%s", ctx->rule, subject);
 	rec->severity = severity;
 	rec->target = target;
-	rec->evidence = json_object_new();
 	g_ptr_array_add(ctx->out->recommendations, rec);
 	return rec;
 }
@@ -276,33 +273,89 @@ vt_rec_command(VtRecommendation *rec, const char *format, ...)
 	va_end(ap);
 }
 
+/* @key's entry of @rec's evidence: the one it has (a value set again
+ * replaces the last, where it stands), or a new one at the end. */
+static VtEvidence *
+evidence_entry(VtRecommendation *rec, const char *key, VtEvidenceKind kind)
+{
+	VtEvidence *e;
+
+	for (e = rec->evidence; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			break;
+	if (e == NULL) {
+		if ((e = vt_arena_alloc(rec->arena, sizeof(*e))) == NULL)
+			return NULL;
+		e->next = NULL;
+		e->key = arena_strdup(rec->arena, key);
+		if (rec->evidence_last != NULL)
+			rec->evidence_last->next = e;
+		else
+			rec->evidence = e;
+		rec->evidence_last = e;
+	}
+	e->kind = kind;
+	return e;
+}
+
 void
 vt_ev_str(VtRecommendation *rec, const char *key, const char *value)
 {
-	if (rec != NULL && value != NULL)
-		json_object_set_string_member(rec->evidence, key, value);
+	VtEvidence *e;
+
+	if (rec != NULL && value != NULL && (e = evidence_entry(rec, key, VT_EVIDENCE_STRING)))
+		e->value.s = arena_strdup(rec->arena, value);
 }
 
 void
 vt_ev_uint(VtRecommendation *rec, const char *key, guint64 value)
 {
-	if (rec != NULL)
-		json_object_set_int_member(rec->evidence, key,
-					   value > G_MAXINT64 ? G_MAXINT64 : (gint64)value);
+	VtEvidence *e;
+
+	if (rec != NULL && (e = evidence_entry(rec, key, VT_EVIDENCE_INT)))
+		e->value.i = value > G_MAXINT64 ? G_MAXINT64 : (gint64)value;
 }
 
 void
 vt_ev_double(VtRecommendation *rec, const char *key, double value)
 {
-	if (rec != NULL && isfinite(value))
-		json_object_set_double_member(rec->evidence, key, round(value * 100.0) / 100.0);
+	VtEvidence *e;
+
+	if (rec != NULL && isfinite(value) && (e = evidence_entry(rec, key, VT_EVIDENCE_DOUBLE)))
+		e->value.d = round(value * 100.0) / 100.0;
 }
 
 void
 vt_ev_bool(VtRecommendation *rec, const char *key, gboolean value)
 {
-	if (rec != NULL)
-		json_object_set_boolean_member(rec->evidence, key, value);
+	VtEvidence *e;
+
+	if (rec != NULL && (e = evidence_entry(rec, key, VT_EVIDENCE_BOOL)))
+		e->value.b = value;
+}
+
+JsonObject *
+vt_recommendation_evidence(const VtRecommendation *rec)
+{
+	JsonObject *obj = json_object_new();
+
+	for (const VtEvidence *e = rec->evidence; e != NULL; e = e->next) {
+		switch (e->kind) {
+		case VT_EVIDENCE_STRING:
+			json_object_set_string_member(obj, e->key, e->value.s);
+			break;
+		case VT_EVIDENCE_INT:
+			json_object_set_int_member(obj, e->key, e->value.i);
+			break;
+		case VT_EVIDENCE_DOUBLE:
+			json_object_set_double_member(obj, e->key, e->value.d);
+			break;
+		case VT_EVIDENCE_BOOL:
+			json_object_set_boolean_member(obj, e->key, e->value.b);
+			break;
+		}
+	}
+	return obj;
 }
 
 /* ------------------------------------------------------------ actions */
@@ -593,7 +646,7 @@ vt_recommendation_to_json(const VtRecommendation *rec, GError **error)
 	}
 	json_object_set_string_member(obj, "command", rec->command ? rec->command : "");
 	json_object_set_string_member(obj, "rationale", rec->rationale ? rec->rationale : "");
-	json_object_set_object_member(obj, "evidence", json_object_ref(rec->evidence));
+	json_object_set_object_member(obj, "evidence", vt_recommendation_evidence(rec));
 	json_node_set_object(node, obj);
 	return g_steal_pointer(&node);
 }

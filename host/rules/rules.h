@@ -33,6 +33,28 @@ typedef enum {
 	VT_TARGET_HOST,  /* a virsh command or domain XML edit for the operator */
 } VtTarget;
 
+/* One number (or string) of a recommendation's evidence, in its analysis's
+ * arena; vt_recommendation_evidence() gives them as a JSON object. */
+typedef enum {
+	VT_EVIDENCE_STRING,
+	VT_EVIDENCE_INT,
+	VT_EVIDENCE_DOUBLE,
+	VT_EVIDENCE_BOOL,
+} VtEvidenceKind;
+
+typedef struct VtEvidence VtEvidence;
+struct VtEvidence {
+	VtEvidence *next;
+	const char *key;
+	VtEvidenceKind kind;
+	union {
+		const char *s;
+		gint64 i;
+		double d;
+		gboolean b;
+	} value;
+};
+
 /* A run's recommendations and skips, and their strings, live in its
  * analysis's arena: freed with it at once. */
 typedef struct {
@@ -48,7 +70,8 @@ typedef struct {
 	 * fragment to put in the domain definition. */
 	const char *command;
 	const char *rationale; /* one paragraph, with the numbers of both sides */
-	JsonObject *evidence;  /* the numbers, as fields, in a fixed order */
+	VtEvidence *evidence;  /* the numbers, as fields, in a fixed order */
+	VtEvidence *evidence_last;
 	VtArena *arena;        /* the analysis's */
 } VtRecommendation;
 
@@ -160,6 +183,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtAnalysis, vt_analysis_free)
  */
 JsonNode *vt_analysis_to_json(const VtAnalysis *analysis, GError **error);
 JsonNode *vt_recommendation_to_json(const VtRecommendation *rec, GError **error);
+/* @rec's evidence as a new JSON object, its members in the order they were
+ * set (json_object_unref() it). */
+JsonObject *vt_recommendation_evidence(const VtRecommendation *rec);
 
 const char *vt_severity_name(VtSeverity severity);
 const char *vt_target_name(VtTarget target);

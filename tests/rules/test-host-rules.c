@@ -133,18 +133,60 @@ skipped(const Run *r, const char *rule, const char *needle)
 	return FALSE;
 }
 
+/* @key of @r's evidence, or NULL */
+static const VtEvidence *
+ev_find(const VtRecommendation *r, const char *key)
+{
+	for (const VtEvidence *e = r->evidence; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+static double
+ev_double(const VtRecommendation *r, const char *key)
+{
+	const VtEvidence *e = ev_find(r, key);
+
+	g_assert_nonnull(e);
+	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_DOUBLE);
+	return e->value.d;
+}
+
+static gint64
+ev_i64(const VtRecommendation *r, const char *key)
+{
+	const VtEvidence *e = ev_find(r, key);
+
+	g_assert_nonnull(e);
+	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_INT);
+	return e->value.i;
+}
+
 static gint64
 ev_int(const VtRecommendation *rec, const char *key)
 {
-	g_assert_true(json_object_has_member(rec->evidence, key));
-	return json_object_get_int_member(rec->evidence, key);
+	return ev_i64(rec, key);
 }
 
 static const char *
 ev_str(const VtRecommendation *rec, const char *key)
 {
-	g_assert_true(json_object_has_member(rec->evidence, key));
-	return json_object_get_string_member(rec->evidence, key);
+	const VtEvidence *e = ev_find(rec, key);
+
+	g_assert_nonnull(e);
+	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_STRING);
+	return e->value.s;
+}
+
+static gboolean
+ev_bool(const VtRecommendation *rec, const char *key)
+{
+	const VtEvidence *e = ev_find(rec, key);
+
+	g_assert_nonnull(e);
+	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_BOOL);
+	return e->value.b;
 }
 
 static void
@@ -243,7 +285,7 @@ test_cpu_overcommit(void)
 	g_assert_cmpint(ev_int(rec, "host_cpus"), ==, 4);
 	g_assert_cmpstr(ev_str(rec, "host_cpus_source"), ==, "sysfs");
 	g_assert_cmpint(ev_int(rec, "host_cores"), ==, 2);
-	g_assert_cmpfloat(json_object_get_double_member(rec->evidence, "unpinned_limit"), ==, 0.8);
+	g_assert_cmpfloat(ev_double(rec, "unpinned_limit"), ==, 0.8);
 	g_assert_cmpint(ev_int(rec, "vcpus_unpinned"), ==, 6);
 	g_assert_cmpstr(ev_str(rec, "shared_pinned_cpus"), ==, "");
 	run_free(&r);
@@ -389,7 +431,7 @@ test_sysctl(void)
 	rec = find(&r, "host.sysctl:ksm");
 	g_assert_nonnull(rec);
 	g_assert_cmpint(ev_int(rec, "recommended"), ==, 1);
-	g_assert_true(json_object_get_boolean_member(rec->evidence, "memory_overcommitted"));
+	g_assert_true(ev_bool(rec, "memory_overcommitted"));
 	run_free(&r);
 	r = run_case(&missing);
 	g_assert_cmpuint(count_rule(&r, "host.sysctl"), ==, 0);

@@ -166,7 +166,7 @@ test_case_library(gconstpointer data)
 		g_assert_true((r->target == VT_TARGET_GUEST) == (r->action != NULL));
 		g_assert_nonnull(r->command);
 		g_assert_cmpuint(strlen(r->rationale), >, 80);
-		g_assert_cmpuint(json_object_get_size(r->evidence), >, 0);
+		g_assert_nonnull(r->evidence);
 	}
 }
 
