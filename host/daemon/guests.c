@@ -417,7 +417,7 @@ on_reboot(VtHypervisor *hv, const char *uuid, const char *name, gpointer user_da
 /* A domain's XML is fetched again at most this many polls apart (3 to 6, by
  * its UUID, so that the fetches of many spread over the polls), and at the
  * next poll after libvirt announced a change of it. */
-#define XML_POLLS_MIN 3
+#define XML_POLLS_MIN    3
 #define XML_POLLS_SPREAD 4
 
 /* The domains whose XML the next poll may leave out: held, fetched within
@@ -442,7 +442,8 @@ xml_settled(VtHypervisor *hv, gpointer user_data)
 		if (g->xml == NULL || g->session == NULL ||
 		    vt_session_get_state(g->session) != VT_SESSION_READY ||
 		    !vt_guest_has_report(g) || g->report_at_ms < since_ms ||
-		    now_us - g->xml_polled_us >= polls * (gint64)d->poll_interval_s * G_USEC_PER_SEC)
+		    now_us - g->xml_polled_us >=
+			    polls * (gint64)d->poll_interval_s * G_USEC_PER_SEC)
 			continue;
 		g_hash_table_add(settled, g_strdup(g->uuid));
 	}

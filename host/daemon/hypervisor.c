@@ -7,51 +7,10 @@
 #include <string.h>
 
 #include "error.h"
+#include "hypervisor-private.h"
 
 #define RECONNECT_FIRST_S 1
 #define RECONNECT_MAX_S   30
-/* As many as virt-tuned.service's LimitNOFILE=8192 leaves room for: each
- * guest's channel is a descriptor. */
-#define VT_MAX_DOMAINS 8192
-#define STATS_GROUPS                                                                               \
-	(VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL | VIR_DOMAIN_STATS_BALLOON |          \
-	 VIR_DOMAIN_STATS_VCPU | VIR_DOMAIN_STATS_INTERFACE | VIR_DOMAIN_STATS_BLOCK)
-
-/* The events that announce a change of a domain's live XML besides the
- * lifecycle ones (see change_events). */
-#define N_CHANGE_EVENTS 5
-
-struct VtHypervisor {
-	char *uri;
-	guint poll_interval_s;
-	VtHypervisorCallbacks callbacks;
-	gpointer user_data;
-
-	virConnectPtr conn;
-	int lifecycle_id; /* -1: none */
-	int reboot_id;    /* -1: none */
-	int change_ids[N_CHANGE_EVENTS]; /* -1: none */
-	/* UUIDs libvirt announced a change of since the last poll started */
-	GHashTable *touched;
-	gboolean fetch_all; /* the next poll fetches every XML: a new connection */
-	gboolean all_events; /* every change event is registered: XML may be left out */
-	gboolean connecting;
-	guint reconnect_timer;
-	guint reconnect_delay_s;
-	guint close_idle;
-	int close_reason;
-
-	guint poll_timer;
-	guint soon_timer;
-	gboolean polling;
-	gboolean poll_again;
-
-	GCancellable *cancellable; /* cancelled when the hypervisor is freed */
-
-	VtHostCaps *caps; /* of this connection's host; NULL when unreadable */
-	VtNodeFacts node;
-};
-
 /* What connecting learns besides the connection, once per connection. */
 typedef struct {
 	char *uri;
@@ -120,15 +79,7 @@ vt_domain_snapshot_free(VtDomainSnapshot *snap)
 	g_free(snap);
 }
 
-static const char *
-last_error(void)
-{
-	const char *msg = virGetLastErrorMessage();
-	return msg != NULL ? msg : "unknown libvirt error";
-}
-
 static void schedule_reconnect(VtHypervisor *hv);
-static void start_poll(VtHypervisor *hv);
 static void touch(VtHypervisor *hv, virDomainPtr dom);
 
 /* ------------------------------------------------------------ events */
@@ -304,7 +255,7 @@ open_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 static gboolean
 poll_tick(gpointer user_data)
 {
-	start_poll(user_data);
+	vt_hypervisor_start_poll(user_data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -351,8 +302,8 @@ open_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	hv->fetch_all = TRUE;
 	hv->all_events = hv->lifecycle_id >= 0;
 	for (guint i = 0; i < N_CHANGE_EVENTS; i++) {
-		hv->change_ids[i] = virConnectDomainEventRegisterAny(conn, NULL, change_events[i].id,
-								      change_events[i].cb, hv, NULL);
+		hv->change_ids[i] = virConnectDomainEventRegisterAny(
+			conn, NULL, change_events[i].id, change_events[i].cb, hv, NULL);
 		if (hv->change_ids[i] < 0) {
 			g_debug("no event %d from %s (%s): every poll fetches every XML",
 				change_events[i].id, hv->uri, last_error());
@@ -369,7 +320,7 @@ open_done(GObject *source, GAsyncResult *result, gpointer user_data)
 	if (hv->callbacks.on_connected)
 		hv->callbacks.on_connected(hv, hv->user_data);
 	hv->poll_timer = g_timeout_add_seconds(hv->poll_interval_s, poll_tick, hv);
-	start_poll(hv);
+	vt_hypervisor_start_poll(hv);
 }
 
 static void
@@ -406,158 +357,6 @@ schedule_reconnect(VtHypervisor *hv)
 		return;
 	hv->reconnect_timer = g_timeout_add_seconds(hv->reconnect_delay_s, reconnect_tick, hv);
 	hv->reconnect_delay_s = MIN(hv->reconnect_delay_s * 2, RECONNECT_MAX_S);
-}
-
-/* ------------------------------------------------------------ poll */
-
-typedef struct {
-	virConnectPtr conn;  /* a reference of our own */
-	GHashTable *settled; /* UUIDs whose XML this poll leaves out; NULL: none */
-} PollData;
-
-static void
-poll_data_free(PollData *pd)
-{
-	virConnectClose(pd->conn);
-	if (pd->settled != NULL)
-		g_hash_table_unref(pd->settled);
-	g_free(pd);
-}
-
-static void
-poll_thread(GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
-{
-	PollData *pd = task_data;
-	g_autoptr(GPtrArray) snaps =
-		g_ptr_array_new_with_free_func((GDestroyNotify)vt_domain_snapshot_free);
-	virDomainPtr *doms = NULL;
-	virDomainStatsRecordPtr *records = NULL;
-	/* uuid -> snapshot: a stats record finds its domain without a scan */
-	g_autoptr(GHashTable) by_uuid = g_hash_table_new(g_str_hash, g_str_equal);
-	int n, nr;
-
-	n = virConnectListAllDomains(pd->conn, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-	if (n < 0) {
-		g_task_return_new_error(task, VT_ERROR, VT_ERROR_UNAVAILABLE, "listing domains: %s",
-					last_error());
-		return;
-	}
-	for (int i = 0; i < n; i++) {
-		char uuid[VIR_UUID_STRING_BUFLEN];
-		char *xml = NULL;
-
-		if (i < VT_MAX_DOMAINS && virDomainGetUUIDString(doms[i], uuid) == 0 &&
-		    ((pd->settled != NULL && g_hash_table_contains(pd->settled, uuid)) ||
-		     (xml = virDomainGetXMLDesc(doms[i], 0)) != NULL)) {
-			VtDomainSnapshot *s = g_new0(VtDomainSnapshot, 1);
-			s->uuid = g_strdup(uuid);
-			s->name = g_strdup(virDomainGetName(doms[i]));
-			s->id = virDomainGetID(doms[i]) == (unsigned)-1
-					? -1
-					: (int)virDomainGetID(doms[i]);
-			s->xml = g_strdup(xml);
-			free(xml);
-			s->polled_at_us = g_get_monotonic_time();
-			g_ptr_array_add(snaps, s);
-			g_hash_table_insert(by_uuid, s->uuid, s);
-		}
-		virDomainFree(doms[i]);
-	}
-	free(doms);
-
-	/* Groups the driver lacks are left out silently (no ENFORCE flag). */
-	nr = virConnectGetAllDomainStats(pd->conn, STATS_GROUPS, &records,
-					 VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE);
-	for (int i = 0; i < nr; i++) {
-		char uuid[VIR_UUID_STRING_BUFLEN];
-		VtDomainSnapshot *s;
-		g_autoptr(GError) error = NULL;
-
-		if (virDomainGetUUIDString(records[i]->dom, uuid) < 0 ||
-		    (s = g_hash_table_lookup(by_uuid, uuid)) == NULL || s->stats != NULL)
-			continue;
-		s->stats = vt_domstats_from_record(records[i], &error);
-		if (s->stats == NULL)
-			g_debug("domstats of %s: %s", s->name, error->message);
-	}
-	if (records != NULL)
-		virDomainStatsRecordListFree(records);
-	g_task_return_pointer(task, g_steal_pointer(&snaps), (GDestroyNotify)g_ptr_array_unref);
-}
-
-static void
-poll_done(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-	GTask *task = G_TASK(result);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) snaps = g_task_propagate_pointer(task, &error);
-	VtHypervisor *hv;
-
-	if (g_cancellable_is_cancelled(g_task_get_cancellable(task)))
-		return;
-	hv = user_data;
-	hv->polling = FALSE;
-	if (snaps == NULL) {
-		g_log_structured(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "MESSAGE", "poll of %s: %s",
-				 hv->uri, error->message);
-	} else if (hv->callbacks.on_poll) {
-		hv->callbacks.on_poll(hv, snaps, hv->user_data);
-	}
-	if (hv->poll_again) {
-		hv->poll_again = FALSE;
-		start_poll(hv);
-	}
-}
-
-static void
-start_poll(VtHypervisor *hv)
-{
-	g_autoptr(GTask) task = NULL;
-	PollData *pd;
-
-	if (hv->conn == NULL)
-		return;
-	if (hv->polling) {
-		hv->poll_again = TRUE;
-		return;
-	}
-	hv->polling = TRUE;
-	pd = g_new0(PollData, 1);
-	virConnectRef(hv->conn);
-	pd->conn = hv->conn;
-	if (hv->all_events && !hv->fetch_all && hv->callbacks.xml_settled != NULL) {
-		GHashTableIter iter;
-		gpointer uuid;
-
-		pd->settled = hv->callbacks.xml_settled(hv, hv->user_data);
-		g_hash_table_iter_init(&iter, hv->touched);
-		while (pd->settled != NULL && g_hash_table_iter_next(&iter, &uuid, NULL))
-			g_hash_table_remove(pd->settled, uuid);
-	}
-	hv->fetch_all = FALSE;
-	g_hash_table_remove_all(hv->touched);
-	task = g_task_new(NULL, hv->cancellable, poll_done, hv);
-	g_task_set_check_cancellable(task, FALSE);
-	g_task_set_task_data(task, pd, (GDestroyNotify)poll_data_free);
-	g_task_run_in_thread(task, poll_thread);
-}
-
-static gboolean
-poll_soon_tick(gpointer user_data)
-{
-	VtHypervisor *hv = user_data;
-
-	hv->soon_timer = 0;
-	start_poll(hv);
-	return G_SOURCE_REMOVE;
-}
-
-void
-vt_hypervisor_poll_soon(VtHypervisor *hv)
-{
-	/* Events come in bursts (start = resumed + started…): coalesce them. */
-	if (hv->soon_timer == 0)
-		hv->soon_timer = g_timeout_add(200, poll_soon_tick, hv);
 }
 
 /* ------------------------------------------------------------ object */

@@ -84,9 +84,9 @@ update_rates(VtGuest *guest)
 			: 0;
 
 	/* the rate bases hold all the rates read of the two reports */
-	vt_rates_compute(&guest->rates, base_report(guest->prev_base), base_report(guest->report_base),
-			 guest->prev_stats,
-			 guest->stats, elapsed_s, guest->facts);
+	vt_rates_compute(&guest->rates, base_report(guest->prev_base),
+			 base_report(guest->report_base), guest->prev_stats, guest->stats,
+			 elapsed_s, guest->facts);
 }
 
 gboolean

@@ -26,7 +26,7 @@ typedef struct {
 	int id;
 
 	VtDomainFacts *facts;
-	char *xml; /* the XML the facts came from; reparsed only when it changes */
+	char *xml;            /* the XML the facts came from; reparsed only when it changes */
 	gint64 xml_polled_us; /* when a poll last fetched it (monotonic) */
 	VtDomstats *stats;
 	VtDomstats *prev_stats;

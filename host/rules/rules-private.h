@@ -128,6 +128,11 @@ void vt_rule_host_mem_overcommit(VtRuleCtx *ctx);
 void vt_rule_host_scheduler(VtRuleCtx *ctx);
 void vt_rule_host_sysctl(VtRuleCtx *ctx);
 
+/* records.c: an empty analysis, its arena's first block the size the last
+ * one took; vt_analysis_finish() notes the size of a finished one. */
+VtAnalysis *vt_analysis_new(void);
+void vt_analysis_finish(VtAnalysis *analysis);
+
 /* A new recommendation appended to the run (NULL once the run is full). The
  * caller fills action/command/rationale/evidence. */
 VtRecommendation *vt_rule_emit(VtRuleCtx *ctx, const char *subject, VtSeverity severity,

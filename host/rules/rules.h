@@ -72,7 +72,7 @@ typedef struct {
 	const char *rationale; /* one paragraph, with the numbers of both sides */
 	VtEvidence *evidence;  /* the numbers, as fields, in a fixed order */
 	VtEvidence *evidence_last;
-	VtArena *arena;        /* the analysis's */
+	VtArena *arena; /* the analysis's */
 } VtRecommendation;
 
 typedef struct {
@@ -186,6 +186,8 @@ JsonNode *vt_recommendation_to_json(const VtRecommendation *rec, GError **error)
 /* @rec's evidence as a new JSON object, its members in the order they were
  * set (json_object_unref() it). */
 JsonObject *vt_recommendation_evidence(const VtRecommendation *rec);
+/* @key of @rec's evidence, or NULL. */
+const VtEvidence *vt_recommendation_evidence_find(const VtRecommendation *rec, const char *key);
 
 const char *vt_severity_name(VtSeverity severity);
 const char *vt_target_name(VtTarget target);

@@ -196,10 +196,8 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 {
 	VtStoreChain *chain = uuid != NULL ? g_hash_table_lookup(store->chains, uuid) : NULL;
 	/* as many as the last report had, most likely */
-	g_autoptr(VtCounters) cur =
-		vt_counters_new_sized(chain != NULL && chain->values != NULL
-					      ? vt_counters_len(chain->values)
-					      : 0);
+	g_autoptr(VtCounters) cur = vt_counters_new_sized(
+		chain != NULL && chain->values != NULL ? vt_counters_len(chain->values) : 0);
 	g_autoptr(GArray) ends = g_array_new(FALSE, FALSE, sizeof(gsize));
 	VtSkeleton sk = {.report = (VtReport *)report, .ends = ends};
 	GByteArray *shape = store->shape;
@@ -260,7 +258,8 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	if (chain->values == NULL)
 		chain->bytes = -1; /* new: measured below when there is a budget */
 	else if (chain->bytes >= 0)
-		chain->bytes += (gint64)plan.row_bytes + (plan.key ? (gint64)chain->sections_size : 0);
+		chain->bytes +=
+			(gint64)plan.row_bytes + (plan.key ? (gint64)chain->sections_size : 0);
 	chain->domain_id = plan.domain_id;
 	chain->last_time_ms = plan.time_ms;
 	chain->layout_id = plan.layout;

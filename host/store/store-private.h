@@ -21,13 +21,13 @@ G_BEGIN_DECLS
 typedef struct {
 	gint64 domain_id;
 	gint64 last_time_ms;
-	gint64 layout_id;   /* of the running chain */
-	guint since_key;    /* deltas written since the key */
-	VtCounters *values; /* of the newest report */
-	GByteArray *shape;  /* its skeleton's (vt_counters_extract_shape()): the same
-			     * again is the same layout */
+	gint64 layout_id;    /* of the running chain */
+	guint since_key;     /* deltas written since the key */
+	VtCounters *values;  /* of the newest report */
+	GByteArray *shape;   /* its skeleton's (vt_counters_extract_shape()): the same
+			      * again is the same layout */
 	gsize sections_size; /* the packed sections of that skeleton */
-	gint64 bytes;       /* an upper estimate of the domain's bytes; -1: unknown */
+	gint64 bytes;        /* an upper estimate of the domain's bytes; -1: unknown */
 } VtStoreChain;
 
 /* What the writer knows of a domain's row, so that a report costs no upsert

@@ -11,8 +11,8 @@
 
 typedef struct {
 	guint polls;
-	gboolean settled;       /* what xml_settled answers for every domain */
-	GPtrArray *xml;         /* per poll: the "test" domain's XML, "" if left out */
+	gboolean settled; /* what xml_settled answers for every domain */
+	GPtrArray *xml;   /* per poll: the "test" domain's XML, "" if left out */
 	char uuid[VIR_UUID_STRING_BUFLEN];
 } State;
 
@@ -118,6 +118,7 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	g_test_add_func("/hypervisor/xml-left-out-until-a-change", test_xml_left_out_until_a_change);
+	g_test_add_func("/hypervisor/xml-left-out-until-a-change",
+			test_xml_left_out_until_a_change);
 	return g_test_run();
 }

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "evidence-test.h"
 #include "report.h"
 #include "rules.h"
 
@@ -71,44 +72,6 @@ rec_of(const char *name, const char *id, VtAnalysis **out)
 	return NULL;
 }
 
-/* @key of @r's evidence, or NULL */
-static const VtEvidence *
-ev_find(const VtRecommendation *r, const char *key)
-{
-	for (const VtEvidence *e = r->evidence; e != NULL; e = e->next)
-		if (strcmp(e->key, key) == 0)
-			return e;
-	return NULL;
-}
-
-static double
-ev_double(const VtRecommendation *r, const char *key)
-{
-	const VtEvidence *e = ev_find(r, key);
-
-	g_assert_nonnull(e);
-	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_DOUBLE);
-	return e->value.d;
-}
-
-static gint64
-ev_i64(const VtRecommendation *r, const char *key)
-{
-	const VtEvidence *e = ev_find(r, key);
-
-	g_assert_nonnull(e);
-	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_INT);
-	return e->value.i;
-}
-
-static const char *
-ev_str(const VtRecommendation *r, const char *key)
-{
-	const VtEvidence *e = ev_find(r, key);
-
-	return e != NULL && e->kind == VT_EVIDENCE_STRING ? e->value.s : NULL;
-}
-
 static void
 test_block(void)
 {
@@ -119,7 +82,7 @@ test_block(void)
 	g_assert_cmpstr(ev_str(r, "side"), ==, "host");
 	g_assert_cmpint(r->target, ==, VT_TARGET_HOST);
 	g_assert_nonnull(strstr(r->command, "cache='none' io='native' iothread='1'"));
-	g_assert_nonnull(ev_find(r, "guest_read_ms"));
+	g_assert_nonnull(vt_recommendation_evidence_find(r, "guest_read_ms"));
 	g_assert_cmpfloat_with_epsilon(ev_double(r, "host_read_ms"), 30.0, 0.01);
 	r = rec_of("blk-latency-guest", "blk.latency:vdb", &b);
 	g_assert_cmpstr(ev_str(r, "side"), ==, "guest");
@@ -131,7 +94,7 @@ test_block(void)
 	g_assert_cmpstr(ev_str(r, "host_window"), ==, "interval");
 	r = rec_of("blk-chain-positive", "blk.chain:vda", &d);
 	g_assert_cmpstr(r->command, ==, "virsh blockpull web1 vda --wait --verbose");
-	g_assert_cmpint(ev_i64(r, "chain_depth"), ==, 3);
+	g_assert_cmpint(ev_int(r, "chain_depth"), ==, 3);
 }
 
 static void
@@ -152,7 +115,7 @@ test_net_mem_cpu(void)
 	g_assert_cmpuint(r->action->set_channels->combined, ==, 2);
 	r = rec_of("mem-oom-positive", "mem.oom:domain", &d);
 	g_assert_cmpint(r->severity, ==, VT_SEVERITY_CRITICAL);
-	g_assert_cmpint(ev_i64(r, "oom_kills"), ==, 2);
+	g_assert_cmpint(ev_int(r, "oom_kills"), ==, 2);
 	r = rec_of("cpu-pressure-positive", "cpu.pressure:domain", &e);
 	g_assert_cmpstr(ev_str(r, "side"), ==, "host");
 	r = rec_of("cpu-numa-pinned", "cpu.numa:domain", &f);

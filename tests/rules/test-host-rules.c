@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "error.h"
+#include "evidence-test.h"
 #include "rules.h"
 
 typedef struct {
@@ -131,62 +132,6 @@ skipped(const Run *r, const char *rule, const char *needle)
 			return TRUE;
 	}
 	return FALSE;
-}
-
-/* @key of @r's evidence, or NULL */
-static const VtEvidence *
-ev_find(const VtRecommendation *r, const char *key)
-{
-	for (const VtEvidence *e = r->evidence; e != NULL; e = e->next)
-		if (strcmp(e->key, key) == 0)
-			return e;
-	return NULL;
-}
-
-static double
-ev_double(const VtRecommendation *r, const char *key)
-{
-	const VtEvidence *e = ev_find(r, key);
-
-	g_assert_nonnull(e);
-	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_DOUBLE);
-	return e->value.d;
-}
-
-static gint64
-ev_i64(const VtRecommendation *r, const char *key)
-{
-	const VtEvidence *e = ev_find(r, key);
-
-	g_assert_nonnull(e);
-	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_INT);
-	return e->value.i;
-}
-
-static gint64
-ev_int(const VtRecommendation *rec, const char *key)
-{
-	return ev_i64(rec, key);
-}
-
-static const char *
-ev_str(const VtRecommendation *rec, const char *key)
-{
-	const VtEvidence *e = ev_find(rec, key);
-
-	g_assert_nonnull(e);
-	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_STRING);
-	return e->value.s;
-}
-
-static gboolean
-ev_bool(const VtRecommendation *rec, const char *key)
-{
-	const VtEvidence *e = ev_find(rec, key);
-
-	g_assert_nonnull(e);
-	g_assert_cmpint(e->kind, ==, VT_EVIDENCE_BOOL);
-	return e->value.b;
 }
 
 static void

@@ -379,8 +379,10 @@ test_reports_shape(VtStoreFixture *fx, gconstpointer data)
 	g_autoptr(VtReport) r = vt_report_gen_copy(base);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VtStore) store = vt_store_open(fx->path, &error);
-	ProtobufCMessageUnknownField unknown = {.tag = 99, .wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
-						.len = 1, .data = (uint8_t *)"\x05"};
+	ProtobufCMessageUnknownField unknown = {.tag = 99,
+						.wire_type = PROTOBUF_C_WIRE_TYPE_VARINT,
+						.len = 1,
+						.data = (uint8_t *)"\x05"};
 	g_autoptr(GPtrArray) history = NULL;
 
 	g_assert_no_error(error);
