@@ -21,7 +21,6 @@ struct VtDaemon {
 	char *group;
 	char *host_label; /* virttune_host_info{host=…} */
 	guint poll_interval_s;
-	gint64 xml_settled_at_ms; /* when the last poll asked which XML to leave out (realtime) */
 	guint retention_days;
 	guint retention_reports;
 	VtChannelMode channel_mode;

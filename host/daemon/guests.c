@@ -421,19 +421,20 @@ on_reboot(VtHypervisor *hv, const char *uuid, const char *name, gpointer user_da
 #define XML_POLLS_SPREAD 4
 
 /* The domains whose XML the next poll may leave out: held, fetched within
- * their number of polls, and whose agent is connected and reported since the
- * last poll (a silent one may have closed or reopened its port, which shows
- * only in the XML). */
+ * their number of polls, and whose agent is connected and reported within
+ * the last two poll intervals (a silent one may have closed or reopened its
+ * port, which shows only in the XML). A window, not "since the last poll":
+ * a poll an event brought right after another still leaves them out. */
 static GHashTable *
 xml_settled(VtHypervisor *hv, gpointer user_data)
 {
 	VtDaemon *d = user_data;
 	GHashTable *settled = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	gint64 now_us = g_get_monotonic_time(), since_ms = d->xml_settled_at_ms;
+	gint64 now_us = g_get_monotonic_time();
+	gint64 since_ms = vt_now_ms() - 2 * (gint64)d->poll_interval_s * 1000;
 	GHashTableIter iter;
 	gpointer value;
 
-	d->xml_settled_at_ms = vt_now_ms();
 	g_hash_table_iter_init(&iter, d->guests);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		VtGuest *g = value;
