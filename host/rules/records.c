@@ -65,6 +65,9 @@ arena_strdup(VtArena *arena, const char *str)
 	return copy;
 }
 
+static const char *arena_vprintf(VtArena *arena, const char *format, va_list ap)
+	G_GNUC_PRINTF(2, 0);
+
 static const char *
 arena_vprintf(VtArena *arena, const char *format, va_list ap)
 {
