@@ -80,7 +80,7 @@ vt_domain_snapshot_free(VtDomainSnapshot *snap)
 }
 
 static void schedule_reconnect(VtHypervisor *hv);
-static void touch(VtHypervisor *hv, virDomainPtr dom);
+static void touch(VtHypervisor *hv, const char *uuid);
 
 /* ------------------------------------------------------------ events */
 
@@ -90,11 +90,12 @@ on_lifecycle_event(virConnectPtr conn, virDomainPtr dom, int event, int detail, 
 	VtHypervisor *hv = opaque;
 	char uuid[VIR_UUID_STRING_BUFLEN] = "";
 
-	virDomainGetUUIDString(dom, uuid);
-	touch(hv, dom);
+	if (virDomainGetUUIDString(dom, uuid) == 0)
+		touch(hv, uuid); /* and a poll soon */
+	else
+		vt_hypervisor_poll_soon(hv);
 	if (hv->callbacks.on_lifecycle)
 		hv->callbacks.on_lifecycle(hv, uuid, virDomainGetName(dom), event, hv->user_data);
-	vt_hypervisor_poll_soon(hv);
 	return 0;
 }
 
@@ -109,14 +110,11 @@ on_reboot_event(virConnectPtr conn, virDomainPtr dom, void *opaque)
 		hv->callbacks.on_reboot(hv, uuid, virDomainGetName(dom), hv->user_data);
 }
 
-/* A change of @dom's live XML was announced: its next poll fetches it. */
+/* A change of @uuid's live XML was announced: its next poll, soon, fetches
+ * it. */
 static void
-touch(VtHypervisor *hv, virDomainPtr dom)
+touch(VtHypervisor *hv, const char *uuid)
 {
-	char uuid[VIR_UUID_STRING_BUFLEN];
-
-	if (virDomainGetUUIDString(dom, uuid) < 0)
-		return;
 	/* bounded as the domains are: one entry each at most */
 	if (g_hash_table_size(hv->touched) < VT_MAX_DOMAINS)
 		g_hash_table_add(hv->touched, g_strdup(uuid));
@@ -127,28 +125,38 @@ touch(VtHypervisor *hv, virDomainPtr dom)
 }
 
 static void
+touch_domain(VtHypervisor *hv, virDomainPtr dom)
+{
+	char uuid[VIR_UUID_STRING_BUFLEN];
+
+	if (virDomainGetUUIDString(dom, uuid) == 0)
+		touch(hv, uuid);
+}
+
+/* Each event's own signature, for what it passes; all touch the domain. */
+static void
 on_device_event(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
 {
-	touch(opaque, dom);
+	touch_domain(opaque, dom);
 }
 
 static void
 on_tunable_event(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params, int n,
 		 void *opaque)
 {
-	touch(opaque, dom);
+	touch_domain(opaque, dom);
 }
 
 static void
 on_balloon_event(virConnectPtr conn, virDomainPtr dom, unsigned long long actual, void *opaque)
 {
-	touch(opaque, dom);
+	touch_domain(opaque, dom);
 }
 
 static void
 on_metadata_event(virConnectPtr conn, virDomainPtr dom, int type, const char *nsuri, void *opaque)
 {
-	touch(opaque, dom);
+	touch_domain(opaque, dom);
 }
 
 static const struct {

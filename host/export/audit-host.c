@@ -27,15 +27,13 @@ row(JsonBuilder *b, const char *setting, const char *value, const char *source,
     const VtRecommendation *rec, const char *detail)
 {
 	g_autofree char *recommended = NULL;
-	g_autoptr(JsonObject) evidence = rec != NULL ? vt_recommendation_evidence(rec) : NULL;
-	JsonNode *ev = evidence && json_object_has_member(evidence, "recommended")
-			       ? json_object_get_member(evidence, "recommended")
-			       : NULL;
+	const VtEvidence *ev =
+		rec != NULL ? vt_recommendation_evidence_find(rec, "recommended") : NULL;
 
-	if (ev != NULL && json_node_get_value_type(ev) == G_TYPE_STRING)
-		recommended = g_strdup(json_node_get_string(ev));
-	else if (ev != NULL)
-		recommended = g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(ev));
+	if (ev != NULL && ev->kind == VT_EVIDENCE_STRING)
+		recommended = g_strdup(ev->value.s);
+	else if (ev != NULL && ev->kind == VT_EVIDENCE_INT)
+		recommended = g_strdup_printf("%" G_GINT64_FORMAT, ev->value.i);
 	json_builder_begin_object(b);
 	vt_view_add_str(b, "setting", setting);
 	vt_view_add_str(b, "value", value);

@@ -2,10 +2,9 @@
 #pragma once
 
 #include <glib.h>
-
-#include "arena.h"
 #include <json-glib/json-glib.h>
 
+#include "arena.h"
 #include "capabilities.h"
 #include "domain.h"
 #include "domstats.h"

@@ -365,7 +365,7 @@ gboolean
 vt_counters_extract_shape(const VtReport *report, VtCounters *out, GByteArray *shape,
 			  guint *messages, GError **error)
 {
-	VtShapeOut s = {.arr = shape};
+	VtShapeOut s = {.arr = shape, .len = shape->len};
 	VtWalk w = {.out = out, .shape = &s, .error = error};
 
 	/* not written: neither zero nor inject is set */

@@ -83,6 +83,14 @@ typedef struct {
 	GArray *ends;
 } VtSkeleton;
 
+static void
+skeleton_clear(VtSkeleton *sk)
+{
+	g_clear_pointer(&sk->sections, g_bytes_unref);
+	g_clear_pointer(&sk->ends, g_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(VtSkeleton, skeleton_clear)
+
 static GBytes *
 skeleton_sections(VtSkeleton *sk)
 {
@@ -178,12 +186,14 @@ enforce_budget(VtStore *store, const char *uuid, const char *name, VtStoreChain 
 /* Whether @report packs to at most a frame. With the skeleton of the last
  * report, whose sections packed to @chain's size, a bound does: a uint64
  * counter grows by at most 9 bytes from the 0 it is in the skeleton, a
- * message's length by at most 4 (a frame is under 2^28). */
+ * message's length by at most 4 (a frame is under 2^28). The report's own
+ * unknown fields are in its shape but not in its sections: with any, the
+ * packed size is computed. */
 static gboolean
 within_frame(const VtReport *report, const VtStoreChain *chain, gboolean same_skeleton,
 	     const VtCounters *cur, guint messages)
 {
-	if (same_skeleton &&
+	if (same_skeleton && report->base.n_unknown_fields == 0 &&
 	    chain->sections_size + 9 * (gsize)vt_counters_len(cur) + 4 * (gsize)messages <=
 		    VT_FRAME_MAX)
 		return TRUE;
@@ -198,8 +208,8 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	/* as many as the last report had, most likely */
 	g_autoptr(VtCounters) cur = vt_counters_new_sized(
 		chain != NULL && chain->values != NULL ? vt_counters_len(chain->values) : 0);
-	g_autoptr(GArray) ends = g_array_new(FALSE, FALSE, sizeof(gsize));
-	VtSkeleton sk = {.report = (VtReport *)report, .ends = ends};
+	g_auto(VtSkeleton) sk = {.report = (VtReport *)report,
+				 .ends = g_array_new(FALSE, FALSE, sizeof(gsize))};
 	GByteArray *shape = store->shape;
 	VtRowPlan plan = {0};
 	gboolean same_skeleton; /* as the chain's last report: compared once */
@@ -225,7 +235,6 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 	if (single_insert(store, uuid, name, time_ms, same_skeleton)) {
 		/* one statement is atomic on its own: no savepoint around it */
 		if (!write_report(store, uuid, name, time_ms, &sk, TRUE, cur, &plan, error)) {
-			g_clear_pointer(&sk.sections, g_bytes_unref);
 			vt_store_forget_caches(store);
 			return FALSE;
 		}
@@ -234,10 +243,8 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 			return FALSE;
 		ok = write_report(store, uuid, name, time_ms, &sk, same_skeleton, cur, &plan,
 				  error);
-		if (!vt_store_op_end(store, ok, FALSE, error)) {
-			g_clear_pointer(&sk.sections, g_bytes_unref);
+		if (!vt_store_op_end(store, ok, FALSE, error))
 			return FALSE;
-		}
 	}
 
 	chain = g_hash_table_lookup(store->chains, uuid);
@@ -254,7 +261,6 @@ vt_store_add_report(VtStore *store, const char *uuid, const char *name, gint64 t
 		g_byte_array_append(chain->shape, shape->data, shape->len);
 		chain->sections_size = g_bytes_get_size(skeleton_sections(&sk));
 	}
-	g_clear_pointer(&sk.sections, g_bytes_unref);
 	if (chain->values == NULL)
 		chain->bytes = -1; /* new: measured below when there is a budget */
 	else if (chain->bytes >= 0)
