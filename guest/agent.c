@@ -161,6 +161,8 @@ vt_agent_run(const VtAgentOptions *options)
 
 	a->loop = g_main_loop_new(NULL, FALSE);
 	a->collector = vt_collector_new(a->options.sysroot, NULL);
+	/* its reports only go on the wire */
+	vt_collector_set_features_encoded(a->collector, TRUE);
 	a->port = vt_port_new(a->options.port);
 	a->decoder = vt_frame_decoder_new(0);
 	a->outbox = vt_outbox_new();

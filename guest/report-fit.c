@@ -22,21 +22,43 @@ clear_entries(gsize *n, void ***entries)
 	return TRUE;
 }
 
+/* What a Nic's features weigh on the wire: as messages, or as the run of
+ * their encoding, the only unknown field an agent's Nic has
+ * (vt_collector_set_features_encoded()). */
+static gsize
+features_bytes(const VtNic *nic)
+{
+	gsize n = nic->base.n_unknown_fields > 0 ? nic->base.unknown_fields[0].len : 0;
+
+	for (gsize i = 0; i < nic->n_features; i++)
+		n += protobuf_c_message_get_packed_size(&nic->features[i]->base);
+	return n;
+}
+
 static gboolean
 drop_nic_features(VtReport *r)
 {
 	VtNic *most = NULL;
+	gsize most_bytes = 0;
 
-	for (gsize i = 0; i < r->n_nics; i++)
-		if (r->nics[i]->n_features > 0 &&
-		    (most == NULL || r->nics[i]->n_features > most->n_features))
+	for (gsize i = 0; i < r->n_nics; i++) {
+		gsize bytes = features_bytes(r->nics[i]);
+
+		if (bytes > most_bytes) {
 			most = r->nics[i];
+			most_bytes = bytes;
+		}
+	}
 	if (most == NULL)
 		return FALSE;
 	for (gsize i = 0; i < most->n_features; i++)
 		free_message(most->features[i]);
 	g_clear_pointer(&most->features, g_free);
 	most->n_features = 0;
+	for (gsize i = 0; i < most->base.n_unknown_fields; i++)
+		g_free(most->base.unknown_fields[i].data);
+	g_clear_pointer(&most->base.unknown_fields, g_free);
+	most->base.n_unknown_fields = 0;
 	return TRUE;
 }
 

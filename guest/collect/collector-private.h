@@ -152,6 +152,10 @@ typedef struct {
 	struct ethtool_ringparam rings;
 	int features_rc;
 	struct ethtool_get_features_block *blocks; /* (n_features + 31) / 32 */
+	/* Their encoding as it goes on the wire (nic-features.c), packed when
+	 * the bits were asked again and changed; NULL: to be packed. */
+	guint8 *features_wire;
+	gsize features_wire_len;
 	/* The virtio device under the interface (its queues' interrupts): a
 	 * device does not move while the interface exists. */
 	gboolean virtio_done;
@@ -197,7 +201,8 @@ struct VtCollector {
 	gboolean links_ok; /* this report's dump worked: nics take from it */
 	GPatternSpec **excluded;
 	guint n_excluded;
-	guint32 sections_mask; /* bit i: vt_collectors[i] wanted */
+	guint32 sections_mask;     /* bit i: vt_collectors[i] wanted */
+	gboolean features_encoded; /* vt_collector_set_features_encoded() */
 
 	/* procfs files, kept open */
 	VtFile meminfo, vmstat, swaps, stat, loadavg, uptime, online, hostname, os_release;
@@ -269,6 +274,12 @@ gboolean vt_collect_nics(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_cpu(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_pressure(VtCollector *c, VtReport *report, GError **error);
 gboolean vt_collect_softnet(VtCollector *c, VtReport *report, GError **error);
+
+/* A NIC's features (nic-features.c): forgotten; asked again (names once);
+ * put in @nic, with trouble in @problems. */
+void vt_iface_features_clear(VtIface *iface);
+void vt_iface_ask_features(VtEthtool *e, VtIface *iface);
+void vt_collect_features(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems);
 
 /* "virtio2" when @iface sits on a virtio device, else NULL (irq.c). */
 char *vt_virtio_device(VtCollector *c, const char *iface);

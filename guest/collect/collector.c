@@ -173,6 +173,12 @@ vt_collector_set_settings_refresh(VtCollector *c, guint reports)
 }
 
 void
+vt_collector_set_features_encoded(VtCollector *c, gboolean encoded)
+{
+	c->features_encoded = encoded;
+}
+
+void
 vt_collector_settings_changed(VtCollector *c)
 {
 	c->settings_stale = TRUE;

@@ -50,6 +50,16 @@ void vt_collector_set_settings_refresh(VtCollector *collector, guint reports);
 void vt_collector_settings_changed(VtCollector *collector);
 
 /*
+ * For reports that only go on the wire (the agent's session): each NIC's
+ * features come as their encoding, packed when their bits change, in the
+ * Nic's unknown fields (one run of pre-encoded features entries) instead of
+ * as Feature messages; the packed report is the same, but costs a copy
+ * instead of ~60 messages per NIC. Readers of the report in memory (the JSON
+ * of --once, the tests) leave it off, the default.
+ */
+void vt_collector_set_features_encoded(VtCollector *collector, gboolean encoded);
+
+/*
  * One complete report. Never fails: a section that could not be read is
  * recorded in report->sections with its reason and the rest goes on. Free
  * with vt_report_free().

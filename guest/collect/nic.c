@@ -91,11 +91,8 @@ iface_reset(VtDevice *dev)
 	iface->drvinfo_done = FALSE;
 	iface->names_done = FALSE;
 	iface->names_cleaned = FALSE;
-	g_clear_pointer(&iface->feature_names, g_strfreev);
-	iface->n_features = 0;
+	vt_iface_features_clear(iface);
 	iface->ethtool_kept = FALSE;
-	iface->features_rc = 0;
-	g_clear_pointer(&iface->blocks, g_free);
 	iface->virtio_done = FALSE;
 	g_clear_pointer(&iface->virtio_device, g_free);
 	iface->speed_state = -1;
@@ -319,64 +316,6 @@ eight_u32(const VtEightU32 *set, int rc, const void *answer, GString *problems)
 	return msg;
 }
 
-/* The names never change for a device: asked once, cleaned once, then
- * copied as they are into every report. */
-static void
-load_feature_names(VtEthtool *e, VtIface *iface)
-{
-	iface->names_done = TRUE;
-	iface->names_rc = vt_ethtool_get_feature_names(e, iface->base.name, &iface->feature_names,
-						       &iface->n_features);
-	for (guint i = 0; iface->names_rc == 0 && i < iface->n_features; i++) {
-		gboolean bad = FALSE;
-		char *clean = vt_report_string(iface->feature_names[i], -1, &bad);
-
-		g_free(iface->feature_names[i]);
-		iface->feature_names[i] = clean;
-		iface->names_cleaned |= bad;
-	}
-}
-
-static void
-collect_features(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
-{
-	guint n = MIN(iface->n_features, VT_REPORT_MAX_FEATURES);
-
-	if (iface->names_rc < 0) {
-		problem(problems, "features",
-			iface->names_rc == -E2BIG ? "more than the kernel could have"
-						  : g_strerror(-iface->names_rc));
-		return;
-	}
-	if (iface->n_features == 0)
-		return;
-	if (iface->features_rc < 0) {
-		problem(problems, "features", g_strerror(-iface->features_rc));
-		return;
-	}
-	nic->features = g_new(VtFeature *, n);
-	for (guint i = 0; i < n; i++) {
-		const struct ethtool_get_features_block *b = &iface->blocks[i / 32];
-		guint32 bit = 1u << (i % 32);
-		VtFeature *f;
-
-		/* unused feature bits have empty names; ethtool skips them too */
-		if (iface->feature_names[i][0] == '\0')
-			continue;
-		f = vt_collector_feature(c, iface->feature_names[i]);
-		f->has_active = f->has_fixed = f->has_requested = TRUE;
-		f->active = (b->active & bit) != 0;
-		f->requested = (b->requested & bit) != 0;
-		/* as ethtool -k prints [fixed] */
-		f->fixed = !(b->available & bit) || (b->never_changed & bit);
-		nic->features[nic->n_features++] = f;
-	}
-	if (iface->names_cleaned)
-		problem(problems, "features", "names not valid UTF-8, replaced");
-	if (iface->n_features > n)
-		problem(problems, "features", "more than the limit, the rest left out");
-}
-
 /* Asks channels, rings and feature bits again; keeps them when every answer
  * is one that only an announced change can move. */
 static void
@@ -388,17 +327,7 @@ ask_ethtool(VtEthtool *e, VtIface *iface)
 		iface->channels_rc = vt_ethtool_get_channels(e, name, &iface->channels);
 	if (iface->rings_rc != -EOPNOTSUPP)
 		iface->rings_rc = vt_ethtool_get_rings(e, name, &iface->rings);
-	if (!iface->names_done)
-		load_feature_names(e, iface);
-	iface->features_rc = 0;
-	if (iface->names_rc == 0 && iface->n_features > 0) {
-		/* the count is fixed while the names are kept */
-		if (iface->blocks == NULL)
-			iface->blocks = g_new0(struct ethtool_get_features_block,
-					       (iface->n_features + 31) / 32);
-		iface->features_rc =
-			vt_ethtool_get_feature_bits(e, name, iface->n_features, iface->blocks);
-	}
+	vt_iface_ask_features(e, iface);
 	iface->ethtool_kept = (iface->channels_rc == 0 || iface->channels_rc == -EOPNOTSUPP) &&
 			      (iface->rings_rc == 0 || iface->rings_rc == -EOPNOTSUPP) &&
 			      iface->features_rc == 0;
@@ -417,7 +346,7 @@ collect_ethtool(VtCollector *c, VtIface *iface, VtNic *nic, GString *problems)
 	nic->channels = (VtChannels *)eight_u32(&channels_fields, iface->channels_rc,
 						&iface->channels, problems);
 	nic->rings = (VtRings *)eight_u32(&rings_fields, iface->rings_rc, &iface->rings, problems);
-	collect_features(c, iface, nic, problems);
+	vt_collect_features(c, iface, nic, problems);
 }
 
 static void

@@ -164,6 +164,57 @@ test_features_go_first(void)
 	g_assert_nonnull(find_section(r, "nics")); /* the collector's own entry stays */
 }
 
+/* @nic's features as the agent's session sends them: one run of their
+ * encoding in the Nic's unknown fields (vt_collector_set_features_encoded()). */
+static void
+encode_features(VtNic *nic)
+{
+	VtNic only = VIRTTUNE__V1__NIC__INIT;
+	gsize len;
+	g_autofree guint8 *packed = NULL;
+	ProtobufCMessageUnknownField *run = g_new(ProtobufCMessageUnknownField, 1);
+
+	only.n_features = nic->n_features;
+	only.features = nic->features;
+	len = protobuf_c_message_get_packed_size(&only.base);
+	packed = g_malloc(len);
+	protobuf_c_message_pack(&only.base, packed);
+	/* the run's first tag is the field's own: protobuf-c writes it */
+	g_assert_cmpuint(packed[0], ==, 10u << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+	run->tag = 10;
+	run->wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
+	run->len = len - 1;
+	run->data = g_memdup2(packed + 1, len - 1);
+	for (gsize i = 0; i < nic->n_features; i++)
+		vt_message_free(&nic->features[i]->base);
+	g_clear_pointer(&nic->features, g_free);
+	nic->n_features = 0;
+	nic->base.n_unknown_fields = 1;
+	nic->base.unknown_fields = run;
+}
+
+/* Encoded features weigh and go as their messages do. */
+static void
+test_encoded_features_go_first(void)
+{
+	g_autoptr(VtReport) messages = big_report(VT_REPORT_MAX_NICS, VT_REPORT_MAX_FEATURES, 32);
+	g_autoptr(VtReport) encoded = big_report(VT_REPORT_MAX_NICS, VT_REPORT_MAX_FEATURES, 32);
+	gsize size;
+
+	for (gsize i = 0; i < encoded->n_nics; i++)
+		encode_features(encoded->nics[i]);
+	g_assert_cmpuint(packed(encoded), ==, packed(messages));
+	size = vt_report_fit(encoded, VT_REPORT_FIT_MAX);
+	g_assert_cmpuint(size, ==, vt_report_fit(messages, VT_REPORT_FIT_MAX));
+	g_assert_cmpuint(size, ==, packed(encoded));
+	g_assert_cmpuint(encoded->nics[3]->base.n_unknown_fields, ==, 0);
+	for (gsize i = 0; i < encoded->n_nics; i++)
+		g_assert_cmpuint(encoded->nics[i]->base.n_unknown_fields, ==,
+				 messages->nics[i]->n_features > 0 ? 1 : 0);
+	g_assert_cmpstr(find_section(encoded, "nics.features")->error, ==,
+			find_section(messages, "nics.features")->error);
+}
+
 /* A tighter limit takes block stats next, then NIC stats, then devices. */
 static void
 test_order_of_parts(void)
@@ -265,6 +316,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/agent/report-fit/small-untouched", test_small_report_untouched);
 	g_test_add_func("/agent/report-fit/features-first", test_features_go_first);
+	g_test_add_func("/agent/report-fit/encoded-features-first", test_encoded_features_go_first);
 	g_test_add_func("/agent/report-fit/order", test_order_of_parts);
 	g_test_add_func("/agent/report-fit/down-to-notes", test_down_to_the_notes);
 	g_test_add_func("/agent/report-fit/fits-a-frame", test_fits_a_frame);

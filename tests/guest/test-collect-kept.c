@@ -117,10 +117,59 @@ test_kept_matches_fresh(void)
 		g_test_message("no virtio NIC queue with all CPUs online: counts not compared");
 }
 
+/* A report packed and decoded again, as the host reads it. */
+static VtReport *
+packed_and_decoded(const VtReport *r)
+{
+	gsize len = protobuf_c_message_get_packed_size(&r->base);
+	g_autofree guint8 *packed = g_malloc(len);
+
+	protobuf_c_message_pack(&r->base, packed);
+	return virttune__v1__report__unpack(NULL, len, packed);
+}
+
+/* The live NICs' features, encoded once and kept (as the agent's session
+ * collects), decode to those of a collector that builds their messages. */
+static void
+test_kept_features_encoded(void)
+{
+	g_autoptr(VtCollector) c = vt_collector_new("/", NULL);
+	g_autoptr(VtReport) fresh = NULL;
+	g_autoptr(VtReport) decoded = NULL;
+	VtReport *kept;
+	guint compared = 0;
+
+	vt_collector_set_features_encoded(c, TRUE);
+	vt_collector_recycle(c, vt_collector_collect(c));
+	kept = vt_collector_collect(c);
+	fresh = fresh_report();
+	for (gsize i = 0; i < kept->n_nics; i++)
+		g_assert_cmpuint(kept->nics[i]->n_features, ==, 0);
+	decoded = packed_and_decoded(kept);
+	vt_collector_recycle(c, kept);
+	g_assert_nonnull(decoded);
+	g_assert_cmpuint(decoded->n_nics, ==, fresh->n_nics);
+	for (gsize i = 0; i < decoded->n_nics; i++) {
+		const VtNic *d = decoded->nics[i], *f = find_nic(fresh, d->name);
+
+		g_assert_cmpuint(d->base.n_unknown_fields, ==, 0);
+		g_assert_cmpuint(d->n_features, ==, f->n_features);
+		for (gsize k = 0; k < d->n_features; k++, compared++) {
+			g_assert_cmpstr(d->features[k]->name, ==, f->features[k]->name);
+			g_assert_cmpuint(d->features[k]->active, ==, f->features[k]->active);
+			g_assert_cmpuint(d->features[k]->fixed, ==, f->features[k]->fixed);
+			g_assert_cmpuint(d->features[k]->requested, ==, f->features[k]->requested);
+		}
+	}
+	if (compared == 0)
+		g_test_message("no NIC with ethtool features here: nothing compared");
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/collect/kept-matches-fresh", test_kept_matches_fresh);
+	g_test_add_func("/collect/kept-features-encoded", test_kept_features_encoded);
 	return g_test_run();
 }

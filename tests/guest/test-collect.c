@@ -440,6 +440,72 @@ test_recycled_entries(void)
 	rm_rf(tmp);
 }
 
+static char *
+packed_json(const VtReport *r)
+{
+	gsize len = protobuf_c_message_get_packed_size(&r->base);
+	g_autofree guint8 *packed = g_malloc(len);
+	g_autoptr(VtReport) decoded = NULL;
+
+	protobuf_c_message_pack(&r->base, packed);
+	decoded = virttune__v1__report__unpack(NULL, len, packed);
+	g_assert_nonnull(decoded);
+	return stable_json(decoded);
+}
+
+/* Features collected for the wire pack to what their messages pack to, and
+ * follow the bits when they change. */
+static void
+test_features_encoded(void)
+{
+	g_autofree char *dir = g_build_filename(data_dir(), "guests", "one-vcpu", NULL);
+	g_autofree char *root = g_build_filename(dir, "root", NULL);
+	g_autofree char *answers = g_build_filename(dir, "ethtool.ini", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(VtEthtoolOps) ops = vt_ethtool_ops_replay_new(answers, &error);
+	g_autoptr(VtCollector) messages = NULL;
+	g_autoptr(VtCollector) encoded = NULL;
+	GKeyFile *kf;
+	g_autofree char *features = NULL;
+
+	g_assert_no_error(error);
+	kf = ops->data;
+	features = g_key_file_get_value(kf, "eth0", "features", NULL);
+	g_assert_nonnull(strstr(features, "tx-scatter-gather:arc;"));
+	messages = vt_collector_new(root, ops);
+	encoded = vt_collector_new(root, ops);
+	vt_collector_set_features_encoded(encoded, TRUE);
+	for (guint round = 0; round < 3; round++) {
+		g_autoptr(VtReport) m = vt_collector_collect(messages);
+		VtReport *e = vt_collector_collect(encoded);
+		g_autofree char *json_m = packed_json(m), *json_e = packed_json(e);
+		g_autoptr(VtReport) decoded = NULL;
+		gsize len = protobuf_c_message_get_packed_size(&e->base);
+		g_autofree guint8 *packed = g_malloc(len);
+		gboolean fixed;
+
+		g_assert_cmpuint(find_nic(e, "eth0")->n_features, ==, 0);
+		g_assert_cmpuint(find_nic(e, "eth0")->base.n_unknown_fields, ==, 1);
+		g_assert_cmpuint(len, ==, protobuf_c_message_get_packed_size(&m->base));
+		g_assert_cmpstr(json_e, ==, json_m);
+		protobuf_c_message_pack(&e->base, packed);
+		decoded = virttune__v1__report__unpack(NULL, len, packed);
+		g_assert_cmpuint(find_nic(decoded, "eth0")->n_features, ==,
+				 find_nic(m, "eth0")->n_features);
+		/* the third report sees the bit turned off after the second */
+		g_assert_true(nic_feature(find_nic(decoded, "eth0"), "tx-scatter-gather", &fixed) ==
+			      (round < 2));
+		vt_collector_recycle(encoded, e);
+		if (round == 1) {
+			g_autofree char *off = NULL;
+			g_auto(GStrv) parts = g_strsplit(features, "tx-scatter-gather:arc;", 2);
+
+			off = g_strconcat(parts[0], "tx-scatter-gather:ar;", parts[1], NULL);
+			g_key_file_set_value(kf, "eth0", "features", off);
+		}
+	}
+}
+
 static void
 test_sections(void)
 {
@@ -471,5 +537,6 @@ main(int argc, char **argv)
 	g_test_add_func("/collect/settings-kept", test_settings_kept);
 	g_test_add_func("/collect/per-cpu-count", test_per_cpu_count);
 	g_test_add_func("/collect/recycled-entries", test_recycled_entries);
+	g_test_add_func("/collect/features-encoded", test_features_encoded);
 	return g_test_run();
 }
