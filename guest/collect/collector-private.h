@@ -182,6 +182,23 @@ typedef struct {
 	char *error; /* e.g. channels: Operation not supported */
 } VtNote;
 
+/* The /proc/vmstat counters a report takes, in vmstat.c's table order. */
+typedef enum {
+	VT_VMSTAT_PSWPIN = 13,
+	VT_VMSTAT_PSWPOUT,
+	VT_VMSTAT_ALLOCSTALL, /* the sum of allocstall_<zone> */
+	VT_VMSTAT_N
+} VtVmstatCounter;
+
+typedef struct {
+	int err;     /* of the read: 0 or -errno */
+	guint bad;   /* lines not understood */
+	guint32 has; /* bit k: value[k] was found */
+	guint64 value[VT_VMSTAT_N];
+	guint8 order[VT_VMSTAT_N]; /* the counters found, in the file's order */
+	guint n_order;
+} VtVmstat;
+
 struct VtCollector {
 	char *sysroot;
 	int root_fd; /* -errno when the sysroot could not be opened */
@@ -236,12 +253,11 @@ struct VtCollector {
 	guint notes_dropped;
 	const char *current; /* the running collector's name */
 
-	char *text;           /* VT_PROC_TEXT_MAX scratch buffer for procfs files */
-	char *vmstat_text;    /* idem, for /proc/vmstat, read once per report */
-	gboolean vmstat_read; /* in this report */
-	int vmstat_err;       /* of that read: 0 or -errno */
-	VtFile interrupts;    /* /proc/interrupts, kept open */
-	char *irq_text;       /* its text, allocated on first use and kept */
+	char *text;             /* VT_PROC_TEXT_MAX scratch buffer for procfs files */
+	gboolean vmstat_read;   /* in this report */
+	VtVmstat vmstat_values; /* what that read gave */
+	VtFile interrupts;      /* /proc/interrupts, kept open */
+	char *irq_text;         /* its text, allocated on first use and kept */
 	/* VtQueueIrq*, from the last read of /proc/interrupts, their counts
 	 * this report's (read on first use). While settings are kept, the counts
 	 * are read from each vector's per_cpu_count instead. */
@@ -318,8 +334,9 @@ typedef struct {
 
 gboolean vt_key_filter_add(VtKeyFilter *filter, const char *key);
 
-/* This report's /proc/vmstat text (swap and vmstat share one read); NULL + error. */
-const char *vt_collector_vmstat_text(VtCollector *c, GError **error);
+/* This report's /proc/vmstat counters (vmstat.c; the swap and vmstat
+ * sections share one read and one pass); NULL + error. Reads into c->text. */
+const VtVmstat *vt_collector_vmstat(VtCollector *c, GError **error);
 
 /* Directory entries read per listing at most; the report keeps far fewer. */
 #define VT_LIST_MAX 4096u

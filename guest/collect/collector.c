@@ -62,6 +62,8 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 	c->current = "collector";
 	c->meminfo = c->vmstat = c->swaps = c->stat = c->loadavg = c->uptime = c->online =
 		c->hostname = c->os_release = (VtFile)VT_FILE_INIT;
+	/* "name value\n": a name of at most ~40 letters, a value of at most 20 digits */
+	c->vmstat.record_max = 96;
 	for (guint i = 0; i < VT_SYSCTL_COUNT; i++)
 		c->sysctl[i] = (VtFile)VT_FILE_INIT;
 	for (guint i = 0; i < VT_PRESSURE_FILES; i++)
@@ -72,7 +74,6 @@ vt_collector_new(const char *sysroot, const VtEthtoolOps *ops)
 	c->feature_pool = g_ptr_array_new_with_free_func(feature_free);
 	c->meminfo_pool = g_ptr_array_new_with_free_func(meminfo_entry_free);
 	c->text = g_malloc(VT_PROC_TEXT_MAX);
-	c->vmstat_text = g_malloc(VT_PROC_TEXT_MAX);
 	return c;
 }
 
@@ -114,7 +115,6 @@ vt_collector_free(VtCollector *c)
 	g_free(c->kernel_release);
 	g_free(c->os_pretty_name);
 	g_free(c->text);
-	g_free(c->vmstat_text);
 	g_free(c->irq_text);
 	vt_fd_close(c->root_fd);
 	g_free(c->sysroot);
@@ -335,23 +335,6 @@ vt_key_filter_add(VtKeyFilter *filter, const char *key)
 
 	filter->bits[h >> 6] |= bit;
 	return seen;
-}
-
-const char *
-vt_collector_vmstat_text(VtCollector *c, GError **error)
-{
-	gboolean truncated = FALSE;
-
-	if (!c->vmstat_read) {
-		c->vmstat_read = TRUE;
-		c->vmstat_err = vt_file_read(&c->vmstat, c->root_fd, "proc/vmstat", c->vmstat_text,
-					     VT_PROC_TEXT_MAX, NULL, &truncated);
-	}
-	if (c->vmstat_err < 0) {
-		vt_error_set_errno(error, -c->vmstat_err, "/proc/vmstat");
-		return NULL;
-	}
-	return c->vmstat_text;
 }
 
 VtEthtool *

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 
@@ -82,6 +83,7 @@ vt_collect_identity(VtCollector *c, VtReport *report, GError **error)
 {
 	VtIdentity *id = g_new(VtIdentity, 1);
 	char buf[VT_ATTR_MAX];
+	struct timespec boottime;
 	int err;
 
 	virttune__v1__identity__init(id);
@@ -103,8 +105,13 @@ vt_collect_identity(VtCollector *c, VtReport *report, GError **error)
 	id->boot_id = g_strdup(c->boot_id);
 	id->os_pretty_name = g_strdup(c->os_pretty_name);
 
-	err = vt_file_read(&c->uptime, c->root_fd, "proc/uptime", buf, sizeof(buf), NULL, NULL);
-	if (err == 0) {
+	/* what /proc/uptime prints first is CLOCK_BOOTTIME: on the live system,
+	 * read from the vDSO instead of the file */
+	if (strcmp(c->sysroot, "/") == 0 && clock_gettime(CLOCK_BOOTTIME, &boottime) == 0) {
+		id->has_uptime_s = TRUE;
+		id->uptime_s = (guint64)boottime.tv_sec;
+	} else if ((err = vt_file_read(&c->uptime, c->root_fd, "proc/uptime", buf, sizeof(buf),
+				       NULL, NULL)) == 0) {
 		char *dot = strchr(buf, '.');
 		char *space = strchr(buf, ' ');
 

@@ -66,43 +66,16 @@ static void
 vmstat_pages(VtCollector *c, VtSwap *swap)
 {
 	g_autoptr(GError) error = NULL;
-	const char *text = vt_collector_vmstat_text(c, &error);
-	const char *p;
-	guint64 v;
+	const VtVmstat *vm = vt_collector_vmstat(c, &error);
 
-	if (text == NULL) {
+	if (vm == NULL) {
 		vt_collector_note(c, "swap", "pswpin/pswpout: %s", error->message);
 		return;
 	}
-	for (p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-		char num[32];
-		const char *eol;
-		gsize len;
-		gboolean in;
-
-		/* most lines are passed over on their first letter */
-		if (*p != 'p')
-			continue;
-		in = g_str_has_prefix(p, "pswpin ");
-		if (!in && !g_str_has_prefix(p, "pswpout "))
-			continue;
-		p += in ? strlen("pswpin ") : strlen("pswpout ");
-		eol = strchr(p, '\n');
-		len = eol ? (gsize)(eol - p) : strlen(p);
-		if (len >= sizeof(num))
-			continue;
-		memcpy(num, p, len);
-		num[len] = '\0';
-		if (!vt_parse_u64(num, &v))
-			continue;
-		if (in) {
-			swap->has_pswpin = TRUE;
-			swap->pswpin = v;
-		} else {
-			swap->has_pswpout = TRUE;
-			swap->pswpout = v;
-		}
-	}
+	swap->has_pswpin = (vm->has & (1u << VT_VMSTAT_PSWPIN)) != 0;
+	swap->pswpin = vm->value[VT_VMSTAT_PSWPIN];
+	swap->has_pswpout = (vm->has & (1u << VT_VMSTAT_PSWPOUT)) != 0;
+	swap->pswpout = vm->value[VT_VMSTAT_PSWPOUT];
 }
 
 gboolean

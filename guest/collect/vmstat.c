@@ -1,97 +1,150 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The /proc/vmstat counters that explain memory trouble (whichever the kernel has). */
+/* The /proc/vmstat counters that explain memory trouble (whichever the kernel
+ * has), and the swap section's pswpin/pswpout: one read and one pass per report. */
 #include "collector-private.h"
 
 #include <string.h>
 
 #include "error.h"
 
-static const char *const wanted[] = {
-	"oom_kill",
-	"pgmajfault",
-	"pgfault",
-	"pgscan_kswapd",
-	"pgscan_direct",
-	"pgsteal_kswapd",
-	"pgsteal_direct",
-	"compact_stall",
-	"thp_fault_alloc",
-	"thp_fault_fallback",
-	"workingset_refault",
-	"workingset_refault_anon",
-	"workingset_refault_file",
+#define NAME(s)                                                                                    \
+	{                                                                                          \
+		s, sizeof(s) - 1                                                                   \
+	}
+
+/* VtVmstatCounter order. */
+static const struct {
+	const char *name;
+	gsize len;
+} counters[VT_VMSTAT_N] = {
+	NAME("oom_kill"),
+	NAME("pgmajfault"),
+	NAME("pgfault"),
+	NAME("pgscan_kswapd"),
+	NAME("pgscan_direct"),
+	NAME("pgsteal_kswapd"),
+	NAME("pgsteal_direct"),
+	NAME("compact_stall"),
+	NAME("thp_fault_alloc"),
+	NAME("thp_fault_fallback"),
+	NAME("workingset_refault"),
+	NAME("workingset_refault_anon"),
+	NAME("workingset_refault_file"),
+	[VT_VMSTAT_PSWPIN] = NAME("pswpin"),
+	[VT_VMSTAT_PSWPOUT] = NAME("pswpout"),
+	[VT_VMSTAT_ALLOCSTALL] = NAME("allocstall"),
 };
 
-static void
-add(VtReport *report, const char *key, guint64 value)
-{
-	VtReportVmstatEntry *e = g_new(VtReportVmstatEntry, 1);
+/* the 13 above are the vmstat section's own */
+G_STATIC_ASSERT(VT_VMSTAT_PSWPIN == 13);
 
-	virttune__v1__report__vmstat_entry__init(e);
-	e->key = g_strdup(key);
-	e->has_value = TRUE;
-	e->value = value;
-	VT_APPEND(report->n_vmstat, report->vmstat, e);
+/* The longest name and value a line of ours can have. */
+#define NAME_MAX_LEN  64u
+#define VALUE_MAX_LEN 32u
+
+static void
+take(VtVmstat *vm, guint k, const char *value, gsize len)
+{
+	char num[VALUE_MAX_LEN];
+	guint64 v;
+
+	memcpy(num, value, len);
+	num[len] = '\0';
+	if (!vt_parse_u64(num, &v)) {
+		vm->bad++;
+		return;
+	}
+	if (k == VT_VMSTAT_ALLOCSTALL && (vm->has & (1u << k))) {
+		vm->value[k] = v > VT_U64_MAX - vm->value[k] ? VT_U64_MAX : vm->value[k] + v;
+		return;
+	}
+	vm->has |= 1u << k;
+	vm->value[k] = v;
+	vm->order[vm->n_order++] = (guint8)k;
+}
+
+/* One "name value" line of @len bytes. */
+static void
+parse_line(VtVmstat *vm, const char *line, gsize len)
+{
+	const char *space = memchr(line, ' ', len);
+	gsize nlen, vlen;
+
+	if (space == NULL || (nlen = (gsize)(space - line)) >= NAME_MAX_LEN ||
+	    (vlen = len - nlen - 1) >= VALUE_MAX_LEN) {
+		vm->bad += len > 0;
+		return;
+	}
+	/* the names we take start with one of these letters: the other ~170
+	 * lines are passed over on their first */
+	if (strchr("aopctw", line[0]) == NULL || line[0] == '\0')
+		return;
+	if (nlen > strlen("allocstall_") &&
+	    memcmp(line, "allocstall_", strlen("allocstall_")) == 0) {
+		take(vm, VT_VMSTAT_ALLOCSTALL, space + 1, vlen);
+		return;
+	}
+	for (guint k = 0; k < VT_VMSTAT_ALLOCSTALL; k++)
+		if (counters[k].len == nlen && memcmp(counters[k].name, line, nlen) == 0) {
+			/* a name given twice counts once: the first */
+			if (!(vm->has & (1u << k)))
+				take(vm, k, space + 1, vlen);
+			return;
+		}
+}
+
+const VtVmstat *
+vt_collector_vmstat(VtCollector *c, GError **error)
+{
+	VtVmstat *vm = &c->vmstat_values;
+	gboolean truncated = FALSE;
+	gsize len = 0;
+
+	if (!c->vmstat_read) {
+		c->vmstat_read = TRUE;
+		memset(vm, 0, sizeof(*vm));
+		/* c->text: the swap section asks after it parsed /proc/swaps */
+		vm->err = vt_file_read(&c->vmstat, c->root_fd, "proc/vmstat", c->text,
+				       VT_PROC_TEXT_MAX, &len, &truncated);
+		for (const char *line = c->text, *end = c->text + len;
+		     vm->err == 0 && line < end;) {
+			const char *eol = memchr(line, '\n', (gsize)(end - line));
+			gsize n = eol != NULL ? (gsize)(eol - line) : (gsize)(end - line);
+
+			parse_line(vm, line, n);
+			line += n + 1;
+		}
+	}
+	if (vm->err < 0) {
+		vt_error_set_errno(error, -vm->err, "/proc/vmstat");
+		return NULL;
+	}
+	return vm;
 }
 
 gboolean
 vt_collect_vmstat(VtCollector *c, VtReport *report, GError **error)
 {
-	const char *text = vt_collector_vmstat_text(c, error);
-	gboolean seen[G_N_ELEMENTS(wanted)] = {FALSE};
-	gboolean has_allocstall = FALSE;
-	guint64 allocstall = 0;
-	guint bad = 0;
+	const VtVmstat *vm = vt_collector_vmstat(c, error);
 
-	if (text == NULL)
+	if (vm == NULL)
 		return FALSE;
-	/* Lines are "name value"; the file is parsed in place of a copy. */
-	for (const char *line = text; *line != '\0';) {
-		const char *eol = strchr(line, '\n');
-		gsize len = eol ? (gsize)(eol - line) : strlen(line);
-		const char *space = memchr(line, ' ', len);
-		char name[64], num[32];
-		gsize nlen = 0, vlen = 0;
-		guint64 v;
-		gboolean shaped = space != NULL && (nlen = (gsize)(space - line)) < sizeof(name) &&
-				  (vlen = len - nlen - 1) < sizeof(num);
+	/* in the file's order, the sum of allocstall_<zone> last */
+	for (guint i = 0; i <= vm->n_order; i++) {
+		guint k = i < vm->n_order ? vm->order[i] : VT_VMSTAT_ALLOCSTALL;
+		VtReportVmstatEntry *e;
 
-		/* the wanted names and allocstall_ start with one of these letters:
-		 * the other ~170 lines are passed over without a copy */
-		if (shaped && strchr("aopctw", line[0]) != NULL && line[0] != '\0') {
-			memcpy(name, line, nlen);
-			name[nlen] = '\0';
-			memcpy(num, space + 1, vlen);
-			num[vlen] = '\0';
-			if (g_str_has_prefix(name, "allocstall_")) {
-				if (vt_parse_u64(num, &v)) {
-					has_allocstall = TRUE;
-					allocstall = v > VT_U64_MAX - allocstall ? VT_U64_MAX
-										 : allocstall + v;
-				} else {
-					bad++;
-				}
-			} else {
-				for (gsize i = 0; i < G_N_ELEMENTS(wanted); i++) {
-					if (seen[i] || strcmp(name, wanted[i]) != 0)
-						continue;
-					if (vt_parse_u64(num, &v)) {
-						seen[i] = TRUE;
-						add(report, wanted[i], v);
-					} else {
-						bad++;
-					}
-					break;
-				}
-			}
-		} else if (!shaped && len > 0) {
-			bad++;
-		}
-		line = eol ? eol + 1 : line + len;
+		if (k == VT_VMSTAT_PSWPIN || k == VT_VMSTAT_PSWPOUT || !(vm->has & (1u << k)) ||
+		    (k == VT_VMSTAT_ALLOCSTALL && i < vm->n_order))
+			continue;
+		e = g_new(VtReportVmstatEntry, 1);
+		virttune__v1__report__vmstat_entry__init(e);
+		e->key = g_strdup(counters[k].name);
+		e->has_value = TRUE;
+		e->value = vm->value[k];
+		VT_APPEND(report->n_vmstat, report->vmstat, e);
 	}
-	if (has_allocstall)
-		add(report, "allocstall", allocstall);
-	if (bad > 0)
-		vt_collector_note(c, "vmstat", "%u lines not understood, left out", bad);
+	if (vm->bad > 0)
+		vt_collector_note(c, "vmstat", "%u lines not understood, left out", vm->bad);
 	return TRUE;
 }

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* See read_fd(): half a page; every record of the files read is far shorter. */
-#define VT_READ_CHUNK_MIN 2048u
+/* See read_fd(): the smallest page, and the longest record of a file
+ * when its VtFile does not say (half a page). */
+#define VT_READ_PAGE       4096u
+#define VT_READ_RECORD_MAX 2048u
 
 #define VT_READ_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
 
@@ -49,9 +51,11 @@ vt_file_close(VtFile *file)
 
 /* Up to @cap - 1 bytes of @fd from offset 0, NUL-terminated; NULs inside are kept. */
 static int
-read_fd(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
+read_fd(int fd, guint record_max, char *buf, gsize cap, gsize *len, gboolean *truncated)
 {
 	gsize got = 0;
+	gsize last_chunk_min = VT_READ_PAGE - (record_max != 0 ? MIN(record_max, VT_READ_PAGE / 2)
+							       : VT_READ_RECORD_MAX);
 
 	g_assert(cap >= 2);
 	/* Most procfs/sysfs files answer in one read; loop for the rest, bounded by
@@ -79,10 +83,10 @@ read_fd(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
 		got += (gsize)n;
 		/* Asking again would make seq_file and kernfs generate the whole file
 		 * a second time just to answer EOF. A sysfs attribute comes whole in
-		 * one read; seq_file hands out at most one buffer (a page or more) per
-		 * read, so a chunk shorter than VT_READ_CHUNK_MIN ends the file for
-		 * records as short as ours. Regular files read short only at EOF. */
-		if ((gsize)n < VT_READ_CHUNK_MIN && got < cap - 1)
+		 * one read; seq_file fills one buffer (a page or more) per read with
+		 * whole records, so a chunk shorter than a page less the longest
+		 * record ends the file. Regular files read short only at EOF. */
+		if ((gsize)n < last_chunk_min && got < cap - 1)
 			break;
 	}
 	buf[got] = '\0';
@@ -93,10 +97,10 @@ read_fd(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
 /* read_fd(), with NULs inside turned into spaces: they would silently end
  * every string parse early. */
 static int
-read_text(int fd, char *buf, gsize cap, gsize *len, gboolean *truncated)
+read_text(int fd, guint record_max, char *buf, gsize cap, gsize *len, gboolean *truncated)
 {
 	gsize got = 0;
-	int err = read_fd(fd, buf, cap, &got, truncated);
+	int err = read_fd(fd, record_max, buf, cap, &got, truncated);
 
 	for (char *nul = memchr(buf, '\0', got); nul != NULL;
 	     nul = memchr(nul, '\0', got - (gsize)(nul - buf)))
@@ -134,14 +138,14 @@ vt_file_read(VtFile *file, int root_fd, const char *path, char *buf, gsize cap, 
 		if ((err = reopen(file, root_fd, path)) < 0)
 			return err;
 	}
-	err = read_text(file->fd, buf, cap, len, truncated);
+	err = read_text(file->fd, file->record_max, buf, cap, len, truncated);
 	/* A vanished sysfs node answers ENODEV on the old fd: reopen once, in case
 	 * a new one took its place. */
 	if ((err == -ENODEV || err == -ESTALE) && path != NULL) {
 		vt_file_close(file);
 		if ((err = reopen(file, root_fd, path)) < 0)
 			return err;
-		err = read_text(file->fd, buf, cap, len, truncated);
+		err = read_text(file->fd, file->record_max, buf, cap, len, truncated);
 	}
 	return err;
 }
@@ -167,7 +171,7 @@ vt_sysattr_read(int root_fd, const char *path, char **value)
 
 	if (fd < 0)
 		return fd;
-	err = read_fd(fd, buf, sizeof(buf), &n, NULL);
+	err = read_fd(fd, 0, buf, sizeof(buf), &n, NULL);
 	if (err < 0)
 		return err;
 	if (!g_utf8_validate(buf, (gssize)n, NULL) || strlen(buf) != n)

@@ -28,6 +28,9 @@ int vt_sysroot_open(const char *sysroot);
  */
 typedef struct {
 	int fd; /* -1 until first read */
+	/* The longest record of a file seq_file hands out a page at a time
+	 * (see read_fd()); 0: up to half a page. */
+	guint record_max;
 } VtFile;
 
 #define VT_FILE_INIT                                                                               \

@@ -50,6 +50,16 @@ find_queue(const VtNic *nic, const char *queue)
 	return NULL;
 }
 
+/* The whole seconds /proc/uptime shows now. */
+static guint64
+proc_uptime_s(void)
+{
+	g_autofree char *text = NULL;
+
+	g_assert_true(g_file_get_contents("/proc/uptime", &text, NULL, NULL));
+	return g_ascii_strtoull(text, NULL, 10);
+}
+
 static void
 test_kept_matches_fresh(void)
 {
@@ -60,14 +70,22 @@ test_kept_matches_fresh(void)
 	g_autofree char *possible = NULL, *online = NULL;
 	gboolean all_online;
 	guint queues = 0;
+	guint64 uptime_before, uptime_after;
 
 	/* the first report reads everything; the next ones keep what they may */
 	vt_collector_recycle(c, vt_collector_collect(c));
 	vt_collector_recycle(c, vt_collector_collect(c));
+	uptime_before = proc_uptime_s();
 	before = fresh_report();
 	kept = vt_collector_collect(c);
 	after = fresh_report();
+	uptime_after = proc_uptime_s();
 	g_assert_true(c->settings_kept);
+
+	/* the uptime from CLOCK_BOOTTIME is what /proc/uptime shows */
+	g_assert_true(kept->identity->has_uptime_s);
+	g_assert_cmpuint(uptime_before, <=, kept->identity->uptime_s);
+	g_assert_cmpuint(kept->identity->uptime_s, <=, uptime_after);
 
 	g_assert_cmpuint(kept->n_sysctl, ==, before->n_sysctl);
 	for (gsize i = 0; i < kept->n_sysctl; i++) {
