@@ -18,8 +18,16 @@ struct Block {
 	alignas(VT_ARENA_ALIGN) unsigned char data[];
 };
 
+typedef struct Cleanup Cleanup;
+struct Cleanup {
+	Cleanup *next;
+	GDestroyNotify func;
+	gpointer data;
+};
+
 struct _VtArena {
-	Block *blocks; /* the newest first */
+	Block *blocks;     /* the newest first */
+	Cleanup *cleanups; /* the newest first; in the blocks */
 	gsize first_block;
 	gsize used;  /* handed out, in all blocks */
 	gsize limit; /* of used */
@@ -41,6 +49,8 @@ vt_arena_free(VtArena *arena)
 {
 	if (arena == NULL)
 		return;
+	for (Cleanup *c = arena->cleanups; c != NULL; c = c->next)
+		c->func(c->data);
 	for (Block *b = arena->blocks, *next; b != NULL; b = next) {
 		next = b->next;
 		g_free(b);
@@ -73,6 +83,20 @@ vt_arena_alloc(VtArena *arena, gsize size)
 	b->used += rounded;
 	arena->used += rounded;
 	return p;
+}
+
+gboolean
+vt_arena_add_cleanup(VtArena *arena, GDestroyNotify func, gpointer data)
+{
+	Cleanup *c = vt_arena_alloc(arena, sizeof(*c));
+
+	if (c == NULL)
+		return FALSE;
+	c->func = func;
+	c->data = data;
+	c->next = arena->cleanups;
+	arena->cleanups = c;
+	return TRUE;
 }
 
 gsize

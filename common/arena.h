@@ -23,6 +23,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtArena, vt_arena_free)
 /* @size bytes aligned for any type, or NULL past the limit. */
 void *vt_arena_alloc(VtArena *arena, gsize size);
 
+/* @func(@data) when the arena is freed (newest first, before its memory
+ * goes): what the arena's messages borrow from elsewhere. FALSE, and nothing
+ * registered, past the limit. */
+gboolean vt_arena_add_cleanup(VtArena *arena, GDestroyNotify func, gpointer data);
+
 /* Bytes handed out so far (rounded to the alignment). */
 gsize vt_arena_used(const VtArena *arena);
 /* Whether an allocation was refused for the limit. */

@@ -113,9 +113,15 @@ on_report(VtSession *session, VtReport *report, VtArena *arena, GBytes *envelope
 	VtGuest *g = user_data;
 	VtDaemon *d = g->daemon;
 	gint64 at = vt_now_ms();
+	gboolean as_sent;
 
 	vt_guest_set_report(g, report, arena, envelope, at);
+	/* the store keeps the NICs' features as they came: walked and packed as
+	 * one field of bytes per NIC, not as ~60 messages each */
+	as_sent = vt_session_report_as_sent(session, report, TRUE);
 	vt_daemon_store_report(d, g, at);
+	if (as_sent)
+		vt_session_report_as_sent(session, report, FALSE);
 	vt_daemon_analyse(d, g, TRUE);
 	vt_daemon_store_report_done(d, g);
 	/* kept as the bytes it came in (7.5 KB for a guest with three NICs, ~40 KB

@@ -6,6 +6,7 @@
 #include "bounds.h"
 #include "error.h"
 #include "frame.h"
+#include "nic-features.h"
 #include "validate.h"
 
 #define HELLO_RETRY_FIRST_MS 500
@@ -55,6 +56,7 @@ struct VtSession {
 	guint64 garbage_counted; /* skipped bytes already charged as rejects */
 	char *cut_off_why;
 	gsize arena_hint; /* what the last message took decoded: the next one's first block */
+	VtNicFeatures *nic_features; /* what its reports' NICs sent last */
 };
 
 static const char *const reject_names[VT_REJECT_N_REASONS] = {
@@ -293,29 +295,65 @@ handle_envelope(VtSession *s, VtEnvelope *env, VtArena **arena, const guint8 *pa
 	}
 }
 
+/* @data decoded into a new *@arena and validated; NULL and why when it is
+ * not a message the session takes. */
+static VtEnvelope *
+decode(VtSession *s, const guint8 *data, gsize len, VtArena **arena, VtReject *why, GError **error)
+{
+	const char *limit = NULL;
+	VtEnvelope *env;
+
+	/* Decoded into one arena: a report's hundreds of parts in one or two
+	 * blocks, freed at once when the next report replaces it. */
+	g_clear_pointer(arena, vt_arena_free);
+	*arena = vt_arena_new(s->arena_hint, VT_UNPACK_MEMORY_MAX);
+	env = (VtEnvelope *)vt_message_unpack_in(&virttune__v1__envelope__descriptor, data, len,
+						 *arena, error);
+	if (env == NULL) {
+		*why = VT_REJECT_BAD_MESSAGE;
+		return NULL;
+	}
+	s->arena_hint = MIN(vt_arena_used(*arena), VT_SESSION_ARENA_HINT_MAX);
+	if (!vt_validate_message(&env->base, &limit, error)) {
+		*why = VT_REJECT_LIMITS;
+		return NULL;
+	}
+	return env;
+}
+
 static gboolean
 on_frame(const guint8 *payload, gsize len, gpointer user_data)
 {
 	VtSession *s = user_data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(VtArena) arena = NULL;
-	VtEnvelope *env;
-	const char *why = NULL;
+	g_autofree guint8 *blanked = NULL;
+	VtEnvelope *env = NULL;
+	VtReject why;
 
 	if (s->credit_frames > 0)
 		s->credit_frames--; /* the answer to a ReportRequest of ours */
 	else if (!bucket_take(&s->frames, 1))
 		return session_reject(s, VT_REJECT_RATE, "too many frames per second");
-	/* Decoded into one arena: a report's hundreds of parts in one or two
-	 * blocks, freed at once when the next report replaces it. */
-	arena = vt_arena_new(s->arena_hint, VT_UNPACK_MEMORY_MAX);
-	env = (VtEnvelope *)vt_message_unpack_in(&virttune__v1__envelope__descriptor, payload, len,
-						 arena, &error);
-	if (env == NULL)
-		return session_reject(s, VT_REJECT_BAD_MESSAGE, error->message);
-	s->arena_hint = MIN(vt_arena_used(arena), VT_SESSION_ARENA_HINT_MAX);
-	if (!vt_validate_message(&env->base, &why, &error))
-		return session_reject(s, VT_REJECT_LIMITS, error->message);
+	/* The NICs' features the guest sent last time come blanked and are
+	 * attached, decoded and validated once, after the rest is validated. */
+	if (s->state == VT_SESSION_READY)
+		blanked = vt_nic_features_blank(s->nic_features, payload, len);
+	if (blanked != NULL) {
+		env = decode(s, blanked, len, &arena, &why, &error);
+		if (env != NULL && (env->body_case != VIRTTUNE__V1__ENVELOPE__BODY_REPORT ||
+				    !vt_nic_features_attach(s->nic_features, env->report, arena)))
+			env = NULL;
+		g_clear_error(&error); /* whatever it was, decoded as it is it says */
+	}
+	if (env == NULL) {
+		env = decode(s, payload, len, &arena, &why, &error);
+		if (env == NULL)
+			return session_reject(s, why, error->message);
+		if (env->body_case == VIRTTUNE__V1__ENVELOPE__BODY_REPORT &&
+		    s->state == VT_SESSION_READY)
+			vt_nic_features_keep(s->nic_features, payload, len);
+	}
 	handle_envelope(s, env, &arena, payload, len);
 	return s->state != VT_SESSION_CUT_OFF && s->transport != NULL;
 }
@@ -390,6 +428,12 @@ cut_off(VtSession *s, const char *why)
 		s->callbacks.on_closed(s, VT_SESSION_CUT_OFF, why, s->user_data);
 }
 
+gboolean
+vt_session_report_as_sent(VtSession *session, VtReport *report, gboolean as_sent)
+{
+	return vt_nic_features_as_sent(session->nic_features, report, as_sent);
+}
+
 VtSession *
 vt_session_new(const char *name, const VtSessionCallbacks *callbacks, gpointer user_data)
 {
@@ -400,6 +444,7 @@ vt_session_new(const char *name, const VtSessionCallbacks *callbacks, gpointer u
 	s->user_data = user_data;
 	s->decoder = vt_frame_decoder_new(VT_FRAME_MAX);
 	vt_frame_decoder_set_callbacks(s->decoder, on_frame, on_frame_reject, s);
+	s->nic_features = vt_nic_features_new();
 	return s;
 }
 
@@ -410,6 +455,7 @@ vt_session_free(VtSession *session)
 		return;
 	drop_transport(session);
 	vt_frame_decoder_free(session->decoder);
+	vt_nic_features_free(session->nic_features);
 	g_free(session->cut_off_why);
 	g_free(session->name);
 	g_free(session);

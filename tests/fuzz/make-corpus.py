@@ -197,3 +197,51 @@ write("journal", "sysctl", entry(6, "apply", "applied", ',"after":"60"')
 write("journal", "empty-action", entry(7, "apply", "prepared").replace(ACTION, "{}"))
 write("journal", "big-seq", entry(1, "apply", "prepared").replace('"seq":1', '"seq":9223372036854775807'))
 write("journal", "deep", "[" * 300 + "]" * 300)
+
+# ---------------------------------------------------------------- NICs' features
+# Envelopes as the daemon gets them (unframed): the captured agent report, and
+# hand-made wire the scan must decline or take (field numbers of
+# proto/virttune.proto: Envelope.report 11, Report.nics 7, Nic.name 1,
+# Nic.features 10, Feature.name 1, Feature.active 2).
+
+
+def varint(v):
+    out = b""
+    while v >= 0x80:
+        out += bytes([v & 0x7F | 0x80])
+        v >>= 7
+    return out + bytes([v])
+
+
+def field(num, payload):
+    return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+
+def feature(name, active):
+    return field(1, name.encode()) + varint(2 << 3) + varint(1 if active else 0)
+
+
+def nic(*parts):
+    return field(7, b"".join(parts))
+
+
+def envelope(*nics):
+    return varint(1 << 3) + varint(1) + field(11, b"".join(nics))
+
+
+FEATS = [field(10, feature("rx-gro", True)), field(10, feature("tx-tcp-segmentation", False))]
+write("nic-features", "two-nics", envelope(nic(field(1, b"eth0"), *FEATS),
+                                           nic(field(1, b"eth1"))))
+write("nic-features", "split-run", envelope(nic(FEATS[0], field(1, b"eth0"), FEATS[1])))
+write("nic-features", "blank-number", envelope(nic(field(536870911, b"xyz"), *FEATS)))
+write("nic-features", "two-reports", envelope(nic(*FEATS)) + field(11, nic(*FEATS)))
+write("nic-features", "short-run", envelope(nic(field(10, b""))))
+write("nic-features", "features-varint", envelope(nic(varint(10 << 3) + varint(1))))
+write("nic-features", "truncated", envelope(nic(*FEATS))[:-3])
+if tool:
+    import json
+    with open(os.path.join(data, "host", "agent-capture.json")) as f:
+        capture = json.load(f)
+    # the frame's 12 bytes (magic, length, CRC) off: the payload
+    write("nic-features", "agent-capture",
+          encode(json.dumps({"version": 1, "seq": 2, "report": capture}))[12:])
