@@ -3,6 +3,7 @@
 
 #include <stdalign.h>
 #include <stddef.h>
+#include <string.h>
 
 #define VT_ARENA_ALIGN     alignof(max_align_t)
 #define VT_ARENA_MIN_BLOCK 256u
@@ -83,6 +84,22 @@ vt_arena_alloc(VtArena *arena, gsize size)
 	b->used += rounded;
 	arena->used += rounded;
 	return p;
+}
+
+void *
+vt_arena_memdup(VtArena *arena, const void *data, gsize size)
+{
+	void *copy = vt_arena_alloc(arena, size);
+
+	if (copy != NULL && size > 0)
+		memcpy(copy, data, size);
+	return copy;
+}
+
+char *
+vt_arena_strdup(VtArena *arena, const char *str)
+{
+	return str != NULL ? vt_arena_memdup(arena, str, strlen(str) + 1) : NULL;
 }
 
 gboolean

@@ -23,6 +23,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtArena, vt_arena_free)
 /* @size bytes aligned for any type, or NULL past the limit. */
 void *vt_arena_alloc(VtArena *arena, gsize size);
 
+/* A copy of @size bytes at @data, of the string @str (NULL: NULL), in
+ * @arena; NULL past the limit. */
+void *vt_arena_memdup(VtArena *arena, const void *data, gsize size);
+char *vt_arena_strdup(VtArena *arena, const char *str);
+
 /* @func(@data) when the arena is freed (newest first, before its memory
  * goes): what the arena's messages borrow from elsewhere. FALSE, and nothing
  * registered, past the limit. */

@@ -117,26 +117,6 @@ vt_message_copy(const ProtobufCMessage *msg, GError **error)
 	return vt_message_unpack(msg->descriptor, data, len, error);
 }
 
-/* Messages up to this size are packed on the stack to be copied. */
-#define COPY_STACK_PACK 4096
-
-ProtobufCMessage *
-vt_message_copy_in(const ProtobufCMessage *msg, guint scale, VtArena **arena_out, GError **error)
-{
-	gsize size = protobuf_c_message_get_packed_size(msg);
-	guint8 stack[COPY_STACK_PACK];
-	g_autofree guint8 *heap = size > sizeof(stack) ? g_malloc(size) : NULL;
-	guint8 *packed = heap != NULL ? heap : stack;
-	g_autoptr(VtArena) arena = vt_arena_new(scale * size + 128, VT_UNPACK_MEMORY_MAX);
-	ProtobufCMessage *copy;
-
-	protobuf_c_message_pack(msg, packed);
-	copy = vt_message_unpack_in(msg->descriptor, packed, size, arena, error);
-	if (copy != NULL)
-		*arena_out = g_steal_pointer(&arena);
-	return copy;
-}
-
 VtEnvelope *
 vt_envelope_unpack(const guint8 *data, gsize len, GError **error)
 {

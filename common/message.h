@@ -77,11 +77,6 @@ ProtobufCMessage *vt_message_unpack_in(const ProtobufCMessageDescriptor *desc, c
 				       gsize len, VtArena *arena, GError **error);
 /* A deep copy of @msg, allocated as vt_message_unpack() allocates. */
 ProtobufCMessage *vt_message_copy(const ProtobufCMessage *msg, GError **error);
-/* The same in a new arena (*@arena_out, set on success only) whose first
- * block is @scale times @msg's packed size plus a little: what a decoded
- * message of that kind takes per packed byte. */
-ProtobufCMessage *vt_message_copy_in(const ProtobufCMessage *msg, guint scale, VtArena **arena_out,
-				     GError **error);
 
 /* Pack @msg; a result over VT_FRAME_MAX is an error when @bounded. */
 GBytes *vt_message_pack(const ProtobufCMessage *msg, gboolean bounded, GError **error);

@@ -3,83 +3,167 @@
 
 #include <string.h>
 
-/* Decoded, a base takes six to seven times its packed size (2,816 bytes for
- * 428 of a guest with two disks and three NICs). */
-#define BASE_SCALE 7
+#include "bounds.h"
 
-/* The parts are borrowed from @report into a shallow report on the stack,
- * which is packed and unpacked into an arena: one deep copy, by the code that
- * decodes every report anyway, freed at once. */
+/* A message of scalar fields alone (counters), copied whole into @arena;
+ * its unknown fields left behind. */
+static void *
+copy_scalars(VtArena *arena, const void *msg)
+{
+	const ProtobufCMessage *m = msg;
+	ProtobufCMessage *copy;
+
+	if (m == NULL)
+		return NULL;
+	copy = vt_arena_memdup(arena, m, m->descriptor->sizeof_message);
+	if (copy != NULL) {
+		copy->n_unknown_fields = 0;
+		copy->unknown_fields = NULL;
+	}
+	return copy;
+}
+
+/* What copy_scalars() takes: checked once, not trusted. */
+static gpointer
+check_scalars(gpointer data)
+{
+	static const ProtobufCMessageDescriptor *const descs[] = {
+		&virttune__v1__cpu__descriptor,
+		&virttune__v1__softnet__descriptor,
+		&virttune__v1__block_stats__descriptor,
+		&virttune__v1__nic_stats__descriptor,
+	};
+
+	for (gsize d = 0; d < G_N_ELEMENTS(descs); d++)
+		for (unsigned f = 0; f < descs[d]->n_fields; f++) {
+			const ProtobufCFieldDescriptor *field = &descs[d]->fields[f];
+
+			g_assert(field->label != PROTOBUF_C_LABEL_REPEATED &&
+				 field->type != PROTOBUF_C_TYPE_STRING &&
+				 field->type != PROTOBUF_C_TYPE_BYTES &&
+				 field->type != PROTOBUF_C_TYPE_MESSAGE);
+		}
+	return NULL;
+}
+
+/* Rounded as the arena hands memory out. */
+#define ROUNDED(n) (((gsize)(n) + 15u) & ~(gsize)15u)
+
+static gsize
+string_size(const char *s)
+{
+	return s != NULL ? ROUNDED(strlen(s) + 1) : 0;
+}
+
+/* What the copy takes: the arena's one block, sized to it. */
+static gsize
+copy_size(const VtReport *r)
+{
+	gsize n = ROUNDED(sizeof(VtRateBase)) + ROUNDED(sizeof(VtReport)) +
+		  ROUNDED(sizeof(VtIdentity)) + ROUNDED(sizeof(VtCpu)) +
+		  ROUNDED(sizeof(VtSoftnet)) + ROUNDED(sizeof(VtSwap)) +
+		  ROUNDED(sizeof(VtReportVmstatEntry *)) + ROUNDED(sizeof(VtReportVmstatEntry)) +
+		  ROUNDED(sizeof("oom_kill")) + ROUNDED(sizeof(VtBlock *) * MAX(r->n_block, 1)) +
+		  ROUNDED(sizeof(VtNic *) * MAX(r->n_nics, 1));
+
+	if (r->identity != NULL)
+		n += string_size(r->identity->boot_id);
+	for (gsize i = 0; i < r->n_block; i++)
+		n += ROUNDED(sizeof(VtBlock)) + ROUNDED(sizeof(VtBlockStats)) +
+		     string_size(r->block[i]->name) + string_size(r->block[i]->serial) +
+		     string_size(r->block[i]->driver);
+	for (gsize i = 0; i < r->n_nics; i++)
+		n += ROUNDED(sizeof(VtNic)) + ROUNDED(sizeof(VtNicStats)) +
+		     string_size(r->nics[i]->name) + string_size(r->nics[i]->mac);
+	return n;
+}
+
+/* The parts are copied field by field into one arena, freed at once. */
 VtRateBase *
 vt_rate_base_new(const VtReport *report)
 {
-	VtReport base = VIRTTUNE__V1__REPORT__INIT;
-	VtIdentity identity = VIRTTUNE__V1__IDENTITY__INIT;
-	VtSwap swap = VIRTTUNE__V1__SWAP__INIT;
-	VtReportVmstatEntry *oom = NULL;
-	gsize n_block = report->n_block, n_nics = report->n_nics;
-	g_autofree VtBlock *blocks = g_new(VtBlock, MAX(n_block, 1));
-	g_autofree VtBlock **block_ptrs = g_new(VtBlock *, MAX(n_block, 1));
-	g_autofree VtNic *nics = g_new(VtNic, MAX(n_nics, 1));
-	g_autofree VtNic **nic_ptrs = g_new(VtNic *, MAX(n_nics, 1));
-	VtArena *arena = NULL;
-	VtReport *copy;
+	static GOnce checked = G_ONCE_INIT;
+	g_autoptr(VtArena) arena = NULL;
 	VtRateBase *out;
+	VtReport *copy;
+	gboolean ok = TRUE;
 
-	if (report->identity != NULL) {
-		identity.boot_id = report->identity->boot_id;
-		identity.has_uptime_s = report->identity->has_uptime_s;
-		identity.uptime_s = report->identity->uptime_s;
-		base.identity = &identity;
+	g_once(&checked, check_scalars, NULL);
+	arena = vt_arena_new(copy_size(report), VT_UNPACK_MEMORY_MAX);
+	out = vt_arena_alloc(arena, sizeof(*out));
+	copy = vt_arena_alloc(arena, sizeof(*copy));
+	if (out == NULL || copy == NULL)
+		return NULL;
+	virttune__v1__report__init(copy);
+	copy->has_monotonic_ms = report->has_monotonic_ms;
+	copy->monotonic_ms = report->monotonic_ms;
+	if (report->identity != NULL &&
+	    (copy->identity = vt_arena_alloc(arena, sizeof(VtIdentity)))) {
+		virttune__v1__identity__init(copy->identity);
+		copy->identity->boot_id = vt_arena_strdup(arena, report->identity->boot_id);
+		copy->identity->has_uptime_s = report->identity->has_uptime_s;
+		copy->identity->uptime_s = report->identity->uptime_s;
 	}
-	base.has_monotonic_ms = report->has_monotonic_ms;
-	base.monotonic_ms = report->monotonic_ms;
-	base.cpu = report->cpu;
-	base.softnet = report->softnet;
-	if (report->swap != NULL) {
-		swap.has_pswpin = report->swap->has_pswpin;
-		swap.pswpin = report->swap->pswpin;
-		swap.has_pswpout = report->swap->has_pswpout;
-		swap.pswpout = report->swap->pswpout;
-		base.swap = &swap;
+	copy->cpu = copy_scalars(arena, report->cpu);
+	copy->softnet = copy_scalars(arena, report->softnet);
+	if (report->swap != NULL && (copy->swap = vt_arena_alloc(arena, sizeof(VtSwap)))) {
+		virttune__v1__swap__init(copy->swap);
+		copy->swap->has_pswpin = report->swap->has_pswpin;
+		copy->swap->pswpin = report->swap->pswpin;
+		copy->swap->has_pswpout = report->swap->has_pswpout;
+		copy->swap->pswpout = report->swap->pswpout;
 	}
-	for (gsize i = 0; i < report->n_vmstat && oom == NULL; i++)
-		if (strcmp(report->vmstat[i]->key, "oom_kill") == 0)
-			oom = report->vmstat[i];
-	if (oom != NULL) {
-		base.n_vmstat = 1;
-		base.vmstat = &oom;
+	for (gsize i = 0; i < report->n_vmstat && copy->n_vmstat == 0; i++) {
+		const VtReportVmstatEntry *oom = report->vmstat[i];
+		VtReportVmstatEntry *e;
+
+		if (strcmp(oom->key, "oom_kill") != 0)
+			continue;
+		copy->vmstat = vt_arena_alloc(arena, sizeof(*copy->vmstat));
+		e = vt_arena_alloc(arena, sizeof(*e));
+		if (copy->vmstat == NULL || e == NULL)
+			return NULL;
+		virttune__v1__report__vmstat_entry__init(e);
+		e->key = vt_arena_strdup(arena, oom->key);
+		e->has_value = oom->has_value;
+		e->value = oom->value;
+		copy->vmstat[0] = e;
+		copy->n_vmstat = 1;
 	}
-	for (gsize i = 0; i < n_block; i++) {
-		virttune__v1__block__init(&blocks[i]);
-		blocks[i].name = report->block[i]->name;
-		blocks[i].stats = report->block[i]->stats;
+	copy->block = vt_arena_alloc(arena, sizeof(VtBlock *) * MAX(report->n_block, 1));
+	for (gsize i = 0; copy->block != NULL && i < report->n_block; i++) {
+		const VtBlock *from = report->block[i];
+		VtBlock *b = vt_arena_alloc(arena, sizeof(*b));
+
+		if (b == NULL)
+			return NULL;
+		virttune__v1__block__init(b);
+		b->name = vt_arena_strdup(arena, from->name);
+		b->stats = copy_scalars(arena, from->stats);
 		/* what match.c pairs a disk with the XML by */
-		blocks[i].serial = report->block[i]->serial;
-		blocks[i].driver = report->block[i]->driver;
-		block_ptrs[i] = &blocks[i];
+		b->serial = vt_arena_strdup(arena, from->serial);
+		b->driver = vt_arena_strdup(arena, from->driver);
+		copy->block[copy->n_block++] = b;
 	}
-	base.n_block = n_block;
-	base.block = block_ptrs;
-	for (gsize i = 0; i < n_nics; i++) {
-		virttune__v1__nic__init(&nics[i]);
-		nics[i].name = report->nics[i]->name;
-		nics[i].stats = report->nics[i]->stats;
-		nics[i].mac = report->nics[i]->mac;
-		nic_ptrs[i] = &nics[i];
-	}
-	base.n_nics = n_nics;
-	base.nics = nic_ptrs;
+	copy->nics = vt_arena_alloc(arena, sizeof(VtNic *) * MAX(report->n_nics, 1));
+	for (gsize i = 0; copy->nics != NULL && i < report->n_nics; i++) {
+		const VtNic *from = report->nics[i];
+		VtNic *n = vt_arena_alloc(arena, sizeof(*n));
 
-	copy = (VtReport *)vt_message_copy_in(&base.base, BASE_SCALE, &arena, NULL);
-	if (copy == NULL)
-		return NULL;
-	if ((out = vt_arena_alloc(arena, sizeof(*out))) == NULL) {
-		vt_arena_free(arena);
-		return NULL;
+		if (n == NULL)
+			return NULL;
+		virttune__v1__nic__init(n);
+		n->name = vt_arena_strdup(arena, from->name);
+		n->stats = copy_scalars(arena, from->stats);
+		n->mac = vt_arena_strdup(arena, from->mac);
+		copy->nics[copy->n_nics++] = n;
 	}
+	/* a part asked for and not had: memory ran out */
+	ok = copy->block != NULL && copy->nics != NULL && !vt_arena_refused(arena);
+	if (!ok)
+		return NULL;
 	out->report = copy;
-	out->arena = arena;
+	out->arena = g_steal_pointer(&arena);
 	return out;
 }
 

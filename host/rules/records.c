@@ -56,13 +56,9 @@ vt_analysis_free(VtAnalysis *analysis)
 static const char *
 arena_strdup(VtArena *arena, const char *str)
 {
-	gsize len = strlen(str);
-	char *copy = vt_arena_alloc(arena, len + 1);
+	const char *copy = vt_arena_strdup(arena, str);
 
-	if (copy == NULL)
-		return "";
-	memcpy(copy, str, len + 1);
-	return copy;
+	return copy != NULL ? copy : "";
 }
 
 static const char *arena_vprintf(VtArena *arena, const char *format, va_list ap)
@@ -71,8 +67,18 @@ static const char *arena_vprintf(VtArena *arena, const char *format, va_list ap)
 static const char *
 arena_vprintf(VtArena *arena, const char *format, va_list ap)
 {
-	g_autofree char *text = g_strdup_vprintf(format, ap);
+	char line[256];
+	g_autofree char *text = NULL;
+	va_list again;
+	int n;
 
+	/* most lines fit on the stack: formatted once, copied once */
+	va_copy(again, ap);
+	n = g_vsnprintf(line, sizeof(line), format, again);
+	va_end(again);
+	if (n >= 0 && (gsize)n < sizeof(line))
+		return arena_strdup(arena, line);
+	text = g_strdup_vprintf(format, ap);
 	return arena_strdup(arena, text);
 }
 
