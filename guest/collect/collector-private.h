@@ -209,6 +209,9 @@ struct VtCollector {
 	 * ioctls only), joined on first use; NULL where ethtool netlink is not. */
 	VtEthtoolMonitor *monitor;
 	gboolean monitor_tried;
+	/* This report: whether each monitor's socket has anything queued (one
+	 * poll for both); TRUE when not known. */
+	gboolean monitor_ready, uevents_ready;
 	gboolean ethtool_stable; /* this report: kept ethtool answers still hold */
 	guint ethtool_reports;   /* reports since every answer was asked again */
 	/* Link state and counters of every interface, one rtnetlink dump per

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,6 +197,31 @@ settings_may_be_kept(VtCollector *c)
 	return TRUE;
 }
 
+/* One poll for the sockets of both announcements: most reports find neither
+ * readable, and read from neither. */
+static void
+poll_monitors(VtCollector *c)
+{
+	struct pollfd fds[2];
+	nfds_t n = 0;
+
+	c->uevents_ready = c->monitor_ready = TRUE;
+	if (c->uevents != NULL)
+		fds[n++] =
+			(struct pollfd){.fd = vt_uevent_monitor_fd(c->uevents), .events = POLLIN};
+	if (c->monitor != NULL)
+		fds[n++] =
+			(struct pollfd){.fd = vt_ethtool_monitor_fd(c->monitor), .events = POLLIN};
+	if (n == 0 || poll(fds, n, 0) < 0)
+		return;
+	n = 0;
+	/* POLLERR too: a queue that overflowed says so on the read */
+	if (c->uevents != NULL)
+		c->uevents_ready = fds[n++].revents != 0;
+	if (c->monitor != NULL)
+		c->monitor_ready = fds[n++].revents != 0;
+}
+
 /*
  * What the kernel announced since the last report (VtUeventFlags): the live
  * system only, with the kernel's group joined before the reads it vouches
@@ -213,7 +239,9 @@ devices_changed(VtCollector *c)
 			c->uevents = NULL;
 		return VT_UEVENT_ALL;
 	}
-	return c->uevents != NULL ? vt_uevent_monitor_changed(c->uevents) : VT_UEVENT_ALL;
+	if (c->uevents == NULL)
+		return VT_UEVENT_ALL;
+	return c->uevents_ready ? vt_uevent_monitor_changed(c->uevents) : 0;
 }
 
 void
@@ -389,6 +417,7 @@ vt_collector_collect(VtCollector *c)
 	c->vmstat_read = FALSE;
 	c->settings_kept = settings_may_be_kept(c);
 	/* read again with the settings, and when the kernel announces a change */
+	poll_monitors(c);
 	changed = devices_changed(c);
 	c->listings_kept = c->settings_kept && !(changed & VT_UEVENT_DEVICES);
 	c->sizes_kept = c->listings_kept && !(changed & VT_UEVENT_BLOCK_CHANGE);

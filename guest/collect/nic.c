@@ -424,7 +424,7 @@ check_ethtool_stable(VtCollector *c)
 	if (c->monitor == NULL)
 		return;
 	/* drained on every report, so that what is queued is only what is new */
-	if (vt_ethtool_monitor_changed(c->monitor) ||
+	if ((c->monitor_ready && vt_ethtool_monitor_changed(c->monitor)) ||
 	    ++c->ethtool_reports >= VT_ETHTOOL_REFRESH_REPORTS) {
 		c->ethtool_reports = 0;
 		return;

@@ -54,6 +54,12 @@ vt_ethtool_monitor_open(VtEthtoolMonitor **out)
 }
 
 int
+vt_ethtool_monitor_fd(const VtEthtoolMonitor *m)
+{
+	return m->fd;
+}
+
+int
 vt_ethtool_monitor_parse(const guint8 *buf, gsize len, guint16 family)
 {
 	const struct nlmsghdr *msg;

@@ -32,6 +32,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(VtEthtoolMonitor, vt_ethtool_monitor_close)
  */
 gboolean vt_ethtool_monitor_changed(VtEthtoolMonitor *m);
 
+/* Its socket, to poll: readable (or in error) when something is queued. */
+int vt_ethtool_monitor_fd(const VtEthtoolMonitor *m);
+
 /*
  * One datagram from the group: 1 when it holds a notification of @family, 0
  * when it holds none, -EPROTO when it is not well formed (the caller treats

@@ -48,6 +48,12 @@ vt_uevent_monitor_open(VtUeventMonitor **out)
 }
 
 int
+vt_uevent_monitor_fd(const VtUeventMonitor *m)
+{
+	return m->fd;
+}
+
+int
 vt_uevent_parse(const char *buf, gsize len)
 {
 	const char *action = NULL, *subsystem = NULL;

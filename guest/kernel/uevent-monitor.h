@@ -42,6 +42,9 @@ typedef enum {
  */
 guint vt_uevent_monitor_changed(VtUeventMonitor *m);
 
+/* Its socket, to poll: readable (or in error) when something is queued. */
+int vt_uevent_monitor_fd(const VtUeventMonitor *m);
+
 /*
  * One uevent ("ACTION@DEVPATH\0ACTION=add\0SUBSYSTEM=block\0..."): the
  * VtUeventFlags it sets (0 for other devices), or -EPROTO when it is not of
