@@ -124,6 +124,27 @@ vt_envelope_unpack(const guint8 *data, gsize len, GError **error)
 					       error);
 }
 
+guint
+vt_varint_size(guint64 v)
+{
+	guint n = 1;
+
+	for (; v >= 0x80; v >>= 7)
+		n++;
+	return n;
+}
+
+gsize
+vt_varint_write(guint64 v, guint8 *out)
+{
+	gsize n = 0;
+
+	for (; v >= 0x80; v >>= 7)
+		out[n++] = (guint8)(v | 0x80);
+	out[n++] = (guint8)v;
+	return n;
+}
+
 GBytes *
 vt_message_pack(const ProtobufCMessage *msg, gboolean bounded, GError **error)
 {

@@ -78,6 +78,11 @@ ProtobufCMessage *vt_message_unpack_in(const ProtobufCMessageDescriptor *desc, c
 /* A deep copy of @msg, allocated as vt_message_unpack() allocates. */
 ProtobufCMessage *vt_message_copy(const ProtobufCMessage *msg, GError **error);
 
+/* Protobuf's base-128 varint of @v: its size, and written at @out (at most
+ * 10 bytes), for what writes wire by hand (a pre-encoded run of fields). */
+guint vt_varint_size(guint64 v);
+gsize vt_varint_write(guint64 v, guint8 *out);
+
 /* Pack @msg; a result over VT_FRAME_MAX is an error when @bounded. */
 GBytes *vt_message_pack(const ProtobufCMessage *msg, gboolean bounded, GError **error);
 

@@ -90,17 +90,6 @@ feature_state(const VtIface *iface, guint i, VtFeature *f)
 	f->fixed = !(b->available & bit) || (b->never_changed & bit);
 }
 
-static gsize
-varint_pack(guint64 v, guint8 *out)
-{
-	gsize n = 0;
-
-	for (; v >= 0x80; v >>= 7)
-		out[n++] = (guint8)(v | 0x80);
-	out[n++] = (guint8)v;
-	return n;
-}
-
 /* The Nic field that holds the features: its number, and its tag as it
  * starts each entry on the wire. */
 static guint32
@@ -124,7 +113,7 @@ pack_wire(VtIface *iface, guint n)
 {
 	g_autoptr(GByteArray) out = g_byte_array_new();
 	guint8 tag[10];
-	gsize tag_len = varint_pack(
+	gsize tag_len = vt_varint_write(
 		(guint64)features_field_id() << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, tag);
 
 	for (guint i = 0; i < n; i++) {
@@ -139,7 +128,7 @@ pack_wire(VtIface *iface, guint n)
 		size = protobuf_c_message_get_packed_size(&f.base);
 		if (out->len > 0)
 			g_byte_array_append(out, tag, (guint)tag_len);
-		g_byte_array_append(out, head, (guint)varint_pack(size, head));
+		g_byte_array_append(out, head, (guint)vt_varint_write(size, head));
 		at = out->len;
 		g_byte_array_set_size(out, (guint)(at + size));
 		protobuf_c_message_pack(&f.base, out->data + at);

@@ -270,27 +270,6 @@ scan(const guint8 *p, gsize len, Run *runs, guint *n_runs)
 	return seen;
 }
 
-static guint
-varint_size(guint64 v)
-{
-	guint n = 1;
-
-	for (; v >= 0x80; v >>= 7)
-		n++;
-	return n;
-}
-
-static gsize
-varint_write(guint64 v, guint8 *out)
-{
-	gsize n = 0;
-
-	for (; v >= 0x80; v >>= 7)
-		out[n++] = (guint8)(v | 0x80);
-	out[n++] = (guint8)v;
-	return n;
-}
-
 /* Writes the blank over the @len bytes at @at; FALSE if none fits. */
 static gboolean
 write_blank(guint8 *at, gsize len)
@@ -299,15 +278,15 @@ write_blank(guint8 *at, gsize len)
 
 	for (gsize f = 0; f < G_N_ELEMENTS(fields); f++) {
 		guint64 tag = (guint64)fields[f] << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-		guint tag_len = varint_size(tag);
+		guint tag_len = vt_varint_size(tag);
 
 		for (guint k = 1; k <= 4 && tag_len + k <= len; k++) {
 			guint64 value = len - tag_len - k;
 
-			if (varint_size(value) == k) {
-				gsize n = varint_write(tag, at);
+			if (vt_varint_size(value) == k) {
+				gsize n = vt_varint_write(tag, at);
 
-				varint_write(value, at + n);
+				vt_varint_write(value, at + n);
 				return TRUE;
 			}
 		}
@@ -460,7 +439,7 @@ gboolean
 vt_nic_features_as_sent(VtNicFeatures *nf, VtReport *report, gboolean as_sent)
 {
 	gsize tag_len =
-		varint_size((guint64)field_features << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+		vt_varint_size((guint64)field_features << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
 
 	if (!as_sent) {
 		for (guint i = 0; nf->as_sent && i < nf->n; i++) {
