@@ -78,6 +78,41 @@ copy_size(const VtReport *r)
 	return n;
 }
 
+/* Each disk's name, counters, serial and driver; each NIC's name, counters
+ * and MAC address. */
+static void
+copy_devices(VtArena *arena, const VtReport *report, VtReport *copy)
+{
+	copy->block = vt_arena_alloc(arena, sizeof(VtBlock *) * MAX(report->n_block, 1));
+	for (gsize i = 0; copy->block != NULL && i < report->n_block; i++) {
+		const VtBlock *from = report->block[i];
+		VtBlock *b = vt_arena_alloc(arena, sizeof(*b));
+
+		if (b == NULL)
+			return;
+		virttune__v1__block__init(b);
+		b->name = vt_arena_strdup(arena, from->name);
+		b->stats = copy_scalars(arena, from->stats);
+		/* what match.c pairs a disk with the XML by */
+		b->serial = vt_arena_strdup(arena, from->serial);
+		b->driver = vt_arena_strdup(arena, from->driver);
+		copy->block[copy->n_block++] = b;
+	}
+	copy->nics = vt_arena_alloc(arena, sizeof(VtNic *) * MAX(report->n_nics, 1));
+	for (gsize i = 0; copy->nics != NULL && i < report->n_nics; i++) {
+		const VtNic *from = report->nics[i];
+		VtNic *n = vt_arena_alloc(arena, sizeof(*n));
+
+		if (n == NULL)
+			return;
+		virttune__v1__nic__init(n);
+		n->name = vt_arena_strdup(arena, from->name);
+		n->stats = copy_scalars(arena, from->stats);
+		n->mac = vt_arena_strdup(arena, from->mac);
+		copy->nics[copy->n_nics++] = n;
+	}
+}
+
 /* The parts are copied field by field into one arena, freed at once. */
 VtRateBase *
 vt_rate_base_new(const VtReport *report)
@@ -130,34 +165,7 @@ vt_rate_base_new(const VtReport *report)
 		copy->vmstat[0] = e;
 		copy->n_vmstat = 1;
 	}
-	copy->block = vt_arena_alloc(arena, sizeof(VtBlock *) * MAX(report->n_block, 1));
-	for (gsize i = 0; copy->block != NULL && i < report->n_block; i++) {
-		const VtBlock *from = report->block[i];
-		VtBlock *b = vt_arena_alloc(arena, sizeof(*b));
-
-		if (b == NULL)
-			return NULL;
-		virttune__v1__block__init(b);
-		b->name = vt_arena_strdup(arena, from->name);
-		b->stats = copy_scalars(arena, from->stats);
-		/* what match.c pairs a disk with the XML by */
-		b->serial = vt_arena_strdup(arena, from->serial);
-		b->driver = vt_arena_strdup(arena, from->driver);
-		copy->block[copy->n_block++] = b;
-	}
-	copy->nics = vt_arena_alloc(arena, sizeof(VtNic *) * MAX(report->n_nics, 1));
-	for (gsize i = 0; copy->nics != NULL && i < report->n_nics; i++) {
-		const VtNic *from = report->nics[i];
-		VtNic *n = vt_arena_alloc(arena, sizeof(*n));
-
-		if (n == NULL)
-			return NULL;
-		virttune__v1__nic__init(n);
-		n->name = vt_arena_strdup(arena, from->name);
-		n->stats = copy_scalars(arena, from->stats);
-		n->mac = vt_arena_strdup(arena, from->mac);
-		copy->nics[copy->n_nics++] = n;
-	}
+	copy_devices(arena, report, copy);
 	/* a part asked for and not had: memory ran out */
 	ok = copy->block != NULL && copy->nics != NULL && !vt_arena_refused(arena);
 	if (!ok)
