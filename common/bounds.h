@@ -21,6 +21,9 @@
  * of a guest with 16 NICs and 32 disks packs to well under half of this. */
 #define VT_FRAME_MAX (64u * 1024u)
 
+/* The largest field number protobuf's wire has (2^29 - 1). */
+#define VT_PROTOBUF_FIELD_MAX 536870911u
+
 /* protobuf-c allocates per repeated element, so a 64 KiB payload of empty
  * submessages could expand ~100x; unpacking stops past this many bytes. */
 #define VT_UNPACK_MEMORY_MAX (8u * 1024u * 1024u)

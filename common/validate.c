@@ -137,7 +137,8 @@ fail(Walk *w, const char *reason, const char *fmt, ...)
 	/* a bound that was hit is TOO_LARGE; a value that cannot be right is INVALID */
 	g_set_error(w->error, VT_ERROR,
 		    g_str_equal(reason, "utf8") || g_str_equal(reason, "number") ||
-				    g_str_equal(reason, "duplicate") || g_str_equal(reason, "key")
+				    g_str_equal(reason, "duplicate") ||
+				    g_str_equal(reason, "key") || g_str_equal(reason, "field")
 			    ? VT_ERROR_INVALID
 			    : VT_ERROR_TOO_LARGE,
 		    "%s: %s", *path != '\0' ? path : "(message)", msg);
@@ -277,6 +278,13 @@ walk_message(Walk *w, const ProtobufCMessage *msg, guint depth)
 	w->n_steps = depth;
 	if (depth > VT_VALIDATE_MAX_DEPTH)
 		return fail(w, "depth", "nested deeper than %d", VT_VALIDATE_MAX_DEPTH);
+	/* protobuf-c keeps a field of any number it reads; one the wire cannot
+	 * have would not be written back as it came (a stored skeleton) */
+	for (unsigned u = 0; u < msg->n_unknown_fields; u++)
+		if (msg->unknown_fields[u].tag == 0 ||
+		    msg->unknown_fields[u].tag > VT_PROTOBUF_FIELD_MAX)
+			return fail(w, "field", "a field numbered %u, which protobuf cannot have",
+				    msg->unknown_fields[u].tag);
 	for (unsigned f = 0; f < desc->n_fields; f++) {
 		const ProtobufCFieldDescriptor *field = &desc->fields[f];
 		const char *base = (const char *)msg;

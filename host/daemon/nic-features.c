@@ -11,8 +11,8 @@
  * value is the rest of it. Two numbers, so that one of the tag sizes (5 and 4
  * bytes) gives the length a varint of its least size.
  */
-#define BLANK_FIELD_5 536870911u /* 2^29 - 1, the largest field number */
-#define BLANK_FIELD_4 33554431u  /* 2^25 - 1 */
+#define BLANK_FIELD_5 VT_PROTOBUF_FIELD_MAX /* 2^29 - 1: the largest */
+#define BLANK_FIELD_4 33554431u             /* 2^25 - 1 */
 
 /* All the sets kept, for all guests, and those of one guest (counted whole
  * when shared): past these, new ones are not kept, and the reports are
@@ -26,6 +26,7 @@ typedef struct {
 	guint64 hash;
 	guint8 *bytes; /* the NIC's features entries as they came */
 	gsize len;
+	gsize tag_len; /* of the first entry's tag (a sender may pad a varint) */
 	VtArena *arena;
 	VtNic *only; /* they, decoded: a Nic with nothing else */
 	gsize weight;
@@ -363,12 +364,15 @@ find_or_make(const guint8 *bytes, gsize len)
 {
 	FeatureSet key = {.hash = bytes_hash(bytes, len), .bytes = (guint8 *)bytes, .len = len};
 	FeatureSet *s = g_hash_table_lookup(kept_sets, &key);
+	gsize tag_len = 0;
+	guint64 tag;
 	g_autoptr(VtArena) arena = NULL;
 	VtNic *only;
 
 	if (s != NULL)
 		return set_ref(s);
-	if (kept_bytes + len > KEPT_BYTES_MAX)
+	/* the first tag's own length: the scan read it, as it came */
+	if (kept_bytes + len > KEPT_BYTES_MAX || !read_varint(bytes, len, &tag_len, &tag))
 		return NULL;
 	/* the entries alone are a Nic with nothing but its features */
 	arena = vt_arena_new(len * 8, VT_UNPACK_MEMORY_MAX);
@@ -381,6 +385,7 @@ find_or_make(const guint8 *bytes, gsize len)
 	s->hash = key.hash;
 	s->bytes = g_memdup2(bytes, len);
 	s->len = len;
+	s->tag_len = tag_len;
 	s->only = only;
 	s->weight = len + vt_arena_used(arena);
 	s->arena = g_steal_pointer(&arena);
@@ -438,9 +443,6 @@ vt_nic_features_keep(VtNicFeatures *nf, const guint8 *payload, gsize len)
 gboolean
 vt_nic_features_as_sent(VtNicFeatures *nf, VtReport *report, gboolean as_sent)
 {
-	gsize tag_len =
-		vt_varint_size((guint64)field_features << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
-
 	if (!as_sent) {
 		for (guint i = 0; nf->as_sent && i < nf->n; i++) {
 			VtNic *nic = report->nics[i];
@@ -473,8 +475,8 @@ vt_nic_features_as_sent(VtNicFeatures *nf, VtReport *report, gboolean as_sent)
 		/* protobuf-c writes the tag, then these bytes: the entries as they came */
 		u->tag = field_features;
 		u->wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-		u->data = nf->slots[i].set->bytes + tag_len;
-		u->len = nf->slots[i].set->len - tag_len;
+		u->data = nf->slots[i].set->bytes + nf->slots[i].set->tag_len;
+		u->len = nf->slots[i].set->len - nf->slots[i].set->tag_len;
 		nf->slots[i].messages = nic->features;
 		nf->slots[i].n_messages = nic->n_features;
 		nic->features = NULL;

@@ -238,6 +238,14 @@ write("nic-features", "two-reports", envelope(nic(*FEATS)) + field(11, nic(*FEAT
 write("nic-features", "short-run", envelope(nic(field(10, b""))))
 write("nic-features", "features-varint", envelope(nic(varint(10 << 3) + varint(1))))
 write("nic-features", "truncated", envelope(nic(*FEATS))[:-3])
+# the features' tag padded to two bytes (a varint may be): as sent, the
+# store's copy must still decode
+# fields numbered 0 and past 2^29 - 1 in Report.cpu, which protobuf-c
+# decodes and the validation refuses
+write("nic-features", "bad-field-numbers",
+      envelope() + b"\x5a\x0b\x42\x09\xfa\xff\xff\xff\x5a\x00\x80\x00\x5a")
+write("nic-features", "padded-tag",
+      envelope(nic(b"\xd2\x00" + FEATS[0][1:], FEATS[1], field(1, b"eth0"))))
 if tool:
     import json
     with open(os.path.join(data, "host", "agent-capture.json")) as f:
