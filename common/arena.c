@@ -59,10 +59,16 @@ vt_arena_free(VtArena *arena)
 	g_free(arena);
 }
 
+gsize
+vt_arena_size_of(gsize size)
+{
+	return (MAX(size, 1) + VT_ARENA_ALIGN - 1) & ~(gsize)(VT_ARENA_ALIGN - 1);
+}
+
 void *
 vt_arena_alloc(VtArena *arena, gsize size)
 {
-	gsize rounded = (MAX(size, 1) + VT_ARENA_ALIGN - 1) & ~(gsize)(VT_ARENA_ALIGN - 1);
+	gsize rounded = vt_arena_size_of(size);
 	Block *b = arena->blocks;
 	void *p;
 

@@ -33,6 +33,10 @@ char *vt_arena_strdup(VtArena *arena, const char *str);
  * registered, past the limit. */
 gboolean vt_arena_add_cleanup(VtArena *arena, GDestroyNotify func, gpointer data);
 
+/* What an allocation of @size bytes takes of an arena (rounded to the
+ * alignment): for sizing a first block to what will be asked of it. */
+gsize vt_arena_size_of(gsize size);
+
 /* Bytes handed out so far (rounded to the alignment). */
 gsize vt_arena_used(const VtArena *arena);
 /* Whether an allocation was refused for the limit. */

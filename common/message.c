@@ -124,6 +124,16 @@ vt_envelope_unpack(const guint8 *data, gsize len, GError **error)
 					       error);
 }
 
+guint32
+vt_message_field_id(const ProtobufCMessageDescriptor *desc, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(desc, name);
+
+	g_assert(f != NULL);
+	return f->id;
+}
+
 guint
 vt_varint_size(guint64 v)
 {

@@ -78,6 +78,9 @@ ProtobufCMessage *vt_message_unpack_in(const ProtobufCMessageDescriptor *desc, c
 /* A deep copy of @msg, allocated as vt_message_unpack() allocates. */
 ProtobufCMessage *vt_message_copy(const ProtobufCMessage *msg, GError **error);
 
+/* The number of @desc's field @name, which the schema has (asserted). */
+guint32 vt_message_field_id(const ProtobufCMessageDescriptor *desc, const char *name);
+
 /* Protobuf's base-128 varint of @v: its size, and written at @out (at most
  * 10 bytes), for what writes wire by hand (a pre-encoded run of fields). */
 guint vt_varint_size(guint64 v);

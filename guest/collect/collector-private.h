@@ -195,7 +195,7 @@ typedef struct {
 	guint bad;   /* lines not understood */
 	guint32 has; /* bit k: value[k] was found */
 	guint64 value[VT_VMSTAT_N];
-	guint8 order[VT_VMSTAT_N]; /* the counters found, in the file's order */
+	guint8 order[VT_VMSTAT_N]; /* the counters found, in the file's order (allocstall not) */
 	guint n_order;
 } VtVmstat;
 

@@ -90,51 +90,51 @@ feature_state(const VtIface *iface, guint i, VtFeature *f)
 	f->fixed = !(b->available & bit) || (b->never_changed & bit);
 }
 
-/* The Nic field that holds the features: its number, and its tag as it
- * starts each entry on the wire. */
+/* The Nic field that holds the features (asked of the schema once). */
 static guint32
 features_field_id(void)
 {
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
-		&virttune__v1__nic__descriptor, "features");
+	static guint32 id;
 
-	g_assert(f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-		 f->label == PROTOBUF_C_LABEL_REPEATED);
-	return f->id;
+	if (id == 0)
+		id = vt_message_field_id(&virttune__v1__nic__descriptor, "features");
+	return id;
 }
 
 /*
- * Every feature's entry, tag, length and Feature, back to back: what
- * protobuf-c would write for nic->features. The first tag is left out, as
+ * Every feature's entry, tag, length and Feature, back to back: a Nic of the
+ * features alone, packed by protobuf-c. The first tag is left out, as
  * protobuf-c holds an unknown field's bytes: it writes the tag, then them.
  */
 static void
 pack_wire(VtIface *iface, guint n)
 {
-	g_autoptr(GByteArray) out = g_byte_array_new();
-	guint8 tag[10];
-	gsize tag_len = vt_varint_write(
-		(guint64)features_field_id() << 3 | PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, tag);
+	g_autofree VtFeature *features = g_new(VtFeature, n);
+	g_autofree VtFeature **ptrs = g_new(VtFeature *, n);
+	VtNic only = VIRTTUNE__V1__NIC__INIT;
+	guint tag_len = vt_varint_size((guint64)features_field_id() << 3 |
+				       PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED);
+	gsize size;
+	g_autofree guint8 *packed = NULL;
 
 	for (guint i = 0; i < n; i++) {
-		VtFeature f = VIRTTUNE__V1__FEATURE__INIT;
-		guint8 head[10];
-		gsize size, at;
-
 		if (!feature_used(iface, i))
 			continue;
-		f.name = iface->feature_names[i];
-		feature_state(iface, i, &f);
-		size = protobuf_c_message_get_packed_size(&f.base);
-		if (out->len > 0)
-			g_byte_array_append(out, tag, (guint)tag_len);
-		g_byte_array_append(out, head, (guint)vt_varint_write(size, head));
-		at = out->len;
-		g_byte_array_set_size(out, (guint)(at + size));
-		protobuf_c_message_pack(&f.base, out->data + at);
+		virttune__v1__feature__init(&features[only.n_features]);
+		features[only.n_features].name = iface->feature_names[i];
+		feature_state(iface, i, &features[only.n_features]);
+		ptrs[only.n_features] = &features[only.n_features];
+		only.n_features++;
 	}
-	iface->features_wire_len = out->len;
-	iface->features_wire = g_byte_array_free(g_steal_pointer(&out), FALSE);
+	only.features = ptrs;
+	size = protobuf_c_message_get_packed_size(&only.base);
+	packed = g_malloc(MAX(size, 1));
+	protobuf_c_message_pack(&only.base, packed);
+	/* no used bit: an empty run, kept (not NULL) so as not to pack again */
+	iface->features_wire_len = size > tag_len ? size - tag_len : 0;
+	iface->features_wire = iface->features_wire_len > 0
+				       ? g_memdup2(packed + tag_len, iface->features_wire_len)
+				       : g_new0(guint8, 1);
 }
 
 static void

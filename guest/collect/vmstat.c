@@ -54,8 +54,9 @@ take(VtVmstat *vm, guint k, const char *value, gsize len)
 		vm->bad++;
 		return;
 	}
-	if (k == VT_VMSTAT_ALLOCSTALL && (vm->has & (1u << k))) {
+	if (k == VT_VMSTAT_ALLOCSTALL) {
 		vm->value[k] = v > VT_U64_MAX - vm->value[k] ? VT_U64_MAX : vm->value[k] + v;
+		vm->has |= 1u << k;
 		return;
 	}
 	vm->has |= 1u << k;
@@ -122,6 +123,18 @@ vt_collector_vmstat(VtCollector *c, GError **error)
 	return vm;
 }
 
+static void
+add(VtReport *report, const VtVmstat *vm, guint k)
+{
+	VtReportVmstatEntry *e = g_new(VtReportVmstatEntry, 1);
+
+	virttune__v1__report__vmstat_entry__init(e);
+	e->key = g_strdup(counters[k].name);
+	e->has_value = TRUE;
+	e->value = vm->value[k];
+	VT_APPEND(report->n_vmstat, report->vmstat, e);
+}
+
 gboolean
 vt_collect_vmstat(VtCollector *c, VtReport *report, GError **error)
 {
@@ -129,21 +142,13 @@ vt_collect_vmstat(VtCollector *c, VtReport *report, GError **error)
 
 	if (vm == NULL)
 		return FALSE;
-	/* in the file's order, the sum of allocstall_<zone> last */
-	for (guint i = 0; i <= vm->n_order; i++) {
-		guint k = i < vm->n_order ? vm->order[i] : VT_VMSTAT_ALLOCSTALL;
-		VtReportVmstatEntry *e;
-
-		if (k == VT_VMSTAT_PSWPIN || k == VT_VMSTAT_PSWPOUT || !(vm->has & (1u << k)) ||
-		    (k == VT_VMSTAT_ALLOCSTALL && i < vm->n_order))
-			continue;
-		e = g_new(VtReportVmstatEntry, 1);
-		virttune__v1__report__vmstat_entry__init(e);
-		e->key = g_strdup(counters[k].name);
-		e->has_value = TRUE;
-		e->value = vm->value[k];
-		VT_APPEND(report->n_vmstat, report->vmstat, e);
-	}
+	/* in the file's order (the swap section's two left to it), the sum of
+	 * allocstall_<zone> last */
+	for (guint i = 0; i < vm->n_order; i++)
+		if (vm->order[i] != VT_VMSTAT_PSWPIN && vm->order[i] != VT_VMSTAT_PSWPOUT)
+			add(report, vm, vm->order[i]);
+	if (vm->has & (1u << VT_VMSTAT_ALLOCSTALL))
+		add(report, vm, VT_VMSTAT_ALLOCSTALL);
 	if (vm->bad > 0)
 		vt_collector_note(c, "vmstat", "%u lines not understood, left out", vm->bad);
 	return TRUE;

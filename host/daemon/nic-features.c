@@ -62,16 +62,6 @@ static gsize kept_bytes;
  * NICs, the Nic's features. */
 static guint32 field_report, field_nics, field_features;
 
-static guint32
-field_id(const ProtobufCMessageDescriptor *desc, const char *name)
-{
-	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(desc, name);
-
-	g_assert(f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE);
-	return f->id;
-}
-
 static guint64
 bytes_hash(const guint8 *p, gsize len)
 {
@@ -122,9 +112,9 @@ vt_nic_features_new(void)
 {
 	if (kept_sets == NULL) {
 		kept_sets = g_hash_table_new(set_hash, set_equal);
-		field_report = field_id(&virttune__v1__envelope__descriptor, "report");
-		field_nics = field_id(&virttune__v1__report__descriptor, "nics");
-		field_features = field_id(&virttune__v1__nic__descriptor, "features");
+		field_report = vt_message_field_id(&virttune__v1__envelope__descriptor, "report");
+		field_nics = vt_message_field_id(&virttune__v1__report__descriptor, "nics");
+		field_features = vt_message_field_id(&virttune__v1__nic__descriptor, "features");
 	}
 	return g_new0(VtNicFeatures, 1);
 }

@@ -267,7 +267,6 @@ handle_envelope(VtSession *s, VtEnvelope *env, VtArena **arena, const guint8 *pa
 static VtEnvelope *
 decode(VtSession *s, const guint8 *data, gsize len, VtArena **arena, VtReject *why, GError **error)
 {
-	const char *limit = NULL;
 	VtEnvelope *env;
 
 	/* Decoded into one arena: a report's hundreds of parts in one or two
@@ -281,7 +280,7 @@ decode(VtSession *s, const guint8 *data, gsize len, VtArena **arena, VtReject *w
 		return NULL;
 	}
 	s->arena_hint = MIN(vt_arena_used(*arena), VT_SESSION_ARENA_HINT_MAX);
-	if (!vt_validate_message(&env->base, &limit, error)) {
+	if (!vt_validate_message(&env->base, NULL, error)) {
 		*why = VT_REJECT_LIMITS;
 		return NULL;
 	}

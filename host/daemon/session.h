@@ -84,13 +84,13 @@ VtSessionState vt_session_get_state(const VtSession *session);
 const char *vt_session_get_name(const VtSession *session);
 guint64 vt_session_get_rejects(const VtSession *session, VtReject reason);
 guint64 vt_session_get_reports(const VtSession *session);
+/* Frames that came before the handshake completed and were ignored. */
+guint64 vt_session_get_ignored(const VtSession *session);
 
 /* The session's last report with its NICs' features as they came (one field
  * of their bytes per NIC), or as messages again: see
  * vt_nic_features_as_sent(). */
 gboolean vt_session_report_as_sent(VtSession *session, VtReport *report, gboolean as_sent);
-/* Frames that came before the handshake completed and were ignored. */
-guint64 vt_session_get_ignored(const VtSession *session);
 
 /* Ask for a report now. While one asked for is outstanding (up to 10 s) no
  * other is sent: the report that comes answers every asker. The answer is

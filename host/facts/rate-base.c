@@ -46,8 +46,7 @@ check_scalars(gpointer data)
 	return NULL;
 }
 
-/* Rounded as the arena hands memory out. */
-#define ROUNDED(n) (((gsize)(n) + 15u) & ~(gsize)15u)
+#define ROUNDED(n) vt_arena_size_of(n)
 
 static gsize
 string_size(const char *s)
@@ -121,7 +120,6 @@ vt_rate_base_new(const VtReport *report)
 	g_autoptr(VtArena) arena = NULL;
 	VtRateBase *out;
 	VtReport *copy;
-	gboolean ok = TRUE;
 
 	g_once(&checked, check_scalars, NULL);
 	arena = vt_arena_new(copy_size(report), VT_UNPACK_MEMORY_MAX);
@@ -167,8 +165,7 @@ vt_rate_base_new(const VtReport *report)
 	}
 	copy_devices(arena, report, copy);
 	/* a part asked for and not had: memory ran out */
-	ok = copy->block != NULL && copy->nics != NULL && !vt_arena_refused(arena);
-	if (!ok)
+	if (copy->block == NULL || copy->nics == NULL || vt_arena_refused(arena))
 		return NULL;
 	out->report = copy;
 	out->arena = g_steal_pointer(&arena);
